@@ -1,0 +1,159 @@
+package gle
+
+import (
+	"fmt"
+	"math"
+)
+
+// Loss selects the target error injected at the top layer (SPEC §4).
+type Loss int
+
+const (
+	// MSE: e = β (y − r); loss = mean (y − r)² over batch and outputs.
+	MSE Loss = iota
+	// CE: e = β (onehot(y) − softmax(r)); loss = cross-entropy of logits r.
+	CE
+	// NoLoss: e = 0 (free running / inference).
+	NoLoss
+)
+
+var lossNames = [...]string{MSE: "mse", CE: "ce", NoLoss: "none"}
+
+func (l Loss) String() string {
+	if l < 0 || int(l) >= len(lossNames) {
+		return fmt.Sprintf("Loss(%d)", int(l))
+	}
+	return lossNames[l]
+}
+
+// ParseLoss returns the loss with the given name; "" means "mse".
+func ParseLoss(name string) (Loss, error) {
+	if name == "" {
+		return MSE, nil
+	}
+	for i, n := range lossNames {
+		if n == name {
+			return Loss(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: loss %q (want mse, ce or none)", ErrUnknownName, name)
+}
+
+// Target is what the top layer is nudged towards during one step. Values
+// (batch × outputs) serve MSE, Classes (one label per sample) serve CE.
+// The zero Target means no target: the error is zero.
+type Target struct {
+	Values  []float64
+	Classes []int
+}
+
+// None reports whether t carries no target.
+func (t Target) None() bool { return t.Values == nil && t.Classes == nil }
+
+// check returns an error if t does not fit loss l for batch × k outputs.
+func (t Target) check(l Loss, batch, k int) error {
+	switch {
+	case t.None():
+		return nil
+	case l == MSE && t.Values != nil && t.Classes == nil:
+		if len(t.Values) != batch*k {
+			return fmt.Errorf("%w: MSE target has %d values, want batch×outputs = %d×%d", ErrShape, len(t.Values), batch, k)
+		}
+	case l == CE && t.Classes != nil && t.Values == nil:
+		if len(t.Classes) != batch {
+			return fmt.Errorf("%w: CE target has %d labels, want batch = %d", ErrShape, len(t.Classes), batch)
+		}
+		for i, c := range t.Classes {
+			if c < 0 || c >= k {
+				return fmt.Errorf("%w: CE label[%d] = %d, want 0 ≤ label < %d", ErrInvalid, i, c, k)
+			}
+		}
+	case l == NoLoss:
+		return fmt.Errorf("%w: a target was given but the loss is none", ErrInvalid)
+	default:
+		return fmt.Errorf("%w: loss %v wants %s", ErrInvalid, l, map[Loss]string{MSE: "Target.Values", CE: "Target.Classes"}[l])
+	}
+	return nil
+}
+
+// TargetError writes the top layer's target error e (batch × k) for the
+// rates r (SPEC §4): β (y − r) for MSE, β (onehot(y) − softmax(r)) for CE,
+// and zero without a target.
+func (l Loss) TargetError(e, r []float64, t Target, beta float64, k int) {
+	e = e[:len(r)]
+	if t.None() || l == NoLoss {
+		clear(e)
+		return
+	}
+	switch l {
+	case MSE:
+		for i, y := range t.Values[:len(r)] {
+			e[i] = beta * (y - r[i])
+		}
+	case CE:
+		for b, c := range t.Classes {
+			rb, eb := r[b*k:b*k+k], e[b*k:b*k+k]
+			softmax(eb, rb)
+			for j := range eb {
+				oh := 0.0
+				if j == c {
+					oh = 1
+				}
+				eb[j] = beta * (oh - eb[j])
+			}
+		}
+	}
+}
+
+// Value returns the loss of outputs r (batch × k) against t: the mean
+// squared error over batch and outputs for MSE, the mean cross-entropy of
+// the logits r for CE, and 0 without a target.
+func (l Loss) Value(r []float64, t Target, k int) float64 {
+	if t.None() || l == NoLoss || len(r) == 0 {
+		return 0
+	}
+	var sum float64
+	switch l {
+	case MSE:
+		for i, y := range t.Values[:len(r)] {
+			d := y - r[i]
+			sum += d * d
+		}
+		return sum / float64(len(r))
+	case CE:
+		for b, c := range t.Classes {
+			rb := r[b*k : b*k+k]
+			sum += logSumExp(rb) - rb[c]
+		}
+		return sum / float64(len(t.Classes))
+	}
+	return 0
+}
+
+// softmax writes softmax(x) into dst, stably.
+func softmax(dst, x []float64) {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var z float64
+	for i, v := range x {
+		dst[i] = math.Exp(v - m)
+		z += dst[i]
+	}
+	for i := range x {
+		dst[i] /= z
+	}
+}
+
+func logSumExp(x []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, v)
+	}
+	var z float64
+	for _, v := range x {
+		z += math.Exp(v - m)
+	}
+	return m + math.Log(z)
+}

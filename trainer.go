@@ -1,0 +1,94 @@
+package gle
+
+import (
+	"fmt"
+	"math"
+)
+
+// Optimizer updates parameters from gradients, in place: params[k] and
+// grads[k] are aligned slices (see Pairs). Package optim implements SGD
+// and Adam with PyTorch's semantics.
+type Optimizer interface {
+	Step(params, grads [][]float64)
+	LR() float64
+	SetLR(lr float64)
+}
+
+// Trainer runs an Engine with online learning: at every dt step it
+// computes the gradients of SPEC §3, lets the optimizer step on them, then
+// clamps τm from below (SPEC §3, §5).
+type Trainer struct {
+	Engine *Engine
+	// Opt steps on the gradients; nil runs the network without learning.
+	Opt Optimizer
+	// TauMMin, when positive, clamps every τm to at least this value after
+	// each optimizer step.
+	TauMMin float64
+	// LearnFromStep is the first step (counting from 0) at which Opt steps.
+	LearnFromStep int
+	// Steps counts the calls of Step so far.
+	Steps int
+
+	params, grads [][]float64
+}
+
+// NewTrainer returns a trainer for n with a zero state for the given batch
+// size; opt may be nil.
+func NewTrainer(n *Network, batch int, opt Optimizer) (*Trainer, error) {
+	e, err := NewEngine(n, batch)
+	if err != nil {
+		return nil, err
+	}
+	g := NewGrads(n)
+	tr := &Trainer{Engine: e, Opt: opt}
+	tr.params, tr.grads = Pairs(n, g)
+	e.Grads = g
+	return tr, nil
+}
+
+// Step runs one dt step of the engine (see Engine.Step for the output lag)
+// and, from LearnFromStep on, one optimizer step. It returns the loss of
+// the output against t (0 without a target). It fails with ErrDiverged,
+// naming the layer, variable, sample and neuron, when the state becomes
+// NaN or ±Inf.
+func (tr *Trainer) Step(out, x []float64, t Target) (float64, error) {
+	if out == nil {
+		return 0, fmt.Errorf("%w: Trainer.Step needs an output buffer", ErrShape)
+	}
+	learn := tr.Opt != nil && tr.Steps >= tr.LearnFromStep
+	grads := tr.Engine.Grads
+	if !learn {
+		tr.Engine.Grads = nil // skip computing gradients nobody uses
+	}
+	err := tr.Engine.Step(out, x, t)
+	tr.Engine.Grads = grads
+	if err != nil {
+		return 0, err
+	}
+	tr.Steps++
+	loss := tr.Engine.Net.Loss.Value(out, t, tr.Engine.Net.Outputs())
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || firstNonFinite(out) >= 0 {
+		if err := tr.Engine.State.CheckFinite(); err != nil {
+			return loss, fmt.Errorf("step %d: %w", tr.Steps-1, err)
+		}
+		return loss, fmt.Errorf("step %d: %w: output or loss is %v", tr.Steps-1, ErrDiverged, loss)
+	}
+	if learn {
+		tr.Opt.Step(tr.params, tr.grads)
+		if tr.TauMMin > 0 {
+			clampTauM(tr.Engine.Net, tr.TauMMin)
+		}
+	}
+	return loss, nil
+}
+
+// clampTauM sets τm = max(τm, min) for every neuron of n.
+func clampTauM(n *Network, min float64) {
+	for i := range n.Layers {
+		for j, v := range n.Layers[i].TauM {
+			if v < min {
+				n.Layers[i].TauM[j] = min
+			}
+		}
+	}
+}

@@ -1,0 +1,354 @@
+// Package trajectory reads, replays and checks reference trajectories:
+// files of the format "gle-reference-trajectory/1" (SPEC §6) that record a
+// network, its inputs and targets, and the outputs, final parameters and
+// final state the reference produced.
+//
+// Replay runs a file through the public API (gle, optim) from the zero
+// state; Compare reports the largest relative error
+// max |a − b| / max(1, |b|) per group of recorded numbers.
+package trajectory
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/optim"
+)
+
+// Format is the format tag this package reads.
+const Format = "gle-reference-trajectory/1"
+
+// ErrMalformed marks a file that does not follow the format.
+var ErrMalformed = errors.New("malformed trajectory file")
+
+// File is one trajectory file.
+type File struct {
+	Format      string          `json:"format"`
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Spec        gle.Spec        `json:"spec"`
+	Inputs      [][][]float64   `json:"inputs"`  // [steps][batch][in]
+	RawTargets  json.RawMessage `json:"targets"` // null, [steps][batch][out] (mse) or [steps][batch] (ce)
+	Expected    *Expected       `json:"expected,omitempty"`
+
+	// Targets holds the decoded targets, one per step (nil: no target).
+	Targets []gle.Target `json:"-"`
+}
+
+// Expected holds what the reference recorded.
+type Expected struct {
+	Output      [][][]float64 `json:"output"` // [steps][batch][out]
+	FinalParams []Params      `json:"final_params"`
+	FinalState  []State       `json:"final_state"`
+}
+
+// Params are one layer's parameters; Bias is nil for a layer without bias.
+type Params struct {
+	Weight [][]float64 `json:"weight"`
+	Bias   []float64   `json:"bias"`
+	TauM   []float64   `json:"tau_m"`
+}
+
+// State is one layer's state, [batch][neurons] each.
+type State struct {
+	U       [][]float64 `json:"u"`
+	V       [][]float64 `json:"v"`
+	R       [][]float64 `json:"r"`
+	RPrime  [][]float64 `json:"r_prime"`
+	EBottom [][]float64 `json:"e_bottom"`
+}
+
+// Read reads and checks the file at path. Errors name the file.
+func Read(path string) (*File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	f, err := Decode(fh)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Decode reads and checks a trajectory from r.
+func Decode(r io.Reader) (*File, error) {
+	var f File
+	if err := json.NewDecoder(r).Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: truncated JSON (%v)", ErrMalformed, err)
+		}
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	return &f, nil
+}
+
+func malformed(field string, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrMalformed, field, fmt.Sprintf(format, args...))
+}
+
+// Batch returns the number of samples per step.
+func (f *File) Batch() int { return len(f.Inputs[0]) }
+
+// check validates the spec and every array's shape and decodes targets.
+func (f *File) check() error {
+	if f.Format != Format {
+		return malformed("format", "%q, want %q", f.Format, Format)
+	}
+	if err := f.Spec.Validate(); err != nil {
+		return fmt.Errorf("%w: spec: %w", ErrMalformed, err)
+	}
+	steps := len(f.Inputs)
+	if steps == 0 {
+		return malformed("inputs", "no steps")
+	}
+	if f.Spec.Steps != 0 && f.Spec.Steps != steps {
+		return malformed("spec.steps", "%d, but inputs has %d steps", f.Spec.Steps, steps)
+	}
+	batch := len(f.Inputs[0])
+	if batch == 0 {
+		return malformed("inputs[0]", "empty batch")
+	}
+	nIn, nOut := f.Spec.Layers[0].In, f.Spec.Layers[len(f.Spec.Layers)-1].Out
+	if err := checkArray3("inputs", f.Inputs, steps, batch, nIn); err != nil {
+		return err
+	}
+	if err := f.decodeTargets(steps, batch, nOut); err != nil {
+		return err
+	}
+	if f.Expected == nil {
+		return nil
+	}
+	e := f.Expected
+	if err := checkArray3("expected.output", e.Output, steps, batch, nOut); err != nil {
+		return err
+	}
+	if len(e.FinalParams) != len(f.Spec.Layers) {
+		return malformed("expected.final_params", "%d layers, want %d", len(e.FinalParams), len(f.Spec.Layers))
+	}
+	if len(e.FinalState) != len(f.Spec.Layers) {
+		return malformed("expected.final_state", "%d layers, want %d", len(e.FinalState), len(f.Spec.Layers))
+	}
+	for i, l := range f.Spec.Layers {
+		p, s := e.FinalParams[i], e.FinalState[i]
+		name := fmt.Sprintf("expected.final_params[%d]", i)
+		if err := checkArray2(name+".weight", p.Weight, l.Out, l.In); err != nil {
+			return err
+		}
+		if l.Bias.Disabled != (p.Bias == nil) {
+			return malformed(name+".bias", "present = %v, but the spec's bias is present = %v", p.Bias != nil, !l.Bias.Disabled)
+		}
+		if err := checkArray1(name+".bias", p.Bias, len(p.Bias)); err != nil {
+			return err
+		}
+		if !l.Bias.Disabled && len(p.Bias) != l.Out {
+			return malformed(name+".bias", "%d values, want %d", len(p.Bias), l.Out)
+		}
+		if err := checkArray1(name+".tau_m", p.TauM, l.Out); err != nil {
+			return err
+		}
+		name = fmt.Sprintf("expected.final_state[%d]", i)
+		for _, a := range []struct {
+			field string
+			x     [][]float64
+			width int
+		}{{"u", s.U, l.Out}, {"v", s.V, l.Out}, {"r", s.R, l.Out}, {"r_prime", s.RPrime, l.Out}, {"e_bottom", s.EBottom, l.In}} {
+			if err := checkArray2(name+"."+a.field, a.x, batch, a.width); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (f *File) decodeTargets(steps, batch, nOut int) error {
+	raw := f.RawTargets
+	if len(raw) == 0 || string(raw) == "null" {
+		f.Targets = make([]gle.Target, steps)
+		return nil
+	}
+	loss, _ := gle.ParseLoss(f.Spec.Loss)
+	f.Targets = make([]gle.Target, steps)
+	switch loss {
+	case gle.MSE:
+		var y [][][]float64
+		if err := json.Unmarshal(raw, &y); err != nil {
+			return malformed("targets", "mse targets must be [steps][batch][out] numbers: %v", err)
+		}
+		if err := checkArray3("targets", y, steps, batch, nOut); err != nil {
+			return err
+		}
+		for t := range y {
+			f.Targets[t].Values = flatten(y[t])
+		}
+	case gle.CE:
+		var y [][]float64
+		if err := json.Unmarshal(raw, &y); err != nil {
+			return malformed("targets", "ce targets must be [steps][batch] class indices: %v", err)
+		}
+		if err := checkArray2("targets", y, steps, batch); err != nil {
+			return err
+		}
+		for t, row := range y {
+			c := make([]int, batch)
+			for b, v := range row {
+				if v != math.Trunc(v) || v < 0 || int(v) >= nOut {
+					return malformed(fmt.Sprintf("targets[%d][%d]", t, b), "%v is not a class index in [0, %d)", v, nOut)
+				}
+				c[b] = int(v)
+			}
+			f.Targets[t].Classes = c
+		}
+	default:
+		return malformed("targets", "given, but the loss is %q", f.Spec.Loss)
+	}
+	return nil
+}
+
+func checkArray1(field string, x []float64, n int) error {
+	if len(x) != n {
+		return malformed(field, "%d values, want %d", len(x), n)
+	}
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return malformed(fmt.Sprintf("%s[%d]", field, i), "%v is not finite", v)
+		}
+	}
+	return nil
+}
+
+func checkArray2(field string, x [][]float64, rows, cols int) error {
+	if len(x) != rows {
+		return malformed(field, "%d rows, want %d", len(x), rows)
+	}
+	for i, r := range x {
+		if err := checkArray1(fmt.Sprintf("%s[%d]", field, i), r, cols); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkArray3(field string, x [][][]float64, n0, n1, n2 int) error {
+	if len(x) != n0 {
+		return malformed(field, "%d entries, want %d", len(x), n0)
+	}
+	for i, m := range x {
+		if err := checkArray2(fmt.Sprintf("%s[%d]", field, i), m, n1, n2); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func flatten(x [][]float64) []float64 {
+	var out []float64
+	for _, r := range x {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// Result is what a replay produced, in the layout of Expected.
+type Result struct {
+	Output [][][]float64
+	Net    *gle.Network
+	State  *gle.State
+}
+
+// Replay runs the file through the public API: build the network and
+// optimizer from the spec, start from the zero state, and for each step
+// feed inputs[t] and targets[t], record the output (the top layer's rate
+// from before the step's commit), then let the optimizer step (from
+// learn_from_step on) and clamp τm.
+func (f *File) Replay() (*Result, error) {
+	batch := f.Batch()
+	tr, err := optim.NewTrainer(&f.Spec, batch)
+	if err != nil {
+		return nil, err
+	}
+	nOut := tr.Engine.Net.Outputs()
+	res := &Result{Output: make([][][]float64, len(f.Inputs)), Net: tr.Engine.Net}
+	out := make([]float64, batch*nOut)
+	for t, in := range f.Inputs {
+		if _, err := tr.Step(out, flatten(in), f.Targets[t]); err != nil {
+			return nil, err
+		}
+		res.Output[t] = unflatten(out, batch, nOut)
+	}
+	res.State = tr.Engine.State
+	return res, nil
+}
+
+func unflatten(x []float64, rows, cols int) [][]float64 {
+	out := make([][]float64, rows)
+	for i := range out {
+		out[i] = append([]float64(nil), x[i*cols:(i+1)*cols]...)
+	}
+	return out
+}
+
+// Report gives the largest relative error max |a−b| / max(1, |b|) in each
+// group of recorded numbers, and where it occurred.
+type Report struct {
+	Output, Params, State       float64
+	OutputAt, ParamsAt, StateAt string
+}
+
+// Max returns the largest of the three errors.
+func (r Report) Max() float64 { return max(r.Output, r.Params, r.State) }
+
+// Compare measures res against the file's expected numbers.
+func (f *File) Compare(res *Result) (Report, error) {
+	if f.Expected == nil {
+		return Report{}, malformed("expected", "missing: nothing to compare")
+	}
+	var rep Report
+	e := f.Expected
+	for t := range e.Output {
+		for b := range e.Output[t] {
+			worst(&rep.Output, &rep.OutputAt, fmt.Sprintf("output[%d][%d]", t, b), res.Output[t][b], e.Output[t][b])
+		}
+	}
+	batch := f.Batch()
+	for i, l := range res.Net.Layers {
+		p, s, ls := e.FinalParams[i], e.FinalState[i], res.State.Layers[i]
+		name := fmt.Sprintf("layer %d ", i)
+		worst(&rep.Params, &rep.ParamsAt, name+"weight", l.W, flatten(p.Weight))
+		worst(&rep.Params, &rep.ParamsAt, name+"bias", l.B, p.Bias)
+		worst(&rep.Params, &rep.ParamsAt, name+"tau_m", l.TauM, p.TauM)
+		for _, a := range []struct {
+			field string
+			got   []float64
+			want  [][]float64
+		}{{"u", ls.U, s.U}, {"v", ls.V, s.V}, {"r", ls.R, s.R}, {"r_prime", ls.RPrime, s.RPrime}, {"e_bottom", ls.EBottom, s.EBottom}} {
+			if len(a.got) != batch*len(a.want[0]) {
+				return rep, malformed("expected.final_state", "layer %d %s does not fit the network", i, a.field)
+			}
+			worst(&rep.State, &rep.StateAt, name+a.field, a.got, flatten(a.want))
+		}
+	}
+	return rep, nil
+}
+
+// worst raises *m to the largest relative error between got and want.
+func worst(m *float64, at *string, where string, got, want []float64) {
+	for i, w := range want {
+		d := math.Abs(got[i]-w) / math.Max(1, math.Abs(w))
+		if math.IsNaN(d) {
+			d = math.Inf(1)
+		}
+		if d > *m || (*at == "" && d >= *m) {
+			*m, *at = d, fmt.Sprintf("%s[%d]", where, i)
+		}
+	}
+}
