@@ -187,3 +187,25 @@ func firstNonFinite(x []float64) int {
 	}
 	return -1
 }
+
+// ToSpec returns a copy of base whose layers carry n's current parameters
+// (weights, biases, τm, τr), so that NewNetwork(ToSpec(base)) rebuilds n.
+// base must be the spec n was built from (or one of the same shapes).
+func (n *Network) ToSpec(base *Spec) *Spec {
+	s := *base
+	s.Layers = slices.Clone(base.Layers)
+	for i := range s.Layers {
+		l, ls := &n.Layers[i], &s.Layers[i]
+		ls.Weight = make([][]float64, l.Out)
+		for o := range l.Out {
+			ls.Weight[o] = slices.Clone(l.W[o*l.In : (o+1)*l.In])
+		}
+		if l.B == nil {
+			ls.Bias = Bias{Disabled: true}
+		} else {
+			ls.Bias = Bias{Values: slices.Clone(l.B)}
+		}
+		ls.TauM, ls.TauR = slices.Clone(l.TauM), slices.Clone(l.TauR)
+	}
+	return &s
+}

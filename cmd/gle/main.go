@@ -1,0 +1,153 @@
+// Command gle simulates and trains Generalized Latent Equilibrium
+// networks, replays reference trajectories and runs the published
+// experiments. Run "gle help" for the commands.
+//
+// Exit codes: 0 success, 1 failure (a run failed or a check did not
+// pass), 2 wrong usage, 130 interrupted.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+)
+
+type command struct {
+	summary string
+	usage   string // arguments after the command name
+	example string
+	run     func(ctx context.Context, args []string, stdout io.Writer) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"demo": {
+			summary: "train a GLE chain to recover a teacher's weights and time constants (built in, < 1 min)",
+			usage:   "[--time T] [--seed S]",
+			example: "gle demo",
+			run:     runDemo,
+		},
+		"conformance": {
+			summary: "replay reference trajectory files and check every number to 1e-9",
+			usage:   "[--tol 1e-9] FILE.json...",
+			example: "gle conformance ../shared/reference/trajectories/*.json",
+			run:     runConformance,
+		},
+		"simulate": {
+			summary: "run a network on input data without learning; write outputs and final state",
+			usage:   "--spec SPEC --data DATA [--batch-major] [--out OUT.npz]",
+			example: "gle simulate --spec net.yaml --data inputs.npz --out outputs.npz",
+			run:     runSimulate,
+		},
+		"train": {
+			summary: "train a network online on input/target data; write parameters, outputs and metrics",
+			usage:   "--spec SPEC --data DATA [--epochs N] [--reset] [--out OUT.npz] [--save-spec LEARNED.json] [--metrics M.jsonl]",
+			example: "gle train --spec net.yaml --data series.npz --epochs 5 --out trained.npz --metrics metrics.jsonl",
+			run:     runTrain,
+		},
+	}
+}
+
+// usageError marks errors that come from wrong command-line use (exit 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			return run([]string{args[1], "-h"}, stdout, stderr)
+		}
+		printHelp(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "gle: unknown command %q; run \"gle help\"\n", args[0])
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := c.run(ctx, args[1:], stdout)
+	var ue usageError
+	var help helpRequest
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &help):
+		printCommandHelp(stdout, args[0], c, help.flags)
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "gle %s: %v\nusage: gle %s %s\n", args[0], err, args[0], c.usage)
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "gle %s: interrupted: %v\n", args[0], err)
+		return 130
+	default:
+		fmt.Fprintf(stderr, "gle %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "gle — Generalized Latent Equilibrium networks: simulate, train, check against the reference.")
+	fmt.Fprintln(w, "\nUsage: gle COMMAND [flags]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun \"gle help COMMAND\" for a command's flags and an example.")
+	fmt.Fprintln(w, "Exit codes: 0 success, 1 failure, 2 wrong usage, 130 interrupted.")
+}
+
+func printCommandHelp(w io.Writer, name string, c command, flags string) {
+	fmt.Fprintf(w, "gle %s — %s\n\nUsage: gle %s %s\n\nExample:\n  %s\n", name, c.summary, name, c.usage, c.example)
+	if flags != "" {
+		fmt.Fprintf(w, "\nFlags:\n%s", flags)
+	}
+}
+
+// helpRequest is returned by parseFlags for -h; it carries the flags'
+// documentation.
+type helpRequest struct{ flags string }
+
+func (helpRequest) Error() string { return "help requested" }
+
+// parseFlags defines a command's flags with define, parses args and
+// returns the positional arguments.
+func parseFlags(name string, args []string, define func(*flag.FlagSet)) ([]string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	define(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			var b strings.Builder
+			fs.SetOutput(&b)
+			fs.PrintDefaults()
+			return nil, helpRequest{b.String()}
+		}
+		return nil, usagef("%v", err)
+	}
+	return fs.Args(), nil
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/data"
+	"github.com/gle-go/gle/internal/atomicfile"
+	"github.com/gle-go/gle/npy"
+	"github.com/gle-go/gle/optim"
+)
+
+// sessionFlags are the flags simulate and train share.
+type sessionFlags struct {
+	spec, data, out string
+	batchMajor      bool
+}
+
+func (f *sessionFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.spec, "spec", "", "network spec (.json, .yaml or .yml); required")
+	fs.StringVar(&f.data, "data", "", "inputs x and optional targets y (.npz, .npy or .json); required")
+	fs.BoolVar(&f.batchMajor, "batch-major", false, "arrays are [batch][steps][features] (2-D: [batch][steps]) instead of [steps][batch][features]")
+	fs.StringVar(&f.out, "out", "", "write outputs, final parameters and final state here (.npz)")
+}
+
+// load reads the spec and the data, checking that they fit.
+func (f *sessionFlags) load() (*gle.Spec, *data.Sequence, error) {
+	if f.spec == "" || f.data == "" {
+		return nil, nil, usagef("--spec and --data are required")
+	}
+	spec, err := gle.LoadSpec(f.spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	loss, _ := gle.ParseLoss(spec.Loss)
+	layout := data.TimeMajor
+	if f.batchMajor {
+		layout = data.BatchMajor
+	}
+	seq, err := data.Load(f.data, layout, loss, spec.Layers[0].In, spec.Layers[len(spec.Layers)-1].Out)
+	if err != nil {
+		return nil, nil, err
+	}
+	return spec, seq, nil
+}
+
+func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
+	var f sessionFlags
+	if _, err := parseFlags("simulate", args, f.define); err != nil {
+		return err
+	}
+	spec, seq, err := f.load()
+	if err != nil {
+		return err
+	}
+	tr, err := optim.NewTrainer(spec, seq.Batch)
+	if err != nil {
+		return err
+	}
+	tr.Opt = nil // simulation: no learning
+	outputs, loss, err := runEpoch(ctx, tr, seq, nil)
+	fmt.Fprintf(stdout, "simulated %d steps × %d samples; mean loss %.6g\n", tr.Steps, seq.Batch, loss)
+	if werr := f.save(tr, outputs, seq, stdout); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
+	var f sessionFlags
+	epochs, logEvery := 1, 0
+	var reset bool
+	var saveSpec, metrics string
+	if _, err := parseFlags("train", args, func(fs *flag.FlagSet) {
+		f.define(fs)
+		fs.IntVar(&epochs, "epochs", epochs, "passes over the sequence")
+		fs.BoolVar(&reset, "reset", false, "reset the network state at the start of every epoch (default: carry it over, as the reference does)")
+		fs.IntVar(&logEvery, "log-every", 0, "also write a metrics line every N steps (0: once per epoch)")
+		fs.StringVar(&saveSpec, "save-spec", "", "write the spec with the learned parameters here (.json), loadable with --spec")
+		fs.StringVar(&metrics, "metrics", "", "append metrics as JSON lines here")
+	}); err != nil {
+		return err
+	}
+	if epochs <= 0 {
+		return usagef("--epochs = %d must be positive", epochs)
+	}
+	spec, seq, err := f.load()
+	if err != nil {
+		return err
+	}
+	if seq.Targets[0].None() {
+		return fmt.Errorf("%s: no targets \"y\": nothing to train on (use gle simulate)", f.data)
+	}
+	tr, err := optim.NewTrainer(spec, seq.Batch)
+	if err != nil {
+		return err
+	}
+	var mw *bufio.Writer
+	if metrics != "" {
+		fh, err := os.OpenFile(metrics, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		mw = bufio.NewWriter(fh)
+		defer mw.Flush()
+	}
+	logLine := func(rec map[string]any) {
+		if mw != nil {
+			b, _ := json.Marshal(rec)
+			mw.Write(append(b, '\n'))
+		}
+	}
+	var outputs []float64
+	for epoch := 1; epoch <= epochs && err == nil; epoch++ {
+		if reset {
+			tr.Engine.Reset()
+		}
+		start := time.Now()
+		var stepLog func(step int, loss float64)
+		if logEvery > 0 {
+			var sum float64
+			stepLog = func(step int, loss float64) {
+				sum += loss
+				if (step+1)%logEvery == 0 {
+					logLine(map[string]any{"epoch": epoch, "step": step + 1, "loss": sum / float64(logEvery)})
+					sum = 0
+				}
+			}
+		}
+		var loss float64
+		outputs, loss, err = runEpoch(ctx, tr, seq, stepLog)
+		if err == nil {
+			logLine(map[string]any{"epoch": epoch, "loss": loss, "seconds": time.Since(start).Seconds(), "lr": tr.Opt.LR()})
+			fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g (%.2fs)\n", epoch, epochs, loss, time.Since(start).Seconds())
+		}
+	}
+	// Save what was learned even when the run was interrupted or diverged
+	// (then the parameters are those of the last step that was taken).
+	var werr error
+	if err == nil || !errors.Is(err, gle.ErrDiverged) {
+		werr = f.save(tr, outputs, seq, stdout)
+		if saveSpec != "" {
+			b, jerr := json.MarshalIndent(tr.Engine.Net.ToSpec(spec), "", "  ")
+			if jerr == nil {
+				jerr = atomicfile.Write(saveSpec, append(b, '\n'))
+			}
+			werr = errors.Join(werr, jerr)
+			if jerr == nil {
+				fmt.Fprintf(stdout, "wrote %s\n", saveSpec)
+			}
+		}
+	}
+	return errors.Join(err, werr)
+}
+
+// runEpoch feeds the whole sequence once and returns the outputs
+// (steps × batch × outputs) and the mean loss. On an error it returns
+// the outputs so far.
+func runEpoch(ctx context.Context, tr *gle.Trainer, seq *data.Sequence, stepLog func(int, float64)) ([]float64, float64, error) {
+	k := tr.Engine.Net.Outputs() * seq.Batch
+	outputs := make([]float64, seq.Steps*k)
+	var sum float64
+	for t := range seq.Steps {
+		if t%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return outputs[:t*k], sum / float64(max(t, 1)), err
+			}
+		}
+		loss, err := tr.Step(outputs[t*k:(t+1)*k], seq.Frame(t), seq.Targets[t])
+		if err != nil {
+			return outputs[:t*k], sum / float64(max(t, 1)), err
+		}
+		sum += loss
+		if stepLog != nil {
+			stepLog(t, loss)
+		}
+	}
+	return outputs, sum / float64(seq.Steps), nil
+}
+
+// save writes the outputs, the parameters and the final state to --out.
+func (f *sessionFlags) save(tr *gle.Trainer, outputs []float64, seq *data.Sequence, stdout io.Writer) error {
+	if f.out == "" {
+		return nil
+	}
+	net := tr.Engine.Net
+	k := net.Outputs()
+	arrs := []npy.Named{{Name: "output", Array: &npy.Array{Shape: []int{len(outputs) / (k * seq.Batch), seq.Batch, k}, Float: outputs}}}
+	arrs = append(arrs, networkArrays(net, tr.Engine.State)...)
+	if err := npy.WriteNPZ(f.out, arrs...); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", f.out)
+	return nil
+}
+
+// networkArrays names every parameter and state array of the network:
+// layers.L.weight (out×in), .bias, .tau_m, .tau_r, and the state
+// layers.L.u, .v, .r, .r_prime (batch×out), .e_bottom (batch×in).
+func networkArrays(net *gle.Network, st *gle.State) []npy.Named {
+	var out []npy.Named
+	add := func(l int, name string, shape []int, x []float64) {
+		if x != nil {
+			out = append(out, npy.Named{Name: fmt.Sprintf("layers.%d.%s", l, name), Array: &npy.Array{Shape: shape, Float: x}})
+		}
+	}
+	for i, l := range net.Layers {
+		add(i, "weight", []int{l.Out, l.In}, l.W)
+		add(i, "bias", []int{l.Out}, l.B)
+		add(i, "tau_m", []int{l.Out}, l.TauM)
+		add(i, "tau_r", []int{l.Out}, l.TauR)
+		if st != nil {
+			ls := st.Layers[i]
+			add(i, "u", []int{st.Batch, l.Out}, ls.U)
+			add(i, "v", []int{st.Batch, l.Out}, ls.V)
+			add(i, "r", []int{st.Batch, l.Out}, ls.R)
+			add(i, "r_prime", []int{st.Batch, l.Out}, ls.RPrime)
+			add(i, "e_bottom", []int{st.Batch, l.In}, ls.EBottom)
+		}
+	}
+	return out
+}
+

@@ -1,0 +1,4 @@
+// Package expt holds the published experiments, one file each: a Config
+// with the paper's defaults and a Run function over the library. The CLI
+// and the tests call them; a test may run a shortened Config.
+package expt

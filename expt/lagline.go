@@ -1,0 +1,233 @@
+package expt
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/optim"
+)
+
+// LagLineConfig sets up the LagLine experiment (GLE paper Fig. 5, SPEC §9):
+// a chain of two softplus neurons 1→1→1 without bias learns the weights
+// and membrane time constants of a teacher chain from the teacher's
+// output alone.
+type LagLineConfig struct {
+	// Variant: "gle" (prospective errors) or "bp" (instantaneous errors).
+	Variant string
+	Seed    uint64
+	Batch   int
+	Dt      float64
+	Beta    float64 // target error scale β
+	// LRBeta is lr·β; the learning rate is LRBeta/β (paper: 1e-6).
+	LRBeta      float64
+	TauR        float64    // τr of both neurons
+	Gamma       float64    // error nudging of both neurons
+	TeacherW    [2]float64 // teacher weights (1, 2)
+	TeacherTauM [2]float64 // teacher τm (1, 2)
+	// SettleTime runs without learning first; TrainTime learns (time units).
+	SettleTime, TrainTime float64
+	HalfPeriod            float64 // square-wave half period (time units)
+	SmoothSteps           float64 // σ of the Gaussian smoothing, in steps
+	TauMin                float64 // τm clamp, as a multiple of dt
+	LogEvery              float64 // time units between records
+}
+
+// DefaultLagLine returns the paper's set-up: 405,000 steps of dt = 0.01.
+func DefaultLagLine() LagLineConfig {
+	return LagLineConfig{
+		Variant: "gle", Seed: 1, Batch: 100, Dt: 0.01, Beta: 0.01, LRBeta: 1e-6,
+		TauR: 0.1, Gamma: 1, TeacherW: [2]float64{1, 2}, TeacherTauM: [2]float64{1, 2},
+		SettleTime: 50, TrainTime: 4000, HalfPeriod: 2, SmoothSteps: 5, TauMin: 10,
+		LogEvery: 10,
+	}
+}
+
+// Validate checks the configuration.
+func (c *LagLineConfig) Validate() error {
+	switch c.Variant {
+	case "gle", "bp":
+	default:
+		return &gle.FieldError{Field: "variant", Value: c.Variant, Why: "want gle or bp", Err: gle.ErrUnknownName}
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"dt", c.Dt}, {"beta", c.Beta}, {"lr_beta", c.LRBeta}, {"half_period", c.HalfPeriod}, {"log_every", c.LogEvery}} {
+		if !(f.v > 0) || math.IsInf(f.v, 0) {
+			return &gle.FieldError{Field: f.name, Value: f.v, Why: "must be positive and finite", Err: gle.ErrInvalid}
+		}
+	}
+	if c.Batch <= 0 {
+		return &gle.FieldError{Field: "batch", Value: c.Batch, Why: "must be positive", Err: gle.ErrInvalid}
+	}
+	if c.SettleTime < 0 || c.TrainTime < 0 {
+		return &gle.FieldError{Field: "settle/train time", Value: fmt.Sprint(c.SettleTime, c.TrainTime), Why: "must be ≥ 0", Err: gle.ErrInvalid}
+	}
+	return nil
+}
+
+// LagLineRecord is the student's state at one time.
+type LagLineRecord struct {
+	Time float64    `json:"time"`
+	Loss float64    `json:"loss"` // mean MSE since the previous record
+	W    [2]float64 `json:"w"`
+	TauM [2]float64 `json:"tau_m"`
+}
+
+// LagLineResult is the trajectory of the student's parameters.
+type LagLineResult struct {
+	Config  LagLineConfig
+	Records []LagLineRecord
+	Steps   int
+	Elapsed time.Duration
+}
+
+// Final returns the last record.
+func (r *LagLineResult) Final() LagLineRecord { return r.Records[len(r.Records)-1] }
+
+// ParamError returns the largest relative error of the student's w and τm
+// against the teacher's in record rec.
+func (c *LagLineConfig) ParamError(rec LagLineRecord) float64 {
+	var m float64
+	for i := range 2 {
+		m = max(m, math.Abs(rec.W[i]-c.TeacherW[i])/math.Abs(c.TeacherW[i]),
+			math.Abs(rec.TauM[i]-c.TeacherTauM[i])/math.Abs(c.TeacherTauM[i]))
+	}
+	return m
+}
+
+// chainSpec is the 1→1→1 softplus chain without bias.
+func (c *LagLineConfig) chainSpec(w, tauM [2]float64) *gle.Spec {
+	prosp := c.Variant == "gle"
+	beta := c.Beta
+	s := &gle.Spec{
+		Dt: c.Dt, Beta: &beta, Loss: "mse", ProspectiveErrors: &prosp,
+		Optimizer:     gle.OptimizerSpec{Kind: "adam", LR: c.LRBeta / c.Beta},
+		TauMMin:       c.TauMin * c.Dt,
+		LearnFromStep: int(math.Round(c.SettleTime / c.Dt)),
+	}
+	for i := range 2 {
+		s.Layers = append(s.Layers, gle.LayerSpec{
+			In: 1, Out: 1, Phi: "softplus", TauM: gle.Taus{tauM[i]}, TauR: gle.Taus{c.TauR},
+			Gamma: c.Gamma, Weight: [][]float64{{w[i]}}, Bias: gle.Bias{Disabled: true},
+			LearnTauM: true,
+		})
+	}
+	return s
+}
+
+// RunLagLine runs the experiment. report, if non-nil, receives every
+// record as it is made. The run stops early, returning ctx.Err(), when
+// ctx is cancelled.
+func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)) (*LagLineResult, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(c.Seed, 0x1a91))
+	// Student: w, τm ~ U(0, 1), τm clamped like during learning.
+	var w0, tau0 [2]float64
+	for i := range 2 {
+		w0[i] = rng.Float64()
+		tau0[i] = max(rng.Float64(), c.TauMin*c.Dt)
+	}
+	student, err := optim.NewTrainer(c.chainSpec(w0, tau0), c.Batch)
+	if err != nil {
+		return nil, err
+	}
+	teacherSpec := c.chainSpec(c.TeacherW, c.TeacherTauM)
+	teacherSpec.Loss = "none"
+	teacherNet, err := gle.NewNetwork(teacherSpec)
+	if err != nil {
+		return nil, err
+	}
+	teacher, err := gle.NewEngine(teacherNet, c.Batch)
+	if err != nil {
+		return nil, err
+	}
+
+	period := int(math.Round(2 * c.HalfPeriod / c.Dt))
+	wave := SmoothedSquareWave(period, c.SmoothSteps)
+	shift := make([]int, c.Batch)
+	for b := range shift {
+		shift[b] = rng.IntN(period / 2)
+	}
+
+	steps := int(math.Round((c.SettleTime + c.TrainTime) / c.Dt))
+	logEvery := max(1, int(math.Round(c.LogEvery/c.Dt)))
+	x := make([]float64, c.Batch)
+	y := make([]float64, c.Batch)
+	out := make([]float64, c.Batch)
+	res := &LagLineResult{Config: c, Steps: steps}
+	start := time.Now()
+	var lossSum float64
+	record := func(t int, n int) {
+		net := student.Engine.Net
+		rec := LagLineRecord{Time: float64(t) * c.Dt, Loss: lossSum / float64(max(n, 1))}
+		for i := range 2 {
+			rec.W[i], rec.TauM[i] = net.Layers[i].W[0], net.Layers[i].TauM[0]
+		}
+		res.Records = append(res.Records, rec)
+		if report != nil {
+			report(rec)
+		}
+		lossSum = 0
+	}
+	record(0, 0)
+	for t := range steps {
+		for b := range x {
+			x[b] = wave[(t+shift[b])%period]
+		}
+		// The teacher's output at step t is the student's target at step t.
+		if err := teacher.Step(y, x, gle.Target{}); err != nil {
+			return nil, err
+		}
+		loss, err := student.Step(out, x, gle.Target{Values: y})
+		if err != nil {
+			return nil, err
+		}
+		lossSum += loss
+		if (t+1)%logEvery == 0 || t+1 == steps {
+			record(t+1, (t%logEvery)+1)
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+// SmoothedSquareWave returns one period (n steps) of a ±1 square wave
+// (+1 for the first half) convolved periodically with a normalised
+// Gaussian of σ = sigma steps truncated at 4σ.
+func SmoothedSquareWave(n int, sigma float64) []float64 {
+	sq := make([]float64, n)
+	for i := range sq {
+		sq[i] = 1
+		if i >= n/2 {
+			sq[i] = -1
+		}
+	}
+	if sigma <= 0 {
+		return sq
+	}
+	radius := int(4*sigma + 0.5)
+	kern := make([]float64, 2*radius+1)
+	var z float64
+	for k := range kern {
+		d := float64(k - radius)
+		kern[k] = math.Exp(-0.5 * d * d / (sigma * sigma))
+		z += kern[k]
+	}
+	out := make([]float64, n)
+	for i := range out {
+		for k, w := range kern {
+			out[i] += w / z * sq[((i+k-radius)%n+n)%n]
+		}
+	}
+	return out
+}
