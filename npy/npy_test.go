@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/gle-go/gle/internal/testutil"
 )
 
-const referenceNPZ = "../../shared/reference/mnist1d_len40_seed42.npz"
-
 func TestReadReferenceNPZ(t *testing.T) {
-	arrs, err := ReadNPZ(referenceNPZ)
+	arrs, err := ReadNPZ(filepath.Join(testutil.ReferenceDir(t), "mnist1d_len40_seed42.npz"))
 	if err != nil {
 		t.Fatal(err)
 	}

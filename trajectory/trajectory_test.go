@@ -4,21 +4,19 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gle-go/gle/internal/testutil"
 	"github.com/gle-go/gle/trajectory"
 )
-
-// referenceDir is where CI lays the shared golden data, beside the checkout.
-const referenceDir = "../../shared/reference/trajectories"
 
 // TestReferenceFixtures replays every shared fixture through the public
 // API and requires every recorded number to match to 1e-9 relative.
 func TestReferenceFixtures(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(referenceDir, "*.json"))
+	files, err := filepath.Glob(filepath.Join(testutil.ReferenceDir(t), "trajectories", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) < 4 {
-		t.Fatalf("found %d fixtures in %s, want the 4 shared ones", len(files), referenceDir)
+		t.Fatalf("found %d fixtures, want the 4 shared ones", len(files))
 	}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {

@@ -229,4 +229,3 @@ func networkArrays(net *gle.Network, st *gle.State) []npy.Named {
 	}
 	return out
 }
-

@@ -1,0 +1,37 @@
+// Package testutil holds helpers shared by the tests of several packages.
+package testutil
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// ReferenceDir returns the shared golden data folder, shared/reference
+// beside the module's checkout (override with GLE_REFERENCE). It fails
+// the test when the folder is missing: the conformance checks must not
+// silently pass.
+func ReferenceDir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("GLE_REFERENCE"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			ref := filepath.Join(dir, "..", "shared", "reference")
+			if _, err := os.Stat(ref); err != nil {
+				t.Fatalf("golden data not found at %s (set GLE_REFERENCE): %v", ref, err)
+			}
+			return ref
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's folder")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,184 @@
+package gle
+
+import (
+	"errors"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const specJSON = `{
+  "dt": 0.1, "beta": 0.5, "loss": "ce", "seed": 7,
+  "optimizer": {"kind": "adam", "lr": 0.01},
+  "layers": [
+    {"in": 2, "out": 5, "phi": "tanh", "tau_m": [{"n": 3, "value": 1.0}, 0.5, 0.6], "tau_r": 0.1, "gamma": 0.2},
+    {"in": 5, "out": 3, "tau_m": 1, "tau_r": 1, "bias": false, "learn_tau_m": true}
+  ]
+}`
+
+const specYAML = `
+dt: 0.1
+beta: 0.5
+loss: ce
+seed: 7
+optimizer: {kind: adam, lr: 0.01}
+layers:
+  - in: 2
+    out: 5
+    phi: tanh
+    tau_m: [{n: 3, value: 1.0}, 0.5, 0.6]
+    tau_r: 0.1
+    gamma: 0.2
+  - {in: 5, out: 3, tau_m: 1, tau_r: 1, bias: false, learn_tau_m: true}
+`
+
+func TestDecodeSpecJSONAndYAMLAgree(t *testing.T) {
+	js, err := DecodeSpec([]byte(specJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ys, err := DecodeSpec([]byte(specYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(js, ys) {
+		t.Fatalf("JSON and YAML specs differ:\n%+v\n%+v", js, ys)
+	}
+	if err := js.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	net, err := NewNetwork(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l0, l1 := net.Layers[0], net.Layers[1]
+	if want := []float64{1, 1, 1, 0.5, 0.6}; !slices.Equal(l0.TauM, want) {
+		t.Errorf("tau_m groups expand to %v, want %v", l0.TauM, want)
+	}
+	if !slices.Equal(l0.TauR, []float64{0.1, 0.1, 0.1, 0.1, 0.1}) {
+		t.Errorf("scalar tau_r broadcasts to %v", l0.TauR)
+	}
+	if l0.Phi != Tanh || l1.Phi != Linear || l0.Gamma != 0.2 {
+		t.Errorf("phi %v/%v gamma %v", l0.Phi, l1.Phi, l0.Gamma)
+	}
+	if l1.B != nil || l1.LearnB || !l1.LearnTauM || !l0.LearnW || !l0.LearnB {
+		t.Errorf("bias/learn flags wrong: %+v", l1)
+	}
+	// PyTorch-style init: uniform in ±1/√in.
+	for _, w := range l0.W {
+		if math.Abs(w) > 1/math.Sqrt(2) || w == 0 {
+			t.Errorf("layer 0 weight %g outside ±1/√2", w)
+		}
+	}
+	if net.NumParams() != 2*5+5+5*3+3 {
+		t.Errorf("NumParams = %d", net.NumParams())
+	}
+}
+
+// TestSpecValidationErrors makes every validation error from a malformed
+// spec and checks the field it names and the sentinel it wraps.
+func TestSpecValidationErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		edit   func(*Spec)
+		field  string
+		target error
+	}{
+		{"dt zero", func(s *Spec) { s.Dt = 0 }, "dt", ErrInvalid},
+		{"dt NaN", func(s *Spec) { s.Dt = math.NaN() }, "dt", ErrNonFinite},
+		{"beta negative", func(s *Spec) { b := -1.0; s.Beta = &b }, "beta", ErrInvalid},
+		{"beta Inf", func(s *Spec) { b := math.Inf(1); s.Beta = &b }, "beta", ErrNonFinite},
+		{"unknown loss", func(s *Spec) { s.Loss = "hinge" }, "loss", ErrUnknownName},
+		{"unknown optimizer", func(s *Spec) { s.Optimizer.Kind = "rmsprop" }, "optimizer.kind", ErrUnknownName},
+		{"negative lr", func(s *Spec) { s.Optimizer.LR = -1 }, "optimizer.lr", ErrInvalid},
+		{"three betas", func(s *Spec) { s.Optimizer.Betas = []float64{0.9, 0.9, 0.9} }, "optimizer.betas", ErrShape},
+		{"beta1 = 1", func(s *Spec) { s.Optimizer.Betas = []float64{1, 0.9} }, "optimizer.betas[0]", ErrInvalid},
+		{"negative eps", func(s *Spec) { e := -1e-8; s.Optimizer.Eps = &e }, "optimizer.eps", ErrInvalid},
+		{"negative tau_m_min", func(s *Spec) { s.TauMMin = -1 }, "tau_m_min", ErrInvalid},
+		{"negative learn_from_step", func(s *Spec) { s.LearnFromStep = -1 }, "learn_from_step", ErrInvalid},
+		{"negative steps", func(s *Spec) { s.Steps = -3 }, "steps", ErrInvalid},
+		{"no layers", func(s *Spec) { s.Layers = nil }, "layers", ErrInvalid},
+		{"zero in", func(s *Spec) { s.Layers[0].In = 0 }, "layers[0].in", ErrInvalid},
+		{"negative out", func(s *Spec) { s.Layers[1].Out = -2 }, "layers[1].out", ErrInvalid},
+		{"sizes do not chain", func(s *Spec) { s.Layers[1].In = 4 }, "layers[1].in", ErrShape},
+		{"unknown activation", func(s *Spec) { s.Layers[0].Phi = "swish" }, "layers[0].phi", ErrUnknownName},
+		{"tau_m below dt", func(s *Spec) { s.Layers[0].TauM = Taus{0.05} }, "layers[0].tau_m[0]", ErrInvalid},
+		{"tau_r below dt", func(s *Spec) { s.Layers[1].TauR = Taus{1, 0.01, 1} }, "layers[1].tau_r[1]", ErrInvalid},
+		{"tau_m NaN", func(s *Spec) { s.Layers[0].TauM = Taus{math.NaN()} }, "layers[0].tau_m[0]", ErrNonFinite},
+		{"tau_m missing", func(s *Spec) { s.Layers[0].TauM = nil }, "layers[0].tau_m", ErrInvalid},
+		{"tau_r wrong count", func(s *Spec) { s.Layers[0].TauR = Taus{1, 1} }, "layers[0].tau_r", ErrShape},
+		{"gamma NaN", func(s *Spec) { s.Layers[0].Gamma = math.NaN() }, "layers[0].gamma", ErrNonFinite},
+		{"unknown init", func(s *Spec) { s.Layers[0].Init = "xavier" }, "layers[0].init", ErrUnknownName},
+		{"identity not square", func(s *Spec) { s.Layers[0].Init = "identity" }, "layers[0].init", ErrShape},
+		{"weight rows", func(s *Spec) { s.Layers[1].Weight = [][]float64{{1, 2, 3, 4, 5}} }, "layers[1].weight", ErrShape},
+		{"weight cols", func(s *Spec) {
+			s.Layers[1].Weight = [][]float64{{1, 2, 3, 4, 5}, {1, 2, 3, 4}, {1, 2, 3, 4, 5}}
+		}, "layers[1].weight[1]", ErrShape},
+		{"weight NaN", func(s *Spec) {
+			s.Layers[1].Weight = [][]float64{{1, 2, 3, 4, 5}, {1, 2, math.NaN(), 4, 5}, {1, 2, 3, 4, 5}}
+		}, "layers[1].weight[1][2]", ErrNonFinite},
+		{"bias count", func(s *Spec) { s.Layers[0].Bias = Bias{Values: []float64{1}} }, "layers[0].bias", ErrShape},
+		{"bias Inf", func(s *Spec) { s.Layers[0].Bias = Bias{Values: []float64{1, 2, 3, 4, math.Inf(-1)}} }, "layers[0].bias[4]", ErrNonFinite},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := DecodeSpec([]byte(specJSON))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(s)
+			err = s.Validate()
+			var fe *FieldError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Validate() = %v, want a *FieldError", err)
+			}
+			if fe.Field != tc.field || !errors.Is(fe, tc.target) {
+				t.Errorf("got %q (%v), want field %q wrapping %v", fe.Field, fe, tc.field, tc.target)
+			}
+			if !strings.Contains(err.Error(), tc.field) {
+				t.Errorf("message %q does not name %q", err, tc.field)
+			}
+			if _, err := NewNetwork(s); err == nil {
+				t.Error("NewNetwork accepted the invalid spec")
+			}
+		})
+	}
+}
+
+func TestDecodeSpecErrors(t *testing.T) {
+	for name, text := range map[string]string{
+		"empty":          "",
+		"truncated JSON": specJSON[:len(specJSON)/2],
+		"unknown field":  `{"dt": 0.1, "layers": [], "tau_mm": 1}`,
+		"wrong type":     `{"dt": "fast", "layers": []}`,
+		"bad tau group":  `{"dt": 0.1, "layers": [{"in":1,"out":1,"tau_m":[{"n":0,"value":1}],"tau_r":1}]}`,
+		"bad bias":       `{"dt": 0.1, "layers": [{"in":1,"out":1,"tau_m":1,"tau_r":1,"bias":"yes"}]}`,
+		"YAML NaN":       "dt: .nan\nlayers: []\n",
+		"YAML syntax":    "dt: [0.1\n",
+		"trailing data":  `{"dt": 0.1, "layers": []} {}`,
+	} {
+		if _, err := DecodeSpec([]byte(text)); err == nil {
+			t.Errorf("%s: DecodeSpec accepted %q", name, text)
+		}
+	}
+}
+
+// TestToSpecRoundTrip rebuilds a network from its exported spec.
+func TestToSpecRoundTrip(t *testing.T) {
+	s, err := DecodeSpec([]byte(specJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := NewNetwork(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := NewNetwork(net.ToSpec(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(net, back) {
+		t.Errorf("round trip differs:\n%+v\n%+v", net, back)
+	}
+}
