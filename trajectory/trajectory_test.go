@@ -1,8 +1,15 @@
 package trajectory_test
 
 import (
+	"encoding/json"
+	"errors"
+	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/gle-go/gle"
 
 	"github.com/gle-go/gle/internal/testutil"
 	"github.com/gle-go/gle/trajectory"
@@ -37,5 +44,115 @@ func TestReferenceFixtures(t *testing.T) {
 				t.Errorf("max relative error %.3g > 1e-9", rep.Max())
 			}
 		})
+	}
+}
+
+// TestMalformedFiles: broken files give ErrMalformed naming the field,
+// never a panic.
+func TestMalformedFiles(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(testutil.ReferenceDir(t), "trajectories", "mlp_ce_gle.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tree map[string]any
+	if err := json.Unmarshal(src, &tree); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(f func(m map[string]any)) string {
+		var c map[string]any
+		json.Unmarshal(src, &c)
+		f(c)
+		b, _ := json.Marshal(c)
+		return string(b)
+	}
+	spec := func(m map[string]any) map[string]any { return m["spec"].(map[string]any) }
+	layer := func(m map[string]any, i int) map[string]any {
+		return spec(m)["layers"].([]any)[i].(map[string]any)
+	}
+	for _, tc := range []struct {
+		name, text, mention string
+	}{
+		{"truncated", string(src[:len(src)/3]), "truncated"},
+		{"not JSON", "this is not json", "invalid"},
+		{"wrong format", edit(func(m map[string]any) { m["format"] = "something/2" }), "format"},
+		{"steps disagree", edit(func(m map[string]any) { spec(m)["steps"] = 5 }), "spec.steps"},
+		{"tau below dt", edit(func(m map[string]any) { layer(m, 1)["tau_m"] = 0.01 }), "layers[1].tau_m[0]"},
+		{"unknown phi", edit(func(m map[string]any) { layer(m, 0)["phi"] = "gelu" }), "layers[0].phi"},
+		{"input width", edit(func(m map[string]any) { m["inputs"].([]any)[7].([]any)[1] = []any{1.0} }), "inputs[7][1]"},
+		{"class index", edit(func(m map[string]any) { m["targets"].([]any)[3].([]any)[0] = 7 }), "targets[3][0]"},
+		{"fractional class", edit(func(m map[string]any) { m["targets"].([]any)[3].([]any)[0] = 0.5 }), "targets[3][0]"},
+		{"missing output step", edit(func(m map[string]any) {
+			e := m["expected"].(map[string]any)
+			e["output"] = e["output"].([]any)[1:]
+		}), "expected.output"},
+		{"state shape", edit(func(m map[string]any) {
+			e := m["expected"].(map[string]any)
+			e["final_state"].([]any)[0].(map[string]any)["e_bottom"] = []any{}
+		}), "expected.final_state[0].e_bottom"},
+		{"bias presence", edit(func(m map[string]any) {
+			e := m["expected"].(map[string]any)
+			e["final_params"].([]any)[2].(map[string]any)["bias"] = nil
+		}), "expected.final_params[2].bias"},
+	} {
+		_, err := trajectory.Decode(strings.NewReader(tc.text))
+		if !errors.Is(err, trajectory.ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", tc.name, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.mention) {
+			t.Errorf("%s: %q does not mention %q", tc.name, err, tc.mention)
+		}
+	}
+}
+
+// TestFieldsHonoured rewrites a fixture's spec (learn_from_step, lr 0,
+// no targets) and checks the replay's behaviour directly.
+func TestFieldsHonoured(t *testing.T) {
+	path := filepath.Join(testutil.ReferenceDir(t), "trajectories", "mlp_adam_tau.json")
+	base, err := trajectory.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial, err := gle.NewNetwork(&base.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// learn_from_step beyond the last step: nothing learns.
+	f, _ := trajectory.Read(path)
+	f.Spec.LearnFromStep = len(f.Inputs)
+	res, err := f.Replay()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res.Net, initial) {
+		t.Error("learn_from_step = steps: parameters changed")
+	}
+	// learn_from_step = 100: the first 100 outputs equal a pure simulation's.
+	f.Spec.LearnFromStep = 100
+	late, _ := f.Replay()
+	f.Spec.LearnFromStep, f.Spec.Optimizer.LR = 0, 0
+	sim, _ := f.Replay()
+	if !reflect.DeepEqual(late.Output[:101], sim.Output[:101]) || reflect.DeepEqual(late.Output[101:], sim.Output[101:]) {
+		t.Error("learn_from_step = 100 does not start learning at step 100")
+	}
+	if !reflect.DeepEqual(sim.Net, initial) {
+		t.Error("lr = 0: parameters changed")
+	}
+	// No targets: no error reaches the network, nothing learns.
+	f, _ = trajectory.Read(path)
+	for i := range f.Targets {
+		f.Targets[i] = gle.Target{}
+	}
+	res, err = f.Replay()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(res.Net, initial) {
+		t.Error("targets = null: parameters changed")
+	}
+	for _, v := range res.State.Layers[0].EBottom {
+		if v != 0 {
+			t.Fatal("targets = null: non-zero error")
+		}
 	}
 }

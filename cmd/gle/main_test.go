@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/testutil"
+	"github.com/gle-go/gle/npy"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestConformanceCommand(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(testutil.ReferenceDir(t), "trajectories", "*.json"))
+	code, out, errs := runCLI(t, append([]string{"conformance"}, files...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if n := strings.Count(out, "ok   "); n != len(files) {
+		t.Errorf("%d ok lines for %d files:\n%s", n, len(files), out)
+	}
+
+	// A truncated file and a tightened tolerance both fail, naming the file.
+	bad := filepath.Join(t.TempDir(), "broken.json")
+	src, _ := os.ReadFile(files[0])
+	os.WriteFile(bad, src[:len(src)/2], 0o644)
+	code, out, errs = runCLI(t, "conformance", files[0], bad)
+	if code != 1 || !strings.Contains(out, "FAIL "+bad) || !strings.Contains(errs, "1 of 2 files failed") {
+		t.Errorf("truncated file: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = runCLI(t, "conformance", "--tol", "0", files[0])
+	if code != 1 || !strings.Contains(out, "FAIL") {
+		t.Errorf("zero tolerance: exit %d\n%s", code, out)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"frobnicate"}, {"conformance"}, {"train", "--epochs", "x"}, {"simulate"}} {
+		if code, _, _ := runCLI(t, args...); code != 2 {
+			t.Errorf("gle %v: exit %d, want 2", args, code)
+		}
+	}
+	code, out, _ := runCLI(t, "help", "train")
+	if code != 0 || !strings.Contains(out, "--epochs") || !strings.Contains(out, "Example") {
+		t.Errorf("help train: exit %d\n%s", code, out)
+	}
+}
+
+const cliSpec = `
+dt: 0.1
+loss: mse
+beta: 1
+seed: 4
+optimizer: {kind: adam, lr: 0.001}
+layers:
+  - {in: 1, out: 8, phi: tanh, tau_m: 0.5, tau_r: [{n: 4, value: 0.1}, {n: 4, value: 0.5}]}
+  - {in: 8, out: 1, tau_m: 0.5, tau_r: 0.5}
+`
+
+// TestSimulateAndTrain trains on a delayed sine through the CLI, then
+// reloads the learned spec and simulates it.
+func TestSimulateAndTrain(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o644)
+	const steps, batch = 400, 2
+	x := make([]float64, steps*batch)
+	y := make([]float64, steps*batch)
+	for tt := range steps {
+		for b := range batch {
+			ph := float64(b) * 0.7
+			x[tt*batch+b] = sinAt(tt, ph)
+			y[tt*batch+b] = 0.5 * sinAt(tt-5, ph)
+		}
+	}
+	dataPath := filepath.Join(dir, "series.npz")
+	if err := npy.WriteNPZ(dataPath,
+		npy.Named{Name: "x", Array: &npy.Array{Shape: []int{steps, batch, 1}, Float: x}},
+		npy.Named{Name: "y", Array: &npy.Array{Shape: []int{steps, batch, 1}, Float: y}}); err != nil {
+		t.Fatal(err)
+	}
+	out, learned, metrics := filepath.Join(dir, "out.npz"), filepath.Join(dir, "learned.json"), filepath.Join(dir, "m.jsonl")
+	code, stdout, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "30",
+		"--out", out, "--save-spec", learned, "--metrics", metrics)
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(readFile(t, metrics)), "\n")
+	if len(lines) != 30 {
+		t.Fatalf("%d metric lines, want 30", len(lines))
+	}
+	var first, last struct{ Loss float64 }
+	json.Unmarshal([]byte(lines[0]), &first)
+	json.Unmarshal([]byte(lines[29]), &last)
+	if !(last.Loss < 0.1*first.Loss) {
+		t.Errorf("loss %g → %g: want a tenfold reduction", first.Loss, last.Loss)
+	}
+	arrs, err := npy.ReadNPZ(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"output", "layers.0.weight", "layers.1.tau_m", "layers.1.e_bottom"} {
+		if arrs[name] == nil {
+			t.Errorf("%s missing from %s", name, out)
+		}
+	}
+	if s := arrs["output"].Shape; len(s) != 3 || s[0] != steps || s[1] != batch || s[2] != 1 {
+		t.Errorf("output shape %v", s)
+	}
+	// The learned spec reloads and its weights are the trained ones.
+	ls, err := gle.LoadSpec(learned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls.Layers[0].Weight[3][0] != arrs["layers.0.weight"].Float[3] {
+		t.Error("saved spec and saved weights disagree")
+	}
+	code, stdout, stderr = runCLI(t, "simulate", "--spec", learned, "--data", dataPath, "--out", filepath.Join(dir, "sim.npz"))
+	if code != 0 || !strings.Contains(stdout, "simulated 400 steps") {
+		t.Fatalf("simulate: exit %d\n%s%s", code, stdout, stderr)
+	}
+
+	// Data that does not fit the spec is rejected with a clear message.
+	wide := filepath.Join(dir, "wide.npy")
+	npy.WriteFile(wide, &npy.Array{Shape: []int{10, 1, 3}, Float: make([]float64, 30)})
+	code, _, stderr = runCLI(t, "simulate", "--spec", spec, "--data", wide)
+	if code != 1 || !strings.Contains(stderr, "3 features per frame") {
+		t.Errorf("wide data: exit %d, %s", code, stderr)
+	}
+}
+
+func sinAt(t int, phase float64) float64 {
+	return math.Sin(0.1*float64(t) + phase)
+}
+
+func readFile(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestDemoShort(t *testing.T) {
+	code, out, errs := runCLI(t, "demo", "--time", "20")
+	if code != 0 || !strings.Contains(out, "teacher") || !strings.Contains(out, "µs/step") {
+		t.Fatalf("demo: exit %d\n%s%s", code, out, errs)
+	}
+}

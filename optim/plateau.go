@@ -1,0 +1,83 @@
+package optim
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/gle-go/gle"
+)
+
+// Plateau is torch.optim.lr_scheduler.ReduceLROnPlateau with relative
+// threshold: when the watched metric has not improved for more than
+// Patience epochs, the learning rate is multiplied by Factor (not below
+// MinLR), then Cooldown epochs pass before counting again.
+type Plateau struct {
+	Mode      string  // "min" (e.g. a loss) or "max" (e.g. an accuracy)
+	Factor    float64 // in (0, 1)
+	Patience  int
+	Threshold float64 // relative improvement that counts; PyTorch default 1e-4
+	Cooldown  int
+	MinLR     float64
+	Eps       float64 // smallest change of lr that is applied; default 1e-8
+
+	Best     float64
+	BadEpoch int // epochs without improvement
+	CoolLeft int // cooldown epochs left
+	started  bool
+}
+
+// NewPlateau returns a scheduler with PyTorch's defaults for threshold,
+// cooldown, min_lr and eps.
+func NewPlateau(mode string, factor float64, patience int) (*Plateau, error) {
+	if mode != "min" && mode != "max" {
+		return nil, &gle.FieldError{Field: "mode", Value: mode, Why: "want min or max", Err: gle.ErrUnknownName}
+	}
+	if !(factor > 0 && factor < 1) {
+		return nil, &gle.FieldError{Field: "factor", Value: factor, Why: "must be in (0, 1)", Err: gle.ErrInvalid}
+	}
+	if patience < 0 {
+		return nil, &gle.FieldError{Field: "patience", Value: patience, Why: "must be ≥ 0", Err: gle.ErrInvalid}
+	}
+	return &Plateau{Mode: mode, Factor: factor, Patience: patience, Threshold: 1e-4, Eps: 1e-8}, nil
+}
+
+func (p *Plateau) better(a float64) bool {
+	if p.Mode == "max" {
+		return a > p.Best*(1+p.Threshold)
+	}
+	return a < p.Best*(1-p.Threshold)
+}
+
+// Step records one epoch's metric and lowers opt's learning rate when
+// the metric has plateaued. It reports whether the rate was lowered.
+func (p *Plateau) Step(metric float64, opt gle.Optimizer) (bool, error) {
+	if math.IsNaN(metric) {
+		return false, fmt.Errorf("%w: plateau metric is NaN", gle.ErrNonFinite)
+	}
+	if !p.started {
+		p.Best, p.started = math.Inf(1), true
+		if p.Mode == "max" {
+			p.Best = math.Inf(-1)
+		}
+	}
+	if p.better(metric) {
+		p.Best, p.BadEpoch = metric, 0
+	} else {
+		p.BadEpoch++
+	}
+	if p.CoolLeft > 0 {
+		p.CoolLeft--
+		p.BadEpoch = 0
+	}
+	if p.BadEpoch <= p.Patience {
+		return false, nil
+	}
+	p.CoolLeft, p.BadEpoch = p.Cooldown, 0
+	old := opt.LR()
+	lr := math.Max(old*p.Factor, p.MinLR)
+	if old-lr > p.Eps {
+		opt.SetLR(lr)
+		return true, nil
+	}
+	return false, nil
+}
