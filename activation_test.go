@@ -8,9 +8,9 @@ import (
 
 func TestActivationTable(t *testing.T) {
 	for _, tc := range []struct {
-		a          Activation
-		x          float64
-		phi, dphi  float64
+		a         Activation
+		x         float64
+		phi, dphi float64
 	}{
 		{Linear, -3, -3, 1},
 		{ReLU, 2, 2, 1}, {ReLU, -2, 0, 0}, {ReLU, 0, 0, 0},

@@ -12,6 +12,7 @@ import (
 	"github.com/gle-go/gle"
 
 	"github.com/gle-go/gle/internal/testutil"
+	"github.com/gle-go/gle/optim"
 	"github.com/gle-go/gle/trajectory"
 )
 
@@ -154,5 +155,38 @@ func TestFieldsHonoured(t *testing.T) {
 		if v != 0 {
 			t.Fatal("targets = null: non-zero error")
 		}
+	}
+}
+
+// BenchmarkFixtureStep times one dt step (with learning) of each shared
+// fixture's network at its batch size.
+func BenchmarkFixtureStep(b *testing.B) {
+	files, _ := filepath.Glob(filepath.Join(testutil.ReferenceDir(b), "trajectories", "*.json"))
+	for _, path := range files {
+		f, err := trajectory.Read(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.TrimSuffix(filepath.Base(path), ".json"), func(b *testing.B) {
+			tr, err := optim.NewTrainer(&f.Spec, f.Batch())
+			if err != nil {
+				b.Fatal(err)
+			}
+			xs := make([][]float64, len(f.Inputs))
+			for t, in := range f.Inputs {
+				for _, row := range in {
+					xs[t] = append(xs[t], row...)
+				}
+			}
+			out := make([]float64, f.Batch()*tr.Engine.Net.Outputs())
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				t := i % len(xs)
+				if _, err := tr.Step(out, xs[t], f.Targets[t]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
