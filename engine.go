@@ -97,7 +97,7 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 	if out != nil && len(out) != B*n.Outputs() {
 		return fmt.Errorf("%w: output buffer has %d values, want batch×outputs = %d×%d", ErrShape, len(out), B, n.Outputs())
 	}
-	if err := t.check(n.Loss, B, n.Outputs()); err != nil {
+	if err := t.Check(n.Loss, B, n.Outputs()); err != nil {
 		return err
 	}
 	copy(out, cur.Layers[top].R)

@@ -50,8 +50,8 @@ type Target struct {
 // None reports whether t carries no target.
 func (t Target) None() bool { return t.Values == nil && t.Classes == nil }
 
-// check returns an error if t does not fit loss l for batch × k outputs.
-func (t Target) check(l Loss, batch, k int) error {
+// Check returns an error if t does not fit loss l for batch × k outputs.
+func (t Target) Check(l Loss, batch, k int) error {
 	switch {
 	case t.None():
 		return nil
@@ -156,4 +156,31 @@ func logSumExp(x []float64) float64 {
 		z += math.Exp(v - m)
 	}
 	return m + math.Log(z)
+}
+
+// Gradient writes ∂Value/∂r (batch × k) into dst: −2 (y − r)/(batch·k)
+// for MSE, (softmax(r) − onehot(y))/batch for CE, zero without a target.
+func (l Loss) Gradient(dst, r []float64, t Target, k int) {
+	dst = dst[:len(r)]
+	if t.None() || l == NoLoss || len(r) == 0 {
+		clear(dst)
+		return
+	}
+	switch l {
+	case MSE:
+		scale := -2 / float64(len(r))
+		for i, y := range t.Values[:len(r)] {
+			dst[i] = scale * (y - r[i])
+		}
+	case CE:
+		inv := 1 / float64(len(t.Classes))
+		for b, c := range t.Classes {
+			db := dst[b*k : b*k+k]
+			softmax(db, r[b*k:b*k+k])
+			db[c] -= 1
+			for j := range db {
+				db[j] *= inv
+			}
+		}
+	}
 }

@@ -28,7 +28,7 @@ type Layer struct {
 	TauR    []float64 // τr per neuron (Out)
 	Gamma   float64   // error nudging γ: τm u̇ = −u + W r + b + γ ê
 
-	LearnW, LearnB, LearnTauM bool
+	LearnW, LearnB, LearnTauM, LearnTauR bool
 }
 
 // NewNetwork validates s and builds its network, drawing weights that the
@@ -51,7 +51,7 @@ func NewNetwork(s *Spec) (*Network, error) {
 			TauM:   broadcast(ls.TauM, ls.Out),
 			TauR:   broadcast(ls.TauR, ls.Out),
 			LearnW: ls.learnWeight(), LearnB: ls.learnBias() && !ls.Bias.Disabled,
-			LearnTauM: ls.LearnTauM,
+			LearnTauM: ls.LearnTauM, LearnTauR: ls.LearnTauR,
 		}
 		if !ls.Bias.Disabled {
 			l.B = make([]float64, ls.Out)
@@ -119,6 +119,9 @@ func (n *Network) NumParams() int {
 		}
 		if l.LearnTauM {
 			c += len(l.TauM)
+		}
+		if l.LearnTauR {
+			c += len(l.TauR)
 		}
 	}
 	return c

@@ -70,6 +70,9 @@ type LayerSpec struct {
 	LearnWeight *bool  `json:"learn_weight,omitempty"` // nil means true
 	LearnBias   *bool  `json:"learn_bias,omitempty"`   // nil means true
 	LearnTauM   bool   `json:"learn_tau_m,omitempty"`
+	// LearnTauR learns τr too; only exact gradients (package bptt) have a
+	// τr update, so GLE training rejects it.
+	LearnTauR bool `json:"learn_tau_r,omitempty"`
 }
 
 // Taus is a per-neuron list of time constants; see LayerSpec.TauM for the

@@ -35,6 +35,12 @@ type Trainer struct {
 // NewTrainer returns a trainer for n with a zero state for the given batch
 // size; opt may be nil.
 func NewTrainer(n *Network, batch int, opt Optimizer) (*Trainer, error) {
+	for i, l := range n.Layers {
+		if l.LearnTauR && opt != nil {
+			return nil, fieldErr(ErrInvalid, fmt.Sprintf("layers[%d].learn_tau_r", i), true,
+				"GLE's local rule has no τr update; train τr with exact gradients (package bptt)")
+		}
+	}
 	e, err := NewEngine(n, batch)
 	if err != nil {
 		return nil, err
@@ -85,10 +91,15 @@ func (tr *Trainer) Step(out, x []float64, t Target) (float64, error) {
 // clampTauM sets τm = max(τm, min) for every neuron of n.
 func clampTauM(n *Network, min float64) {
 	for i := range n.Layers {
-		for j, v := range n.Layers[i].TauM {
-			if v < min {
-				n.Layers[i].TauM[j] = min
-			}
+		ClampTaus(n.Layers[i].TauM, min)
+	}
+}
+
+// ClampTaus sets every τ in taus to at least min.
+func ClampTaus(taus []float64, min float64) {
+	for j, v := range taus {
+		if v < min {
+			taus[j] = min
 		}
 	}
 }

@@ -96,6 +96,15 @@ func malformed(field string, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrMalformed, field, fmt.Sprintf(format, args...))
 }
 
+// FlatInputs returns the inputs of every step as flat Batch×In slices.
+func (f *File) FlatInputs() [][]float64 {
+	xs := make([][]float64, len(f.Inputs))
+	for t, in := range f.Inputs {
+		xs[t] = flatten(in)
+	}
+	return xs
+}
+
 // Batch returns the number of samples per step.
 func (f *File) Batch() int { return len(f.Inputs[0]) }
 
@@ -279,8 +288,8 @@ func (f *File) Replay() (*Result, error) {
 	nOut := tr.Engine.Net.Outputs()
 	res := &Result{Output: make([][][]float64, len(f.Inputs)), Net: tr.Engine.Net}
 	out := make([]float64, batch*nOut)
-	for t, in := range f.Inputs {
-		if _, err := tr.Step(out, flatten(in), f.Targets[t]); err != nil {
+	for t, x := range f.FlatInputs() {
+		if _, err := tr.Step(out, x, f.Targets[t]); err != nil {
 			return nil, err
 		}
 		res.Output[t] = unflatten(out, batch, nOut)

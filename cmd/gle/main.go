@@ -41,6 +41,12 @@ func init() {
 			example: "gle conformance ../shared/reference/trajectories/*.json",
 			run:     runConformance,
 		},
+		"gradcheck": {
+			summary: "compare the exact BPTT gradient of a trajectory file's network with finite differences",
+			usage:   "[--tol 1e-5] [--steps N] FILE.json",
+			example: "gle gradcheck ../shared/reference/trajectories/mlp_ce_gle.json",
+			run:     runGradcheck,
+		},
 		"simulate": {
 			summary: "run a network on input data without learning; write outputs and final state",
 			usage:   "--spec SPEC --data DATA [--batch-major] [--out OUT.npz]",

@@ -158,3 +158,15 @@ func TestDemoShort(t *testing.T) {
 		t.Fatalf("demo: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+func TestGradcheckCommand(t *testing.T) {
+	path := filepath.Join(testutil.ReferenceDir(t), "trajectories", "mlp_adam_tau.json")
+	code, out, errs := runCLI(t, "gradcheck", "--steps", "100", path)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || !strings.HasPrefix(lines[len(lines)-1], "max relative error") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, _ := runCLI(t, "gradcheck", "--tol", "0", "--steps", "20", path); code != 1 {
+		t.Errorf("zero tolerance: exit %d, want 1", code)
+	}
+}

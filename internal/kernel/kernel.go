@@ -32,6 +32,11 @@ func MulAB(dst, a, b []float64, m, k, n int) {
 // It computes the batch-mean weight gradient −(1/B) êᵀ r.
 func MulAtB(dst []float64, alpha float64, a, b []float64, m, k, n int) {
 	clear(dst[:k*n])
+	AddAtB(dst, alpha, a, b, m, k, n)
+}
+
+// AddAtB adds alpha · aᵀ · b to dst (k×n), with a (m×k) and b (m×n).
+func AddAtB(dst []float64, alpha float64, a, b []float64, m, k, n int) {
 	for i := range m {
 		ai := a[i*k : i*k+k]
 		bi := b[i*n : i*n+n]
