@@ -1,14 +1,19 @@
 package expt
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"time"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/bptt"
 	"github.com/gle-go/gle/optim"
+	"github.com/gle-go/gle/plots"
 )
 
 // LagLineConfig sets up the LagLine experiment (GLE paper Fig. 5, SPEC §9):
@@ -16,7 +21,9 @@ import (
 // and membrane time constants of a teacher chain from the teacher's
 // output alone.
 type LagLineConfig struct {
-	// Variant: "gle" (prospective errors) or "bp" (instantaneous errors).
+	// Variant: "gle" (prospective errors), "bp" (instantaneous errors) or
+	// "bptt-twN" (truncated BPTT over windows of N time units, learning
+	// rate × window steps, as the reference).
 	Variant string
 	Seed    uint64
 	Batch   int
@@ -48,10 +55,8 @@ func DefaultLagLine() LagLineConfig {
 
 // Validate checks the configuration.
 func (c *LagLineConfig) Validate() error {
-	switch c.Variant {
-	case "gle", "bp":
-	default:
-		return &gle.FieldError{Field: "variant", Value: c.Variant, Why: "want gle or bp", Err: gle.ErrUnknownName}
+	if _, err := c.window(); err != nil {
+		return err
 	}
 	for _, f := range []struct {
 		name string
@@ -100,6 +105,52 @@ func (c *LagLineConfig) ParamError(rec LagLineRecord) float64 {
 	return m
 }
 
+// window returns the BPTT window in steps (0 for the GLE variants).
+func (c *LagLineConfig) window() (int, error) {
+	switch c.Variant {
+	case "gle", "bp":
+		return 0, nil
+	}
+	var tw float64
+	if _, err := fmt.Sscanf(c.Variant, "bptt-tw%g", &tw); err != nil || !(tw > 0) || c.Dt <= 0 ||
+		fmt.Sprintf("bptt-tw%g", tw) != c.Variant {
+		return 0, &gle.FieldError{Field: "variant", Value: c.Variant, Why: "want gle, bp or bptt-twN (N time units > 0)", Err: gle.ErrUnknownName}
+	}
+	return max(1, int(math.Round(tw/c.Dt))), nil
+}
+
+// LagLineVariants are the variants of the paper's Fig. 5.
+var LagLineVariants = []string{"gle", "bp", "bptt-tw1", "bptt-tw2", "bptt-tw4"}
+
+// stepper is a student that learns online: gle.Trainer or bptt.Trainer.
+type stepper interface {
+	Step(out, x []float64, t gle.Target) (float64, error)
+}
+
+// newStudent builds the student network and its trainer for the variant.
+func (c *LagLineConfig) newStudent(w, tauM [2]float64) (*gle.Network, stepper, error) {
+	spec := c.chainSpec(w, tauM)
+	window, _ := c.window()
+	if window == 0 {
+		tr, err := optim.NewTrainer(spec, c.Batch)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tr.Engine.Net, tr, nil
+	}
+	net, err := gle.NewNetwork(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	opt := optim.NewAdam(spec.Optimizer.LR * float64(window))
+	tr, err := bptt.NewTrainer(net, c.Batch, window, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr.TauMMin, tr.LearnFromStep = spec.TauMMin, spec.LearnFromStep
+	return net, tr, nil
+}
+
 // chainSpec is the 1→1→1 softplus chain without bias.
 func (c *LagLineConfig) chainSpec(w, tauM [2]float64) *gle.Spec {
 	prosp := c.Variant == "gle"
@@ -134,7 +185,7 @@ func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)
 		w0[i] = rng.Float64()
 		tau0[i] = max(rng.Float64(), c.TauMin*c.Dt)
 	}
-	student, err := optim.NewTrainer(c.chainSpec(w0, tau0), c.Batch)
+	net, student, err := c.newStudent(w0, tau0)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +216,6 @@ func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)
 	start := time.Now()
 	var lossSum float64
 	record := func(t int, n int) {
-		net := student.Engine.Net
 		rec := LagLineRecord{Time: float64(t) * c.Dt, Loss: lossSum / float64(max(n, 1))}
 		for i := range 2 {
 			rec.W[i], rec.TauM[i] = net.Layers[i].W[0], net.Layers[i].TauM[0]
@@ -230,4 +280,67 @@ func SmoothedSquareWave(n int, sigma float64) []float64 {
 		}
 	}
 	return out
+}
+
+// WriteCSV writes the records as CSV: time, loss, w1, w2, tau_m1, tau_m2.
+func (r *LagLineResult) WriteCSV(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, "time,loss,w1,w2,tau_m1,tau_m2")
+	for _, rec := range r.Records {
+		fmt.Fprintf(bw, "%g,%g,%g,%g,%g,%g\n", rec.Time, rec.Loss, rec.W[0], rec.W[1], rec.TauM[0], rec.TauM[1])
+	}
+	return bw.Flush()
+}
+
+// WriteJSONL writes one JSON object per record.
+func (r *LagLineResult) WriteJSONL(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	for _, rec := range r.Records {
+		if err := enc.Encode(struct {
+			Variant string `json:"variant"`
+			LagLineRecord
+		}{r.Config.Variant, rec}); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// LagLineFigure draws w1, w2, τm1, τm2 and the loss of every result over
+// time against the teacher's values (dashed) and saves base.png/.svg.
+func LagLineFigure(base string, results []*LagLineResult) error {
+	if len(results) == 0 {
+		return fmt.Errorf("no LagLine results to draw")
+	}
+	c := results[0].Config
+	panels := []plots.Panel{
+		{Title: "w₁", YLabel: "w₁", Legend: "none"}, {Title: "w₂", YLabel: "w₂", Legend: "bottom right"},
+		{Title: "τm₁", YLabel: "τm₁", Legend: "none"}, {Title: "τm₂", YLabel: "τm₂", Legend: "none"},
+		{Title: "loss (MSE)", YLabel: "loss", LogY: true, Legend: "none"},
+	}
+	teacher := []float64{c.TeacherW[0], c.TeacherW[1], c.TeacherTauM[0], c.TeacherTauM[1]}
+	for i, res := range results {
+		n := len(res.Records)
+		t := make([]float64, n)
+		ys := make([][]float64, 5)
+		for k := range ys {
+			ys[k] = make([]float64, n)
+		}
+		for j, rec := range res.Records {
+			t[j] = rec.Time
+			ys[0][j], ys[1][j], ys[2][j], ys[3][j], ys[4][j] = rec.W[0], rec.W[1], rec.TauM[0], rec.TauM[1], rec.Loss
+		}
+		for k := range panels {
+			panels[k].Series = append(panels[k].Series, plots.Series{Name: res.Config.Variant, X: t, Y: ys[k], Color: i})
+		}
+	}
+	end := results[0].Records[len(results[0].Records)-1].Time
+	for k, v := range teacher {
+		panels[k].Series = append(panels[k].Series, plots.Series{Name: "teacher", X: []float64{0, end}, Y: []float64{v, v}, Dashed: true, Color: 6})
+	}
+	for k := range panels {
+		panels[k].XLabel = "time"
+	}
+	return plots.Save(base, 3, 2, 10, 10, panels...)
 }

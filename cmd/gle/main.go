@@ -47,6 +47,12 @@ func init() {
 			example: "gle gradcheck ../shared/reference/trajectories/mlp_ce_gle.json",
 			run:     runGradcheck,
 		},
+		"run": {
+			summary: "run a published experiment (lagline) and write metrics and figures",
+			usage:   "EXPERIMENT [flags]   (gle run lagline -h for its flags)",
+			example: "gle run lagline --variant gle,bp,bptt-tw4 --out runs/lagline",
+			run:     runExperiment,
+		},
 		"simulate": {
 			summary: "run a network on input data without learning; write outputs and final state",
 			usage:   "--spec SPEC --data DATA [--batch-major] [--out OUT.npz]",

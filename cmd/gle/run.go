@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gle-go/gle/expt"
+)
+
+// experiments maps "gle run NAME" to its runner.
+var experiments = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
+	"lagline": runLagLine,
+}
+
+func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			_, err := parseFlags("run", args, func(*flag.FlagSet) {})
+			return err
+		}
+		return usagef("name an experiment: %s", experimentNames())
+	}
+	run, ok := experiments[args[0]]
+	if !ok {
+		return usagef("unknown experiment %q (want one of %s)", args[0], experimentNames())
+	}
+	return run(ctx, args[1:], stdout)
+}
+
+func experimentNames() string {
+	var names []string
+	for n := range experiments {
+		names = append(names, n)
+	}
+	return strings.Join(names, ", ")
+}
+
+// runDir returns dir, or runs/<name>-<timestamp> when dir is empty, and
+// creates it.
+func runDir(dir, name string) (string, error) {
+	if dir == "" {
+		dir = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
+	}
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
+	c := expt.DefaultLagLine()
+	variants, out := "all", ""
+	jobs := 2
+	if _, err := parseFlags("run lagline", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&variants, "variant", variants, "comma-separated variants: gle, bp, bptt-twN (N time units), or all = "+strings.Join(expt.LagLineVariants, ","))
+		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the student's initial parameters and the input phases")
+		fs.Float64Var(&c.TrainTime, "time", c.TrainTime, "training time in time units (after the settling time)")
+		fs.Float64Var(&c.LogEvery, "log-every", c.LogEvery, "time units between metric records")
+		fs.IntVar(&jobs, "jobs", jobs, "variants run in parallel")
+		fs.StringVar(&out, "out", "", "output folder (default runs/lagline-<timestamp>)")
+	}); err != nil {
+		return err
+	}
+	names := expt.LagLineVariants
+	if variants != "all" {
+		names = strings.Split(variants, ",")
+	}
+	configs := make([]expt.LagLineConfig, len(names))
+	for i, v := range names {
+		configs[i] = c
+		configs[i].Variant = strings.TrimSpace(v)
+		if err := configs[i].Validate(); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	if jobs < 1 {
+		return usagef("--jobs = %d must be ≥ 1", jobs)
+	}
+	dir, err := runDir(out, "lagline")
+	if err != nil {
+		return err
+	}
+	results := make([]*expt.LagLineResult, len(configs))
+	errs := make([]error, len(configs))
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i := range configs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i], errs[i] = expt.RunLagLine(ctx, configs[i], nil)
+		}()
+	}
+	wg.Wait()
+	fmt.Fprintf(stdout, "%-10s %9s %9s %9s %9s %12s %9s %8s\n", "variant", "w1", "w2", "τm1", "τm2", "final loss", "max err", "seconds")
+	var done []*expt.LagLineResult
+	for i, res := range results {
+		if res == nil || len(res.Records) == 0 {
+			continue
+		}
+		done = append(done, res)
+		if err := writeLagLineFiles(dir, res); err != nil {
+			errs[i] = errors.Join(errs[i], err)
+		}
+		f := res.Final()
+		fmt.Fprintf(stdout, "%-10s %9.4f %9.4f %9.4f %9.4f %12.3g %9.3g %8.2f\n", res.Config.Variant, f.W[0], f.W[1], f.TauM[0], f.TauM[1],
+			f.Loss, res.Config.ParamError(f), res.Elapsed.Seconds())
+	}
+	fmt.Fprintf(stdout, "%-10s %9.4f %9.4f %9.4f %9.4f\n", "teacher", c.TeacherW[0], c.TeacherW[1], c.TeacherTauM[0], c.TeacherTauM[1])
+	if len(done) > 0 {
+		if err := expt.LagLineFigure(filepath.Join(dir, "lagline"), done); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "wrote metrics (JSONL, CSV) and lagline.png/.svg to %s\n", dir)
+	return errors.Join(errs...)
+}
+
+func writeLagLineFiles(dir string, res *expt.LagLineResult) error {
+	base := filepath.Join(dir, "lagline-"+res.Config.Variant)
+	for ext, write := range map[string]func(io.Writer) error{".jsonl": res.WriteJSONL, ".csv": res.WriteCSV} {
+		fh, err := os.Create(base + ext)
+		if err != nil {
+			return err
+		}
+		err = write(fh)
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+// Package plots draws the project's figures with gonum/plot and saves
+// each as PNG and SVG side by side.
+package plots
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/gle-go/gle/internal/atomicfile"
+)
+
+// Series is one line of a panel.
+type Series struct {
+	Name   string
+	X, Y   []float64
+	Dashed bool
+	Color  int // index into Palette; −1 picks the series' position
+}
+
+// Panel is one plot of a figure.
+type Panel struct {
+	Title, XLabel, YLabel string
+	Series                []Series
+	LogY                  bool
+	// Legend places the legend: "" top right, "bottom right", or "none".
+	Legend string
+}
+
+// Palette holds distinguishable line colours (Okabe–Ito).
+var Palette = []color.Color{
+	color.RGBA{0, 114, 178, 255}, color.RGBA{213, 94, 0, 255}, color.RGBA{0, 158, 115, 255},
+	color.RGBA{204, 121, 167, 255}, color.RGBA{230, 159, 0, 255}, color.RGBA{86, 180, 233, 255},
+	color.RGBA{0, 0, 0, 255}, color.RGBA{240, 228, 66, 255},
+}
+
+func (p Panel) plot() (*plot.Plot, error) {
+	pl := plot.New()
+	pl.Title.Text, pl.X.Label.Text, pl.Y.Label.Text = p.Title, p.XLabel, p.YLabel
+	pl.Add(plotter.NewGrid())
+	if p.LogY {
+		pl.Y.Scale = plot.LogScale{}
+		pl.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
+	for i, s := range p.Series {
+		if len(s.X) != len(s.Y) {
+			return nil, fmt.Errorf("plots: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
+		}
+		xy := make(plotter.XYs, 0, len(s.X))
+		for k := range s.X {
+			if p.LogY && !(s.Y[k] > 0) {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: s.X[k], Y: s.Y[k]})
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		line, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, fmt.Errorf("plots: series %q: %w", s.Name, err)
+		}
+		c := s.Color
+		if c < 0 {
+			c = i
+		}
+		line.Color = Palette[c%len(Palette)]
+		line.Width = vg.Points(1.2)
+		if s.Dashed {
+			line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		pl.Add(line)
+		if s.Name != "" && p.Legend != "none" {
+			pl.Legend.Add(s.Name, line)
+		}
+	}
+	pl.Legend.Top = p.Legend != "bottom right"
+	return pl, nil
+}
+
+// Save draws the panels in a grid of rows × cols (row-major) and writes
+// base+".png" and base+".svg" atomically. width and height are in inches.
+func Save(base string, rows, cols int, width, height float64, panels ...Panel) error {
+	if rows*cols < len(panels) {
+		return fmt.Errorf("plots: %d panels do not fit %d×%d", len(panels), rows, cols)
+	}
+	grid := make([][]*plot.Plot, rows)
+	for r := range grid {
+		grid[r] = make([]*plot.Plot, cols)
+	}
+	for i, p := range panels {
+		pl, err := p.plot()
+		if err != nil {
+			return err
+		}
+		grid[i/cols][i%cols] = pl
+	}
+	w, h := vg.Length(width)*vg.Inch, vg.Length(height)*vg.Inch
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4,
+		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	draw1 := func(c vg.CanvasSizer) {
+		dc := draw.New(c)
+		canvases := plot.Align(grid, tiles, dc)
+		for r := range grid {
+			for k, pl := range grid[r] {
+				if pl != nil {
+					pl.Draw(canvases[r][k])
+				}
+			}
+		}
+	}
+	img := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(110))
+	draw1(img)
+	var png bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&png); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(base+".png", png.Bytes()); err != nil {
+		return err
+	}
+	svg := vgsvg.New(w, h)
+	draw1(svg)
+	var sb bytes.Buffer
+	if _, err := svg.WriteTo(&sb); err != nil {
+		return err
+	}
+	return atomicfile.Write(base+".svg", sb.Bytes())
+}
