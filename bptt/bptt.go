@@ -192,15 +192,38 @@ func (b *BPTT) Discard() { b.steps = 0 }
 // every non-nil slice of g (overwriting it), then empties the tape. The
 // state stays where the forward pass left it.
 func (b *BPTT) Backward(g *gle.Grads) {
+	g.Zero()
+	b.backward(func(int) *gle.Grads { return g })
+}
+
+// BackwardSplit computes the same gradient as Backward but splits it by
+// time: the contributions of the parameters' uses at steps
+// [i·every, (i+1)·every) of the tape go to gs[i], which are zeroed first.
+// Their sum is the full gradient; each part is what a local learning rule
+// running during that stretch of time should approximate.
+func (b *BPTT) BackwardSplit(gs []*gle.Grads, every int) error {
+	if every <= 0 || len(gs)*every < b.steps {
+		return fmt.Errorf("%w: %d parts of %d steps do not cover %d steps", gle.ErrShape, len(gs), every, b.steps)
+	}
+	for _, g := range gs {
+		g.Zero()
+	}
+	b.backward(func(ts int) *gle.Grads { return gs[ts/every] })
+	return nil
+}
+
+// backward runs the reverse sweep; the parameter gradient contributions
+// of step ts are added to sink(ts).
+func (b *BPTT) backward(sink func(ts int) *gle.Grads) {
 	n, B := b.Net, b.Batch
 	top := len(n.Layers) - 1
 	k := n.Outputs()
-	g.Zero()
 	for li := range n.Layers {
 		clear(b.gR[li]) // nothing depends on the state after the last step
 		clear(b.gU[li])
 	}
 	for ts := b.steps - 1; ts >= 0; ts-- {
+		g := sink(ts)
 		for li := top; li >= 0; li-- {
 			l, tp, lg := &n.Layers[li], &b.tape[li], &g.Layers[li]
 			m, in := B*l.Out, B*l.In

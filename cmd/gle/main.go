@@ -35,6 +35,12 @@ func init() {
 			example: "gle demo",
 			run:     runDemo,
 		},
+		"align": {
+			summary: "compare GLE's local updates with the exact BPTT gradient, window by window",
+			usage:   "--spec SPEC --data DATA [--window N] [--steps N] [--out DIR]",
+			example: "gle align --spec net.yaml --data series.npz --window 200 --out runs/align",
+			run:     runAlign,
+		},
 		"conformance": {
 			summary: "replay reference trajectory files and check every number to 1e-9",
 			usage:   "[--tol 1e-9] FILE.json...",
@@ -48,7 +54,7 @@ func init() {
 			run:     runGradcheck,
 		},
 		"run": {
-			summary: "run a published experiment (lagline) and write metrics and figures",
+			summary: "run a published experiment (lagline, lagnet) and write metrics and figures",
 			usage:   "EXPERIMENT [flags]   (gle run lagline -h for its flags)",
 			example: "gle run lagline --variant gle,bp,bptt-tw4 --out runs/lagline",
 			run:     runExperiment,

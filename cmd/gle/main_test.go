@@ -170,3 +170,49 @@ func TestGradcheckCommand(t *testing.T) {
 		t.Errorf("zero tolerance: exit %d, want 1", code)
 	}
 }
+
+func TestRunExperimentsShort(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, "run", "lagline", "--variant", "gle,bptt-tw1", "--time", "20", "--log-every", "5", "--out", dir)
+	if code != 0 || !strings.Contains(out, "bptt-tw1") {
+		t.Fatalf("run lagline: exit %d\n%s%s", code, out, errs)
+	}
+	for _, f := range []string{"lagline.png", "lagline.svg", "lagline-gle.jsonl", "lagline-bptt-tw1.csv"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if code, _, _ := runCLI(t, "run", "lagline", "--variant", "bptt-twX"); code != 2 {
+		t.Errorf("bad variant: exit %d, want 2", code)
+	}
+	code, out, errs = runCLI(t, "run", "lagnet", "--time", "50", "--out", dir)
+	if code != 0 || !strings.Contains(out, "theory gain") {
+		t.Fatalf("run lagnet: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, _ := runCLI(t, "run", "nonsense"); code != 2 {
+		t.Errorf("unknown experiment: exit %d, want 2", code)
+	}
+}
+
+func TestAlignCommand(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o644)
+	const steps = 300
+	x, y := make([]float64, steps), make([]float64, steps)
+	for i := range steps {
+		x[i], y[i] = sinAt(i, 0), 0.5*sinAt(i-5, 0)
+	}
+	data := filepath.Join(dir, "d.npz")
+	npy.WriteNPZ(data, npy.Named{Name: "x", Array: &npy.Array{Shape: []int{steps, 1}, Float: x}},
+		npy.Named{Name: "y", Array: &npy.Array{Shape: []int{steps, 1}, Float: y}})
+	code, out, errs := runCLI(t, "align", "--spec", spec, "--data", data, "--window", "50", "--out", dir)
+	if code != 0 || !strings.Contains(out, "cosine") {
+		t.Fatalf("align: exit %d\n%s%s", code, out, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(dir, "alignment.jsonl"))), "\n")
+	// 6 windows + the whole sequence, 2 layers, 4 parameter groups.
+	if len(lines) != 7*2*4 {
+		t.Errorf("%d alignment rows, want %d", len(lines), 7*2*4)
+	}
+}

@@ -18,6 +18,7 @@ import (
 // experiments maps "gle run NAME" to its runner.
 var experiments = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
 	"lagline": runLagLine,
+	"lagnet":  runLagNet,
 }
 
 func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {

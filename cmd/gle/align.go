@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/bptt"
+	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/plots"
+)
+
+// runAlign compares GLE's local updates with the exact BPTT gradient on a
+// spec and a data file, window by window.
+func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
+	var f sessionFlags
+	window, steps := 100, 0
+	if _, err := parseFlags("align", args, func(fs *flag.FlagSet) {
+		f.define(fs)
+		fs.IntVar(&window, "window", window, "steps per comparison window")
+		fs.IntVar(&steps, "steps", 0, "use only the first N steps (0: all; memory grows with steps)")
+	}); err != nil {
+		return err
+	}
+	spec, seq, err := f.load()
+	if err != nil {
+		return err
+	}
+	net, err := gle.NewNetwork(spec)
+	if err != nil {
+		return err
+	}
+	T := seq.Steps
+	if steps > 0 {
+		T = min(T, steps)
+	}
+	xs := make([][]float64, T)
+	for t := range T {
+		xs[t] = seq.Frame(t)
+	}
+	rows, err := bptt.Align(net, seq.Batch, xs, seq.Targets[:T], window)
+	if err != nil {
+		return err
+	}
+	dir, err := runDir(f.out, "align")
+	if err != nil {
+		return err
+	}
+	if err := writeJSONL(filepath.Join(dir, "alignment.jsonl"), rows); err != nil {
+		return err
+	}
+	var panels []plots.Panel
+	cos := plots.Panel{Title: "cosine(GLE, BPTT) per window, all parameters", XLabel: "window end (step)", YLabel: "cosine"}
+	ratio := plots.Panel{Title: "norm ratio |GLE| / (c |BPTT|)", XLabel: "window end (step)", YLabel: "ratio", LogY: true}
+	for li := range net.Layers {
+		var x, yc, yr []float64
+		for _, r := range rows {
+			if r.Layer == li && r.Param == "all" && r.Window >= 0 {
+				x, yc, yr = append(x, float64(r.End)), append(yc, r.Cosine), append(yr, r.NormRatio)
+			}
+		}
+		name := fmt.Sprintf("layer %d", li)
+		cos.Series = append(cos.Series, plots.Series{Name: name, X: x, Y: yc, Color: li})
+		ratio.Series = append(ratio.Series, plots.Series{Name: name, X: x, Y: yr, Color: li})
+	}
+	panels = append(panels, cos, ratio)
+	if err := plots.Save(filepath.Join(dir, "alignment"), 2, 1, 8, 7, panels...); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%5s %-7s %10s %10s   (whole sequence, %d steps, windows of %d)\n", "layer", "param", "cosine", "ratio", T, window)
+	for _, r := range rows {
+		if r.Window == -1 {
+			fmt.Fprintf(stdout, "%5d %-7s %10.4f %10.4g\n", r.Layer, r.Param, r.Cosine, r.NormRatio)
+		}
+	}
+	fmt.Fprintf(stdout, "wrote alignment.jsonl and alignment.png/.svg to %s\n", dir)
+	return ctx.Err()
+}
+
+// writeJSONL writes one JSON value per line.
+func writeJSONL[T any](path string, rows []T) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(fh)
+	enc := json.NewEncoder(bw)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			fh.Close()
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}
+
+func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
+	c := expt.DefaultLagNet()
+	out := ""
+	if _, err := parseFlags("run lagnet", args, func(fs *flag.FlagSet) {
+		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the weights")
+		fs.Float64Var(&c.Omega, "omega", c.Omega, "angular frequency of the input sine and target cosine")
+		fs.Float64Var(&c.Time, "time", c.Time, "simulated time")
+		fs.Float64Var(&c.TauM, "tau-m", c.TauM, "τm of every layer")
+		fs.Float64Var(&c.TauR, "tau-r", c.TauR, "τr of every layer")
+		fs.StringVar(&out, "out", "", "output folder (default runs/lagnet-<timestamp>)")
+	}); err != nil {
+		return err
+	}
+	res, err := expt.RunLagNet(ctx, c)
+	if err != nil {
+		return err
+	}
+	dir, err := runDir(out, "lagnet")
+	if err != nil {
+		return err
+	}
+	if err := writeJSONL(filepath.Join(dir, "lagnet.jsonl"), res.Neurons); err != nil {
+		return err
+	}
+	if err := expt.LagNetFigure(filepath.Join(dir, "lagnet"), res); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "GLE errors ê against the adjoint λ at ω = %g (τm = %g, τr = %g):\n", c.Omega, c.TauM, c.TauR)
+	fmt.Fprintf(stdout, "%5s %6s %14s %10s %14s\n", "layer", "neuron", "phase (rad)", "gain", "theory gain")
+	for _, n := range res.Neurons {
+		fmt.Fprintf(stdout, "%5d %6d %+14.4f %10.4g %14.4g\n", n.Layer, n.Neuron, n.Phase, n.Gain, n.PredictedGain)
+	}
+	fmt.Fprintf(stdout, "wrote lagnet.jsonl and lagnet.png/.svg to %s\n", dir)
+	return nil
+}
