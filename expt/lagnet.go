@@ -171,4 +171,3 @@ func column(x []float64, width, o int) []float64 {
 	}
 	return out
 }
-
