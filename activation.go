@@ -55,6 +55,23 @@ const softplusThreshold = 20
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
+// softplus returns log(1+eˣ) (x itself above the threshold) and σ(x),
+// from one exponential. For e > 1/16, log(1+e) is within 2e-15 relative
+// of the exact value (1+e rounds by at most half an ulp); below, log1p
+// keeps full relative precision.
+func softplus(x float64) (phi, dphi float64) {
+	if x > softplusThreshold {
+		return x, sigmoid(x)
+	}
+	e := math.Exp(x)
+	if e > 0.0625 {
+		phi = math.Log(1 + e)
+	} else {
+		phi = math.Log1p(e)
+	}
+	return phi, e / (1 + e)
+}
+
 // Eval returns φ(x) and φ′(x) for one value.
 func (a Activation) Eval(x float64) (phi, dphi float64) {
 	switch a {
@@ -72,11 +89,7 @@ func (a Activation) Eval(x float64) (phi, dphi float64) {
 		s := sigmoid(x)
 		return s, s * (1 - s)
 	case Softplus:
-		// φ = log(1+eˣ), stable; x itself above the threshold. φ′ = σ(x).
-		if x > softplusThreshold {
-			return x, sigmoid(x)
-		}
-		return math.Log1p(math.Exp(x)), sigmoid(x)
+		return softplus(x)
 	case HardTanh:
 		// φ′ = 1[−1 ≤ x ≤ 1] (boundaries included, as the reference).
 		switch {
@@ -113,6 +126,10 @@ func (a Activation) Apply(phi, dphi, x []float64) {
 		for i, v := range x {
 			t := math.Tanh(v)
 			phi[i], dphi[i] = t, 1-t*t
+		}
+	case Softplus:
+		for i, v := range x {
+			phi[i], dphi[i] = softplus(v)
 		}
 	default:
 		for i, v := range x {

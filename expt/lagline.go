@@ -209,8 +209,19 @@ func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)
 
 	steps := int(math.Round((c.SettleTime + c.TrainTime) / c.Dt))
 	logEvery := max(1, int(math.Round(c.LogEvery/c.Dt)))
+	input := func(x []float64, t int) {
+		for b := range x {
+			x[b] = wave[(t+shift[b])%period]
+		}
+	}
+	// The teacher does not depend on the student: it runs ahead on the
+	// other core, a chunk of steps at a time (the results do not depend on
+	// the scheduling).
+	done := make(chan struct{})
+	defer close(done)
+	targets := teacherOutputs(teacher, steps, c.Batch, input, done)
+
 	x := make([]float64, c.Batch)
-	y := make([]float64, c.Batch)
 	out := make([]float64, c.Batch)
 	res := &LagLineResult{Config: c, Steps: steps}
 	start := time.Now()
@@ -227,14 +238,17 @@ func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)
 		lossSum = 0
 	}
 	record(0, 0)
+	var chunk []float64
 	for t := range steps {
-		for b := range x {
-			x[b] = wave[(t+shift[b])%period]
+		if t%teacherChunk == 0 {
+			var ok bool
+			if chunk, ok = <-targets; !ok {
+				return nil, fmt.Errorf("lagline: teacher stopped at step %d", t)
+			}
 		}
+		input(x, t)
 		// The teacher's output at step t is the student's target at step t.
-		if err := teacher.Step(y, x, gle.Target{}); err != nil {
-			return nil, err
-		}
+		y := chunk[(t%teacherChunk)*c.Batch : (t%teacherChunk+1)*c.Batch]
 		loss, err := student.Step(out, x, gle.Target{Values: y})
 		if err != nil {
 			return nil, err
@@ -249,6 +263,40 @@ func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)
 	}
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// teacherChunk is the number of teacher steps computed ahead at a time.
+const teacherChunk = 1024
+
+// teacherOutputs runs the teacher in its own goroutine and sends its
+// outputs, teacherChunk steps (× batch) at a time, until steps are done or
+// done is closed. A chunk may be overwritten two chunks later: the
+// receiver must be finished with it by then.
+func teacherOutputs(teacher *gle.Engine, steps, batch int, input func([]float64, int), done <-chan struct{}) <-chan []float64 {
+	out := make(chan []float64)
+	go func() {
+		defer close(out)
+		bufs := [3][]float64{}
+		for i := range bufs {
+			bufs[i] = make([]float64, teacherChunk*batch)
+		}
+		x := make([]float64, batch)
+		for c := 0; c*teacherChunk < steps; c++ {
+			buf := bufs[c%3]
+			for i := range min(teacherChunk, steps-c*teacherChunk) {
+				input(x, c*teacherChunk+i)
+				if err := teacher.Step(buf[i*batch:(i+1)*batch], x, gle.Target{}); err != nil {
+					return // shapes are fixed: cannot happen
+				}
+			}
+			select {
+			case out <- buf:
+			case <-done:
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // SmoothedSquareWave returns one period (n steps) of a ±1 square wave
