@@ -13,6 +13,7 @@ import (
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/bptt"
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
 )
 
@@ -131,11 +132,22 @@ func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := expt.LagNetFigure(filepath.Join(dir, "lagnet"), res); err != nil {
 		return err
 	}
+	// The traces as arrays: time [T], ehat.L and lambda.L [T][neurons].
+	arrs := []npy.Named{{Name: "time", Array: &npy.Array{Shape: []int{len(res.Time)}, Float: res.Time}}}
+	for li := range res.EHat {
+		width := len(res.EHat[li]) / len(res.Time)
+		arrs = append(arrs,
+			npy.Named{Name: fmt.Sprintf("ehat.%d", li), Array: &npy.Array{Shape: []int{len(res.Time), width}, Float: res.EHat[li]}},
+			npy.Named{Name: fmt.Sprintf("lambda.%d", li), Array: &npy.Array{Shape: []int{len(res.Time), width}, Float: res.Lambda[li]}})
+	}
+	if err := npy.WriteNPZ(filepath.Join(dir, "lagnet.npz"), arrs...); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "GLE errors ê against the adjoint λ at ω = %g (τm = %g, τr = %g):\n", c.Omega, c.TauM, c.TauR)
 	fmt.Fprintf(stdout, "%5s %6s %14s %10s %14s\n", "layer", "neuron", "phase (rad)", "gain", "theory gain")
 	for _, n := range res.Neurons {
 		fmt.Fprintf(stdout, "%5d %6d %+14.4f %10.4g %14.4g\n", n.Layer, n.Neuron, n.Phase, n.Gain, n.PredictedGain)
 	}
-	fmt.Fprintf(stdout, "wrote lagnet.jsonl and lagnet.png/.svg to %s\n", dir)
+	fmt.Fprintf(stdout, "wrote lagnet.jsonl, lagnet.npz (traces of ê and λ) and lagnet.png/.svg to %s\n", dir)
 	return nil
 }
