@@ -29,6 +29,12 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
+		"data": {
+			summary: "generate a dataset (mnist1d, bit-compatible with the canonical generator)",
+			usage:   "mnist1d [--seed 42] [--length 40] [--samples 5000] [--out FILE.npz]",
+			example: "gle data mnist1d --length 360 --out mnist1d_360.npz",
+			run:     runData,
+		},
 		"demo": {
 			summary: "train a GLE chain to recover a teacher's weights and time constants (built in, < 1 min)",
 			usage:   "[--time T] [--seed S]",

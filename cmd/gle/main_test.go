@@ -216,3 +216,40 @@ func TestAlignCommand(t *testing.T) {
 		t.Errorf("%d alignment rows, want %d", len(lines), 7*2*4)
 	}
 }
+
+// TestDataMNIST1D writes the canonical dataset through the CLI and
+// compares it with the shared reference arrays.
+func TestDataMNIST1D(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.npz")
+	code, stdout, stderr := runCLI(t, "data", "mnist1d", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	got, err := npy.ReadNPZ(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := npy.ReadNPZ(filepath.Join(testutil.ReferenceDir(t), "mnist1d_len40_seed42.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, w := range want {
+		g := got[name]
+		if g == nil {
+			t.Errorf("%s missing", name)
+			continue
+		}
+		if (w.Int == nil) != (g.Int == nil) {
+			t.Errorf("%s: dtype %s, reference %s", name, g.DType, w.DType)
+		}
+		gv, wv := g.Float64s(), w.Float64s()
+		for i := range wv {
+			if math.Abs(gv[i]-wv[i]) > 1e-12 {
+				t.Fatalf("%s[%d] = %v, reference %v", name, i, gv[i], wv[i])
+			}
+		}
+	}
+	if code, _, _ := runCLI(t, "data", "mnist1d", "--samples", "3"); code != 2 {
+		t.Errorf("3 samples: exit %d, want 2", code)
+	}
+}

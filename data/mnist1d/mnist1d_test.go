@@ -1,0 +1,83 @@
+package mnist1d
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+
+	"github.com/gle-go/gle/internal/testutil"
+	"github.com/gle-go/gle/npy"
+)
+
+// maxDiff returns the largest |a − b| over the first n values.
+func maxDiff(a, b []float64, n int) float64 {
+	var m float64
+	for i := range n {
+		m = math.Max(m, math.Abs(a[i]-b[i]))
+	}
+	return m
+}
+
+func ints(a []int) []float64 {
+	out := make([]float64, len(a))
+	for i, v := range a {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// TestMatchesCanonical compares the generator with the canonical arrays:
+// the whole default dataset (length 40) and the first 64 train and test
+// samples at length 360.
+func TestMatchesCanonical(t *testing.T) {
+	ref := testutil.ReferenceDir(t)
+	for _, tc := range []struct {
+		file   string
+		length int
+		head   int // samples compared (0: all)
+	}{{"mnist1d_len40_seed42.npz", 40, 0}, {"mnist1d_len360_seed42_head.npz", 360, 64}} {
+		t.Run(tc.file, func(t *testing.T) {
+			want, err := npy.ReadNPZ(filepath.Join(ref, tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := DefaultArgs()
+			a.FinalSeqLength = tc.length
+			got, err := Generate(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, g := range map[string][]float64{
+				"x": got.X, "x_test": got.XTest, "y": ints(got.Y), "y_test": ints(got.YTest),
+				"t": got.T, "templates_x": got.TemplatesX, "templates_t": got.TemplatesT,
+			} {
+				w, ok := want[name]
+				if !ok {
+					continue
+				}
+				wv := w.Float64s()
+				n := len(wv)
+				if len(g) < n {
+					t.Errorf("%s: %d values, reference has %d", name, len(g), n)
+					continue
+				}
+				d := maxDiff(g, wv, n)
+				t.Logf("%s %v: max |Δ| = %.3g", name, w.Shape, d)
+				if d > 1e-12 {
+					t.Errorf("%s differs by %.3g", name, d)
+				}
+			}
+		})
+	}
+}
+
+func TestMT19937(t *testing.T) {
+	// The reference MT19937 with init_genrand(5489) starts 3499211612,
+	// 581869302, 3890346734 (Matsumoto & Nishimura).
+	m := NewMT19937(5489)
+	for i, want := range []uint32{3499211612, 581869302, 3890346734} {
+		if got := m.Uint32(); got != want {
+			t.Fatalf("draw %d: %d, want %d", i, got, want)
+		}
+	}
+}
