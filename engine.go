@@ -32,6 +32,9 @@ type layerWork struct {
 	s     []float64 // synaptic input W r + b
 	udot  []float64 // u̇
 	ubrev []float64 // ŭ = u + τr u̇
+	wt    []float64 // Wᵀ (In×Out), scratch for s = r Wᵀ
+
+	invTauM, invTauR []float64 // 1/τm, 1/τr per neuron (Out)
 }
 
 // NewEngine returns an engine for n with a zero state for the given batch
@@ -56,7 +59,8 @@ func (e *Engine) allocate(s *State) {
 		m := s.Batch * l.Out
 		e.work[i] = layerWork{
 			inst: make([]float64, m), ehat: make([]float64, m), s: make([]float64, m),
-			udot: make([]float64, m), ubrev: make([]float64, m),
+			udot: make([]float64, m), ubrev: make([]float64, m), wt: make([]float64, l.In*l.Out),
+			invTauM: make([]float64, l.Out), invTauR: make([]float64, l.Out),
 		}
 	}
 }
@@ -120,34 +124,40 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 			w.inst[i] *= rp
 		}
 		// s = W r_below + b
-		kernel.MulABt(w.s, below, l.W, B, l.In, l.Out)
+		kernel.MulABt(w.s, below, l.W, B, l.In, l.Out, w.wt)
 		if l.B != nil {
 			for b := range B {
 				kernel.Axpy(w.s[b*l.Out:(b+1)*l.Out], 1, l.B)
 			}
 		}
+		// Reciprocals of the time constants: τm may have changed since the
+		// last step.
+		for o := range l.Out {
+			w.invTauM[o], w.invTauR[o] = 1/l.TauM[o], 1/l.TauR[o]
+		}
 		for b := range B {
 			off := b * l.Out
-			for o := range l.Out {
-				i := off + o
+			inst, s, ehatOut, udotOut, ub := w.inst[off:off+l.Out], w.s[off:off+l.Out], w.ehat[off:off+l.Out], w.udot[off:off+l.Out], w.ubrev[off:off+l.Out]
+			u0, v0, u1, v1 := ls.U[off:off+l.Out], ls.V[off:off+l.Out], nx.U[off:off+l.Out], nx.V[off:off+l.Out]
+			for o := range inst {
 				tm, tr := l.TauM[o], l.TauR[o]
-				v := ls.V[i]
+				v := v0[o]
 				var ehat float64
 				if n.ProspectiveErrors {
 					// τr v̇ = e − v;  v′ = v + dt v̇;  ê = v + τm v̇
-					vdot := (w.inst[i] - v) / tr
-					nx.V[i] = v + n.Dt*vdot
+					vdot := (inst[o] - v) * w.invTauR[o]
+					v1[o] = v + n.Dt*vdot
 					ehat = v + tm*vdot
 				} else {
-					nx.V[i] = w.inst[i]
-					ehat = w.inst[i]
+					v1[o] = inst[o]
+					ehat = inst[o]
 				}
 				// τm u̇ = s + γ ê − u;  u′ = u + dt u̇;  ŭ = u + τr u̇
-				u := ls.U[i]
-				udot := (w.s[i] + l.Gamma*ehat - u) / tm
-				nx.U[i] = u + n.Dt*udot
-				w.ubrev[i] = u + tr*udot
-				w.ehat[i], w.udot[i] = ehat, udot
+				u := u0[o]
+				udot := (s[o] + l.Gamma*ehat - u) * w.invTauM[o]
+				u1[o] = u + n.Dt*udot
+				ub[o] = u + tr*udot
+				ehatOut[o], udotOut[o] = ehat, udot
 			}
 		}
 		// r′ = φ(ŭ), r_prime′ = φ′(ŭ); e_bottom′ = ê W with this step's W.

@@ -27,6 +27,7 @@ type BPTT struct {
 	tgtCls  []int     // Window × Batch storage for CE targets
 
 	s               [][]float64 // scratch W I + b
+	wt              [][]float64 // scratch Wᵀ
 	gR, gU, gIn     [][]float64 // reverse-sweep adjoints
 	lossGrad, gs, g []float64
 }
@@ -59,6 +60,7 @@ func New(n *gle.Network, batch, window int) (*BPTT, error) {
 		b.u = append(b.u, make([]float64, m))
 		b.r = append(b.r, make([]float64, m))
 		b.s = append(b.s, make([]float64, m))
+		b.wt = append(b.wt, make([]float64, l.In*l.Out))
 		b.gR = append(b.gR, make([]float64, m))
 		b.gU = append(b.gU, make([]float64, m))
 		b.gIn = append(b.gIn, make([]float64, in))
@@ -136,7 +138,7 @@ func (b *BPTT) Step(out, x []float64, t gle.Target) (float64, error) {
 		}
 		copy(tp.in[ts*in:(ts+1)*in], input)
 		s := b.s[li]
-		kernel.MulABt(s, input, l.W, B, l.In, l.Out)
+		kernel.MulABt(s, input, l.W, B, l.In, l.Out, b.wt[li])
 		if l.B != nil {
 			for bi := range B {
 				kernel.Axpy(s[bi*l.Out:(bi+1)*l.Out], 1, l.B)
@@ -248,7 +250,7 @@ func (b *BPTT) backward(sink func(ts int) *gle.Grads) {
 			}
 			input := tp.in[ts*in : (ts+1)*in]
 			if lg.W != nil {
-				kernel.AddAtB(lg.W, 1, gs, input, B, l.Out, l.In) // ∂W += g_s Iᵀ
+				kernel.AddAtB(lg.W, gs, input, B, l.Out, l.In) // ∂W += g_s Iᵀ
 			}
 			if lg.B != nil {
 				for bi := range B {

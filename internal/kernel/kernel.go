@@ -1,16 +1,121 @@
 // Package kernel holds the dense products of the per-step hot path of a
 // GLE layer. All matrices are row-major flat slices; every function writes
 // into a destination owned by the caller and allocates nothing.
+//
+// On amd64 processors with AVX2 and FMA3 the products run on assembly
+// micro-kernels (4×8 and 4×4 blocks of the result kept in registers while
+// the inner dimension streams through); elsewhere, and for the last
+// columns that do not fill a vector, plain Go loops compute the same sums.
+// The two paths round differently (fused multiply-adds), by a few ulps.
 package kernel
 
-// MulABt sets dst (m×n) = a (m×k) · bᵀ, with b stored n×k.
-// It computes s = r Wᵀ for a batch r (B×In) and weights W (Out×In).
-func MulABt(dst, a, b []float64, m, k, n int) {
+// GemmAcc adds A·B to C: C[i][j] += Σ_p A[i·aRow + p·aCol] · B[p·ldb + j]
+// for i < m, j < n, p < k. A is addressed through strides, so a
+// transposed operand costs nothing; rows of B and C are contiguous.
+func GemmAcc(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	// Bounds: the last element each operand touches.
+	_ = a[(m-1)*aRow+(k-1)*aCol]
+	_ = b[(k-1)*ldb+n-1]
+	_ = c[(m-1)*ldc+n-1]
+	if !useAsm {
+		gemmGo(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
+		return
+	}
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		ai := &a[i*aRow]
+		j := 0
+		for ; j+8 <= n; j += 8 {
+			gemm4x8(k, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+		if j+4 <= n {
+			gemm4x4(k, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+	}
+	for ; i < m; i++ {
+		j := 0
+		for ; j+8 <= n; j += 8 {
+			gemm1x8(k, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
+		}
+		if j+4 <= n {
+			gemm1x4(k, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
+		}
+	}
+	if j0 := n &^ 3; j0 < n {
+		gemmTail(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
+	}
+}
+
+// tailChunk is the part of the inner dimension whose last columns of B
+// gemmTail copies at a time into a zero-padded block on the stack.
+const tailChunk = 256
+
+// gemmTail computes the last n − j0 (< 4) columns with the 4-wide
+// kernels: those columns of B are copied, zero-padded to 4, into a
+// stack block, and each 4-row block of C accumulates into a 4×4 block.
+func gemmTail(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+	w := n - j0
+	var bt [tailChunk * 4]float64
+	for p0 := 0; p0 < k; p0 += tailChunk {
+		kc := min(tailChunk, k-p0)
+		for p := range kc {
+			row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+n]
+			copy(bt[p*4:p*4+w], row)
+			clear(bt[p*4+w : p*4+4])
+		}
+		for i := 0; i < m; i += 4 {
+			var ct [16]float64
+			rows := min(4, m-i)
+			if rows == 4 {
+				gemm4x4(kc, &a[i*aRow+p0*aCol], aRow, aCol, &bt[0], 4, &ct[0], 4)
+			} else {
+				for r := range rows {
+					gemm1x4(kc, &a[(i+r)*aRow+p0*aCol], aCol, &bt[0], 4, &ct[r*4])
+				}
+			}
+			for r := range rows {
+				for j := range w {
+					c[(i+r)*ldc+j0+j] += ct[r*4+j]
+				}
+			}
+		}
+	}
+}
+
+// gemmGo is the portable GemmAcc.
+func gemmGo(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
 	for i := range m {
-		ai := a[i*k : i*k+k]
-		di := dst[i*n : i*n+n]
-		for j := range n {
-			di[j] = Dot(ai, b[j*k:j*k+k])
+		ci := c[i*ldc : i*ldc+n]
+		for p := range k {
+			Axpy(ci, a[i*aRow+p*aCol], b[p*ldb:p*ldb+n])
+		}
+	}
+}
+
+// useAsm selects the assembly kernels; tests switch it to compare paths.
+var useAsm = hasAVX2FMA
+
+// MulABt sets dst (m×n) = a (m×k) · bᵀ, with b stored n×k; bt (k·n
+// values) is scratch for bᵀ. It computes s = r Wᵀ for a batch r (B×In)
+// and weights W (Out×In).
+func MulABt(dst, a, b []float64, m, k, n int, bt []float64) {
+	Transpose(bt, b, n, k)
+	MulAB(dst, a, bt, m, k, n)
+}
+
+// Transpose sets dst (cols×rows) = srcᵀ for src (rows×cols).
+func Transpose(dst, src []float64, rows, cols int) {
+	if rows*cols == 0 {
+		return
+	}
+	_ = dst[rows*cols-1]
+	for i := range rows {
+		row := src[i*cols : (i+1)*cols]
+		for j, v := range row {
+			dst[j*rows+i] = v
 		}
 	}
 }
@@ -18,32 +123,25 @@ func MulABt(dst, a, b []float64, m, k, n int) {
 // MulAB sets dst (m×n) = a (m×k) · b (k×n).
 // It computes e_bottom = ê W for errors ê (B×Out) and W (Out×In).
 func MulAB(dst, a, b []float64, m, k, n int) {
-	for i := range m {
-		di := dst[i*n : i*n+n]
-		clear(di)
-		ai := a[i*k : i*k+k]
-		for p, av := range ai {
-			Axpy(di, av, b[p*n:p*n+n])
-		}
-	}
+	clear(dst[:m*n])
+	GemmAcc(m, n, k, a, k, 1, b, n, dst, n)
 }
 
 // MulAtB sets dst (k×n) = alpha · aᵀ · b, with a (m×k) and b (m×n).
 // It computes the batch-mean weight gradient −(1/B) êᵀ r.
 func MulAtB(dst []float64, alpha float64, a, b []float64, m, k, n int) {
 	clear(dst[:k*n])
-	AddAtB(dst, alpha, a, b, m, k, n)
-}
-
-// AddAtB adds alpha · aᵀ · b to dst (k×n), with a (m×k) and b (m×n).
-func AddAtB(dst []float64, alpha float64, a, b []float64, m, k, n int) {
-	for i := range m {
-		ai := a[i*k : i*k+k]
-		bi := b[i*n : i*n+n]
-		for p, av := range ai {
-			Axpy(dst[p*n:p*n+n], alpha*av, bi)
+	GemmAcc(k, n, m, a, 1, k, b, n, dst, n)
+	if alpha != 1 {
+		for i := range dst[:k*n] {
+			dst[i] *= alpha
 		}
 	}
+}
+
+// AddAtB adds aᵀ · b to dst (k×n), with a (m×k) and b (m×n).
+func AddAtB(dst []float64, a, b []float64, m, k, n int) {
+	GemmAcc(k, n, m, a, 1, k, b, n, dst, n)
 }
 
 // Dot returns Σ x[i]·y[i]; len(y) must be ≥ len(x).

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -16,13 +17,21 @@ func randSlice(rng *rand.Rand, n int) []float64 {
 
 // TestProducts compares the three products with the textbook triple loop.
 func TestProducts(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, hasAVX2FMA} {
+		useAsm = asm
+		testProducts(t)
+	}
+}
+
+func testProducts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 2}, {17, 9, 33}, {100, 53, 53}} {
+	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 2}, {17, 9, 33}, {100, 53, 53}, {5, 1, 12}, {8, 3, 8}, {4, 0, 4}, {9, 16, 7}} {
 		m, k, n := sz[0], sz[1], sz[2]
 		a, bt, b := randSlice(rng, m*k), randSlice(rng, n*k), randSlice(rng, k*n)
 		c := randSlice(rng, m*n)
 		got := make([]float64, m*n)
-		MulABt(got, a, bt, m, k, n)
+		MulABt(got, a, bt, m, k, n, make([]float64, n*k))
 		check(t, "MulABt", got, func(i, j int) float64 {
 			var s float64
 			for p := range k {
@@ -59,5 +68,21 @@ func check(t *testing.T, name string, got []float64, want func(i, j int) float64
 				t.Fatalf("%s %dx%d: [%d,%d] = %g, want %g", name, rows, cols, i, j, got[i*cols+j], w)
 			}
 		}
+	}
+}
+
+// BenchmarkGemm times C += A·B on square matrices and on the MNIST-1D
+// layer shapes, reporting GFLOP/s.
+func BenchmarkGemm(b *testing.B) {
+	for _, sz := range [][3]int{{100, 53, 53}, {100, 52, 52}, {256, 256, 256}, {256, 750, 750}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		rng := rand.New(rand.NewPCG(1, 1))
+		a, bb, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float64, m*n)
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			for range b.N {
+				GemmAcc(m, n, k, a, k, 1, bb, n, c, n)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }

@@ -1,0 +1,14 @@
+//go:build !amd64
+
+package kernel
+
+const hasAVX2FMA = false
+
+func gemm4x8(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int) {
+	panic("unreachable")
+}
+func gemm4x4(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int) {
+	panic("unreachable")
+}
+func gemm1x8(k int, a *float64, aCol int, b *float64, ldb int, c *float64) { panic("unreachable") }
+func gemm1x4(k int, a *float64, aCol int, b *float64, ldb int, c *float64) { panic("unreachable") }
