@@ -27,7 +27,7 @@ type Engine struct {
 
 // layerWork is per-layer scratch space, Batch×Out each.
 type layerWork struct {
-	inst  []float64 // instantaneous error e arriving at the layer
+	inst  []float64 // the target error (top layer)
 	ehat  []float64 // prospective error ê
 	s     []float64 // synaptic input W r + b
 	udot  []float64 // u̇
@@ -35,6 +35,7 @@ type layerWork struct {
 	wt    []float64 // Wᵀ (In×Out), scratch for s = r Wᵀ
 
 	invTauM, invTauR []float64 // 1/τm, 1/τr per neuron (Out)
+	zeros            []float64 // Out zeros: the bias of a layer without one
 }
 
 // NewEngine returns an engine for n with a zero state for the given batch
@@ -60,7 +61,7 @@ func (e *Engine) allocate(s *State) {
 		e.work[i] = layerWork{
 			inst: make([]float64, m), ehat: make([]float64, m), s: make([]float64, m),
 			udot: make([]float64, m), ubrev: make([]float64, m), wt: make([]float64, l.In*l.Out),
-			invTauM: make([]float64, l.Out), invTauR: make([]float64, l.Out),
+			invTauM: make([]float64, l.Out), invTauR: make([]float64, l.Out), zeros: make([]float64, l.Out),
 		}
 	}
 }
@@ -113,22 +114,19 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 		if li > 0 {
 			below = cur.Layers[li-1].R
 		}
-		// Error arriving from above (previous step), gated by φ′(ŭ) of the
-		// previous step: inst = e_above ⊙ r′.
+		// Error arriving from above (previous step), to be gated by φ′(ŭ)
+		// of the previous step: inst = e_above ⊙ r′.
+		eAbove := w.inst
 		if li < top {
-			copy(w.inst, cur.Layers[li+1].EBottom)
+			eAbove = cur.Layers[li+1].EBottom
 		} else {
 			n.Loss.TargetError(w.inst, ls.R, t, n.Beta, l.Out)
 		}
-		for i, rp := range ls.RPrime {
-			w.inst[i] *= rp
-		}
-		// s = W r_below + b
+		// s = W r_below (+ b below)
 		kernel.MulABt(w.s, below, l.W, B, l.In, l.Out, w.wt)
-		if l.B != nil {
-			for b := range B {
-				kernel.Axpy(w.s[b*l.Out:(b+1)*l.Out], 1, l.B)
-			}
+		bias := l.B
+		if bias == nil {
+			bias = w.zeros
 		}
 		// Reciprocals of the time constants: τm may have changed since the
 		// last step.
@@ -137,24 +135,26 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 		}
 		for b := range B {
 			off := b * l.Out
-			inst, s, ehatOut, udotOut, ub := w.inst[off:off+l.Out], w.s[off:off+l.Out], w.ehat[off:off+l.Out], w.udot[off:off+l.Out], w.ubrev[off:off+l.Out]
+			ea, rp := eAbove[off:off+l.Out], ls.RPrime[off:off+l.Out]
+			s, ehatOut, udotOut, ub := w.s[off:off+l.Out], w.ehat[off:off+l.Out], w.udot[off:off+l.Out], w.ubrev[off:off+l.Out]
 			u0, v0, u1, v1 := ls.U[off:off+l.Out], ls.V[off:off+l.Out], nx.U[off:off+l.Out], nx.V[off:off+l.Out]
-			for o := range inst {
+			for o := range ea {
 				tm, tr := l.TauM[o], l.TauR[o]
+				inst := ea[o] * rp[o]
 				v := v0[o]
 				var ehat float64
 				if n.ProspectiveErrors {
 					// τr v̇ = e − v;  v′ = v + dt v̇;  ê = v + τm v̇
-					vdot := (inst[o] - v) * w.invTauR[o]
+					vdot := (inst - v) * w.invTauR[o]
 					v1[o] = v + n.Dt*vdot
 					ehat = v + tm*vdot
 				} else {
-					v1[o] = inst[o]
-					ehat = inst[o]
+					v1[o] = inst
+					ehat = inst
 				}
-				// τm u̇ = s + γ ê − u;  u′ = u + dt u̇;  ŭ = u + τr u̇
+				// τm u̇ = s + b + γ ê − u;  u′ = u + dt u̇;  ŭ = u + τr u̇
 				u := u0[o]
-				udot := (s[o] + l.Gamma*ehat - u) * w.invTauM[o]
+				udot := (s[o] + bias[o] + l.Gamma*ehat - u) * w.invTauM[o]
 				u1[o] = u + n.Dt*udot
 				ub[o] = u + tr*udot
 				ehatOut[o], udotOut[o] = ehat, udot
