@@ -20,10 +20,9 @@ type Plateau struct {
 	MinLR     float64
 	Eps       float64 // smallest change of lr that is applied; default 1e-8
 
-	Best     float64
-	BadEpoch int // epochs without improvement
-	CoolLeft int // cooldown epochs left
-	started  bool
+	Best     float64 // best metric so far (±Inf before the first)
+	BadEpoch int     // epochs without improvement
+	CoolLeft int     // cooldown epochs left
 }
 
 // NewPlateau returns a scheduler with PyTorch's defaults for threshold,
@@ -38,7 +37,11 @@ func NewPlateau(mode string, factor float64, patience int) (*Plateau, error) {
 	if patience < 0 {
 		return nil, &gle.FieldError{Field: "patience", Value: patience, Why: "must be ≥ 0", Err: gle.ErrInvalid}
 	}
-	return &Plateau{Mode: mode, Factor: factor, Patience: patience, Threshold: 1e-4, Eps: 1e-8}, nil
+	best := math.Inf(1)
+	if mode == "max" {
+		best = math.Inf(-1)
+	}
+	return &Plateau{Mode: mode, Factor: factor, Patience: patience, Threshold: 1e-4, Eps: 1e-8, Best: best}, nil
 }
 
 func (p *Plateau) better(a float64) bool {
@@ -53,12 +56,6 @@ func (p *Plateau) better(a float64) bool {
 func (p *Plateau) Step(metric float64, opt gle.Optimizer) (bool, error) {
 	if math.IsNaN(metric) {
 		return false, fmt.Errorf("%w: plateau metric is NaN", gle.ErrNonFinite)
-	}
-	if !p.started {
-		p.Best, p.started = math.Inf(1), true
-		if p.Mode == "max" {
-			p.Best = math.Inf(-1)
-		}
 	}
 	if p.better(metric) {
 		p.Best, p.BadEpoch = metric, 0

@@ -8,6 +8,7 @@ import (
 	"image/color"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -32,7 +33,18 @@ type Panel struct {
 	LogY                  bool
 	// Legend places the legend: "" top right, "bottom right", or "none".
 	Legend string
+	// Matrix, when set, draws a heat map instead of lines: row i at the
+	// top of the panel, with each cell's value printed.
+	Matrix [][]float64
 }
+
+// grid adapts a matrix to plotter.GridXYZ (row 0 at the top).
+type grid [][]float64
+
+func (g grid) Dims() (c, r int)   { return len(g[0]), len(g) }
+func (g grid) Z(c, r int) float64 { return g[len(g)-1-r][c] }
+func (g grid) X(c int) float64    { return float64(c) }
+func (g grid) Y(r int) float64    { return float64(r) }
 
 // Palette holds distinguishable line colours (Okabe–Ito).
 var Palette = []color.Color{
@@ -44,6 +56,9 @@ var Palette = []color.Color{
 func (p Panel) plot() (*plot.Plot, error) {
 	pl := plot.New()
 	pl.Title.Text, pl.X.Label.Text, pl.Y.Label.Text = p.Title, p.XLabel, p.YLabel
+	if p.Matrix != nil {
+		return p.heatMap(pl)
+	}
 	pl.Add(plotter.NewGrid())
 	if p.LogY {
 		pl.Y.Scale = plot.LogScale{}
@@ -133,3 +148,54 @@ func Save(base string, rows, cols int, width, height float64, panels ...Panel) e
 	}
 	return atomicfile.Write(base+".svg", sb.Bytes())
 }
+
+// heatMap draws p.Matrix with its values written in the cells.
+func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
+	g := grid(p.Matrix)
+	if len(g) == 0 || len(g[0]) == 0 {
+		return nil, fmt.Errorf("plots: empty matrix")
+	}
+	// White (0) to dark blue (the largest count).
+	cols := make([]color.Color, 64)
+	for i := range cols {
+		f := float64(i) / 63
+		cols[i] = color.RGBA{uint8(255 * (1 - 0.9*f)), uint8(255 * (1 - 0.6*f)), uint8(255 - 80*f), 255}
+	}
+	hm := plotter.NewHeatMap(g, palette.Palette(colors(cols)))
+	pl.Add(hm)
+	var labels plotter.XYLabels
+	rows, ncols := len(g), len(g[0])
+	for r := range rows {
+		for c := range ncols {
+			labels.XYs = append(labels.XYs, plotter.XY{X: float64(c), Y: float64(rows - 1 - r)})
+			labels.Labels = append(labels.Labels, fmt.Sprintf("%g", p.Matrix[r][c]))
+		}
+	}
+	l, err := plotter.NewLabels(labels)
+	if err != nil {
+		return nil, err
+	}
+	for i := range l.TextStyle {
+		l.TextStyle[i].Font.Size = vg.Points(7)
+		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
+	}
+	pl.Add(l)
+	ticks := func(n int, flip bool) plot.ConstantTicks {
+		t := make(plot.ConstantTicks, n)
+		for i := range n {
+			v := i
+			if flip {
+				v = n - 1 - i
+			}
+			t[i] = plot.Tick{Value: float64(i), Label: fmt.Sprint(v)}
+		}
+		return t
+	}
+	pl.X.Tick.Marker, pl.Y.Tick.Marker = ticks(ncols, false), ticks(rows, true)
+	return pl, nil
+}
+
+// colors is a fixed palette.
+type colors []color.Color
+
+func (c colors) Colors() []color.Color { return c }

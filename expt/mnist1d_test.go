@@ -1,0 +1,84 @@
+package expt
+
+import (
+	"context"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// TestMNIST1DLearns trains the paper's E2E network briefly on a subset:
+// test accuracy must be well above chance (10 %).
+func TestMNIST1DLearns(t *testing.T) {
+	c := DefaultMNIST1D()
+	c.Epochs, c.TrainSamples, c.TestSamples = 3, 1000, 300
+	c.LR = 3e-3
+	res, err := RunMNIST1D(context.Background(), c, MNIST1DOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Params != 14956 {
+		t.Errorf("%d parameters, the paper's network has 14,956", res.Params)
+	}
+	last := res.Epochs[len(res.Epochs)-1]
+	for _, e := range res.Epochs {
+		t.Logf("%+v", e)
+	}
+	if last.TestAcc < 0.3 {
+		t.Errorf("test accuracy %.3f after %d short epochs, want ≥ 0.3 (chance 0.1)", last.TestAcc, c.Epochs)
+	}
+}
+
+// TestMNIST1DResume: a run stopped after one epoch and resumed from its
+// checkpoint ends exactly where an uninterrupted run ends.
+func TestMNIST1DResume(t *testing.T) {
+	c := DefaultMNIST1D()
+	c.Epochs, c.TrainSamples, c.TestSamples = 2, 200, 100
+	full, err := RunMNIST1D(context.Background(), c, MNIST1DOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(t.TempDir(), "ckpt.gob")
+	c1 := c
+	c1.Epochs = 1
+	if _, err := RunMNIST1D(context.Background(), c1, MNIST1DOptions{Checkpoint: ckpt}); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := RunMNIST1D(context.Background(), c, MNIST1DOptions{Checkpoint: ckpt, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := func(r *MNIST1DResult) []MNIST1DEpoch {
+		out := append([]MNIST1DEpoch(nil), r.Epochs...)
+		for i := range out {
+			out[i].Seconds = 0
+		}
+		return out
+	}
+	if !reflect.DeepEqual(strip(full), strip(resumed)) || full.Confusion != resumed.Confusion {
+		t.Errorf("resumed run differs:\n%+v\n%+v", full.Epochs, resumed.Epochs)
+	}
+}
+
+func TestMNIST1DVariants(t *testing.T) {
+	for v, params := range map[string]int{"e2e": 14956, "e2e-42k": 42040} {
+		c := DefaultMNIST1D()
+		c.Variant = v
+		s := c.Spec()
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, l := range s.Layers {
+			n += l.In*l.Out + l.Out
+		}
+		if n != params {
+			t.Errorf("%s: %d parameters, want %d", v, n, params)
+		}
+	}
+	c := DefaultMNIST1D()
+	c.Variant = "lagnet"
+	if err := c.Spec().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
