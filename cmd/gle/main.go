@@ -47,6 +47,12 @@ func init() {
 			example: "gle align --spec net.yaml --data series.npz --window 200 --out runs/align",
 			run:     runAlign,
 		},
+		"bench": {
+			summary: "time the standard workloads and compare with the reference implementation",
+			usage:   "[--json] [--workload mnist1d-e2e,lagline] [--reps 5] [--min-time 500ms]",
+			example: "gle bench --json",
+			run:     runBench,
+		},
 		"conformance": {
 			summary: "replay reference trajectory files and check every number to 1e-9",
 			usage:   "[--tol 1e-9] FILE.json...",

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gle-go/gle/expt"
+)
+
+// runBench times the standard workloads against the reference (SPEC §11).
+func runBench(ctx context.Context, args []string, stdout io.Writer) error {
+	asJSON := false
+	names := ""
+	reps := 5
+	minTime := 500 * time.Millisecond
+	if _, err := parseFlags("bench", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
+		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc)")
+		fs.IntVar(&reps, "reps", reps, "repetitions; the median is reported")
+		fs.DurationVar(&minTime, "min-time", minTime, "minimum time of one repetition")
+	}); err != nil {
+		return err
+	}
+	if reps < 1 {
+		return usagef("--reps = %d must be ≥ 1", reps)
+	}
+	var ws []expt.Workload
+	for _, w := range expt.Workloads() {
+		if names == "" || strings.Contains(","+names+",", ","+w.Name+",") {
+			ws = append(ws, w)
+		}
+	}
+	if len(ws) == 0 {
+		return usagef("no workload matches %q", names)
+	}
+	var results []expt.BenchResult
+	if !asJSON {
+		fmt.Fprintf(stdout, "%-14s %12s %10s %14s %9s   (float64, one core, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", reps)
+	}
+	for _, w := range ws {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r, err := expt.Bench(w, minTime, reps)
+		if err != nil {
+			return fmt.Errorf("%s: %w", w.Name, err)
+		}
+		results = append(results, r)
+		if !asJSON {
+			fmt.Fprintf(stdout, "%s   peak RSS so far %s\n", r, peakRSS())
+		}
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(results)
+	}
+	peak := expt.GEMMPeak(512, time.Second)
+	fmt.Fprintf(stdout, "GEMM kernel on 512×512 matrices: %.2f GFLOP/s", peak)
+	for _, r := range results {
+		if r.Workload == "gsc" {
+			fmt.Fprintf(stdout, "; gsc reaches %.0f%% of it", 100*r.GFLOPS/peak)
+		}
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+// peakRSS returns the process's peak resident set (VmHWM) from /proc.
+func peakRSS() string {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.Join(strings.Fields(v), " ")
+		}
+	}
+	return "n/a"
+}

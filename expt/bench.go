@@ -1,0 +1,179 @@
+package expt
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/kernel"
+	"github.com/gle-go/gle/optim"
+)
+
+// BenchResult is one workload's timing (SPEC §11).
+type BenchResult struct {
+	Workload    string  `json:"workload"`
+	MSPerStep   float64 `json:"ms_per_step"` // median over repetitions
+	GFLOPS      float64 `json:"gflops"`
+	ReferenceMS float64 `json:"reference_ms_per_step"` // 0: no reference figure
+	Speedup     float64 `json:"speedup"`               // reference / ours; 0 without a reference
+}
+
+// Workload is a standard benchmark: Setup builds it and returns one step.
+type Workload struct {
+	Name        string
+	ReferenceMS float64 // the reference's float32 time per dt step (SPEC §11)
+	FLOPs       float64 // floating-point operations per step (the three products)
+	Setup       func() (step func() error, err error)
+}
+
+// layerFLOPs counts the products of one dt step: s = W r and e_bottom = ê W
+// always, the weight gradient ê rᵀ when learning: 2·B·In·Out each.
+func layerFLOPs(s *gle.Spec, batch int, learn bool) float64 {
+	per := 4.0
+	if learn {
+		per = 6
+	}
+	var f float64
+	for _, l := range s.Layers {
+		f += per * float64(batch*l.In*l.Out)
+	}
+	return f
+}
+
+// trainerWorkload steps a network of spec s on a fixed input frame.
+func trainerWorkload(name string, ref float64, s *gle.Spec, batch int, learn bool) Workload {
+	return Workload{Name: name, ReferenceMS: ref, FLOPs: layerFLOPs(s, batch, learn), Setup: func() (func() error, error) {
+		tr, err := optim.NewTrainer(s, batch)
+		if err != nil {
+			return nil, err
+		}
+		if !learn {
+			tr.Opt = nil
+		}
+		in, k := tr.Engine.Net.Inputs(), tr.Engine.Net.Outputs()
+		x := make([]float64, batch*in)
+		for i := range x {
+			x[i] = math.Sin(float64(i))
+		}
+		labels := make([]int, batch)
+		for i := range labels {
+			labels[i] = i % k
+		}
+		tgt := gle.Target{Classes: labels}
+		if !learn {
+			tgt = gle.Target{}
+		}
+		out := make([]float64, batch*k)
+		return func() error { _, err := tr.Step(out, x, tgt); return err }, nil
+	}}
+}
+
+// GSCSpec is the speech network of SPEC §9: 32 → 750 → 750 → 750 → 12,
+// each hidden layer five groups of 150 neurons with (τm, τr) = (2.4, 2.4),
+// (0.6, 0.1), (1.2, 0.1), (1.8, 0.1), (2.4, 0.1); tanh (first layer
+// linear), linear outputs with τm = τr = 2.4, CE, dt = 0.05.
+func GSCSpec() *gle.Spec {
+	group := func(n int, v float64) gle.Taus { return slices.Repeat(gle.Taus{v}, n) }
+	tauM := slices.Concat(group(150, 2.4), group(150, 0.6), group(150, 1.2), group(150, 1.8), group(150, 2.4))
+	tauR := slices.Concat(group(150, 2.4), group(600, 0.1))
+	s := &gle.Spec{Dt: 0.05, Loss: "ce", Seed: 1, Optimizer: gle.OptimizerSpec{Kind: "adam", LR: 5e-4 * 0.05 * 625 / 800}}
+	in := 32
+	for i := range 3 {
+		phi := "tanh"
+		if i == 0 {
+			phi = "linear"
+		}
+		s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: 750, Phi: phi, TauM: tauM, TauR: tauR})
+		in = 750
+	}
+	s.Layers = append(s.Layers, gle.LayerSpec{In: 750, Out: 12, TauM: gle.Taus{2.4}, TauR: gle.Taus{2.4}})
+	return s
+}
+
+// Workloads returns the standard workloads of `gle bench`.
+func Workloads() []Workload {
+	e2e := DefaultMNIST1D()
+	lag := DefaultLagLine()
+	return []Workload{
+		trainerWorkload("mnist1d-e2e", 2.19, e2e.Spec(), 100, true),
+		trainerWorkload("mnist1d-eval", 17.3, e2e.Spec(), 1000, false),
+		{Name: "lagline", ReferenceMS: 0.478,
+			// student (learning) + teacher (forward) products
+			FLOPs: layerFLOPs(lag.chainSpec([2]float64{1, 2}, [2]float64{1, 2}), 100, true) * 10 / 6,
+			Setup: func() (func() error, error) {
+				// One call runs lagLineStepsPerCall steps; Bench divides by it.
+				c := lag
+				T := float64(lagLineStepsPerCall) * c.Dt
+				c.SettleTime, c.TrainTime, c.LogEvery = 0, T, T
+				return func() error { _, err := RunLagLine(context.Background(), c, nil); return err }, nil
+			}},
+		trainerWorkload("gsc", 0, GSCSpec(), 256, true),
+	}
+}
+
+// lagLineStepsPerCall is the number of dt steps one lagline call runs.
+const lagLineStepsPerCall = 20000
+
+// Bench times a workload: a warm-up call, then repetitions of at least
+// minTime each, and reports the median time per step.
+func Bench(w Workload, minTime time.Duration, reps int) (BenchResult, error) {
+	step, err := w.Setup()
+	if err != nil {
+		return BenchResult{}, err
+	}
+	stepsPerCall := 1
+	if w.Name == "lagline" {
+		stepsPerCall = lagLineStepsPerCall
+	}
+	if err := step(); err != nil { // warm-up: first-step allocations, caches
+		return BenchResult{}, err
+	}
+	times := make([]float64, 0, reps)
+	for range reps {
+		n := 0
+		start := time.Now()
+		for n == 0 || time.Since(start) < minTime {
+			if err := step(); err != nil {
+				return BenchResult{}, err
+			}
+			n++
+		}
+		times = append(times, time.Since(start).Seconds()/float64(n*stepsPerCall))
+	}
+	slices.Sort(times)
+	med := times[len(times)/2]
+	r := BenchResult{Workload: w.Name, MSPerStep: med * 1e3, GFLOPS: w.FLOPs / med / 1e9, ReferenceMS: w.ReferenceMS}
+	if w.ReferenceMS > 0 {
+		r.Speedup = w.ReferenceMS / r.MSPerStep
+	}
+	return r, nil
+}
+
+// GEMMPeak measures the GFLOP/s of the project's GEMM kernel on n×n
+// matrices (the roofline for the products of a step).
+func GEMMPeak(n int, minTime time.Duration) float64 {
+	a, b, c := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
+	for i := range a {
+		a[i], b[i] = math.Sin(float64(i)), math.Cos(float64(i))
+	}
+	kernel.GemmAcc(n, n, n, a, n, 1, b, n, c, n)
+	start := time.Now()
+	reps := 0
+	for time.Since(start) < minTime {
+		kernel.GemmAcc(n, n, n, a, n, 1, b, n, c, n)
+		reps++
+	}
+	return 2 * float64(n*n*n) * float64(reps) / time.Since(start).Seconds() / 1e9
+}
+
+// String formats a result as a table row.
+func (r BenchResult) String() string {
+	ref, sp := "-", "-"
+	if r.ReferenceMS > 0 {
+		ref, sp = fmt.Sprintf("%.3f", r.ReferenceMS), fmt.Sprintf("%.2f×", r.Speedup)
+	}
+	return fmt.Sprintf("%-14s %12.4f %10.2f %14s %9s", r.Workload, r.MSPerStep, r.GFLOPS, ref, sp)
+}
