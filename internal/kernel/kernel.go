@@ -106,16 +106,28 @@ func MulABt(dst, a, b []float64, m, k, n int, bt []float64) {
 	MulAB(dst, a, bt, m, k, n)
 }
 
-// Transpose sets dst (cols×rows) = srcᵀ for src (rows×cols).
+// transposeBlock is the tile edge of Transpose: a tile of the source and
+// one of the destination fit in L1 together.
+const transposeBlock = 32
+
+// Transpose sets dst (cols×rows) = srcᵀ for src (rows×cols), tile by
+// tile, so that both sides are read and written in cache-line-sized runs.
 func Transpose(dst, src []float64, rows, cols int) {
 	if rows*cols == 0 {
 		return
 	}
 	_ = dst[rows*cols-1]
-	for i := range rows {
-		row := src[i*cols : (i+1)*cols]
-		for j, v := range row {
-			dst[j*rows+i] = v
+	_ = src[rows*cols-1]
+	for i0 := 0; i0 < rows; i0 += transposeBlock {
+		i1 := min(i0+transposeBlock, rows)
+		for j0 := 0; j0 < cols; j0 += transposeBlock {
+			j1 := min(j0+transposeBlock, cols)
+			for i := i0; i < i1; i++ {
+				row := src[i*cols+j0 : i*cols+j1]
+				for j, v := range row {
+					dst[(j0+j)*rows+i] = v
+				}
+			}
 		}
 	}
 }

@@ -86,3 +86,22 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+func TestTranspose(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {3, 70}, {70, 3}, {33, 65}, {64, 64}} {
+		r, c := sz[0], sz[1]
+		src := make([]float64, r*c)
+		for i := range src {
+			src[i] = float64(i)
+		}
+		dst := make([]float64, r*c)
+		Transpose(dst, src, r, c)
+		for i := range r {
+			for j := range c {
+				if dst[j*r+i] != src[i*c+j] {
+					t.Fatalf("%dx%d: dst[%d][%d] = %g, want %g", r, c, j, i, dst[j*r+i], src[i*c+j])
+				}
+			}
+		}
+	}
+}
