@@ -3,6 +3,7 @@ module github.com/gle-go/gle
 go 1.26.8
 
 require (
+	gonum.org/v1/gonum v0.17.0
 	gonum.org/v1/plot v0.17.0
 	gopkg.in/yaml.v3 v3.0.1
 )

@@ -65,6 +65,12 @@ func init() {
 			example: "gle gradcheck ../shared/reference/trajectories/mlp_ce_gle.json",
 			run:     runGradcheck,
 		},
+		"mel": {
+			summary: "log-mel spectrogram of a WAV file, as the speech experiment's frontend (log2(mel + 1e-9))",
+			usage:   "IN.wav [--n-fft 1024] [--hop 400] [--n-mels 32] [--f-min 0] [--f-max 8000] --out OUT.npy",
+			example: "gle mel yes.wav --out yes_mel.npy",
+			run:     runMel,
+		},
 		"run": {
 			summary: "run a published experiment (lagline, lagnet) and write metrics and figures",
 			usage:   "EXPERIMENT [flags]   (gle run lagline -h for its flags)",

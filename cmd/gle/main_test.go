@@ -253,3 +253,22 @@ func TestDataMNIST1D(t *testing.T) {
 		t.Errorf("3 samples: exit %d, want 2", code)
 	}
 }
+
+func TestMelCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.npy")
+	wav := filepath.Join(testutil.ReferenceDir(t), "yes_16k.wav")
+	code, stdout, stderr := runCLI(t, "mel", wav, "--n-mels", "40", "--hop", "512", "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	a, err := npy.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Shape) != 2 || a.Shape[0] != 40 || a.Shape[1] != 32 {
+		t.Errorf("shape %v, want [40 32]", a.Shape)
+	}
+	if code, _, _ := runCLI(t, "mel", filepath.Join(testutil.ReferenceDir(t), "melspec_yes.json"), "--out", out); code != 1 {
+		t.Errorf("non-WAV input: exit %d, want 1", code)
+	}
+}

@@ -1,0 +1,144 @@
+package audio
+
+import (
+	"fmt"
+	"math"
+	"math/cmplx"
+
+	"gonum.org/v1/gonum/dsp/fourier"
+)
+
+// MelParams configure the log-mel spectrogram. The zero values of FMax
+// means SampleRate/2.
+type MelParams struct {
+	SampleRate int
+	NFFT       int // FFT size and window length
+	Hop        int
+	NMels      int
+	FMin, FMax float64
+}
+
+// GSCMel returns the speech experiment's frontend: 32 bands, FFT 1024,
+// hop 400 at 16 kHz (40 frames per second).
+func GSCMel() MelParams {
+	return MelParams{SampleRate: 16000, NFFT: 1024, Hop: 400, NMels: 32, FMin: 0, FMax: 8000}
+}
+
+// Validate checks the parameters.
+func (p *MelParams) Validate() error {
+	fmax := p.fmax()
+	switch {
+	case p.SampleRate <= 0:
+		return fmt.Errorf("mel: sample rate %d must be positive", p.SampleRate)
+	case p.NFFT < 2 || p.NFFT%2 != 0:
+		return fmt.Errorf("mel: n_fft %d must be even and ≥ 2", p.NFFT)
+	case p.Hop <= 0:
+		return fmt.Errorf("mel: hop %d must be positive", p.Hop)
+	case p.NMels <= 0:
+		return fmt.Errorf("mel: n_mels %d must be positive", p.NMels)
+	case !(p.FMin >= 0 && p.FMin < fmax && fmax <= float64(p.SampleRate)/2):
+		return fmt.Errorf("mel: need 0 ≤ f_min (%g) < f_max (%g) ≤ sample_rate/2 (%g)", p.FMin, fmax, float64(p.SampleRate)/2)
+	}
+	return nil
+}
+
+func (p *MelParams) fmax() float64 {
+	if p.FMax == 0 {
+		return float64(p.SampleRate) / 2
+	}
+	return p.FMax
+}
+
+// Frames returns the number of frames of a signal of n samples:
+// 1 + n/hop with the centred padding.
+func (p *MelParams) Frames(n int) int { return 1 + (n+2*(p.NFFT/2)-p.NFFT)/p.Hop }
+
+func hzToMel(f float64) float64 { return 2595 * math.Log10(1+f/700) }
+func melToHz(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
+
+// Filterbank returns the HTK-scale triangular filters, NFFT/2+1 × NMels
+// (row per frequency bin), without area normalisation: n_mels + 2 points
+// evenly spaced in mel from mel(f_min) to mel(f_max), triangles evaluated
+// at the bin frequencies linspace(0, sr/2, n_fft/2 + 1) as
+// max(0, min(rising, falling)).
+func (p *MelParams) Filterbank() []float64 {
+	nBins := p.NFFT/2 + 1
+	freqs := linspace(0, float64(p.SampleRate)/2, nBins)
+	mPts := linspace(hzToMel(p.FMin), hzToMel(p.fmax()), p.NMels+2)
+	fPts := make([]float64, len(mPts))
+	for i, m := range mPts {
+		fPts[i] = melToHz(m)
+	}
+	fb := make([]float64, nBins*p.NMels)
+	for b, f := range freqs {
+		for m := range p.NMels {
+			down := -(fPts[m] - f) / (fPts[m+1] - fPts[m])
+			up := (fPts[m+2] - f) / (fPts[m+2] - fPts[m+1])
+			fb[b*p.NMels+m] = math.Max(0, math.Min(down, up))
+		}
+	}
+	return fb
+}
+
+func linspace(a, b float64, n int) []float64 {
+	out := make([]float64, n)
+	if n == 1 {
+		out[0] = a
+		return out
+	}
+	step := (b - a) / float64(n-1)
+	for i := range out {
+		out[i] = a + float64(i)*step
+	}
+	out[n-1] = b
+	return out
+}
+
+// LogMel returns log2(mel + 1e-9) of the signal, NMels × frames
+// (row-major): periodic Hann window of NFFT, power 2, frames centred by
+// reflect-padding NFFT/2 on both sides, |rfft|² of each windowed frame,
+// then the mel filterbank.
+func (p *MelParams) LogMel(x []float64) ([]float64, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	half := p.NFFT / 2
+	if len(x) <= half {
+		return nil, fmt.Errorf("mel: %d samples, reflect padding needs more than n_fft/2 = %d", len(x), half)
+	}
+	padded := make([]float64, len(x)+2*half)
+	copy(padded[half:], x)
+	for i := range half { // reflect: x[half−i] … x[1] | x | x[n−2] …
+		padded[half-1-i] = x[i+1]
+		padded[half+len(x)+i] = x[len(x)-2-i]
+	}
+	window := make([]float64, p.NFFT)
+	for i := range window {
+		window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(p.NFFT))
+	}
+	fb := p.Filterbank()
+	nBins, frames := half+1, p.Frames(len(x))
+	fft := fourier.NewFFT(p.NFFT)
+	seg := make([]float64, p.NFFT)
+	coef := make([]complex128, nBins)
+	power := make([]float64, nBins)
+	out := make([]float64, p.NMels*frames)
+	for f := range frames {
+		for i := range seg {
+			seg[i] = padded[f*p.Hop+i] * window[i]
+		}
+		fft.Coefficients(coef, seg)
+		for b, c := range coef {
+			a := cmplx.Abs(c)
+			power[b] = a * a
+		}
+		for m := range p.NMels {
+			var s float64
+			for b := range nBins {
+				s += fb[b*p.NMels+m] * power[b]
+			}
+			out[m*frames+f] = math.Log2(s + 1e-9)
+		}
+	}
+	return out, nil
+}
