@@ -171,19 +171,32 @@ type helpRequest struct{ flags string }
 func (helpRequest) Error() string { return "help requested" }
 
 // parseFlags defines a command's flags with define, parses args and
-// returns the positional arguments.
+// returns the positional arguments. Flags may come before and after
+// positional arguments ("gle mel IN.wav --out OUT.npy"); "--" ends the
+// flags.
 func parseFlags(name string, args []string, define func(*flag.FlagSet)) ([]string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	define(fs)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			var b strings.Builder
-			fs.SetOutput(&b)
-			fs.PrintDefaults()
-			return nil, helpRequest{b.String()}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				var b strings.Builder
+				fs.SetOutput(&b)
+				fs.PrintDefaults()
+				return nil, helpRequest{b.String()}
+			}
+			return nil, usagef("%v", err)
 		}
-		return nil, usagef("%v", err)
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
-	return fs.Args(), nil
 }
