@@ -1,22 +1,13 @@
 package expt
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
-	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
-	"os"
 	"slices"
-	"time"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data/mnist1d"
-	"github.com/gle-go/gle/internal/atomicfile"
-	"github.com/gle-go/gle/optim"
-	"github.com/gle-go/gle/plots"
 )
 
 // MNIST1DConfig sets up MNIST-1D classification with an end-to-end GLE
@@ -132,52 +123,29 @@ func (c *MNIST1DConfig) Spec() *gle.Spec {
 	return s
 }
 
-// MNIST1DEpoch is one epoch's metrics.
-type MNIST1DEpoch struct {
-	Epoch     int     `json:"epoch"`
-	TrainLoss float64 `json:"train_loss"`
-	TrainAcc  float64 `json:"train_acc"`
-	TestLoss  float64 `json:"test_loss"`
-	TestAcc   float64 `json:"test_acc"`
-	LR        float64 `json:"lr"`
-	Seconds   float64 `json:"seconds"`
-}
-
 // MNIST1DResult is a finished (or interrupted) run.
 type MNIST1DResult struct {
-	Config    MNIST1DConfig
-	Epochs    []MNIST1DEpoch
-	Confusion [10][10]int // last evaluation: [true][predicted]
-	Params    int
+	Config MNIST1DConfig
+	ClassifyResult
 }
 
-// mnist1dCheckpoint is everything a run needs to continue bit-identically.
-type mnist1dCheckpoint struct {
-	Result  MNIST1DResult
-	Net     *gle.Network
-	State   *gle.State
-	Adam    *optim.Adam
-	Plateau *optim.Plateau
-	Steps   int
+// mnist1dSet serves a slice of MNIST-1D samples, one value per step.
+type mnist1dSet struct {
+	x    []float64
+	y    []int
+	n, L int
 }
 
-// MNIST1DOptions are the side channels of a run.
-type MNIST1DOptions struct {
-	// Checkpoint, when set, is written atomically after every epoch; with
-	// Resume, a run continues from it when it exists.
-	Checkpoint string
-	Resume     bool
-	// Epoch, when set, receives every epoch's metrics.
-	Epoch func(MNIST1DEpoch)
-	// Progress, when set, is called every few batches with the fraction
-	// of the epoch done.
-	Progress func(epoch int, frac float64)
-}
+func (s *mnist1dSet) Len() int                      { return s.n }
+func (s *mnist1dSet) Steps() int                    { return s.L }
+func (s *mnist1dSet) Features() int                 { return 1 }
+func (s *mnist1dSet) Label(i int) int               { return s.y[i] }
+func (s *mnist1dSet) Frame(dst []float64, i, t int) { dst[0] = s.x[i*s.L+t] }
 
-// RunMNIST1D trains and evaluates. When ctx is cancelled it returns the
-// epochs finished so far with ctx.Err(); the checkpoint holds the last
-// finished epoch.
-func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o MNIST1DOptions) (*MNIST1DResult, error) {
+// RunMNIST1D generates MNIST-1D at 72/dt steps, then trains and evaluates
+// (TrainClassifier). When ctx is cancelled it returns the epochs finished
+// so far with ctx.Err().
+func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o ClassifyOptions) (*MNIST1DResult, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -188,215 +156,25 @@ func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o MNIST1DOptions) (*MNIST1
 	if err != nil {
 		return nil, err
 	}
-	L := ds.Length
-	nTrain, nTest := ds.NumTrain, ds.NumTest
+	train := &mnist1dSet{x: ds.X, y: ds.Y, n: ds.NumTrain, L: ds.Length}
+	test := &mnist1dSet{x: ds.XTest, y: ds.YTest, n: ds.NumTest, L: ds.Length}
 	if c.TrainSamples > 0 {
-		nTrain = min(nTrain, c.TrainSamples)
+		train.n = min(train.n, c.TrainSamples)
 	}
 	if c.TestSamples > 0 {
-		nTest = min(nTest, c.TestSamples)
+		test.n = min(test.n, c.TestSamples)
 	}
-	if nTrain < c.Batch {
-		return nil, &gle.FieldError{Field: "batch", Value: c.Batch, Why: fmt.Sprintf("larger than the %d training samples", nTrain), Err: gle.ErrInvalid}
-	}
-
-	spec := c.Spec()
-	var ck mnist1dCheckpoint
-	if o.Resume && o.Checkpoint != "" {
-		if err := loadGob(o.Checkpoint, &ck); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("resume: %w", err)
-		}
-	}
-	if ck.Net == nil {
-		net, err := gle.NewNetwork(spec)
-		if err != nil {
-			return nil, err
-		}
-		plateau, err := optim.NewPlateau("min", c.PlateauFactor, c.PlateauPatience)
-		if err != nil {
-			return nil, err
-		}
-		ck = mnist1dCheckpoint{Net: net, Adam: optim.NewAdam(c.LR), Plateau: plateau,
-			Result: MNIST1DResult{Config: c, Params: net.NumParams()}}
-	} else if ck.Result.Config.Variant != c.Variant || ck.Result.Config.Seed != c.Seed {
-		return nil, fmt.Errorf("resume: checkpoint %s is of variant %s seed %d, not %s seed %d",
-			o.Checkpoint, ck.Result.Config.Variant, ck.Result.Config.Seed, c.Variant, c.Seed)
-	}
-	ck.Result.Config.Epochs = c.Epochs
-	tr, err := gle.NewTrainer(ck.Net, c.Batch, ck.Adam)
-	if err != nil {
+	cc := ClassifyConfig{Tag: fmt.Sprintf("mnist1d-%s seed %d", c.Variant, c.Seed), Seed: c.Seed, Epochs: c.Epochs, Batch: c.Batch,
+		LR: c.LR, PlateauFactor: c.PlateauFactor, PlateauPatience: c.PlateauPatience}
+	r, err := TrainClassifier(ctx, c.Spec(), cc, train, test, o)
+	if r == nil {
 		return nil, err
 	}
-	if ck.State != nil {
-		tr.Engine.State = ck.State
-		if err := tr.Engine.SetBatch(c.Batch); err != nil {
-			return nil, err
-		}
-	}
-	tr.Steps = ck.Steps
-	res := &ck.Result
-
-	x := make([]float64, c.Batch)
-	labels := make([]int, c.Batch)
-	out := make([]float64, c.Batch*10)
-	sum := make([]float64, c.Batch*10)
-	for epoch := len(res.Epochs) + 1; epoch <= c.Epochs; epoch++ {
-		start := time.Now()
-		// The order of an epoch depends only on (seed, epoch), so a resumed
-		// run sees the same batches.
-		order := rand.New(rand.NewPCG(c.Seed, uint64(epoch))).Perm(nTrain)
-		var lossSum float64
-		var correct, seen, steps int
-		batches := nTrain / c.Batch
-		for bi := range batches {
-			idx := order[bi*c.Batch : (bi+1)*c.Batch]
-			for k, s := range idx {
-				labels[k] = ds.Y[s]
-			}
-			clear(sum)
-			for t := range L {
-				for k, s := range idx {
-					x[k] = ds.X[s*L+t]
-				}
-				loss, err := tr.Step(out, x, gle.Target{Classes: labels})
-				if err != nil {
-					return res, fmt.Errorf("epoch %d batch %d: %w", epoch, bi, err)
-				}
-				lossSum += loss
-				steps++
-				for i, v := range out {
-					sum[i] += v
-				}
-			}
-			correct += countCorrect(sum, labels)
-			seen += c.Batch
-			if o.Progress != nil && bi%4 == 3 {
-				o.Progress(epoch, float64(bi+1)/float64(batches))
-			}
-			if err := ctx.Err(); err != nil {
-				return res, err
-			}
-		}
-		testLoss, testAcc, conf, err := evaluateMNIST1D(tr.Engine, ds, nTest)
-		if err != nil {
-			return res, err
-		}
-		if err := tr.Engine.SetBatch(c.Batch); err != nil { // truncate back, as the reference
-			return res, err
-		}
-		ep := MNIST1DEpoch{Epoch: epoch, TrainLoss: lossSum / float64(steps), TrainAcc: float64(correct) / float64(seen),
-			TestLoss: testLoss, TestAcc: testAcc, LR: ck.Adam.LR(), Seconds: time.Since(start).Seconds()}
-		if _, err := ck.Plateau.Step(testLoss, ck.Adam); err != nil {
-			return res, err
-		}
-		res.Epochs = append(res.Epochs, ep)
-		res.Confusion = conf
-		if o.Epoch != nil {
-			o.Epoch(ep)
-		}
-		if o.Checkpoint != "" {
-			ck.State, ck.Steps = tr.Engine.State, tr.Steps
-			if err := saveGob(o.Checkpoint, &ck); err != nil {
-				return res, fmt.Errorf("checkpoint: %w", err)
-			}
-		}
-	}
-	return res, nil
-}
-
-// evaluateMNIST1D runs the first n test samples as one batch without
-// targets, carrying the state over (tiled to the batch, as the reference),
-// and returns the mean per-step CE of the outputs, the accuracy of the
-// argmax of the outputs summed over the sequence, and the confusion matrix.
-func evaluateMNIST1D(e *gle.Engine, ds *mnist1d.Dataset, n int) (loss, acc float64, conf [10][10]int, err error) {
-	if err = e.SetBatch(n); err != nil {
-		return
-	}
-	L := ds.Length
-	x := make([]float64, n)
-	out := make([]float64, n*10)
-	sum := make([]float64, n*10)
-	labels := ds.YTest[:n]
-	tgt := gle.Target{Classes: labels}
-	for t := range L {
-		for s := range n {
-			x[s] = ds.XTest[s*L+t]
-		}
-		if err = e.Step(out, x, gle.Target{}); err != nil {
-			return
-		}
-		loss += e.Net.Loss.Value(out, tgt, 10)
-		for i, v := range out {
-			sum[i] += v
-		}
-	}
-	for s, y := range labels {
-		conf[y][argmax(sum[s*10:(s+1)*10])]++
-	}
-	return loss / float64(L), float64(countCorrect(sum, labels)) / float64(n), conf, nil
-}
-
-func argmax(x []float64) int {
-	best := 0
-	for i, v := range x {
-		if v > x[best] {
-			best = i
-		}
-	}
-	return best
-}
-
-func countCorrect(sum []float64, labels []int) int {
-	var c int
-	for s, y := range labels {
-		if argmax(sum[s*10:(s+1)*10]) == y {
-			c++
-		}
-	}
-	return c
-}
-
-func saveGob(path string, v any) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, buf.Bytes())
-}
-
-func loadGob(path string, v any) error {
-	fh, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer fh.Close()
-	if err := gob.NewDecoder(fh).Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return &MNIST1DResult{Config: c, ClassifyResult: *r}, err
 }
 
 // MNIST1DFigure draws the learning curves and the last confusion matrix
 // and saves base.png/.svg.
 func MNIST1DFigure(base string, r *MNIST1DResult) error {
-	n := len(r.Epochs)
-	ep, trA, teA, trL, teL := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-	for i, e := range r.Epochs {
-		ep[i], trA[i], teA[i], trL[i], teL[i] = float64(e.Epoch), 100*e.TrainAcc, 100*e.TestAcc, e.TrainLoss, e.TestLoss
-	}
-	paper := PaperAccuracy[r.Config.Variant][0]
-	acc := plots.Panel{Title: fmt.Sprintf("MNIST-1D %s, seed %d: accuracy", r.Config.Variant, r.Config.Seed), XLabel: "epoch", YLabel: "accuracy (%)",
-		Legend: "bottom right", Series: []plots.Series{{Name: "train", X: ep, Y: trA, Color: 0}, {Name: "test", X: ep, Y: teA, Color: 1},
-			{Name: "paper", X: []float64{1, math.Max(2, float64(n))}, Y: []float64{paper, paper}, Dashed: true, Color: 6}}}
-	loss := plots.Panel{Title: "loss (cross-entropy per step)", XLabel: "epoch", YLabel: "loss",
-		Series: []plots.Series{{Name: "train", X: ep, Y: trL, Color: 0}, {Name: "test", X: ep, Y: teL, Color: 1}}}
-	conf := make([][]float64, 10)
-	for i := range conf {
-		conf[i] = make([]float64, 10)
-		for j := range conf[i] {
-			conf[i][j] = float64(r.Confusion[i][j])
-		}
-	}
-	cm := plots.Panel{Title: "confusion (last test): true ↓, predicted →", Matrix: conf}
-	return plots.Save(base, 1, 3, 15, 4.5, acc, loss, cm)
+	return ClassifierFigure(base, fmt.Sprintf("MNIST-1D %s, seed %d", r.Config.Variant, r.Config.Seed), &r.ClassifyResult, PaperAccuracy[r.Config.Variant][0])
 }

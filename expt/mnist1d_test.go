@@ -15,7 +15,7 @@ func TestMNIST1DLearns(t *testing.T) {
 	c := DefaultMNIST1D()
 	c.Epochs, c.TrainSamples, c.TestSamples = 3, 1000, 300
 	c.LR = 3e-3
-	res, err := RunMNIST1D(context.Background(), c, MNIST1DOptions{})
+	res, err := RunMNIST1D(context.Background(), c, ClassifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,28 +36,28 @@ func TestMNIST1DLearns(t *testing.T) {
 func TestMNIST1DResume(t *testing.T) {
 	c := DefaultMNIST1D()
 	c.Epochs, c.TrainSamples, c.TestSamples = 2, 200, 100
-	full, err := RunMNIST1D(context.Background(), c, MNIST1DOptions{})
+	full, err := RunMNIST1D(context.Background(), c, ClassifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ckpt := filepath.Join(t.TempDir(), "ckpt.gob")
 	c1 := c
 	c1.Epochs = 1
-	if _, err := RunMNIST1D(context.Background(), c1, MNIST1DOptions{Checkpoint: ckpt}); err != nil {
+	if _, err := RunMNIST1D(context.Background(), c1, ClassifyOptions{Checkpoint: ckpt}); err != nil {
 		t.Fatal(err)
 	}
-	resumed, err := RunMNIST1D(context.Background(), c, MNIST1DOptions{Checkpoint: ckpt, Resume: true})
+	resumed, err := RunMNIST1D(context.Background(), c, ClassifyOptions{Checkpoint: ckpt, Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	strip := func(r *MNIST1DResult) []MNIST1DEpoch {
-		out := append([]MNIST1DEpoch(nil), r.Epochs...)
+	strip := func(r *MNIST1DResult) []ClassifyEpoch {
+		out := append([]ClassifyEpoch(nil), r.Epochs...)
 		for i := range out {
 			out[i].Seconds = 0
 		}
 		return out
 	}
-	if !reflect.DeepEqual(strip(full), strip(resumed)) || full.Confusion != resumed.Confusion {
+	if !reflect.DeepEqual(strip(full), strip(resumed)) || !reflect.DeepEqual(full.Confusion, resumed.Confusion) {
 		t.Errorf("resumed run differs:\n%+v\n%+v", full.Epochs, resumed.Epochs)
 	}
 }

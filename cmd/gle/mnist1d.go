@@ -80,9 +80,9 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 					return
 				}
 				defer metrics.Close()
-				opts := expt.MNIST1DOptions{
+				opts := expt.ClassifyOptions{
 					Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume,
-					Epoch: func(e expt.MNIST1DEpoch) {
+					Epoch: func(e expt.ClassifyEpoch) {
 						mu.Lock()
 						defer mu.Unlock()
 						writeJSONLine(metrics, e)

@@ -1,0 +1,325 @@
+package expt
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/atomicfile"
+	"github.com/gle-go/gle/optim"
+	"github.com/gle-go/gle/plots"
+)
+
+// SeqSet is a labelled set of equally long input sequences.
+type SeqSet interface {
+	Len() int
+	Steps() int    // dt steps per sequence
+	Features() int // inputs per step
+	Label(i int) int
+	// Frame writes sample i's input at step t into dst (Features values).
+	Frame(dst []float64, i, t int)
+}
+
+// ClassifyConfig sets up online sequence classification with GLE (the
+// paper's MNIST-1D and speech protocol): CE against the label at every
+// step, the optimizer stepping every dt, shuffled batches, state carried
+// over between batches and into evaluation, prediction = argmax of the
+// outputs summed over the sequence, ReduceLROnPlateau on the test loss.
+type ClassifyConfig struct {
+	Tag             string // names the run in its checkpoint (variant, seed)
+	Seed            uint64 // batch order
+	Epochs, Batch   int
+	LR              float64
+	PlateauFactor   float64
+	PlateauPatience int
+}
+
+// ClassifyEpoch is one epoch's metrics. Losses are the mean per-step
+// cross-entropy; the test loss is that of the outputs without targets.
+type ClassifyEpoch struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_loss"`
+	TrainAcc  float64 `json:"train_acc"`
+	TestLoss  float64 `json:"test_loss"`
+	TestAcc   float64 `json:"test_acc"`
+	LR        float64 `json:"lr"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// ClassifyResult is a finished or interrupted run.
+type ClassifyResult struct {
+	Epochs    []ClassifyEpoch
+	Confusion [][]int // last evaluation: [true][predicted]
+	Params    int
+}
+
+// ClassifyOptions are a run's side channels.
+type ClassifyOptions struct {
+	// Checkpoint, when set, is written atomically after every epoch; with
+	// Resume, the run continues from it when it exists.
+	Checkpoint string
+	Resume     bool
+	Epoch      func(ClassifyEpoch) // receives every epoch's metrics
+	// Progress is called every few batches with the fraction of the epoch done.
+	Progress func(epoch int, frac float64)
+}
+
+// classifyCheckpoint is everything a run needs to continue bit-identically.
+type classifyCheckpoint struct {
+	Tag     string
+	Result  ClassifyResult
+	Net     *gle.Network
+	State   *gle.State
+	Adam    *optim.Adam
+	Plateau *optim.Plateau
+	Steps   int
+}
+
+// TrainClassifier trains the network of spec on train and evaluates on
+// test after every epoch. Cancelling ctx returns the epochs finished so
+// far with ctx.Err(); the checkpoint holds the last finished epoch.
+func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, train, test SeqSet, o ClassifyOptions) (*ClassifyResult, error) {
+	if train.Len() < c.Batch || c.Batch <= 0 {
+		return nil, &gle.FieldError{Field: "batch", Value: c.Batch, Why: fmt.Sprintf("must be in 1…%d (the training samples)", train.Len()), Err: gle.ErrInvalid}
+	}
+	if train.Features() != spec.Layers[0].In || test.Features() != train.Features() {
+		return nil, fmt.Errorf("%w: %d/%d features per step, the network takes %d", gle.ErrShape, train.Features(), test.Features(), spec.Layers[0].In)
+	}
+	k := spec.Layers[len(spec.Layers)-1].Out
+	var ck classifyCheckpoint
+	if o.Resume && o.Checkpoint != "" {
+		if err := loadGob(o.Checkpoint, &ck); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
+		if ck.Net != nil && ck.Tag != c.Tag {
+			return nil, fmt.Errorf("resume: checkpoint %s belongs to run %q, not %q", o.Checkpoint, ck.Tag, c.Tag)
+		}
+	}
+	if ck.Net == nil {
+		net, err := gle.NewNetwork(spec)
+		if err != nil {
+			return nil, err
+		}
+		plateau, err := optim.NewPlateau("min", c.PlateauFactor, c.PlateauPatience)
+		if err != nil {
+			return nil, err
+		}
+		ck = classifyCheckpoint{Tag: c.Tag, Net: net, Adam: optim.NewAdam(c.LR), Plateau: plateau,
+			Result: ClassifyResult{Params: net.NumParams()}}
+	}
+	tr, err := gle.NewTrainer(ck.Net, c.Batch, ck.Adam)
+	if err != nil {
+		return nil, err
+	}
+	if ck.State != nil {
+		tr.Engine.State = ck.State
+		if err := tr.Engine.SetBatch(c.Batch); err != nil {
+			return nil, err
+		}
+	}
+	tr.Steps = ck.Steps
+	res := &ck.Result
+
+	F, L := train.Features(), train.Steps()
+	x := make([]float64, c.Batch*F)
+	labels := make([]int, c.Batch)
+	out := make([]float64, c.Batch*k)
+	sum := make([]float64, c.Batch*k)
+	for epoch := len(res.Epochs) + 1; epoch <= c.Epochs; epoch++ {
+		start := time.Now()
+		// The order of an epoch depends only on (seed, epoch), so a resumed
+		// run sees the same batches.
+		order := rand.New(rand.NewPCG(c.Seed, uint64(epoch))).Perm(train.Len())
+		var lossSum float64
+		var correct, seen, steps int
+		batches := train.Len() / c.Batch
+		for bi := range batches {
+			idx := order[bi*c.Batch : (bi+1)*c.Batch]
+			for j, s := range idx {
+				labels[j] = train.Label(s)
+			}
+			clear(sum)
+			for t := range L {
+				for j, s := range idx {
+					train.Frame(x[j*F:(j+1)*F], s, t)
+				}
+				loss, err := tr.Step(out, x, gle.Target{Classes: labels})
+				if err != nil {
+					return res, fmt.Errorf("epoch %d batch %d: %w", epoch, bi, err)
+				}
+				lossSum += loss
+				steps++
+				for i, v := range out {
+					sum[i] += v
+				}
+			}
+			correct += countCorrect(sum, labels, k)
+			seen += c.Batch
+			if o.Progress != nil && bi%4 == 3 {
+				o.Progress(epoch, float64(bi+1)/float64(batches))
+			}
+			if err := ctx.Err(); err != nil {
+				return res, err
+			}
+		}
+		testLoss, testAcc, conf, err := Evaluate(tr.Engine, test)
+		if err != nil {
+			return res, err
+		}
+		if err := tr.Engine.SetBatch(c.Batch); err != nil { // truncate back, as the reference
+			return res, err
+		}
+		ep := ClassifyEpoch{Epoch: epoch, TrainLoss: lossSum / float64(steps), TrainAcc: float64(correct) / float64(seen),
+			TestLoss: testLoss, TestAcc: testAcc, LR: ck.Adam.LR(), Seconds: time.Since(start).Seconds()}
+		if _, err := ck.Plateau.Step(testLoss, ck.Adam); err != nil {
+			return res, err
+		}
+		res.Epochs = append(res.Epochs, ep)
+		res.Confusion = conf
+		if o.Epoch != nil {
+			o.Epoch(ep)
+		}
+		if o.Checkpoint != "" {
+			ck.State, ck.Steps = tr.Engine.State, tr.Steps
+			if err := saveGob(o.Checkpoint, &ck); err != nil {
+				return res, fmt.Errorf("checkpoint: %w", err)
+			}
+		}
+	}
+	return res, nil
+}
+
+// Evaluate runs the whole set as one batch without targets, carrying the
+// engine's state over (tiled to the batch, as the reference), and returns
+// the mean per-step CE of the outputs, the accuracy of the argmax of the
+// outputs summed over the sequence, and the confusion matrix.
+func Evaluate(e *gle.Engine, set SeqSet) (loss, acc float64, conf [][]int, err error) {
+	n, F, L, k := set.Len(), set.Features(), set.Steps(), e.Net.Outputs()
+	if err = e.SetBatch(n); err != nil {
+		return
+	}
+	x := make([]float64, n*F)
+	out := make([]float64, n*k)
+	sum := make([]float64, n*k)
+	labels := make([]int, n)
+	for s := range labels {
+		labels[s] = set.Label(s)
+	}
+	tgt := gle.Target{Classes: labels}
+	for t := range L {
+		for s := range n {
+			set.Frame(x[s*F:(s+1)*F], s, t)
+		}
+		if err = e.Step(out, x, gle.Target{}); err != nil {
+			return
+		}
+		loss += e.Net.Loss.Value(out, tgt, k)
+		for i, v := range out {
+			sum[i] += v
+		}
+	}
+	conf = make([][]int, k)
+	for i := range conf {
+		conf[i] = make([]int, k)
+	}
+	for s, y := range labels {
+		conf[y][argmax(sum[s*k:(s+1)*k])]++
+	}
+	return loss / float64(L), float64(countCorrect(sum, labels, k)) / float64(n), conf, nil
+}
+
+// Predict runs one sequence from the engine's current state (batch 1)
+// and returns the class with the largest summed output and the sums.
+func Predict(e *gle.Engine, set SeqSet, i int) (int, []float64, error) {
+	if err := e.SetBatch(1); err != nil {
+		return 0, nil, err
+	}
+	k := e.Net.Outputs()
+	x := make([]float64, set.Features())
+	out := make([]float64, k)
+	sum := make([]float64, k)
+	for t := range set.Steps() {
+		set.Frame(x, i, t)
+		if err := e.Step(out, x, gle.Target{}); err != nil {
+			return 0, nil, err
+		}
+		for j, v := range out {
+			sum[j] += v
+		}
+	}
+	return argmax(sum), sum, nil
+}
+
+func argmax(x []float64) int {
+	best := 0
+	for i, v := range x {
+		if v > x[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func countCorrect(sum []float64, labels []int, k int) int {
+	var c int
+	for s, y := range labels {
+		if argmax(sum[s*k:(s+1)*k]) == y {
+			c++
+		}
+	}
+	return c
+}
+
+func saveGob(path string, v any) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, buf.Bytes())
+}
+
+func loadGob(path string, v any) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	if err := gob.NewDecoder(fh).Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// ClassifierFigure draws the learning curves and the last confusion
+// matrix and saves base.png/.svg; paper, when positive, marks the
+// published accuracy (%).
+func ClassifierFigure(base, title string, r *ClassifyResult, paper float64) error {
+	n := len(r.Epochs)
+	ep, trA, teA, trL, teL := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+	for i, e := range r.Epochs {
+		ep[i], trA[i], teA[i], trL[i], teL[i] = float64(e.Epoch), 100*e.TrainAcc, 100*e.TestAcc, e.TrainLoss, e.TestLoss
+	}
+	acc := plots.Panel{Title: title + ": accuracy", XLabel: "epoch", YLabel: "accuracy (%)", Legend: "bottom right",
+		Series: []plots.Series{{Name: "train", X: ep, Y: trA, Color: 0}, {Name: "test", X: ep, Y: teA, Color: 1}}}
+	if paper > 0 {
+		acc.Series = append(acc.Series, plots.Series{Name: "paper", X: []float64{1, math.Max(2, float64(n))}, Y: []float64{paper, paper}, Dashed: true, Color: 6})
+	}
+	loss := plots.Panel{Title: "loss (cross-entropy per step)", XLabel: "epoch", YLabel: "loss",
+		Series: []plots.Series{{Name: "train", X: ep, Y: trL, Color: 0}, {Name: "test", X: ep, Y: teL, Color: 1}}}
+	conf := make([][]float64, len(r.Confusion))
+	for i, row := range r.Confusion {
+		conf[i] = make([]float64, len(row))
+		for j, v := range row {
+			conf[i][j] = float64(v)
+		}
+	}
+	cm := plots.Panel{Title: "confusion (last test): true ↓, predicted →", Matrix: conf}
+	return plots.Save(base, 1, 3, 15, 4.5, acc, loss, cm)
+}
