@@ -69,6 +69,8 @@ type ClassifyOptions struct {
 	Epoch      func(ClassifyEpoch) // receives every epoch's metrics
 	// Progress is called every few batches with the fraction of the epoch done.
 	Progress func(epoch int, frac float64)
+
+	network func(*gle.Network) // receives the network being trained
 }
 
 // classifyCheckpoint is everything a run needs to continue bit-identically.
@@ -117,6 +119,9 @@ func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, trai
 	tr, err := gle.NewTrainer(ck.Net, c.Batch, ck.Adam)
 	if err != nil {
 		return nil, err
+	}
+	if o.network != nil {
+		o.network(ck.Net)
 	}
 	if ck.State != nil {
 		tr.Engine.State = ck.State

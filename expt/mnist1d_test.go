@@ -2,6 +2,7 @@ package expt
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -59,6 +60,39 @@ func TestMNIST1DResume(t *testing.T) {
 	}
 	if !reflect.DeepEqual(strip(full), strip(resumed)) || !reflect.DeepEqual(full.Confusion, resumed.Confusion) {
 		t.Errorf("resumed run differs:\n%+v\n%+v", full.Epochs, resumed.Epochs)
+	}
+}
+
+// TestMNIST1DInterruptedResume cancels a run in the middle of its second
+// epoch; resuming from its checkpoint gives exactly the uninterrupted run.
+func TestMNIST1DInterruptedResume(t *testing.T) {
+	c := DefaultMNIST1D()
+	c.Epochs, c.TrainSamples, c.TestSamples = 2, 800, 100
+	full, err := RunMNIST1D(context.Background(), c, ClassifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ckpt := filepath.Join(t.TempDir(), "ckpt.gob")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped, err := RunMNIST1D(ctx, c, ClassifyOptions{Checkpoint: ckpt, Progress: func(epoch int, frac float64) {
+		if epoch == 2 && frac >= 0.5 {
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || len(stopped.Epochs) != 1 {
+		t.Fatalf("interrupted run: %v after %d epochs", err, len(stopped.Epochs))
+	}
+	resumed, err := RunMNIST1D(context.Background(), c, ClassifyOptions{Checkpoint: ckpt, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range full.Epochs {
+		a, b := full.Epochs[i], resumed.Epochs[i]
+		a.Seconds, b.Seconds = 0, 0
+		if a != b {
+			t.Errorf("epoch %d: uninterrupted %+v, resumed %+v", i+1, a, b)
+		}
 	}
 }
 

@@ -21,7 +21,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 for kind in white pink brown; do
-  sox -n -r 16000 -b 16 -c 1 "$out/_background_noise_/${kind}_noise.wav" synth 30 "${kind}noise" vol 0.3
+  sox -V1 -R -n -r 16000 -b 16 -c 1 "$out/_background_noise_/${kind}_noise.wav" synth 30 "${kind}noise" vol 0.3
 done
 
 : > "$out/validation_list.txt"
@@ -38,7 +38,7 @@ for s in $(seq 0 $((speakers - 1))); do
     # 16 kHz mono 16-bit, starting 0.1 s in, mixed with 1 s of faint noise
     # (so that no two clips are identical) and cut to exactly 1 s.
     sox -V1 "$tmp/raw.wav" -r 16000 -c 1 -b 16 "$tmp/pad.wav" pad 0.1
-    sox -V1 -n -r 16000 -c 1 -b 16 "$tmp/noise.wav" synth 1 whitenoise vol 0.003
+    sox -V1 -R -n -r 16000 -c 1 -b 16 "$tmp/noise.wav" synth 1 whitenoise vol 0.003
     sox -V1 -m "$tmp/pad.wav" "$tmp/noise.wav" -b 16 "$out/$f" trim 0 1
     # Every fifth speaker validates, every fifth (shifted) tests.
     case $((s % 5)) in

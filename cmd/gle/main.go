@@ -71,8 +71,14 @@ func init() {
 			example: "gle mel yes.wav --out yes_mel.npy",
 			run:     runMel,
 		},
+		"predict": {
+			summary: "name the keyword of WAV clips with a model trained by gle run speech",
+			usage:   "--model MODEL.gob CLIP.wav...",
+			example: "gle predict --model runs/speech/model.gob yes.wav",
+			run:     runPredict,
+		},
 		"run": {
-			summary: "run a published experiment (lagline, lagnet) and write metrics and figures",
+			summary: "run an experiment (lagline, lagnet, mnist1d-e2e, mnist1d-e2e-42k, mnist1d-lagnet, speech)",
 			usage:   "EXPERIMENT [flags]   (gle run lagline -h for its flags)",
 			example: "gle run lagline --variant gle,bp,bptt-tw4 --out runs/lagline",
 			run:     runExperiment,
