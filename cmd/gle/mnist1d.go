@@ -80,9 +80,15 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 					return
 				}
 				defer metrics.Close()
+				var bar *progress
+				if len(list) == 1 {
+					bar = newProgress(name)
+				}
 				opts := expt.ClassifyOptions{
 					Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume,
+					Progress: func(epoch int, frac float64) { bar.update(fmt.Sprintf("epoch %d", epoch), frac) },
 					Epoch: func(e expt.ClassifyEpoch) {
+						bar.restart()
 						mu.Lock()
 						defer mu.Unlock()
 						writeJSONLine(metrics, e)

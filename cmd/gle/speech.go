@@ -66,9 +66,12 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer metrics.Close()
+	bar := newProgress("speech")
 	res, err := expt.RunSpeech(ctx, c, expt.ClassifyOptions{
 		Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: resume,
+		Progress: func(epoch int, frac float64) { bar.update(fmt.Sprintf("epoch %d", epoch), frac) },
 		Epoch: func(e expt.ClassifyEpoch) {
+			bar.restart()
 			writeJSONLine(metrics, e)
 			fmt.Fprintf(stdout, "epoch %3d: train loss %.4f acc %.2f%%  validation loss %.4f acc %.2f%%  lr %.3g  %.1fs\n",
 				e.Epoch, e.TrainLoss, 100*e.TrainAcc, e.TestLoss, 100*e.TestAcc, e.LR, e.Seconds)
