@@ -182,3 +182,28 @@ func TestToSpecRoundTrip(t *testing.T) {
 		t.Errorf("round trip differs:\n%+v\n%+v", net, back)
 	}
 }
+
+// FuzzDecodeSpec feeds arbitrary bytes to the spec parser and validator:
+// they must return errors, never panic, and an accepted spec must build.
+func FuzzDecodeSpec(f *testing.F) {
+	f.Add([]byte(specJSON))
+	f.Add([]byte(specYAML))
+	f.Add([]byte(`{"dt": 0.1, "layers": [{"in": 1, "out": 1, "tau_m": [{"n": 2, "value": 1}], "tau_r": 1, "bias": null}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := DecodeSpec(data)
+		if err != nil {
+			return
+		}
+		if s.Validate() != nil {
+			return
+		}
+		for _, l := range s.Layers { // keep the fuzzer away from huge allocations
+			if l.In*l.Out > 1<<16 {
+				return
+			}
+		}
+		if _, err := NewNetwork(s); err != nil {
+			t.Fatalf("a valid spec did not build: %v", err)
+		}
+	})
+}

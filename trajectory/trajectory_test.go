@@ -190,3 +190,24 @@ func BenchmarkFixtureStep(b *testing.B) {
 		})
 	}
 }
+
+// FuzzDecode feeds arbitrary bytes to the trajectory reader: errors, never
+// panics.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"format": "gle-reference-trajectory/1", "spec": {"dt": 0.1, "layers": [{"in": 1, "out": 1, "tau_m": 1, "tau_r": 1}]}, "inputs": [[[1]]], "targets": null}`))
+	f.Add([]byte(`{"format": "gle-reference-trajectory/1"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tf, err := trajectory.Decode(strings.NewReader(string(data)))
+		if err != nil || tf.Batch() > 64 || len(tf.Inputs) > 64 {
+			return
+		}
+		for _, l := range tf.Spec.Layers {
+			if l.In*l.Out > 1<<12 {
+				return
+			}
+		}
+		if res, err := tf.Replay(); err == nil && tf.Expected != nil {
+			tf.Compare(res)
+		}
+	})
+}
