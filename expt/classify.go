@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gle-go/gle"
@@ -303,9 +304,9 @@ func loadGob(path string, v any) error {
 }
 
 // ClassifierFigure draws the learning curves and the last confusion
-// matrix and saves base.png/.svg; paper, when positive, marks the
-// published accuracy (%).
-func ClassifierFigure(base, title string, r *ClassifyResult, paper float64) error {
+// matrix (rows and columns named by labels, if given) and saves
+// base.png/.svg; paper, when positive, marks the published accuracy (%).
+func ClassifierFigure(base, title string, r *ClassifyResult, paper float64, labels []string) error {
 	n := len(r.Epochs)
 	ep, trA, teA, trL, teL := make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
 	for i, e := range r.Epochs {
@@ -325,6 +326,12 @@ func ClassifierFigure(base, title string, r *ClassifyResult, paper float64) erro
 			conf[i][j] = float64(v)
 		}
 	}
-	cm := plots.Panel{Title: "confusion (last test): true ↓, predicted →", Matrix: conf}
+	cm := plots.Panel{Title: "confusion (last test): true ↓, predicted →", Matrix: conf, MatrixLabels: labels}
+	if len(labels) > 0 && len(labels[0]) > 3 {
+		cm.MatrixLabels = make([]string, len(labels)) // long names: abbreviate
+		for i, l := range labels {
+			cm.MatrixLabels[i] = strings.Trim(l, "_")[:min(3, len(strings.Trim(l, "_")))]
+		}
+	}
 	return plots.Save(base, 1, 3, 15, 4.5, acc, loss, cm)
 }

@@ -176,5 +176,5 @@ func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o ClassifyOptions) (*MNIST
 // MNIST1DFigure draws the learning curves and the last confusion matrix
 // and saves base.png/.svg.
 func MNIST1DFigure(base string, r *MNIST1DResult) error {
-	return ClassifierFigure(base, fmt.Sprintf("MNIST-1D %s, seed %d", r.Config.Variant, r.Config.Seed), &r.ClassifyResult, PaperAccuracy[r.Config.Variant][0])
+	return ClassifierFigure(base, fmt.Sprintf("MNIST-1D %s, seed %d", r.Config.Variant, r.Config.Seed), &r.ClassifyResult, PaperAccuracy[r.Config.Variant][0], nil)
 }

@@ -34,8 +34,10 @@ type Panel struct {
 	// Legend places the legend: "" top right, "bottom right", or "none".
 	Legend string
 	// Matrix, when set, draws a heat map instead of lines: row i at the
-	// top of the panel, with each cell's value printed.
-	Matrix [][]float64
+	// top of the panel, with each cell's value printed; MatrixLabels name
+	// the rows and columns (default: their indices).
+	Matrix       [][]float64
+	MatrixLabels []string
 }
 
 // grid adapts a matrix to plotter.GridXYZ (row 0 at the top).
@@ -187,7 +189,11 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 			if flip {
 				v = n - 1 - i
 			}
-			t[i] = plot.Tick{Value: float64(i), Label: fmt.Sprint(v)}
+			label := fmt.Sprint(v)
+			if v < len(p.MatrixLabels) {
+				label = p.MatrixLabels[v]
+			}
+			t[i] = plot.Tick{Value: float64(i), Label: label}
 		}
 		return t
 	}

@@ -83,7 +83,7 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	var errs []error
 	errs = append(errs, err)
 	if len(res.Epochs) > 0 {
-		errs = append(errs, expt.ClassifierFigure(filepath.Join(dir, "speech"), fmt.Sprintf("speech %s", c.Task), &res.ClassifyResult, 0))
+		errs = append(errs, expt.ClassifierFigure(filepath.Join(dir, "speech"), fmt.Sprintf("speech %s", c.Task), &res.ClassifyResult, 0, res.Model.Labels))
 	}
 	model := filepath.Join(dir, "model.gob")
 	if merr := expt.SaveSpeechModel(model, res.Model); merr != nil {
