@@ -327,10 +327,10 @@ func ClassifierFigure(base, title string, r *ClassifyResult, paper float64, labe
 		}
 	}
 	cm := plots.Panel{Title: "confusion (last test): true ↓, predicted →", Matrix: conf, MatrixLabels: labels}
-	if len(labels) > 0 && len(labels[0]) > 3 {
-		cm.MatrixLabels = make([]string, len(labels)) // long names: abbreviate
+	if labels != nil {
+		cm.MatrixLabels = make([]string, len(labels))
 		for i, l := range labels {
-			cm.MatrixLabels[i] = strings.Trim(l, "_")[:min(3, len(strings.Trim(l, "_")))]
+			cm.MatrixLabels[i] = strings.Trim(l, "_") // _silence_ → silence
 		}
 	}
 	return plots.Save(base, 1, 3, 15, 4.5, acc, loss, cm)
