@@ -60,6 +60,9 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 		if err != nil {
 			return err
 		}
+		if err := writeRunConfig(dir, map[string]any{"experiment": c, "seeds": list}); err != nil {
+			return err
+		}
 		results := make([]*expt.MNIST1DResult, len(list))
 		errs := make([]error, len(list))
 		var mu sync.Mutex
@@ -162,6 +165,10 @@ func writeMNIST1DTable(dir, variant string, results []*expt.MNIST1DResult, stdou
 		return nil
 	}
 	mean, std := meanStd(accs)
+	if err := writeSummary(dir, map[string]any{"variant": variant, "test_acc_mean": mean, "test_acc_std": std, "seeds": len(accs),
+		"paper_mean": expt.PaperAccuracy[variant][0], "paper_std": expt.PaperAccuracy[variant][1]}); err != nil {
+		return err
+	}
 	paper := expt.PaperAccuracy[variant]
 	fmt.Fprintf(&md, "\n**mnist1d-%s: %.2f ± %.2f %% over %d seeds** (paper: %.2f ± %.2f %%)\n", variant, mean, std, len(accs), paper[0], paper[1])
 	fmt.Fprint(stdout, md.String())

@@ -90,6 +90,9 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := writeRunConfig(dir, configs); err != nil {
+		return err
+	}
 	results := make([]*expt.LagLineResult, len(configs))
 	errs := make([]error, len(configs))
 	sem := make(chan struct{}, jobs)
@@ -124,7 +127,14 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "wrote metrics (JSONL, CSV) and lagline.png/.svg to %s\n", dir)
+	summary := map[string]any{}
+	for _, res := range done {
+		f := res.Final()
+		summary[res.Config.Variant] = map[string]any{"w": f.W, "tau_m": f.TauM, "loss": f.Loss,
+			"max_rel_param_error": res.Config.ParamError(f), "seconds": res.Elapsed.Seconds()}
+	}
+	errs = append(errs, writeSummary(dir, summary))
+	fmt.Fprintf(stdout, "wrote config.yaml, metrics (JSONL, CSV), lagline.png/.svg and summary.json to %s\n", dir)
 	return errors.Join(errs...)
 }
 
