@@ -28,6 +28,7 @@ type BPTT struct {
 
 	s               [][]float64 // scratch W I + b
 	wt              [][]float64 // scratch Wᵀ
+	invTauM         [][]float64 // scratch 1/τm
 	gR, gU, gIn     [][]float64 // reverse-sweep adjoints
 	lossGrad, gs, g []float64
 }
@@ -61,6 +62,7 @@ func New(n *gle.Network, batch, window int) (*BPTT, error) {
 		b.r = append(b.r, make([]float64, m))
 		b.s = append(b.s, make([]float64, m))
 		b.wt = append(b.wt, make([]float64, l.In*l.Out))
+		b.invTauM = append(b.invTauM, make([]float64, l.Out))
 		b.gR = append(b.gR, make([]float64, m))
 		b.gU = append(b.gU, make([]float64, m))
 		b.gIn = append(b.gIn, make([]float64, in))
@@ -147,10 +149,14 @@ func (b *BPTT) Step(out, x []float64, t gle.Target) (float64, error) {
 		u, udot, rp := b.u[li], tp.udot[ts*m:(ts+1)*m], tp.rp[ts*m:(ts+1)*m]
 		copy(tp.u[ts*m:(ts+1)*m], u)
 		ub := b.g[:m] // scratch for ŭ
+		inv := b.invTauM[li]
+		for o, tm := range l.TauM {
+			inv[o] = 1 / tm // as gle.Engine: u̇ = (s − u)·(1/τm)
+		}
 		for bi := range B {
 			for o := range l.Out {
 				i := bi*l.Out + o
-				ud := (s[i] - u[i]) / l.TauM[o]
+				ud := (s[i] - u[i]) * inv[o]
 				udot[i] = ud
 				ub[i] = u[i] + l.TauR[o]*ud
 				u[i] += n.Dt * ud

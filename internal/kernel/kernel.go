@@ -24,28 +24,46 @@ func GemmAcc(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c [
 		gemmGo(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
 		return
 	}
-	i := 0
-	for ; i+4 <= m; i += 4 {
-		ai := &a[i*aRow]
-		j := 0
-		for ; j+8 <= n; j += 8 {
-			gemm4x8(k, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
-		}
-		if j+4 <= n {
-			gemm4x4(k, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
-		}
-	}
-	for ; i < m; i++ {
-		j := 0
-		for ; j+8 <= n; j += 8 {
-			gemm1x8(k, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
-		}
-		if j+4 <= n {
-			gemm1x4(k, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
+	// Cache blocking: a kc×nc panel of B (≤ 256 KiB) stays in L2 while
+	// every 4-row block of A streams past it.
+	nv := n &^ 3 // columns the vector kernels cover
+	for jb := 0; jb < nv; jb += gemmNC {
+		je := min(jb+gemmNC, nv)
+		for pb := 0; pb < k; pb += gemmKC {
+			kc := min(gemmKC, k-pb)
+			gemmPanel(m, jb, je, kc, a[pb*aCol:], aRow, aCol, b[pb*ldb:], ldb, c, ldc)
 		}
 	}
 	if j0 := n &^ 3; j0 < n {
 		gemmTail(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
+	}
+}
+
+// Panel sizes of GemmAcc's cache blocking (gemmNC a multiple of 8).
+const gemmNC, gemmKC = 128, 256
+
+// gemmPanel adds A[:, 0:kc] · B[0:kc, jb:je] to C[:, jb:je] with the
+// register-blocked kernels (je − jb a multiple of 4).
+func gemmPanel(m, jb, je, kc int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		ai := &a[i*aRow]
+		j := jb
+		for ; j+8 <= je; j += 8 {
+			gemm4x8(kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+		if j+4 <= je {
+			gemm4x4(kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		}
+	}
+	for ; i < m; i++ {
+		j := jb
+		for ; j+8 <= je; j += 8 {
+			gemm1x8(kc, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
+		}
+		if j+4 <= je {
+			gemm1x4(kc, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
+		}
 	}
 }
 

@@ -26,7 +26,7 @@ func TestProducts(t *testing.T) {
 
 func testProducts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 2}, {17, 9, 33}, {100, 53, 53}, {5, 1, 12}, {8, 3, 8}, {4, 0, 4}, {9, 16, 7}} {
+	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 2}, {17, 9, 33}, {100, 53, 53}, {5, 1, 12}, {8, 3, 8}, {4, 0, 4}, {9, 16, 7}, {37, 300, 261}, {6, 700, 9}} {
 		m, k, n := sz[0], sz[1], sz[2]
 		a, bt, b := randSlice(rng, m*k), randSlice(rng, n*k), randSlice(rng, k*n)
 		c := randSlice(rng, m*n)
