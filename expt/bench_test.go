@@ -23,3 +23,28 @@ func BenchmarkLagLineStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWorkloads times the `gle bench` workloads (one step per
+// iteration; lagline runs its own loop, see BenchmarkLagLineStep).
+func BenchmarkWorkloads(b *testing.B) {
+	for _, w := range Workloads() {
+		if w.Name == "lagline" {
+			continue
+		}
+		b.Run(w.Name, func(b *testing.B) {
+			step, err := w.Setup()
+			if err != nil {
+				b.Fatal(err)
+			}
+			step()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := step(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(w.FLOPs*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
