@@ -59,6 +59,12 @@ func init() {
 			example: "gle conformance ../shared/reference/trajectories/*.json",
 			run:     runConformance,
 		},
+		"export": {
+			summary: "write a network's parameters as safetensors (for PyTorch users) or npz",
+			usage:   "--spec SPEC [--params P.safetensors] [--format safetensors|npz] --out FILE",
+			example: "gle export --spec learned.json --out model.safetensors",
+			run:     runExport,
+		},
 		"gradcheck": {
 			summary: "compare the exact BPTT gradient of a trajectory file's network with finite differences",
 			usage:   "[--tol 1e-5] [--steps N] FILE.json",

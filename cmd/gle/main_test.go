@@ -126,6 +126,17 @@ func TestSimulateAndTrain(t *testing.T) {
 	if ls.Layers[0].Weight[3][0] != arrs["layers.0.weight"].Float[3] {
 		t.Error("saved spec and saved weights disagree")
 	}
+	st := filepath.Join(dir, "m.safetensors")
+	if code, out, errs := runCLI(t, "export", "--spec", learned, "--out", st); code != 0 {
+		t.Fatalf("export: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "export", "--spec", spec, "--params", st, "--format", "npz", "--out", filepath.Join(dir, "m.npz")); code != 0 {
+		t.Fatalf("export npz: exit %d\n%s%s", code, out, errs)
+	}
+	exported, err := npy.ReadNPZ(filepath.Join(dir, "m.npz"))
+	if err != nil || exported["layers.0.weight"].Float[3] != arrs["layers.0.weight"].Float[3] {
+		t.Errorf("safetensors → npz round trip lost the learned weights: %v", err)
+	}
 	code, stdout, stderr = runCLI(t, "simulate", "--spec", learned, "--data", dataPath, "--out", filepath.Join(dir, "sim.npz"))
 	if code != 0 || !strings.Contains(stdout, "simulated 400 steps") {
 		t.Fatalf("simulate: exit %d\n%s%s", code, stdout, stderr)

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/model"
+	"github.com/gle-go/gle/npy"
+)
+
+// runExport writes a network's parameters as safetensors or npz.
+func runExport(ctx context.Context, args []string, stdout io.Writer) error {
+	var specPath, params, format, out string
+	if _, err := parseFlags("export", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&specPath, "spec", "", "network spec (e.g. written by gle train --save-spec); required")
+		fs.StringVar(&params, "params", "", "load the parameters from this .safetensors first")
+		fs.StringVar(&format, "format", "safetensors", "safetensors or npz")
+		fs.StringVar(&out, "out", "", "output file; required")
+	}); err != nil {
+		return err
+	}
+	if specPath == "" || out == "" {
+		return usagef("--spec and --out are required")
+	}
+	if format != "safetensors" && format != "npz" {
+		return usagef("--format %q: want safetensors or npz", format)
+	}
+	spec, err := gle.LoadSpec(specPath)
+	if err != nil {
+		return err
+	}
+	net, err := gle.NewNetwork(spec)
+	if err != nil {
+		return err
+	}
+	if params != "" {
+		if err := model.LoadInto(params, net); err != nil {
+			return err
+		}
+	}
+	if format == "safetensors" {
+		err = model.Save(out, net, spec)
+	} else {
+		err = npy.WriteNPZ(out, networkArrays(net, nil)...)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%s, %d parameters of which %d learn)\n", out, format, len(model.Tensors(net)), net.NumParams())
+	return ctx.Err()
+}
