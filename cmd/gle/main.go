@@ -83,6 +83,12 @@ func init() {
 			example: "gle predict --model runs/speech/model.gob yes.wav",
 			run:     runPredict,
 		},
+		"report": {
+			summary: "aggregate classifier runs (final and best test accuracy, mean ± std over seeds) into a table and a figure",
+			usage:   "RUNDIR... [--out DIR]",
+			example: "gle report runs/mnist1d-e2e runs/mnist1d-lagnet --out runs/report",
+			run:     runReport,
+		},
 		"run": {
 			summary: "run an experiment (lagline, lagnet, mnist1d-e2e, mnist1d-e2e-42k, mnist1d-lagnet, speech)",
 			usage:   "EXPERIMENT [flags]   (gle run lagline -h for its flags)",

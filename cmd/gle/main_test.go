@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -281,5 +282,28 @@ func TestMelCommand(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "mel", filepath.Join(testutil.ReferenceDir(t), "melspec_yes.json"), "--out", out); code != 1 {
 		t.Errorf("non-WAV input: exit %d, want 1", code)
+	}
+}
+
+func TestReportCommand(t *testing.T) {
+	run := t.TempDir()
+	for seed, accs := range map[int][]float64{1: {0.2, 0.5, 0.6}, 2: {0.3, 0.4, 0.8}} {
+		var lines []string
+		for i, a := range accs {
+			b, _ := json.Marshal(map[string]any{"epoch": i + 1, "test_acc": a, "train_acc": a})
+			lines = append(lines, string(b))
+		}
+		os.WriteFile(filepath.Join(run, fmt.Sprintf("seed%d.jsonl", seed)), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	}
+	out := t.TempDir()
+	code, stdout, stderr := runCLI(t, "report", run, "--out", out)
+	if code != 0 || !strings.Contains(stdout, "| 2 | 3 | 70.00 ± 14.14 | 70.00 ± 14.14 |") {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.png")); err != nil {
+		t.Error(err)
+	}
+	if code, _, _ := runCLI(t, "report", t.TempDir()); code != 1 {
+		t.Errorf("a folder without metrics: exit %d, want 1", code)
 	}
 }
