@@ -95,6 +95,12 @@ func init() {
 			example: "gle run lagline --variant gle,bp,bptt-tw4 --out runs/lagline",
 			run:     runExperiment,
 		},
+		"slurm": {
+			summary: "print an sbatch script running one seed of an experiment per Slurm array task",
+			usage:   "[--seeds 1-10] [--out DIR] [--time 04:00:00] [--mem 2G] run EXPERIMENT [flags]",
+			example: "gle slurm --seeds 1-10 --out runs/e2e run mnist1d-e2e > e2e.sbatch && sbatch e2e.sbatch",
+			run:     runSlurm,
+		},
 		"simulate": {
 			summary: "run a network on input data without learning; write outputs and final state",
 			usage:   "--spec SPEC --data DATA [--batch-major] [--out OUT.npz]",

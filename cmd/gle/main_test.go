@@ -307,3 +307,14 @@ func TestReportCommand(t *testing.T) {
 		t.Errorf("a folder without metrics: exit %d, want 1", code)
 	}
 }
+
+func TestSlurmCommand(t *testing.T) {
+	code, out, errs := runCLI(t, "slurm", "--seeds", "1-4", "--out", "runs/x", "run", "mnist1d-e2e", "--epochs", "5")
+	if code != 0 || !strings.Contains(out, "#SBATCH --array=1-4") ||
+		!strings.Contains(out, `gle run mnist1d-e2e --epochs 5 --seed "$SLURM_ARRAY_TASK_ID" --out runs/x --resume`) {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, _ := runCLI(t, "slurm", "--seeds", "1-4"); code != 2 {
+		t.Errorf("no experiment: exit %d, want 2", code)
+	}
+}
