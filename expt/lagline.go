@@ -270,19 +270,20 @@ const teacherChunk = 1024
 
 // teacherOutputs runs the teacher in its own goroutine and sends its
 // outputs, teacherChunk steps (× batch) at a time, until steps are done or
-// done is closed. A chunk may be overwritten two chunks later: the
-// receiver must be finished with it by then.
+// done is closed. Two buffers alternate: the handoff is unbuffered, so the
+// teacher fills chunk c+1 only after the receiver took chunk c, that is,
+// after it finished chunk c−1, whose buffer is reused.
 func teacherOutputs(teacher *gle.Engine, steps, batch int, input func([]float64, int), done <-chan struct{}) <-chan []float64 {
 	out := make(chan []float64)
 	go func() {
 		defer close(out)
-		bufs := [3][]float64{}
+		bufs := [2][]float64{}
 		for i := range bufs {
 			bufs[i] = make([]float64, teacherChunk*batch)
 		}
 		x := make([]float64, batch)
 		for c := 0; c*teacherChunk < steps; c++ {
-			buf := bufs[c%3]
+			buf := bufs[c%2]
 			for i := range min(teacherChunk, steps-c*teacherChunk) {
 				input(x, c*teacherChunk+i)
 				if err := teacher.Step(buf[i*batch:(i+1)*batch], x, gle.Target{}); err != nil {
