@@ -326,6 +326,9 @@ func ClassifierFigure(base, title string, r *ClassifyResult, paper float64, labe
 			conf[i][j] = float64(v)
 		}
 	}
+	if len(conf) == 0 {
+		return plots.Save(base, 1, 2, 10, 4.5, acc, loss)
+	}
 	cm := plots.Panel{Title: "confusion (last test): true ↓, predicted →", Matrix: conf, MatrixLabels: labels}
 	if labels != nil {
 		cm.MatrixLabels = make([]string, len(labels))

@@ -77,6 +77,12 @@ func init() {
 			example: "gle mel yes.wav --out yes_mel.npy",
 			run:     runMel,
 		},
+		"plot": {
+			summary: "redraw a run folder's figures (PNG and SVG) from its metrics",
+			usage:   "RUNDIR...",
+			example: "gle plot runs/mnist1d-e2e runs/lagline",
+			run:     runPlot,
+		},
 		"predict": {
 			summary: "name the keyword of WAV clips with a model trained by gle run speech",
 			usage:   "--model MODEL.gob CLIP.wav...",

@@ -318,3 +318,20 @@ func TestSlurmCommand(t *testing.T) {
 		t.Errorf("no experiment: exit %d, want 2", code)
 	}
 }
+
+func TestPlotCommand(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errs := runCLI(t, "run", "lagline", "--variant", "gle", "--time", "5", "--out", dir); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	os.Remove(filepath.Join(dir, "lagline.png"))
+	if code, out, errs := runCLI(t, "plot", dir); code != 0 || !strings.Contains(out, "drew 1") {
+		t.Fatalf("plot: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lagline.png")); err != nil {
+		t.Error(err)
+	}
+	if code, _, _ := runCLI(t, "plot", t.TempDir()); code != 1 {
+		t.Errorf("empty folder: exit %d, want 1", code)
+	}
+}
