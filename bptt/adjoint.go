@@ -16,13 +16,15 @@ type Recording struct {
 	RPrime [][]float64
 	// EHat is GLE's prospective error ê computed at each step.
 	EHat [][]float64
+	// U and R are the membrane potential and the rate after each step.
+	U, R [][]float64
 	// TopError is the target error e at each step (Steps×Batch×Outputs),
 	// from the output r of the step: β (y − r) or β (onehot(y) − softmax(r)).
 	TopError []float64
 }
 
 // Record runs e over the inputs and targets (no learning) and records φ′,
-// ê and the target error of every step.
+// ê, u, r and the target error of every step.
 func Record(e *gle.Engine, xs [][]float64, ts []gle.Target) (*Recording, error) {
 	if len(ts) != len(xs) {
 		return nil, fmt.Errorf("%w: %d input steps but %d targets", gle.ErrShape, len(xs), len(ts))
@@ -31,8 +33,9 @@ func Record(e *gle.Engine, xs [][]float64, ts []gle.Target) (*Recording, error) 
 	k := n.Outputs()
 	rec := &Recording{Steps: T, Batch: B, TopError: make([]float64, T*B*k)}
 	for _, l := range n.Layers {
-		rec.RPrime = append(rec.RPrime, make([]float64, T*B*l.Out))
-		rec.EHat = append(rec.EHat, make([]float64, T*B*l.Out))
+		for _, dst := range []*[][]float64{&rec.RPrime, &rec.EHat, &rec.U, &rec.R} {
+			*dst = append(*dst, make([]float64, T*B*l.Out))
+		}
 	}
 	out := make([]float64, B*k)
 	for t, x := range xs {
@@ -46,6 +49,8 @@ func Record(e *gle.Engine, xs [][]float64, ts []gle.Target) (*Recording, error) 
 		for li, l := range n.Layers {
 			m := B * l.Out
 			copy(rec.EHat[li][t*m:(t+1)*m], e.ProspectiveErrors(li))
+			copy(rec.U[li][t*m:(t+1)*m], e.State.Layers[li].U)
+			copy(rec.R[li][t*m:(t+1)*m], e.State.Layers[li].R)
 		}
 		n.Loss.TargetError(rec.TopError[t*B*k:(t+1)*B*k], out, ts[t], n.Beta, k)
 	}

@@ -38,6 +38,8 @@ type Panel struct {
 	// the rows and columns (default: their indices).
 	Matrix       [][]float64
 	MatrixLabels []string
+	// HideValues leaves the heat map's cells unlabelled (large matrices).
+	HideValues bool
 }
 
 // grid adapts a matrix to plotter.GridXYZ (row 0 at the top).
@@ -167,6 +169,9 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 	pl.Add(hm)
 	var labels plotter.XYLabels
 	rows, ncols := len(g), len(g[0])
+	if p.HideValues {
+		return pl, nil
+	}
 	for r := range rows {
 		for c := range ncols {
 			labels.XYs = append(labels.XYs, plotter.XY{X: float64(c), Y: float64(rows - 1 - r)})

@@ -113,6 +113,12 @@ func init() {
 			example: "gle simulate --spec net.yaml --data inputs.npz --out outputs.npz",
 			run:     runSimulate,
 		},
+		"trace": {
+			summary: "record and plot neuron traces (u, r, ê, adjoint λ) and rate heat maps of a network on data",
+			usage:   "--spec SPEC --data DATA [--neurons 0,1,2] [--sample 0] [--out DIR]",
+			example: "gle trace --spec net.yaml --data series.npz --neurons 0,3 --out runs/trace",
+			run:     runTrace,
+		},
 		"train": {
 			summary: "train a network online on input/target data; write parameters, outputs and metrics",
 			usage:   "--spec SPEC --data DATA [--epochs N] [--reset] [--out OUT.npz] [--save-spec LEARNED.json] [--metrics M.jsonl]",

@@ -143,6 +143,14 @@ func TestSimulateAndTrain(t *testing.T) {
 		t.Fatalf("simulate: exit %d\n%s%s", code, stdout, stderr)
 	}
 
+	traceDir := filepath.Join(dir, "trace")
+	if code, out, errs := runCLI(t, "trace", "--spec", learned, "--data", dataPath, "--neurons", "0,5", "--out", traceDir); code != 0 {
+		t.Fatalf("trace: exit %d\n%s%s", code, out, errs)
+	}
+	if tr, err := npy.ReadNPZ(filepath.Join(traceDir, "trace.npz")); err != nil || tr["layers.0.lambda"] == nil {
+		t.Errorf("trace.npz: %v", err)
+	}
+
 	// Data that does not fit the spec is rejected with a clear message.
 	wide := filepath.Join(dir, "wide.npy")
 	npy.WriteFile(wide, &npy.Array{Shape: []int{10, 1, 3}, Float: make([]float64, 30)})
