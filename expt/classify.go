@@ -1,9 +1,7 @@
 package expt
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
@@ -283,25 +281,9 @@ func countCorrect(sum []float64, labels []int, k int) int {
 	return c
 }
 
-func saveGob(path string, v any) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return err
-	}
-	return atomicfile.Write(path, buf.Bytes())
-}
+func saveGob(path string, v any) error { return atomicfile.WriteGob(path, v) }
 
-func loadGob(path string, v any) error {
-	fh, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer fh.Close()
-	if err := gob.NewDecoder(fh).Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
+func loadGob(path string, v any) error { return atomicfile.ReadGob(path, v) }
 
 // ClassifierFigure draws the learning curves and the last confusion
 // matrix (rows and columns named by labels, if given) and saves

@@ -127,6 +127,16 @@ func TestSimulateAndTrain(t *testing.T) {
 	if ls.Layers[0].Weight[3][0] != arrs["layers.0.weight"].Float[3] {
 		t.Error("saved spec and saved weights disagree")
 	}
+	// Three epochs with a checkpoint, then two more resumed from it, equal
+	// five in one go.
+	ck := filepath.Join(dir, "train.ckpt")
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "3", "--checkpoint", ck, "--save-spec", filepath.Join(dir, "a.json"))
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--checkpoint", ck, "--resume", "--save-spec", filepath.Join(dir, "b.json"))
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--save-spec", filepath.Join(dir, "c.json"))
+	if b, c := readFile(t, filepath.Join(dir, "b.json")), readFile(t, filepath.Join(dir, "c.json")); b != c {
+		t.Error("resumed training differs from uninterrupted training")
+	}
+
 	st := filepath.Join(dir, "m.safetensors")
 	if code, out, errs := runCLI(t, "export", "--spec", learned, "--out", st); code != 0 {
 		t.Fatalf("export: exit %d\n%s%s", code, out, errs)

@@ -78,7 +78,8 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	epochs, logEvery := 1, 0
 	var reset bool
-	var saveSpec, metrics string
+	var saveSpec, metrics, checkpoint string
+	var resume bool
 	if _, err := parseFlags("train", args, func(fs *flag.FlagSet) {
 		f.define(fs)
 		fs.IntVar(&epochs, "epochs", epochs, "passes over the sequence")
@@ -86,6 +87,8 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.IntVar(&logEvery, "log-every", 0, "also write a metrics line every N steps (0: once per epoch)")
 		fs.StringVar(&saveSpec, "save-spec", "", "write the spec with the learned parameters here (.json), loadable with --spec")
 		fs.StringVar(&metrics, "metrics", "", "append metrics as JSON lines here")
+		fs.StringVar(&checkpoint, "checkpoint", "", "write a checkpoint here after every epoch (atomically)")
+		fs.BoolVar(&resume, "resume", false, "continue from --checkpoint if it exists")
 	}); err != nil {
 		return err
 	}
@@ -99,7 +102,10 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if seq.Targets[0].None() {
 		return fmt.Errorf("%s: no targets \"y\": nothing to train on (use gle simulate)", f.data)
 	}
-	tr, err := optim.NewTrainer(spec, seq.Batch)
+	if resume && checkpoint == "" {
+		return usagef("--resume needs --checkpoint")
+	}
+	tr, first, err := trainerFromCheckpoint(spec, seq.Batch, checkpoint, resume)
 	if err != nil {
 		return err
 	}
@@ -120,7 +126,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	var outputs []float64
-	for epoch := 1; epoch <= epochs && err == nil; epoch++ {
+	for epoch := first; epoch <= epochs && err == nil; epoch++ {
 		if reset {
 			tr.Engine.Reset()
 		}
@@ -141,6 +147,9 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		if err == nil {
 			logLine(map[string]any{"epoch": epoch, "loss": loss, "seconds": time.Since(start).Seconds(), "lr": tr.Opt.LR()})
 			fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g (%.2fs)\n", epoch, epochs, loss, time.Since(start).Seconds())
+			if checkpoint != "" {
+				err = saveTrainCheckpoint(checkpoint, epoch, tr)
+			}
 		}
 	}
 	// Save what was learned even when the run was interrupted or diverged
@@ -228,4 +237,58 @@ func networkArrays(net *gle.Network, st *gle.State) []npy.Named {
 		}
 	}
 	return out
+}
+
+// trainCheckpoint is what gle train needs to continue bit-identically.
+type trainCheckpoint struct {
+	Epoch int
+	Net   *gle.Network
+	State *gle.State
+	Adam  *optim.Adam
+	SGD   *optim.SGD
+	Steps int
+}
+
+func saveTrainCheckpoint(path string, epoch int, tr *gle.Trainer) error {
+	ck := trainCheckpoint{Epoch: epoch, Net: tr.Engine.Net, State: tr.Engine.State, Steps: tr.Steps}
+	switch o := tr.Opt.(type) {
+	case *optim.Adam:
+		ck.Adam = o
+	case *optim.SGD:
+		ck.SGD = o
+	}
+	return atomicfile.WriteGob(path, &ck)
+}
+
+// trainerFromCheckpoint builds the trainer of spec, continuing from the
+// checkpoint when resume is set and it exists; it returns the first epoch
+// to run.
+func trainerFromCheckpoint(spec *gle.Spec, batch int, path string, resume bool) (*gle.Trainer, int, error) {
+	var ck trainCheckpoint
+	if resume {
+		if err := atomicfile.ReadGob(path, &ck); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, 0, err
+		}
+	}
+	if ck.Net == nil {
+		tr, err := optim.NewTrainer(spec, batch)
+		return tr, 1, err
+	}
+	var opt gle.Optimizer = ck.SGD
+	if ck.Adam != nil {
+		opt = ck.Adam
+	}
+	if opt == nil {
+		return nil, 0, fmt.Errorf("%s: checkpoint without optimizer state", path)
+	}
+	tr, err := gle.NewTrainer(ck.Net, batch, opt)
+	if err != nil {
+		return nil, 0, err
+	}
+	if ck.State.Batch != batch {
+		return nil, 0, fmt.Errorf("%s: checkpoint of batch %d, the data has %d samples", path, ck.State.Batch, batch)
+	}
+	tr.Engine.State, tr.Steps = ck.State, ck.Steps
+	tr.TauMMin, tr.LearnFromStep = spec.TauMMin, spec.LearnFromStep
+	return tr, ck.Epoch + 1, nil
 }

@@ -3,6 +3,9 @@
 package atomicfile
 
 import (
+	"bytes"
+	"encoding/gob"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -30,4 +33,28 @@ func Write(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// WriteGob encodes v with encoding/gob and writes it atomically: the
+// form of the project's checkpoints.
+func WriteGob(path string, v any) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return err
+	}
+	return Write(path, buf.Bytes())
+}
+
+// ReadGob decodes a file written by WriteGob into v. A missing file gives
+// an error satisfying errors.Is(err, os.ErrNotExist).
+func ReadGob(path string, v any) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	if err := gob.NewDecoder(fh).Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
