@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -190,11 +191,13 @@ func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, trai
 		if o.Epoch != nil {
 			o.Epoch(ep)
 		}
+		slog.Info("epoch", "run", c.Tag, "epoch", epoch, "train_acc", ep.TrainAcc, "test_acc", ep.TestAcc, "lr", ep.LR, "seconds", ep.Seconds)
 		if o.Checkpoint != "" {
 			ck.State, ck.Steps = tr.Engine.State, tr.Steps
 			if err := saveGob(o.Checkpoint, &ck); err != nil {
 				return res, fmt.Errorf("checkpoint: %w", err)
 			}
+			slog.Debug("checkpoint written", "path", o.Checkpoint, "epoch", epoch)
 		}
 	}
 	return res, nil

@@ -12,10 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
+	"time"
 )
 
 type command struct {
@@ -136,7 +138,28 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func main() {
+	setupLogging(os.Stderr, os.Getenv("GLE_LOG"))
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// setupLogging sends structured logs (log/slog, text) to w at the level
+// named by GLE_LOG: debug, info, warn (default) or error; "json" or
+// "json:LEVEL" selects JSON lines.
+func setupLogging(w io.Writer, spec string) {
+	format, level, _ := strings.Cut(spec, ":")
+	if format != "json" {
+		format, level = "text", spec
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil || level == "" {
+		lv = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		slog.SetDefault(slog.New(slog.NewJSONHandler(w, opts)))
+	} else {
+		slog.SetDefault(slog.New(slog.NewTextHandler(w, opts)))
+	}
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -157,7 +180,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	start := time.Now()
+	slog.Info("start", "command", args[0], "args", args[1:])
 	err := c.run(ctx, args[1:], stdout)
+	slog.Info("end", "command", args[0], "seconds", time.Since(start).Seconds(), "error", err)
 	var ue usageError
 	var help helpRequest
 	switch {
@@ -191,6 +217,7 @@ func printHelp(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun \"gle help COMMAND\" for a command's flags and an example.")
 	fmt.Fprintln(w, "Exit codes: 0 success, 1 failure, 2 wrong usage, 130 interrupted.")
+	fmt.Fprintln(w, "Logs (log/slog) go to stderr at the level GLE_LOG names: debug, info, warn (default), error; GLE_LOG=json:info for JSON lines.")
 }
 
 func printCommandHelp(w io.Writer, name string, c command, flags string) {
