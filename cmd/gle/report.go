@@ -59,7 +59,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var md strings.Builder
 	md.WriteString("| run | seeds | epochs | final test accuracy (%) | best (%) |\n|---|---|---|---|---|\n")
-	panel := plots.Panel{Title: "test accuracy (mean over seeds)", XLabel: "epoch", YLabel: "accuracy (%)", Legend: "bottom right"}
+	panel := plots.Panel{Title: "test accuracy, mean ± std over seeds (dashed)", XLabel: "epoch", YLabel: "accuracy (%)", Legend: "bottom right"}
 	for ri, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		sort.Strings(files)
@@ -89,14 +89,20 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		m, s := meanStd(finals)
 		bm, bs := meanStd(bests)
 		fmt.Fprintf(&md, "| %s | %d | %d | %.2f ± %.2f | %.2f ± %.2f |\n", filepath.Base(dir), len(curves), epochs, m, s, bm, bs)
-		x, y := make([]float64, epochs), make([]float64, epochs)
+		x, y, lo, hi := make([]float64, epochs), make([]float64, epochs), make([]float64, epochs), make([]float64, epochs)
 		for e := range epochs {
 			x[e] = float64(e + 1)
-			for _, c := range curves {
-				y[e] += 100 * c[e].TestAcc / float64(len(curves))
+			accs := make([]float64, len(curves))
+			for i, c := range curves {
+				accs[i] = 100 * c[e].TestAcc
 			}
+			m, s := meanStd(accs)
+			y[e], lo[e], hi[e] = m, m-s, m+s
 		}
 		panel.Series = append(panel.Series, plots.Series{Name: filepath.Base(dir), X: x, Y: y, Color: ri})
+		if len(curves) > 1 { // ± one standard deviation across seeds
+			panel.Series = append(panel.Series, plots.Series{X: x, Y: lo, Color: ri, Dashed: true}, plots.Series{X: x, Y: hi, Color: ri, Dashed: true})
+		}
 	}
 	fmt.Fprint(stdout, md.String())
 	if out != "" {
