@@ -1,0 +1,339 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/kernel"
+)
+
+// Input names the external input as the source of a projection.
+const Input = "input"
+
+// PopulationSpec declares a population of Size neurons.
+type PopulationSpec struct {
+	Name  string   `json:"name"`
+	Size  int      `json:"size"`
+	Phi   string   `json:"phi"`
+	TauM  gle.Taus `json:"tau_m"`
+	TauR  gle.Taus `json:"tau_r"`
+	Gamma float64  `json:"gamma,omitempty"`
+	Bias  gle.Bias `json:"bias"`
+}
+
+// ProjectionSpec declares weights from one population (or the input) to
+// another; Weight (to × from) is drawn PyTorch-style when nil.
+type ProjectionSpec struct {
+	From   string      `json:"from"`
+	To     string      `json:"to"`
+	Weight [][]float64 `json:"weight,omitempty"`
+}
+
+// Spec declares a graph network.
+type Spec struct {
+	Dt                float64          `json:"dt"`
+	Beta              float64          `json:"beta"`
+	Loss              string           `json:"loss"`
+	ProspectiveErrors bool             `json:"prospective_errors"`
+	Inputs            int              `json:"inputs"`
+	Output            string           `json:"output"`
+	Seed              uint64           `json:"seed"`
+	Populations       []PopulationSpec `json:"populations"`
+	Projections       []ProjectionSpec `json:"projections"`
+}
+
+// Population is a built population; its parameters are those of a layer.
+type Population struct {
+	Name       string
+	N          int
+	Phi        gle.Activation
+	TauM, TauR []float64
+	Gamma      float64
+	B          []float64 // nil: no bias
+}
+
+// Projection is a built projection: W is To.N × from-size, row-major;
+// From is −1 for the input.
+type Projection struct {
+	From, To int
+	W        []float64
+}
+
+// Network is a built graph network.
+type Network struct {
+	Dt, Beta          float64
+	Loss              gle.Loss
+	ProspectiveErrors bool
+	Inputs, Output    int
+	Pops              []Population
+	Projs             []Projection
+}
+
+// fromSize returns the number of values projection p reads.
+func (n *Network) fromSize(p *Projection) int {
+	if p.From < 0 {
+		return n.Inputs
+	}
+	return n.Pops[p.From].N
+}
+
+// Outputs returns the size of the output population.
+func (n *Network) Outputs() int { return n.Pops[n.Output].N }
+
+// New validates s and builds the network.
+func New(s *Spec) (*Network, error) {
+	var errs []error
+	bad := func(field string, v any, why string, sentinel error) {
+		errs = append(errs, &gle.FieldError{Field: field, Value: v, Why: why, Err: sentinel})
+	}
+	loss, err := gle.ParseLoss(s.Loss)
+	if err != nil {
+		bad("loss", s.Loss, "want mse, ce or none", gle.ErrUnknownName)
+	}
+	if !(s.Dt > 0) || math.IsInf(s.Dt, 0) {
+		bad("dt", s.Dt, "must be positive and finite", gle.ErrInvalid)
+	}
+	if s.Inputs <= 0 {
+		bad("inputs", s.Inputs, "must be positive", gle.ErrInvalid)
+	}
+	n := &Network{Dt: s.Dt, Beta: s.Beta, Loss: loss, ProspectiveErrors: s.ProspectiveErrors, Inputs: s.Inputs, Output: -1}
+	index := map[string]int{}
+	for i, ps := range s.Populations {
+		name := fmt.Sprintf("populations[%d]", i)
+		if ps.Name == "" || ps.Name == Input {
+			bad(name+".name", ps.Name, `must be non-empty and not "input"`, gle.ErrInvalid)
+		} else if _, dup := index[ps.Name]; dup {
+			bad(name+".name", ps.Name, "is used twice", gle.ErrInvalid)
+		}
+		index[ps.Name] = i
+		// Validate the neuron parameters as a layer's.
+		ls := gle.LayerSpec{In: 1, Out: ps.Size, Phi: ps.Phi, TauM: ps.TauM, TauR: ps.TauR, Gamma: ps.Gamma, Bias: ps.Bias}
+		tmp := gle.Spec{Dt: s.Dt, Layers: []gle.LayerSpec{ls}}
+		if err := tmp.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s (%s): %w", name, ps.Name, err))
+			continue
+		}
+		ln, _ := gle.NewNetwork(&tmp)
+		l := ln.Layers[0]
+		p := Population{Name: ps.Name, N: ps.Size, Phi: l.Phi, TauM: l.TauM, TauR: l.TauR, Gamma: ps.Gamma}
+		if !ps.Bias.Disabled {
+			p.B = make([]float64, ps.Size)
+			if ps.Bias.Values != nil {
+				copy(p.B, ps.Bias.Values)
+			}
+		}
+		n.Pops = append(n.Pops, p)
+	}
+	if o, ok := index[s.Output]; ok {
+		n.Output = o
+	} else {
+		bad("output", s.Output, "names no population", gle.ErrInvalid)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	rng := rand.New(rand.NewPCG(s.Seed, 0x9a9))
+	for i, ps := range s.Projections {
+		name := fmt.Sprintf("projections[%d]", i)
+		from, okF := index[ps.From]
+		if ps.From == Input {
+			from, okF = -1, true
+		}
+		to, okT := index[ps.To]
+		if !okF {
+			bad(name+".from", ps.From, "names no population (nor input)", gle.ErrInvalid)
+		}
+		if !okT {
+			bad(name+".to", ps.To, "names no population", gle.ErrInvalid)
+		}
+		if !okF || !okT {
+			continue
+		}
+		p := Projection{From: from, To: to}
+		in, out := n.fromSize(&p), n.Pops[to].N
+		p.W = make([]float64, out*in)
+		if ps.Weight != nil {
+			if len(ps.Weight) != out {
+				bad(name+".weight", fmt.Sprintf("%d rows", len(ps.Weight)), fmt.Sprintf("want %d (the size of %s)", out, ps.To), gle.ErrShape)
+				continue
+			}
+			for r, row := range ps.Weight {
+				if len(row) != in {
+					bad(fmt.Sprintf("%s.weight[%d]", name, r), fmt.Sprintf("%d values", len(row)), fmt.Sprintf("want %d (the size of %s)", in, ps.From), gle.ErrShape)
+					break
+				}
+				copy(p.W[r*in:], row)
+			}
+		} else {
+			bound := 1 / math.Sqrt(float64(in))
+			for k := range p.W {
+				p.W[k] = bound * (2*rng.Float64() - 1)
+			}
+		}
+		n.Projs = append(n.Projs, p)
+	}
+	if len(errs) == 0 && !n.reachable() {
+		bad("output", s.Output, "is not reachable from the input through the projections", gle.ErrInvalid)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return n, nil
+}
+
+// reachable reports whether the output can be reached from the input.
+func (n *Network) reachable() bool {
+	seen := make([]bool, len(n.Pops))
+	frontier := []int{-1}
+	for len(frontier) > 0 {
+		f := frontier[0]
+		frontier = frontier[1:]
+		for _, p := range n.Projs {
+			if p.From == f && !seen[p.To] {
+				seen[p.To] = true
+				frontier = append(frontier, p.To)
+			}
+		}
+	}
+	return seen[n.Output]
+}
+
+// FromLayered builds the chain input → layer 0 → … → layer L−1 (the
+// output) of a layered network, sharing nothing with it.
+func FromLayered(ln *gle.Network) *Network {
+	n := &Network{Dt: ln.Dt, Beta: ln.Beta, Loss: ln.Loss, ProspectiveErrors: ln.ProspectiveErrors,
+		Inputs: ln.Inputs(), Output: len(ln.Layers) - 1}
+	for i, l := range ln.Layers {
+		n.Pops = append(n.Pops, Population{Name: fmt.Sprintf("layer%d", i), N: l.Out, Phi: l.Phi,
+			TauM: slices.Clone(l.TauM), TauR: slices.Clone(l.TauR), Gamma: l.Gamma, B: slices.Clone(l.B)})
+		n.Projs = append(n.Projs, Projection{From: i - 1, To: i, W: slices.Clone(l.W)})
+	}
+	return n
+}
+
+// State is a graph network's state for a batch: per population U, V, R,
+// RPrime (Batch×N), per projection E (Batch × from-size), the error it
+// sends back to its source.
+type State struct {
+	Batch       int
+	U, V, R, RP [][]float64
+	E           [][]float64
+}
+
+// NewState returns the zero state.
+func NewState(n *Network, batch int) *State {
+	s := &State{Batch: batch}
+	for _, p := range n.Pops {
+		for _, dst := range []*[][]float64{&s.U, &s.V, &s.R, &s.RP} {
+			*dst = append(*dst, make([]float64, batch*p.N))
+		}
+	}
+	for i := range n.Projs {
+		s.E = append(s.E, make([]float64, batch*n.fromSize(&n.Projs[i])))
+	}
+	return s
+}
+
+// Engine advances a graph network with the synchronous GLE dynamics.
+type Engine struct {
+	Net         *Network
+	State, next *State
+	inst, s     [][]float64 // per population scratch
+	ehat, ub    [][]float64
+	wt          [][]float64 // per projection scratch Wᵀ
+	tmp         [][]float64 // per population scratch for Σ W r
+}
+
+// NewEngine returns an engine with zero state.
+func NewEngine(n *Network, batch int) *Engine {
+	e := &Engine{Net: n, State: NewState(n, batch), next: NewState(n, batch)}
+	for _, p := range n.Pops {
+		for _, dst := range []*[][]float64{&e.inst, &e.s, &e.ehat, &e.ub, &e.tmp} {
+			*dst = append(*dst, make([]float64, batch*p.N))
+		}
+	}
+	for i := range n.Projs {
+		e.wt = append(e.wt, make([]float64, len(n.Projs[i].W)))
+	}
+	return e
+}
+
+// Step feeds x (Batch×Inputs) and t, writes the output (the output
+// population's rate before this step's commit) and commits.
+func (e *Engine) Step(out, x []float64, t gle.Target) error {
+	n, cur, nx := e.Net, e.State, e.next
+	B := cur.Batch
+	if len(x) != B*n.Inputs {
+		return fmt.Errorf("%w: input has %d values, want %d", gle.ErrShape, len(x), B*n.Inputs)
+	}
+	if err := t.Check(n.Loss, B, n.Outputs()); err != nil {
+		return err
+	}
+	copy(out, cur.R[n.Output])
+	for g := range n.Pops {
+		clear(e.inst[g])
+		clear(e.s[g])
+	}
+	n.Loss.TargetError(e.inst[n.Output], cur.R[n.Output], t, n.Beta, n.Outputs())
+	first := make([]bool, len(n.Pops)) // allocation-light; graphs are small
+	for pi := range n.Projs {
+		p := &n.Projs[pi]
+		in := n.fromSize(p)
+		src := x
+		if p.From >= 0 {
+			src = cur.R[p.From]
+			kernel.Axpy(e.inst[p.From], 1, cur.E[pi]) // errors sent back along p
+		}
+		// s_to += W_p r_from
+		if !first[p.To] {
+			kernel.MulABt(e.s[p.To], src, p.W, B, in, n.Pops[p.To].N, e.wt[pi])
+			first[p.To] = true
+		} else {
+			kernel.MulABt(e.tmp[p.To], src, p.W, B, in, n.Pops[p.To].N, e.wt[pi])
+			kernel.Axpy(e.s[p.To], 1, e.tmp[p.To])
+		}
+	}
+	for g := range n.Pops {
+		pop := &n.Pops[g]
+		bias := pop.B
+		for b := range B {
+			off := b * pop.N
+			for o := range pop.N {
+				i := off + o
+				inst := e.inst[g][i] * cur.RP[g][i]
+				v := cur.V[g][i]
+				var ehat float64
+				if n.ProspectiveErrors {
+					vdot := (inst - v) * (1 / pop.TauR[o])
+					nx.V[g][i] = v + n.Dt*vdot
+					ehat = v + pop.TauM[o]*vdot
+				} else {
+					nx.V[g][i] = inst
+					ehat = inst
+				}
+				sb := e.s[g][i]
+				if bias != nil {
+					sb += bias[o]
+				}
+				u := cur.U[g][i]
+				udot := (sb + pop.Gamma*ehat - u) * (1 / pop.TauM[o])
+				nx.U[g][i] = u + n.Dt*udot
+				e.ub[g][i] = u + pop.TauR[o]*udot
+				e.ehat[g][i] = ehat
+			}
+		}
+		pop.Phi.Apply(nx.R[g], nx.RP[g], e.ub[g])
+	}
+	for pi := range n.Projs {
+		p := &n.Projs[pi]
+		if p.From >= 0 {
+			kernel.MulAB(nx.E[pi], e.ehat[p.To], p.W, B, n.Pops[p.To].N, n.fromSize(p))
+		}
+	}
+	e.State, e.next = nx, cur
+	return nil
+}
