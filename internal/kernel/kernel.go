@@ -20,7 +20,7 @@ func GemmAcc(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c [
 	_ = a[(m-1)*aRow+(k-1)*aCol]
 	_ = b[(k-1)*ldb+n-1]
 	_ = c[(m-1)*ldc+n-1]
-	if !useAsm {
+	if !useAsm || (n < 4 && m*k < gemmSmall) {
 		gemmGo(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
 		return
 	}
@@ -38,6 +38,10 @@ func GemmAcc(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c [
 		gemmTail(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
 	}
 }
+
+// gemmSmall is the size m·k below which matrices narrower than a vector
+// are cheaper in plain Go than through gemmTail's padded copies.
+const gemmSmall = 512
 
 // Panel sizes of GemmAcc's cache blocking (gemmNC a multiple of 8).
 const gemmNC, gemmKC = 128, 256
