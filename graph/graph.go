@@ -242,17 +242,23 @@ func NewState(n *Network, batch int) *State {
 type Engine struct {
 	Net         *Network
 	State, next *State
-	inst, s     [][]float64 // per population scratch
-	ehat, ub    [][]float64
-	wt          [][]float64 // per projection scratch Wᵀ
-	tmp         [][]float64 // per population scratch for Σ W r
+	// Grads, when non-nil, receives GLE's local gradients at every Step
+	// (batch means): ∂W_p = −⟨ê_to r_fromᵀ⟩, ∂b = −⟨ê⟩, ∂τm = ⟨ê ⊙ u̇⟩; τr
+	// has no local rule and is left at zero.
+	Grads *Grads
+
+	inst, s  [][]float64 // per population scratch
+	ehat, ub [][]float64
+	udot     [][]float64
+	wt       [][]float64 // per projection scratch Wᵀ
+	tmp      [][]float64 // per population scratch for Σ W r
 }
 
 // NewEngine returns an engine with zero state.
 func NewEngine(n *Network, batch int) *Engine {
 	e := &Engine{Net: n, State: NewState(n, batch), next: NewState(n, batch)}
 	for _, p := range n.Pops {
-		for _, dst := range []*[][]float64{&e.inst, &e.s, &e.ehat, &e.ub, &e.tmp} {
+		for _, dst := range []*[][]float64{&e.inst, &e.s, &e.ehat, &e.ub, &e.tmp, &e.udot} {
 			*dst = append(*dst, make([]float64, batch*p.N))
 		}
 	}
@@ -323,7 +329,7 @@ func (e *Engine) Step(out, x []float64, t gle.Target) error {
 				udot := (sb + pop.Gamma*ehat - u) * (1 / pop.TauM[o])
 				nx.U[g][i] = u + n.Dt*udot
 				e.ub[g][i] = u + pop.TauR[o]*udot
-				e.ehat[g][i] = ehat
+				e.ehat[g][i], e.udot[g][i] = ehat, udot
 			}
 		}
 		pop.Phi.Apply(nx.R[g], nx.RP[g], e.ub[g])
@@ -334,6 +340,53 @@ func (e *Engine) Step(out, x []float64, t gle.Target) error {
 			kernel.MulAB(nx.E[pi], e.ehat[p.To], p.W, B, n.Pops[p.To].N, n.fromSize(p))
 		}
 	}
+	if e.Grads != nil {
+		e.localGrads(x)
+	}
 	e.State, e.next = nx, cur
 	return nil
+}
+
+// localGrads writes GLE's batch-mean gradients of the step just computed
+// (the state is not committed yet: e.State holds the rates it read).
+func (e *Engine) localGrads(x []float64) {
+	n, g, B := e.Net, e.Grads, e.State.Batch
+	inv := 1 / float64(B)
+	for pi := range n.Projs {
+		p := &n.Projs[pi]
+		src := x
+		if p.From >= 0 {
+			src = e.State.R[p.From]
+		}
+		kernel.MulAtB(g.W[pi], -inv, e.ehat[p.To], src, B, n.Pops[p.To].N, n.fromSize(p)) // −(1/B) Σ ê r_fromᵀ
+	}
+	for q, pop := range n.Pops {
+		if g.B[q] != nil {
+			clear(g.B[q])
+			for b := range B {
+				kernel.Axpy(g.B[q], -inv, e.ehat[q][b*pop.N:(b+1)*pop.N]) // −(1/B) Σ ê
+			}
+		}
+		clear(g.TauM[q])
+		for b := range B {
+			for o := range pop.N {
+				i := b*pop.N + o
+				g.TauM[q][o] += inv * e.ehat[q][i] * e.udot[q][i] // (1/B) Σ ê ⊙ u̇
+			}
+		}
+	}
+}
+
+// Pairs returns the learnable parameters (weights, biases, τm) of n and
+// the matching gradient slices of g, as gle.Optimizer steps on them.
+func Pairs(n *Network, g *Grads) (params, grads [][]float64) {
+	for k := range n.Projs {
+		params, grads = append(params, n.Projs[k].W), append(grads, g.W[k])
+	}
+	for q := range n.Pops {
+		if n.Pops[q].B != nil {
+			params, grads = append(params, n.Pops[q].B), append(grads, g.B[q])
+		}
+	}
+	return params, grads
 }

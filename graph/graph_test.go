@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/optim"
 )
 
 // TestLayeredSpecialCase: a chain graph built from a layered network runs
@@ -223,5 +224,53 @@ func TestSpecErrors(t *testing.T) {
 		if err == nil || !errors.As(err, &fe) {
 			t.Errorf("%s: %v, want a FieldError", name, err)
 		}
+	}
+}
+
+// TestLayeredLearningSpecialCase: with GLE's local rule and Adam on both,
+// a chain graph learns exactly as the layered trainer (weights and
+// biases; ≤ 1e-12 after 300 steps).
+func TestLayeredLearningSpecialCase(t *testing.T) {
+	s := &gle.Spec{Dt: 0.1, Loss: "mse", Seed: 4, Optimizer: gle.OptimizerSpec{Kind: "adam", LR: 0.01}, Layers: []gle.LayerSpec{
+		{In: 2, Out: 5, Phi: "tanh", TauM: gle.Taus{1, 0.5, 1, 0.7, 1}, TauR: gle.Taus{0.1, 0.5, 0.2, 0.1, 1}},
+		{In: 5, Out: 2, Phi: "linear", TauM: gle.Taus{1}, TauR: gle.Taus{1}},
+	}}
+	ln, err := gle.NewNetwork(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gn := FromLayered(ln)
+	lt, err := gle.NewTrainer(ln, 3, optim.NewAdam(0.01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ge := NewEngine(gn, 3)
+	ge.Grads = NewGrads(gn)
+	params, grads := Pairs(gn, ge.Grads)
+	adam := optim.NewAdam(0.01)
+	o1, o2 := make([]float64, 6), make([]float64, 6)
+	for step := range 300 {
+		x := []float64{math.Sin(0.2 * float64(step)), 0.5, -1, 0.3, math.Cos(0.1 * float64(step)), 0}
+		y := gle.Target{Values: []float64{0.5 * math.Sin(0.2*float64(step-3)), 0.1, 0, 0.2, -0.3, 0.4}}
+		if _, err := lt.Step(o1, x, y); err != nil {
+			t.Fatal(err)
+		}
+		if err := ge.Step(o2, x, y); err != nil {
+			t.Fatal(err)
+		}
+		adam.Step(params, grads)
+	}
+	var worst float64
+	for l := range ln.Layers {
+		for k, v := range ln.Layers[l].W {
+			worst = math.Max(worst, math.Abs(v-gn.Projs[l].W[k]))
+		}
+		for k, v := range ln.Layers[l].B {
+			worst = math.Max(worst, math.Abs(v-gn.Pops[l].B[k]))
+		}
+	}
+	t.Logf("largest parameter difference after 300 learning steps: %g", worst)
+	if worst > 1e-12 {
+		t.Errorf("graph learning differs from layered GLE by %g", worst)
 	}
 }
