@@ -76,9 +76,8 @@ func trainerWorkload(name string, ref float64, s *gle.Spec, batch int, learn boo
 // (0.6, 0.1), (1.2, 0.1), (1.8, 0.1), (2.4, 0.1); tanh (first layer
 // linear), linear outputs with τm = τr = 2.4, CE, dt = 0.05.
 func GSCSpec() *gle.Spec {
-	group := func(n int, v float64) gle.Taus { return slices.Repeat(gle.Taus{v}, n) }
-	tauM := slices.Concat(group(150, 2.4), group(150, 0.6), group(150, 1.2), group(150, 1.8), group(150, 2.4))
-	tauR := slices.Concat(group(150, 2.4), group(600, 0.1))
+	tauM := slices.Concat(tauGroup(150, 2.4), tauGroup(150, 0.6), tauGroup(150, 1.2), tauGroup(150, 1.8), tauGroup(150, 2.4))
+	tauR := slices.Concat(tauGroup(150, 2.4), tauGroup(600, 0.1))
 	s := &gle.Spec{Dt: 0.05, Loss: "ce", Seed: 1, Optimizer: gle.OptimizerSpec{Kind: "adam", LR: 5e-4 * 0.05 * 625 / 800}}
 	in := 32
 	for i := range 3 {

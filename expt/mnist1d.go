@@ -70,7 +70,6 @@ func (c *MNIST1DConfig) Spec() *gle.Spec {
 	prosp, beta := true, 1.0
 	s := &gle.Spec{Dt: c.Dt, Beta: &beta, Loss: "ce", ProspectiveErrors: &prosp, Seed: c.Seed,
 		Optimizer: gle.OptimizerSpec{Kind: "adam", LR: c.LR}}
-	group := func(n int, v float64) gle.Taus { return slices.Repeat(gle.Taus{v}, n) }
 	tau, dt := c.Tau, c.Dt
 	add := func(in, out int, phi string, tauM, tauR gle.Taus, init string, learn bool) {
 		l := gle.LayerSpec{In: in, Out: out, Phi: phi, TauM: tauM, TauR: tauR, Init: init}
@@ -87,8 +86,8 @@ func (c *MNIST1DConfig) Spec() *gle.Spec {
 			fast, slow, le = 30, 60, 0
 		}
 		width := fast + slow + le
-		tauM := slices.Concat(group(fast, tau/2), group(slow, tau), group(le, tau))
-		tauR := slices.Concat(group(fast+slow, dt), group(le, tau))
+		tauM := slices.Concat(tauGroup(fast, tau/2), tauGroup(slow, tau), tauGroup(le, tau))
+		tauR := slices.Concat(tauGroup(fast+slow, dt), tauGroup(le, tau))
 		in := 1
 		for i := range 6 {
 			phi := "tanh"
@@ -111,10 +110,10 @@ func (c *MNIST1DConfig) Spec() *gle.Spec {
 		for i := range ones {
 			ones[i] = []float64{1}
 		}
-		add(1, 10, "linear", tauM, group(10, dt), "", false)
+		add(1, 10, "linear", tauM, tauGroup(10, dt), "", false)
 		s.Layers[0].Weight = ones
 		for range 3 {
-			add(10, 10, "linear", tauM, group(10, dt), "identity", false)
+			add(10, 10, "linear", tauM, tauGroup(10, dt), "identity", false)
 		}
 		add(10, 64, "tanh", gle.Taus{tau}, gle.Taus{tau}, "", true)
 		add(64, 64, "tanh", gle.Taus{tau}, gle.Taus{tau}, "", true)

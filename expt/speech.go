@@ -56,9 +56,8 @@ func (c *SpeechConfig) Spec(classes int) *gle.Spec {
 		s.Layers[len(s.Layers)-1].Out = classes
 		return s
 	}
-	group := func(n int, v float64) gle.Taus { return slices.Repeat(gle.Taus{v}, n) }
-	tauM := slices.Concat(group(32, 2.4), group(32, 0.6), group(32, 1.2), group(32, 2.4))
-	tauR := slices.Concat(group(32, 2.4), group(96, 0.1))
+	tauM := slices.Concat(tauGroup(32, 2.4), tauGroup(32, 0.6), tauGroup(32, 1.2), tauGroup(32, 2.4))
+	tauR := slices.Concat(tauGroup(32, 2.4), tauGroup(96, 0.1))
 	prosp := true
 	s := &gle.Spec{Dt: c.Dt, Loss: "ce", Seed: c.Seed, ProspectiveErrors: &prosp, Optimizer: gle.OptimizerSpec{Kind: "adam", LR: c.LR}}
 	s.Layers = []gle.LayerSpec{
