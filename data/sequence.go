@@ -48,6 +48,9 @@ const (
 func Load(path string, layout Layout, loss gle.Loss, nIn, nOut int) (*Sequence, error) {
 	x, y, err := readXY(path)
 	if err != nil {
+		if strings.Contains(err.Error(), path) {
+			return nil, err // already names the file
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	s, err := build(x, y, layout, loss, nIn, nOut)

@@ -13,9 +13,12 @@ import (
 // ReadNPZ reads every array of an .npz archive, keyed by name without the
 // ".npy" suffix (as np.load does).
 func ReadNPZ(path string) (map[string]*Array, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, err // the os error names the path
+	}
 	zr, err := zip.OpenReader(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w: not a readable .npz (zip) archive: %v", path, ErrFormat, err)
+		return nil, fmt.Errorf("%s: %w: not a .npz (zip) archive: %v", path, ErrFormat, err)
 	}
 	defer zr.Close()
 	out := make(map[string]*Array, len(zr.File))
