@@ -1,0 +1,33 @@
+package plots
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestSave(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "fig")
+	err := Save(base, 1, 3, 9, 3,
+		Panel{Title: "lines", Series: []Series{{Name: "a", X: []float64{0, 1, 2}, Y: []float64{1, 3, 2}}, {Name: "b", X: []float64{0, 2}, Y: []float64{2, 2}, Dashed: true}}},
+		Panel{Title: "log", LogY: true, Series: []Series{{X: []float64{1, 2, 3}, Y: []float64{1e-3, 0, 1}}}},
+		Panel{Title: "matrix", Matrix: [][]float64{{1, 2}, {3, 4}}, MatrixLabels: []string{"x", "y"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := os.ReadFile(base + ".png")
+	if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("no PNG: %v", err)
+	}
+	svg, err := os.ReadFile(base + ".svg")
+	if err != nil || !bytes.Contains(svg, []byte("<svg")) {
+		t.Fatalf("no SVG: %v", err)
+	}
+	if err := Save(base, 1, 1, 3, 3, Panel{}, Panel{}); err == nil {
+		t.Error("two panels in a 1×1 grid accepted")
+	}
+	if err := Save(base, 1, 1, 3, 3, Panel{Series: []Series{{X: []float64{1}, Y: nil}}}); err == nil {
+		t.Error("a series with mismatched x and y accepted")
+	}
+}
