@@ -109,6 +109,16 @@ func gemmTail(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int
 
 // gemmGo is the portable GemmAcc.
 func gemmGo(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+	if n == 1 { // a matrix-vector product: one dot per row
+		for i := range m {
+			s := c[i*ldc]
+			for p := range k {
+				s += a[i*aRow+p*aCol] * b[p*ldb]
+			}
+			c[i*ldc] = s
+		}
+		return
+	}
 	for i := range m {
 		ci := c[i*ldc : i*ldc+n]
 		for p := range k {
