@@ -35,11 +35,15 @@ func GemmAcc(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c [
 		}
 	}
 	if j0 := n &^ 3; j0 < n {
-		gemmTail(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
+		if m*k < gemmSmall {
+			gemmTailGo(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
+		} else {
+			gemmTail(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
+		}
 	}
 }
 
-// gemmSmall is the size m·k below which matrices narrower than a vector
+// gemmSmall is the size m·k below which columns that do not fill a vector
 // are cheaper in plain Go than through gemmTail's padded copies.
 const gemmSmall = 512
 
@@ -103,6 +107,19 @@ func gemmTail(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int
 					c[(i+r)*ldc+j0+j] += ct[r*4+j]
 				}
 			}
+		}
+	}
+}
+
+// gemmTailGo computes the last n − j0 columns with plain loops.
+func gemmTailGo(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+	for i := range m {
+		for j := j0; j < n; j++ {
+			s := c[i*ldc+j]
+			for p := range k {
+				s += a[i*aRow+p*aCol] * b[p*ldb+j]
+			}
+			c[i*ldc+j] = s
 		}
 	}
 }
