@@ -67,8 +67,9 @@ type ClassifyOptions struct {
 	Checkpoint string
 	Resume     bool
 	Epoch      func(ClassifyEpoch) // receives every epoch's metrics
-	// Progress is called every few batches with the fraction of the epoch done.
-	Progress func(epoch int, frac float64)
+	// Progress is called every few batches with the fraction of the epoch
+	// done and the dt steps taken in it so far.
+	Progress func(epoch int, frac float64, steps int)
 
 	network func(*gle.Network) // receives the network being trained
 }
@@ -168,7 +169,7 @@ func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, trai
 			correct += countCorrect(sum, labels, k)
 			seen += c.Batch
 			if o.Progress != nil && bi%4 == 3 {
-				o.Progress(epoch, float64(bi+1)/float64(batches))
+				o.Progress(epoch, float64(bi+1)/float64(batches), steps)
 			}
 			if err := ctx.Err(); err != nil {
 				return res, err

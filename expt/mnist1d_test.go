@@ -75,7 +75,7 @@ func TestMNIST1DInterruptedResume(t *testing.T) {
 	ckpt := filepath.Join(t.TempDir(), "ckpt.gob")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stopped, err := RunMNIST1D(ctx, c, ClassifyOptions{Checkpoint: ckpt, Progress: func(epoch int, frac float64) {
+	stopped, err := RunMNIST1D(ctx, c, ClassifyOptions{Checkpoint: ckpt, Progress: func(epoch int, frac float64, _ int) {
 		if epoch == 2 && frac >= 0.5 {
 			cancel()
 		}

@@ -89,7 +89,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 				}
 				opts := expt.ClassifyOptions{
 					Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume,
-					Progress: func(epoch int, frac float64) { bar.update(fmt.Sprintf("epoch %d", epoch), frac) },
+					Progress: func(epoch int, frac float64, steps int) { bar.update(fmt.Sprintf("epoch %d", epoch), frac, steps) },
 					Epoch: func(e expt.ClassifyEpoch) {
 						bar.restart()
 						mu.Lock()

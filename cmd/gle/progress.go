@@ -28,8 +28,9 @@ func newProgress(label string) *progress {
 	return &progress{w: os.Stderr, label: label, start: time.Now()}
 }
 
-// update shows the fraction done of the current unit (e.g. an epoch).
-func (p *progress) update(unit string, frac float64) {
+// update shows the fraction done of the current unit (e.g. an epoch),
+// the rate in steps per second and the time left in the unit.
+func (p *progress) update(unit string, frac float64, steps int) {
 	if p == nil {
 		return
 	}
@@ -42,7 +43,8 @@ func (p *progress) update(unit string, frac float64) {
 	if frac > 0 {
 		eta = (time.Duration(float64(elapsed)/frac) - elapsed).Round(time.Second).String()
 	}
-	fmt.Fprintf(p.w, "\r%s %s [%s%s] %3.0f%% ETA %s   ", p.label, unit, strings.Repeat("#", n), strings.Repeat("-", width-n), 100*frac, eta)
+	rate := float64(steps) / max(elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(p.w, "\r%s %s [%s%s] %3.0f%% %.0f steps/s ETA %s   ", p.label, unit, strings.Repeat("#", n), strings.Repeat("-", width-n), 100*frac, rate, eta)
 }
 
 // restart begins a new unit.

@@ -72,7 +72,7 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	bar := newProgress("speech")
 	res, err := expt.RunSpeech(ctx, c, expt.ClassifyOptions{
 		Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: resume,
-		Progress: func(epoch int, frac float64) { bar.update(fmt.Sprintf("epoch %d", epoch), frac) },
+		Progress: func(epoch int, frac float64, steps int) { bar.update(fmt.Sprintf("epoch %d", epoch), frac, steps) },
 		Epoch: func(e expt.ClassifyEpoch) {
 			bar.restart()
 			writeJSONLine(metrics, e)
