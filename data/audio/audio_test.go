@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
@@ -102,4 +103,64 @@ func FuzzDecodeWAV(f *testing.F) {
 			t.Fatalf("accepted %d channels at %d Hz", w.Channels, w.SampleRate)
 		}
 	})
+}
+
+// wavBytes builds a WAV file with the given format tag, bits, channels and
+// raw sample bytes.
+func wavBytes(format, bits, channels int, data []byte) []byte {
+	le := binary.LittleEndian
+	b := []byte("RIFF")
+	b = le.AppendUint32(b, uint32(36+len(data)))
+	b = append(b, "WAVEfmt "...)
+	b = le.AppendUint32(b, 16)
+	b = le.AppendUint16(b, uint16(format))
+	b = le.AppendUint16(b, uint16(channels))
+	b = le.AppendUint32(b, 16000)
+	b = le.AppendUint32(b, uint32(16000*channels*bits/8))
+	b = le.AppendUint16(b, uint16(channels*bits/8))
+	b = le.AppendUint16(b, uint16(bits))
+	b = append(b, "data"...)
+	b = le.AppendUint32(b, uint32(len(data)))
+	return append(b, data...)
+}
+
+func TestDecodeEncodings(t *testing.T) {
+	le := binary.LittleEndian
+	f32 := func(vs ...float32) []byte {
+		var b []byte
+		for _, v := range vs {
+			b = le.AppendUint32(b, math.Float32bits(v))
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name                   string
+		format, bits, channels int
+		data                   []byte
+		want                   []float64
+	}{
+		{"8-bit unsigned", 1, 8, 1, []byte{128, 255, 0}, []float64{0, 127.0 / 128, -1}},
+		{"24-bit", 1, 24, 1, []byte{0, 0, 0x40, 0xff, 0xff, 0xff}, []float64{0.5, -1.0 / (1 << 23)}},
+		{"32-bit int", 1, 32, 1, le.AppendUint32(nil, 1<<30), []float64{0.5}},
+		{"float32 stereo mixed", 3, 32, 2, f32(0.5, -0.25, 1, 1), []float64{0.125, 1}},
+		{"16-bit stereo mixed", 1, 16, 2, []byte{0, 0x40, 0, 0xc0}, []float64{0}},
+	} {
+		w, err := DecodeWAV(wavBytes(tc.format, tc.bits, tc.channels, tc.data))
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if len(w.Samples) != len(tc.want) {
+			t.Errorf("%s: %d samples, want %d", tc.name, len(w.Samples), len(tc.want))
+			continue
+		}
+		for i, v := range tc.want {
+			if math.Abs(w.Samples[i]-v) > 1e-12 {
+				t.Errorf("%s: sample %d = %g, want %g", tc.name, i, w.Samples[i], v)
+			}
+		}
+	}
+	if _, err := DecodeWAV(wavBytes(2, 4, 1, []byte{1})); !errors.Is(err, ErrFormat) {
+		t.Errorf("ADPCM: %v, want ErrFormat", err)
+	}
 }
