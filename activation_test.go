@@ -63,3 +63,19 @@ func TestParseActivation(t *testing.T) {
 		t.Errorf("ParseActivation(swish): %v, want ErrUnknownName", err)
 	}
 }
+
+// BenchmarkApply times φ and φ′ of 100 values per activation.
+func BenchmarkApply(b *testing.B) {
+	x := make([]float64, 100)
+	for i := range x {
+		x[i] = float64(i)/25 - 2
+	}
+	phi, dphi := make([]float64, 100), make([]float64, 100)
+	for a := Linear; a <= HardSigmoid; a++ {
+		b.Run(a.String(), func(b *testing.B) {
+			for range b.N {
+				a.Apply(phi, dphi, x)
+			}
+		})
+	}
+}
