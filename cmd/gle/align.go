@@ -53,6 +53,9 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := writeRunConfig(dir, map[string]any{"spec": spec, "data": f.data, "window": window, "steps": T}); err != nil {
+		return err
+	}
 	if err := writeJSONL(filepath.Join(dir, "alignment.jsonl"), rows); err != nil {
 		return err
 	}
@@ -130,6 +133,12 @@ func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	dir, err := runDir(out, "lagnet")
 	if err != nil {
+		return err
+	}
+	if err := writeRunConfig(dir, c); err != nil {
+		return err
+	}
+	if err := writeSummary(dir, res.Neurons); err != nil {
 		return err
 	}
 	if err := writeJSONL(filepath.Join(dir, "lagnet.jsonl"), res.Neurons); err != nil {

@@ -93,7 +93,7 @@ func TestSimulateAndTrain(t *testing.T) {
 	}
 	out, learned, metrics := filepath.Join(dir, "out.npz"), filepath.Join(dir, "learned.json"), filepath.Join(dir, "m.jsonl")
 	code, stdout, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "30",
-		"--out", out, "--save-spec", learned, "--metrics", metrics)
+		"--out", out, "--save-spec", learned, "--metrics", metrics, "--run-dir", filepath.Join(dir, "run1"))
 	if code != 0 {
 		t.Fatalf("train: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -130,9 +130,14 @@ func TestSimulateAndTrain(t *testing.T) {
 	// Three epochs with a checkpoint, then two more resumed from it, equal
 	// five in one go.
 	ck := filepath.Join(dir, "train.ckpt")
-	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "3", "--checkpoint", ck, "--save-spec", filepath.Join(dir, "a.json"))
-	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--checkpoint", ck, "--resume", "--save-spec", filepath.Join(dir, "b.json"))
-	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--save-spec", filepath.Join(dir, "c.json"))
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "3", "--checkpoint", ck, "--save-spec", filepath.Join(dir, "a.json"), "--run-dir", filepath.Join(dir, "run2"))
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--checkpoint", ck, "--resume", "--save-spec", filepath.Join(dir, "b.json"), "--run-dir", filepath.Join(dir, "run2"))
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--save-spec", filepath.Join(dir, "c.json"), "--run-dir", filepath.Join(dir, "run3"))
+	for _, f := range []string{"config.yaml", "summary.json", "metrics.jsonl", "out.npz"} {
+		if _, err := os.Stat(filepath.Join(dir, "run3", f)); err != nil {
+			t.Errorf("run folder: %v", err)
+		}
+	}
 	if b, c := readFile(t, filepath.Join(dir, "b.json")), readFile(t, filepath.Join(dir, "c.json")); b != c {
 		t.Error("resumed training differs from uninterrupted training")
 	}

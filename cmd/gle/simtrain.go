@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/gle-go/gle"
@@ -78,9 +79,10 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	epochs, logEvery := 1, 0
 	var reset bool
-	var saveSpec, metrics, checkpoint string
+	var saveSpec, metrics, checkpoint, runDirFlag string
 	var resume bool
 	if _, err := parseFlags("train", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&runDirFlag, "run-dir", "", "run folder for config.yaml, summary.json and every output not named by its own flag (default runs/train-<timestamp>)")
 		f.define(fs)
 		fs.IntVar(&epochs, "epochs", epochs, "passes over the sequence")
 		fs.BoolVar(&reset, "reset", false, "reset the network state at the start of every epoch (default: carry it over, as the reference does)")
@@ -102,8 +104,23 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if seq.Targets[0].None() {
 		return fmt.Errorf("%s: no targets \"y\": nothing to train on (use gle simulate)", f.data)
 	}
-	if resume && checkpoint == "" {
-		return usagef("--resume needs --checkpoint")
+	if resume && checkpoint == "" && runDirFlag == "" {
+		return usagef("--resume needs --run-dir or --checkpoint")
+	}
+	dir, err := runDir(runDirFlag, "train")
+	if err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		flag *string
+		name string
+	}{{&metrics, "metrics.jsonl"}, {&checkpoint, "checkpoint.gob"}, {&saveSpec, "learned.json"}, {&f.out, "out.npz"}} {
+		if *d.flag == "" {
+			*d.flag = filepath.Join(dir, d.name)
+		}
+	}
+	if err := writeRunConfig(dir, map[string]any{"spec": spec, "data": f.data, "epochs": epochs, "reset": reset}); err != nil {
+		return err
 	}
 	tr, first, err := trainerFromCheckpoint(spec, seq.Batch, checkpoint, resume)
 	if err != nil {
@@ -126,6 +143,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	var outputs []float64
+	var lastLoss float64
 	for epoch := first; epoch <= epochs && err == nil; epoch++ {
 		if reset {
 			tr.Engine.Reset()
@@ -145,6 +163,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		var loss float64
 		outputs, loss, err = runEpoch(ctx, tr, seq, stepLog)
 		if err == nil {
+			lastLoss = loss
 			logLine(map[string]any{"epoch": epoch, "loss": loss, "seconds": time.Since(start).Seconds(), "lr": tr.Opt.LR()})
 			fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g (%.2fs)\n", epoch, epochs, loss, time.Since(start).Seconds())
 			if checkpoint != "" {
@@ -168,6 +187,8 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 	}
+	werr = errors.Join(werr, writeSummary(dir, map[string]any{"epochs": epochs, "last_loss": lastLoss, "steps": tr.Steps, "error": fmt.Sprint(err)}))
+	fmt.Fprintf(stdout, "run folder %s\n", dir)
 	return errors.Join(err, werr)
 }
 
