@@ -256,7 +256,7 @@ type Engine struct {
 
 // NewEngine returns an engine with zero state.
 func NewEngine(n *Network, batch int) *Engine {
-	e := &Engine{Net: n, State: NewState(n, batch), next: NewState(n, batch)}
+	e := &Engine{Net: n, State: NewState(n, batch), next: NewState(n, batch), first: make([]bool, len(n.Pops))}
 	for _, p := range n.Pops {
 		for _, dst := range []*[][]float64{&e.inst, &e.s, &e.ehat, &e.ub, &e.tmp, &e.udot} {
 			*dst = append(*dst, make([]float64, batch*p.N))
@@ -285,7 +285,8 @@ func (e *Engine) Step(out, x []float64, t gle.Target) error {
 		clear(e.s[g])
 	}
 	n.Loss.TargetError(e.inst[n.Output], cur.R[n.Output], t, n.Beta, n.Outputs())
-	first := make([]bool, len(n.Pops)) // allocation-light; graphs are small
+	first := e.first
+	clear(first)
 	for pi := range n.Projs {
 		p := &n.Projs[pi]
 		in := n.fromSize(p)

@@ -274,3 +274,16 @@ func TestLayeredLearningSpecialCase(t *testing.T) {
 		t.Errorf("graph learning differs from layered GLE by %g", worst)
 	}
 }
+
+func TestEngineAllocatesNothing(t *testing.T) {
+	n := randomGraph(t, 2, "tanh", "ce")
+	e := NewEngine(n, 2)
+	e.Grads = NewGrads(n)
+	out := make([]float64, 4)
+	x := []float64{0.1, 0.2, 0.3, 0.4}
+	tgt := gle.Target{Classes: []int{0, 1}}
+	e.Step(out, x, tgt)
+	if a := testing.AllocsPerRun(100, func() { e.Step(out, x, tgt) }); a != 0 {
+		t.Errorf("%v allocations per step", a)
+	}
+}
