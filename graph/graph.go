@@ -252,6 +252,7 @@ type Engine struct {
 	udot     [][]float64
 	wt       [][]float64 // per projection scratch Wᵀ
 	tmp      [][]float64 // per population scratch for Σ W r
+	first    []bool      // per population: s already holds a projection
 }
 
 // NewEngine returns an engine with zero state.
