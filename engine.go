@@ -128,38 +128,12 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 		if bias == nil {
 			bias = w.zeros
 		}
-		// Reciprocals of the time constants: τm may have changed since the
-		// last step.
-		for o := range l.Out {
-			w.invTauM[o], w.invTauR[o] = 1/l.TauM[o], 1/l.TauR[o]
-		}
-		for b := range B {
-			off := b * l.Out
-			ea, rp := eAbove[off:off+l.Out], ls.RPrime[off:off+l.Out]
-			s, ehatOut, udotOut, ub := w.s[off:off+l.Out], w.ehat[off:off+l.Out], w.udot[off:off+l.Out], w.ubrev[off:off+l.Out]
-			u0, v0, u1, v1 := ls.U[off:off+l.Out], ls.V[off:off+l.Out], nx.U[off:off+l.Out], nx.V[off:off+l.Out]
-			for o := range ea {
-				tm, tr := l.TauM[o], l.TauR[o]
-				inst := ea[o] * rp[o]
-				v := v0[o]
-				var ehat float64
-				if n.ProspectiveErrors {
-					// τr v̇ = e − v;  v′ = v + dt v̇;  ê = v + τm v̇
-					vdot := (inst - v) * w.invTauR[o]
-					v1[o] = v + n.Dt*vdot
-					ehat = v + tm*vdot
-				} else {
-					v1[o] = inst
-					ehat = inst
-				}
-				// τm u̇ = s + b + γ ê − u;  u′ = u + dt u̇;  ŭ = u + τr u̇
-				u := u0[o]
-				udot := (s[o] + bias[o] + l.Gamma*ehat - u) * w.invTauM[o]
-				u1[o] = u + n.Dt*udot
-				ub[o] = u + tr*udot
-				ehatOut[o], udotOut[o] = ehat, udot
-			}
-		}
+		StepNeurons(NeuronStep{
+			Dt: n.Dt, Prospective: n.ProspectiveErrors, Gamma: l.Gamma, TauM: l.TauM, TauR: l.TauR,
+			InvTauM: w.invTauM, InvTauR: w.invTauR, Bias: bias,
+			E: eAbove, RPrime: ls.RPrime, S: w.s, U: ls.U, V: ls.V,
+			NextU: nx.U, NextV: nx.V, EHat: w.ehat, UDot: w.udot, UBreve: w.ubrev,
+		})
 		// r′ = φ(ŭ), r_prime′ = φ′(ŭ); e_bottom′ = ê W with this step's W.
 		l.Phi.Apply(nx.R, nx.RPrime, w.ubrev)
 		kernel.MulAB(nx.EBottom, w.ehat, l.W, B, l.Out, l.In)
@@ -200,3 +174,64 @@ func (e *Engine) layerGrads(li int, below []float64) {
 // ProspectiveErrors returns layer li's ê (Batch×Out) of the last Step.
 // The slice is overwritten by the next Step.
 func (e *Engine) ProspectiveErrors(li int) []float64 { return e.work[li].ehat }
+
+// NeuronStep holds the operands of StepNeurons for one population of N
+// neurons and a batch: per-neuron parameters (N values) and batch-major
+// arrays (Batch×N). InvTauM and InvTauR are scratch that StepNeurons fills.
+type NeuronStep struct {
+	Dt          float64
+	Prospective bool
+	Gamma       float64
+	TauM, TauR  []float64
+	InvTauM     []float64
+	InvTauR     []float64
+	Bias        []float64 // N values (zeros for no bias)
+	E, RPrime   []float64 // the error arriving (before gating) and the gate r′
+	S           []float64 // synaptic input W r (without the bias)
+	U, V        []float64 // committed state
+	NextU       []float64 // outputs: the new u and v,
+	NextV       []float64
+	EHat, UDot  []float64 // ê and u̇ of the step,
+	UBreve      []float64 // and ŭ, to which φ is applied
+}
+
+// StepNeurons advances every neuron of a population by one Euler step
+// (SPEC §3), the part of a step shared by layered and graph networks:
+//
+//	e = e_arriving ⊙ r′
+//	prospective: v̇ = (e − v)/τr, v′ = v + dt v̇, ê = v + τm v̇; else v′ = ê = e
+//	u̇ = (s + b + γ ê − u)/τm,  u′ = u + dt u̇,  ŭ = u + τr u̇
+func StepNeurons(p NeuronStep) {
+	N := len(p.TauM)
+	// Reciprocals of the time constants: τm may have changed since the
+	// last step.
+	for o := range N {
+		p.InvTauM[o], p.InvTauR[o] = 1/p.TauM[o], 1/p.TauR[o]
+	}
+	for off := 0; off < len(p.U); off += N {
+		ea, rp := p.E[off:off+N], p.RPrime[off:off+N]
+		s, ehatOut, udotOut, ub := p.S[off:off+N], p.EHat[off:off+N], p.UDot[off:off+N], p.UBreve[off:off+N]
+		u0, v0, u1, v1 := p.U[off:off+N], p.V[off:off+N], p.NextU[off:off+N], p.NextV[off:off+N]
+		for o := range ea {
+			tm, tr := p.TauM[o], p.TauR[o]
+			inst := ea[o] * rp[o]
+			v := v0[o]
+			var ehat float64
+			if p.Prospective {
+				// τr v̇ = e − v;  v′ = v + dt v̇;  ê = v + τm v̇
+				vdot := (inst - v) * p.InvTauR[o]
+				v1[o] = v + p.Dt*vdot
+				ehat = v + tm*vdot
+			} else {
+				v1[o] = inst
+				ehat = inst
+			}
+			// τm u̇ = s + b + γ ê − u;  u′ = u + dt u̇;  ŭ = u + τr u̇
+			u := u0[o]
+			udot := (s[o] + p.Bias[o] + p.Gamma*ehat - u) * p.InvTauM[o]
+			u1[o] = u + p.Dt*udot
+			ub[o] = u + tr*udot
+			ehatOut[o], udotOut[o] = ehat, udot
+		}
+	}
+}

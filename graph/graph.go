@@ -253,6 +253,8 @@ type Engine struct {
 	wt       [][]float64 // per projection scratch Wᵀ
 	tmp      [][]float64 // per population scratch for Σ W r
 	first    []bool      // per population: s already holds a projection
+
+	invTauM, invTauR, zeros [][]float64 // per population, N values
 }
 
 // NewEngine returns an engine with zero state.
@@ -265,6 +267,11 @@ func NewEngine(n *Network, batch int) *Engine {
 	}
 	for i := range n.Projs {
 		e.wt = append(e.wt, make([]float64, len(n.Projs[i].W)))
+	}
+	for _, p := range n.Pops {
+		for _, dst := range []*[][]float64{&e.invTauM, &e.invTauR, &e.zeros} {
+			*dst = append(*dst, make([]float64, p.N))
+		}
 	}
 	return e
 }
@@ -308,32 +315,15 @@ func (e *Engine) Step(out, x []float64, t gle.Target) error {
 	for g := range n.Pops {
 		pop := &n.Pops[g]
 		bias := pop.B
-		for b := range B {
-			off := b * pop.N
-			for o := range pop.N {
-				i := off + o
-				inst := e.inst[g][i] * cur.RP[g][i]
-				v := cur.V[g][i]
-				var ehat float64
-				if n.ProspectiveErrors {
-					vdot := (inst - v) * (1 / pop.TauR[o])
-					nx.V[g][i] = v + n.Dt*vdot
-					ehat = v + pop.TauM[o]*vdot
-				} else {
-					nx.V[g][i] = inst
-					ehat = inst
-				}
-				sb := e.s[g][i]
-				if bias != nil {
-					sb += bias[o]
-				}
-				u := cur.U[g][i]
-				udot := (sb + pop.Gamma*ehat - u) * (1 / pop.TauM[o])
-				nx.U[g][i] = u + n.Dt*udot
-				e.ub[g][i] = u + pop.TauR[o]*udot
-				e.ehat[g][i], e.udot[g][i] = ehat, udot
-			}
+		if bias == nil {
+			bias = e.zeros[g]
 		}
+		gle.StepNeurons(gle.NeuronStep{
+			Dt: n.Dt, Prospective: n.ProspectiveErrors, Gamma: pop.Gamma, TauM: pop.TauM, TauR: pop.TauR,
+			InvTauM: e.invTauM[g], InvTauR: e.invTauR[g], Bias: bias,
+			E: e.inst[g], RPrime: cur.RP[g], S: e.s[g], U: cur.U[g], V: cur.V[g],
+			NextU: nx.U[g], NextV: nx.V[g], EHat: e.ehat[g], UDot: e.udot[g], UBreve: e.ub[g],
+		})
 		pop.Phi.Apply(nx.R[g], nx.RP[g], e.ub[g])
 	}
 	for pi := range n.Projs {
