@@ -6,6 +6,8 @@ import (
 	"math/cmplx"
 
 	"gonum.org/v1/gonum/dsp/fourier"
+
+	"github.com/gle-go/gle/internal/numpyx"
 )
 
 // MelParams configure the log-mel spectrogram. The zero values of FMax
@@ -63,8 +65,8 @@ func melToHz(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
 // max(0, min(rising, falling)).
 func (p *MelParams) Filterbank() []float64 {
 	nBins := p.NFFT/2 + 1
-	freqs := linspace(0, float64(p.SampleRate)/2, nBins)
-	mPts := linspace(hzToMel(p.FMin), hzToMel(p.fmax()), p.NMels+2)
+	freqs := numpyx.Linspace(0, float64(p.SampleRate)/2, nBins)
+	mPts := numpyx.Linspace(hzToMel(p.FMin), hzToMel(p.fmax()), p.NMels+2)
 	fPts := make([]float64, len(mPts))
 	for i, m := range mPts {
 		fPts[i] = melToHz(m)
@@ -78,20 +80,6 @@ func (p *MelParams) Filterbank() []float64 {
 		}
 	}
 	return fb
-}
-
-func linspace(a, b float64, n int) []float64 {
-	out := make([]float64, n)
-	if n == 1 {
-		out[0] = a
-		return out
-	}
-	step := (b - a) / float64(n-1)
-	for i := range out {
-		out[i] = a + float64(i)*step
-	}
-	out[n-1] = b
-	return out
 }
 
 // LogMel returns log2(mel + 1e-9) of the signal, NMels × frames

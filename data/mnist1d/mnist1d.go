@@ -3,6 +3,8 @@ package mnist1d
 import (
 	"fmt"
 	"math"
+
+	"github.com/gle-go/gle/internal/numpyx"
 )
 
 // Args are the generator's arguments, named as in the mnist1d package.
@@ -98,7 +100,7 @@ func Templates() (x, t []float64) {
 		}
 		x = append(x, r...)
 	}
-	t = linspace(-5, 5, 12)
+	t = numpyx.Linspace(-5, 5, 12)
 	for i := range t {
 		t[i] /= 6
 	}
@@ -182,7 +184,7 @@ func transform(rng *MT19937, x, t []float64, a *Args) (newX, newT []float64) {
 		newX[i] += a.IIDNoiseScale * rng.Gauss()
 	}
 	coeff := a.ShearScale * (rng.Float64() - 0.5) // shear
-	ramp := linspace(-0.5, 0.5, L)
+	ramp := numpyx.Linspace(-0.5, 0.5, L)
 	for i := range newX {
 		newX[i] -= coeff * ramp[i]
 	}

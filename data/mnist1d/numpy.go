@@ -1,6 +1,10 @@
 package mnist1d
 
-import "math"
+import (
+	"math"
+
+	"github.com/gle-go/gle/internal/numpyx"
+)
 
 // The numerical helpers below follow NumPy and SciPy's order of
 // operations, so the generated arrays match the canonical ones to the
@@ -59,28 +63,12 @@ func meanStd(a []float64) (mean, std float64) {
 	return mean, math.Sqrt(sum(sq) / n)
 }
 
-// linspace is np.linspace(start, stop, n): i·step + start, the last
-// element exactly stop.
-func linspace(start, stop float64, n int) []float64 {
-	out := make([]float64, n)
-	if n == 1 {
-		out[0] = start
-		return out
-	}
-	step := (stop - start) / float64(n-1)
-	for i := range out {
-		out[i] = float64(i)*step + start
-	}
-	out[n-1] = stop
-	return out
-}
-
-// interpolate is scipy's interp1d(linspace(0,1,len(x)), x, kind="linear")
-// evaluated at linspace(0, 1, n), which delegates to np.interp: with
+// interpolate is scipy's interp1d(numpyx.Linspace(0,1,len(x)), x, kind="linear")
+// evaluated at numpyx.Linspace(0, 1, n), which delegates to np.interp: with
 // xs[j] ≤ v < xs[j+1], the value is x[j] where v = xs[j] (and at the last
 // point), else slope·(v − xs[j]) + x[j].
 func interpolate(x []float64, n int) []float64 {
-	xs, xn := linspace(0, 1, len(x)), linspace(0, 1, n)
+	xs, xn := numpyx.Linspace(0, 1, len(x)), numpyx.Linspace(0, 1, n)
 	out := make([]float64, n)
 	j := 0
 	for i, v := range xn { // xn is increasing: the search moves forward
