@@ -2,7 +2,8 @@ package gle
 
 import (
 	"fmt"
-	"math"
+
+	"github.com/gle-go/gle/internal/vmath"
 )
 
 // Activation is a neuron's rate function φ together with the derivative φ′
@@ -53,25 +54,6 @@ func ParseActivation(name string) (Activation, error) {
 // as the reference (PyTorch's default threshold of 20) does.
 const softplusThreshold = 20
 
-func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
-
-// softplus returns log(1+eˣ) (x itself above the threshold) and σ(x),
-// from one exponential. For e > 1/16, log(1+e) is within 2e-15 relative
-// of the exact value (1+e rounds by at most half an ulp); below, log1p
-// keeps full relative precision.
-func softplus(x float64) (phi, dphi float64) {
-	if x > softplusThreshold {
-		return x, sigmoid(x)
-	}
-	e := math.Exp(x)
-	if e > 0.0625 {
-		phi = math.Log(1 + e)
-	} else {
-		phi = math.Log1p(e)
-	}
-	return phi, e / (1 + e)
-}
-
 // Eval returns φ(x) and φ′(x) for one value.
 func (a Activation) Eval(x float64) (phi, dphi float64) {
 	switch a {
@@ -82,14 +64,11 @@ func (a Activation) Eval(x float64) (phi, dphi float64) {
 			return x, 1
 		}
 		return 0, 0
-	case Tanh:
-		t := math.Tanh(x)
-		return t, 1 - t*t
-	case Sigmoid:
-		s := sigmoid(x)
-		return s, s * (1 - s)
-	case Softplus:
-		return softplus(x)
+	case Tanh, Sigmoid, Softplus:
+		// The same kernels as Apply, so that both round identically.
+		var p, d [1]float64
+		a.Apply(p[:], d[:], []float64{x})
+		return p[0], d[0]
 	case HardTanh:
 		// φ′ = 1[−1 ≤ x ≤ 1] (boundaries included, as the reference).
 		switch {
@@ -123,14 +102,11 @@ func (a Activation) Apply(phi, dphi, x []float64) {
 			dphi[i] = 1
 		}
 	case Tanh:
-		for i, v := range x {
-			t := math.Tanh(v)
-			phi[i], dphi[i] = t, 1-t*t
-		}
+		vmath.Tanh(phi, dphi, x)
+	case Sigmoid:
+		vmath.Sigmoid(phi, dphi, x)
 	case Softplus:
-		for i, v := range x {
-			phi[i], dphi[i] = softplus(v)
-		}
+		vmath.Softplus(phi, dphi, x, softplusThreshold)
 	default:
 		for i, v := range x {
 			phi[i], dphi[i] = a.Eval(v)

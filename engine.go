@@ -208,30 +208,35 @@ func StepNeurons(p NeuronStep) {
 	for o := range N {
 		p.InvTauM[o], p.InvTauR[o] = 1/p.TauM[o], 1/p.TauR[o]
 	}
-	for off := 0; off < len(p.U); off += N {
-		ea, rp := p.E[off:off+N], p.RPrime[off:off+N]
-		s, ehatOut, udotOut, ub := p.S[off:off+N], p.EHat[off:off+N], p.UDot[off:off+N], p.UBreve[off:off+N]
-		u0, v0, u1, v1 := p.U[off:off+N], p.V[off:off+N], p.NextU[off:off+N], p.NextV[off:off+N]
-		for o := range ea {
-			tm, tr := p.TauM[o], p.TauR[o]
-			inst := ea[o] * rp[o]
-			v := v0[o]
-			var ehat float64
-			if p.Prospective {
-				// τr v̇ = e − v;  v′ = v + dt v̇;  ê = v + τm v̇
-				vdot := (inst - v) * p.InvTauR[o]
-				v1[o] = v + p.Dt*vdot
-				ehat = v + tm*vdot
-			} else {
-				v1[o] = inst
-				ehat = inst
-			}
-			// τm u̇ = s + b + γ ê − u;  u′ = u + dt u̇;  ŭ = u + τr u̇
-			u := u0[o]
-			udot := (s[o] + p.Bias[o] + p.Gamma*ehat - u) * p.InvTauM[o]
-			u1[o] = u + p.Dt*udot
-			ub[o] = u + tr*udot
-			ehatOut[o], udotOut[o] = ehat, udot
+	// One flat pass over the batch-major arrays; o is the neuron of
+	// element i (i mod N without a division).
+	n := len(p.U)
+	ea, rp, sIn := p.E[:n], p.RPrime[:n], p.S[:n]
+	u0, v0, u1, v1 := p.U[:n], p.V[:n], p.NextU[:n], p.NextV[:n]
+	ehatOut, udotOut, ub := p.EHat[:n], p.UDot[:n], p.UBreve[:n]
+	tauM, tauR, invTauM, invTauR, bias := p.TauM[:N], p.TauR[:N], p.InvTauM[:N], p.InvTauR[:N], p.Bias[:N]
+	o := 0
+	for i := range n {
+		inst := ea[i] * rp[i]
+		v := v0[i]
+		var ehat float64
+		if p.Prospective {
+			// τr v̇ = e − v;  v′ = v + dt v̇;  ê = v + τm v̇
+			vdot := (inst - v) * invTauR[o]
+			v1[i] = v + p.Dt*vdot
+			ehat = v + tauM[o]*vdot
+		} else {
+			v1[i] = inst
+			ehat = inst
+		}
+		// τm u̇ = s + b + γ ê − u;  u′ = u + dt u̇;  ŭ = u + τr u̇
+		u := u0[i]
+		udot := (sIn[i] + bias[o] + p.Gamma*ehat - u) * invTauM[o]
+		u1[i] = u + p.Dt*udot
+		ub[i] = u + tauR[o]*udot
+		ehatOut[i], udotOut[i] = ehat, udot
+		if o++; o == N {
+			o = 0
 		}
 	}
 }

@@ -2,8 +2,6 @@
 
 package kernel
 
-const hasAVX2FMA = false
-
 func gemm4x8(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int) {
 	panic("unreachable")
 }

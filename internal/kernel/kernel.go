@@ -9,6 +9,8 @@
 // The two paths round differently (fused multiply-adds), by a few ulps.
 package kernel
 
+import "github.com/gle-go/gle/internal/cpu"
+
 // GemmAcc adds A·B to C: C[i][j] += Σ_p A[i·aRow + p·aCol] · B[p·ldb + j]
 // for i < m, j < n, p < k. A is addressed through strides, so a
 // transposed operand costs nothing; rows of B and C are contiguous.
@@ -145,7 +147,7 @@ func gemmGo(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []
 }
 
 // useAsm selects the assembly kernels; tests switch it to compare paths.
-var useAsm = hasAVX2FMA
+var useAsm = cpu.HasAVX2FMA
 
 // MulABt sets dst (m×n) = a (m×k) · bᵀ, with b stored n×k; bt (k·n
 // values) is scratch for bᵀ. It computes s = r Wᵀ for a batch r (B×In)

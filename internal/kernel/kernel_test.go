@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gle-go/gle/internal/cpu"
 )
 
 func randSlice(rng *rand.Rand, n int) []float64 {
@@ -18,7 +20,7 @@ func randSlice(rng *rand.Rand, n int) []float64 {
 // TestProducts compares the three products with the textbook triple loop.
 func TestProducts(t *testing.T) {
 	defer func(v bool) { useAsm = v }(useAsm)
-	for _, asm := range []bool{false, hasAVX2FMA} {
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
 		useAsm = asm
 		testProducts(t)
 	}

@@ -1,0 +1,204 @@
+package vmath
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gle-go/gle/internal/cpu"
+)
+
+// samples returns a dense grid over [−40, 40], random values on a
+// logarithmic scale (4e-18 … 1e9) of both signs, and special values.
+func samples() []float64 {
+	var xs []float64
+	for i := -40000; i <= 40000; i++ {
+		xs = append(xs, float64(i)/1000)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		x := math.Exp(rng.Float64()*60 - 40)
+		if rng.IntN(2) == 0 {
+			x = -x
+		}
+		xs = append(xs, x)
+	}
+	return append(xs, 0, math.Copysign(0, -1), 1e-300, -1e-300, 707.9, -707.9, 708.1, -708.1,
+		745, -745, 1e300, -1e300, math.Inf(1), math.Inf(-1))
+}
+
+// relErr is |got − want| / |want|, relative to 1e-292 below it: e^y is
+// flushed to 0 below y = −708 (3e-308), by design.
+func relErr(got, want float64) float64 {
+	if got == want {
+		return 0
+	}
+	return math.Abs(got-want) / max(math.Abs(want), 1e-292)
+}
+
+// eval runs f over xs on the current path.
+func eval(f func(phi, dphi, x []float64), xs []float64) (phi, dphi []float64) {
+	phi, dphi = make([]float64, len(xs)), make([]float64, len(xs))
+	f(phi, dphi, xs)
+	return phi, dphi
+}
+
+const threshold = 20
+
+func softplus(phi, dphi, x []float64) { Softplus(phi, dphi, x, threshold) }
+
+func TestTanh(t *testing.T) {
+	xs := samples()
+	phi, dphi := eval(Tanh, xs)
+	worstPhi, worstDphi := 0.0, 0.0
+	for i, x := range xs {
+		want := math.Tanh(x)
+		worstPhi = max(worstPhi, relErr(phi[i], want))
+		// 1 − t² loses relative precision as |t| → 1; compare absolutely.
+		worstDphi = max(worstDphi, math.Abs(dphi[i]-(1-want*want)))
+		if math.Signbit(phi[i]) != math.Signbit(x) {
+			t.Fatalf("tanh(%g) = %g: wrong sign", x, phi[i])
+		}
+	}
+	if worstPhi > 5e-16 || worstDphi > 5e-16 {
+		t.Errorf("tanh: max relative error %.3g, derivative max abs error %.3g", worstPhi, worstDphi)
+	}
+	t.Logf("tanh: max relative error %.3g, derivative %.3g (absolute)", worstPhi, worstDphi)
+}
+
+func TestSigmoid(t *testing.T) {
+	xs := samples()
+	phi, dphi := eval(Sigmoid, xs)
+	worstPhi, worstDphi := 0.0, 0.0
+	for i, x := range xs {
+		want := 1 / (1 + math.Exp(-x))
+		if x < 0 {
+			e := math.Exp(x)
+			want = e / (1 + e)
+		}
+		worstPhi = max(worstPhi, relErr(phi[i], want))
+		// σ(1 − σ) cancels as σ → 1 (as the reference's does); absolute.
+		worstDphi = max(worstDphi, math.Abs(dphi[i]-want*(1-want)))
+	}
+	if worstPhi > 5e-16 || worstDphi > 3e-16 {
+		t.Errorf("sigmoid: max relative error %.3g, derivative max abs error %.3g", worstPhi, worstDphi)
+	}
+	t.Logf("sigmoid: max relative error %.3g, derivative %.3g (absolute)", worstPhi, worstDphi)
+}
+
+func TestSoftplus(t *testing.T) {
+	xs := samples()
+	phi, dphi := eval(softplus, xs)
+	worstPhi, worstDphi := 0.0, 0.0
+	for i, x := range xs {
+		e := math.Exp(-math.Abs(x))
+		want, wantD := math.Log1p(e), e/(1+e)
+		if x > 0 {
+			want, wantD = x+want, 1/(1+e)
+		}
+		if x > threshold {
+			want = x
+		}
+		worstPhi = max(worstPhi, relErr(phi[i], want))
+		worstDphi = max(worstDphi, relErr(dphi[i], wantD))
+	}
+	if worstPhi > 5e-16 || worstDphi > 5e-16 {
+		t.Errorf("softplus: max relative error %.3g, derivative %.3g", worstPhi, worstDphi)
+	}
+	t.Logf("softplus: max relative error %.3g, derivative %.3g", worstPhi, worstDphi)
+}
+
+// TestPathsAgree checks that the assembly kernels and the plain-Go
+// versions give bit-identical results, for every slice length mod 4.
+func TestPathsAgree(t *testing.T) {
+	if !cpu.HasAVX2FMA {
+		t.Log("no AVX2/FMA on this processor: only the Go path runs")
+	}
+	xs := append(samples(), math.NaN(), 0.5, -0.5)
+	defer func(v bool) { useAsm = v }(useAsm)
+	for name, f := range map[string]func(phi, dphi, x []float64){
+		"tanh": Tanh, "sigmoid": Sigmoid, "softplus": softplus,
+	} {
+		for _, n := range []int{len(xs), len(xs) - 1, len(xs) - 2, len(xs) - 3} {
+			useAsm = false
+			phiGo, dphiGo := eval(f, xs[:n])
+			useAsm = cpu.HasAVX2FMA
+			phiAsm, dphiAsm := eval(f, xs[:n])
+			for i := range n {
+				if !same(phiGo[i], phiAsm[i]) || !same(dphiGo[i], dphiAsm[i]) {
+					t.Fatalf("%s(%g): Go %g, %g; assembly %g, %g", name, xs[i],
+						phiGo[i], dphiGo[i], phiAsm[i], dphiAsm[i])
+				}
+			}
+		}
+	}
+}
+
+// same reports bit equality, treating all NaNs alike.
+func same(a, b float64) bool {
+	return math.Float64bits(a) == math.Float64bits(b) || math.IsNaN(a) && math.IsNaN(b)
+}
+
+func TestSpecialValues(t *testing.T) {
+	nan, inf := math.NaN(), math.Inf(1)
+	for _, tc := range []struct {
+		name      string
+		f         func(phi, dphi, x []float64)
+		x         float64
+		phi, dphi float64
+	}{
+		{"tanh", Tanh, nan, nan, nan},
+		{"sigmoid", Sigmoid, nan, nan, nan},
+		{"softplus", softplus, nan, nan, nan},
+		{"tanh", Tanh, -inf, -1, 0},
+		{"tanh", Tanh, inf, 1, 0},
+		{"tanh", Tanh, 0, 0, 1},
+		{"sigmoid", Sigmoid, -inf, 0, 0},
+		{"sigmoid", Sigmoid, inf, 1, 0},
+		{"softplus", softplus, -inf, 0, 0},
+		{"softplus", softplus, inf, inf, 1},
+		{"softplus", softplus, 0, math.Ln2, 0.5},
+	} {
+		// Four copies run the vector path, one the scalar path.
+		for _, n := range []int{4, 1} {
+			xs := []float64{tc.x, tc.x, tc.x, tc.x}[:n]
+			phi, dphi := eval(tc.f, xs)
+			if !same(phi[0], tc.phi) || !same(dphi[0], tc.dphi) {
+				t.Errorf("%s(%g) = %g, %g; want %g, %g (n = %d)", tc.name, tc.x, phi[0], dphi[0], tc.phi, tc.dphi, n)
+			}
+		}
+	}
+}
+
+func benchmark(b *testing.B, f func(phi, dphi, x []float64)) {
+	xs := make([]float64, 1024)
+	for i := range xs {
+		xs[i] = float64(i)/128 - 4
+	}
+	phi, dphi := make([]float64, len(xs)), make([]float64, len(xs))
+	b.SetBytes(8 * int64(len(xs)))
+	for range b.N {
+		f(phi, dphi, xs)
+	}
+}
+
+// The Math variants compose the standard library's functions, for scale.
+func BenchmarkTanh(b *testing.B)     { benchmark(b, Tanh) }
+func BenchmarkSigmoid(b *testing.B)  { benchmark(b, Sigmoid) }
+func BenchmarkSoftplus(b *testing.B) { benchmark(b, softplus) }
+func BenchmarkMathTanh(b *testing.B) {
+	benchmark(b, func(phi, dphi, x []float64) {
+		for i, v := range x {
+			t := math.Tanh(v)
+			phi[i], dphi[i] = t, 1-t*t
+		}
+	})
+}
+func BenchmarkMathSoftplus(b *testing.B) {
+	benchmark(b, func(phi, dphi, x []float64) {
+		for i, v := range x {
+			e := math.Exp(v)
+			phi[i], dphi[i] = math.Log1p(e), e/(1+e)
+		}
+	})
+}
