@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/kernel"
 )
 
 // SGD is plain gradient descent: p ← p − lr g.
@@ -58,15 +59,9 @@ func (o *Adam) Step(params, grads [][]float64) {
 	o.T++
 	bc1 := 1 - math.Pow(o.Beta1, float64(o.T))
 	bc2 := 1 - math.Pow(o.Beta2, float64(o.T))
-	stepSize := o.Rate / bc1
-	sqrtBC2 := math.Sqrt(bc2)
+	c := kernel.AdamParams{Beta1: o.Beta1, Beta2: o.Beta2, StepSize: o.Rate / bc1, SqrtBC2: math.Sqrt(bc2), Eps: o.Eps}
 	for k, p := range params {
-		g, m, v := grads[k][:len(p)], o.M[k][:len(p)], o.V[k][:len(p)]
-		for i := range p {
-			m[i] = o.Beta1*m[i] + (1-o.Beta1)*g[i]
-			v[i] = o.Beta2*v[i] + (1-o.Beta2)*g[i]*g[i]
-			p[i] += -stepSize * (m[i] / (math.Sqrt(v[i])/sqrtBC2 + o.Eps))
-		}
+		kernel.Adam(p, grads[k], o.M[k], o.V[k], c)
 	}
 }
 

@@ -107,3 +107,89 @@ func TestTranspose(t *testing.T) {
 		}
 	}
 }
+
+// TestAdam checks the vector and scalar Adam paths bit for bit against
+// each other and against the textbook formula, for every length mod 4.
+func TestAdam(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	rng := rand.New(rand.NewPCG(3, 4))
+	c := AdamParams{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3 / (1 - 0.9*0.9), SqrtBC2: math.Sqrt(1 - 0.999*0.999), Eps: 1e-8}
+	for _, n := range []int{1, 4, 7, 53, 1030} {
+		p0, g, m0, v0 := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
+		for i := range v0 {
+			v0[i] *= v0[i]
+		}
+		var got [2][3][]float64
+		for path, asm := range []bool{false, cpu.HasAVX2FMA} {
+			useAsm = asm
+			p, m, v := append([]float64(nil), p0...), append([]float64(nil), m0...), append([]float64(nil), v0...)
+			Adam(p, g, m, v, c)
+			got[path] = [3][]float64{p, m, v}
+		}
+		for i := range n {
+			mi := c.Beta1*m0[i] + (1-c.Beta1)*g[i]
+			vi := c.Beta2*v0[i] + (1-c.Beta2)*g[i]*g[i]
+			pi := p0[i] - c.StepSize*mi/(math.Sqrt(vi)/c.SqrtBC2+c.Eps)
+			for k, want := range []float64{pi, mi, vi} {
+				if got[0][k][i] != got[1][k][i] {
+					t.Fatalf("n=%d i=%d: Go and vector paths differ: %v vs %v", n, i, got[0][k][i], got[1][k][i])
+				}
+				if math.Abs(got[0][k][i]-want) > 1e-15*max(1, math.Abs(want)) {
+					t.Fatalf("n=%d i=%d var %d: %v, want %v", n, i, k, got[0][k][i], want)
+				}
+			}
+		}
+	}
+}
+
+// TestEuler checks the vector and scalar Euler paths bit for bit against
+// each other and against the equations, for several population sizes.
+func TestEuler(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, N := range []int{1, 3, 4, 5, 8, 53} {
+		for _, prospective := range []bool{false, true} {
+			const batch = 7
+			n := batch * N
+			pos := func(k int) []float64 {
+				x := randSlice(rng, k)
+				for i := range x {
+					x[i] = 0.1 + math.Abs(x[i])
+				}
+				return x
+			}
+			p := EulerParams{Dt: 0.1, Gamma: 0.7, Prospective: prospective,
+				TauM: pos(N), TauR: pos(N), InvTauM: make([]float64, N), InvTauR: make([]float64, N), Bias: randSlice(rng, N),
+				E: randSlice(rng, n), RPrime: randSlice(rng, n), S: randSlice(rng, n), U: randSlice(rng, n), V: randSlice(rng, n)}
+			for o := range N {
+				p.InvTauM[o], p.InvTauR[o] = 1/p.TauM[o], 1/p.TauR[o]
+			}
+			var out [2][5][]float64
+			for path, asm := range []bool{false, cpu.HasAVX2FMA} {
+				useAsm = asm
+				p.NextU, p.NextV, p.EHat, p.UDot, p.UBreve = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+				Euler(&p)
+				out[path] = [5][]float64{p.NextU, p.NextV, p.EHat, p.UDot, p.UBreve}
+			}
+			for i := range n {
+				o := i % N
+				inst := p.E[i] * p.RPrime[i]
+				nv, ehat := inst, inst
+				if prospective {
+					vdot := (inst - p.V[i]) / p.TauR[o]
+					nv, ehat = p.V[i]+p.Dt*vdot, p.V[i]+p.TauM[o]*vdot
+				}
+				udot := (p.S[i] + p.Bias[o] + p.Gamma*ehat - p.U[i]) / p.TauM[o]
+				want := [5]float64{p.U[i] + p.Dt*udot, nv, ehat, udot, p.U[i] + p.TauR[o]*udot}
+				for k := range want {
+					if out[0][k][i] != out[1][k][i] {
+						t.Fatalf("N=%d prospective=%v i=%d output %d: Go %v, vector %v", N, prospective, i, k, out[0][k][i], out[1][k][i])
+					}
+					if math.Abs(out[0][k][i]-want[k]) > 1e-12*max(1, math.Abs(want[k])) {
+						t.Fatalf("N=%d prospective=%v i=%d output %d: %v, want %v", N, prospective, i, k, out[0][k][i], want[k])
+					}
+				}
+			}
+		}
+	}
+}

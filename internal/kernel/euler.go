@@ -1,0 +1,105 @@
+package kernel
+
+import "unsafe"
+
+// EulerParams holds the operands of Euler for one population of N neurons
+// and a batch: per-neuron values (N each) and batch-major arrays (Batch×N).
+type EulerParams struct {
+	Dt, Gamma   float64
+	Prospective bool
+	TauM, TauR  []float64
+	InvTauM     []float64 // 1/τm and 1/τr, filled by the caller
+	InvTauR     []float64
+	Bias        []float64
+	E, RPrime   []float64 // the error arriving (before gating) and the gate r′
+	S           []float64 // synaptic input W r (without the bias)
+	U, V        []float64 // committed state
+	NextU       []float64 // outputs
+	NextV       []float64
+	EHat, UDot  []float64
+	UBreve      []float64
+}
+
+// Euler advances every neuron by one Euler step (SPEC §3), element-wise:
+//
+//	e = e_arriving ⊙ r′
+//	prospective: v̇ = (e − v)/τr, v′ = v + dt v̇, ê = v + τm v̇; else v′ = ê = e
+//	u̇ = (s + b + γ ê − u)/τm,  u′ = u + dt u̇,  ŭ = u + τr u̇
+//
+// With AVX2, rows of four or more neurons go four at a time through an
+// assembly kernel with the same roundings (no fused operations), so both
+// paths agree bit for bit.
+func Euler(p *EulerParams) {
+	N := len(p.TauM)
+	n := len(p.U)
+	if n == 0 {
+		return
+	}
+	// Bounds, once: every array the kernels touch.
+	_, _, _, _ = p.TauR[N-1], p.InvTauM[N-1], p.InvTauR[N-1], p.Bias[N-1]
+	_, _, _, _, _ = p.E[n-1], p.RPrime[n-1], p.S[n-1], p.V[n-1], p.NextU[n-1]
+	_, _, _, _ = p.NextV[n-1], p.EHat[n-1], p.UDot[n-1], p.UBreve[n-1]
+	if !useAsm || N < 4 {
+		eulerGo(p, 0, n)
+		return
+	}
+	n4 := N &^ 3
+	prospective := 0
+	if p.Prospective {
+		prospective = 1
+	}
+	a := eulerArgs{
+		tauM: &p.TauM[0], tauR: &p.TauR[0], invTauM: &p.InvTauM[0], invTauR: &p.InvTauR[0], bias: &p.Bias[0],
+		n: n4, dt: p.Dt, gamma: p.Gamma, prospective: prospective,
+	}
+	for off := 0; off < n; off += N {
+		a.e, a.rp, a.s = &p.E[off], &p.RPrime[off], &p.S[off]
+		a.u, a.v, a.nu, a.nv = &p.U[off], &p.V[off], &p.NextU[off], &p.NextV[off]
+		a.ehat, a.udot, a.ub = &p.EHat[off], &p.UDot[off], &p.UBreve[off]
+		euler4(&a)
+		if n4 < N {
+			eulerGo(p, off+n4, off+N)
+		}
+	}
+}
+
+// eulerGo steps elements lo…hi−1 (neuron i mod N of row i / N).
+func eulerGo(p *EulerParams, lo, hi int) {
+	N := len(p.TauM)
+	o := lo % N
+	for i := lo; i < hi; i++ {
+		// float64(…) rounds each product, as the vector kernel does.
+		inst := p.E[i] * p.RPrime[i]
+		v := p.V[i]
+		ehat := inst
+		if p.Prospective {
+			vdot := (inst - v) * p.InvTauR[o]
+			p.NextV[i] = v + float64(p.Dt*vdot)
+			ehat = v + float64(p.TauM[o]*vdot)
+		} else {
+			p.NextV[i] = inst
+		}
+		u := p.U[i]
+		udot := (p.S[i] + p.Bias[o] + float64(p.Gamma*ehat) - u) * p.InvTauM[o]
+		p.NextU[i] = u + float64(p.Dt*udot)
+		p.UBreve[i] = u + float64(p.TauR[o]*udot)
+		p.EHat[i], p.UDot[i] = ehat, udot
+		if o++; o == N {
+			o = 0
+		}
+	}
+}
+
+// eulerArgs is the argument block of euler4 (field offsets are used by
+// the assembly: pointers at 0…112, n at 120, dt 128, gamma 136,
+// prospective 144).
+type eulerArgs struct {
+	e, rp, s, u, v, nu, nv, ehat, udot, ub *float64
+	tauM, tauR, invTauM, invTauR, bias     *float64
+	n                                      int
+	dt, gamma                              float64
+	prospective                            int
+}
+
+// The assembly relies on this layout.
+var _ = [1]struct{}{}[unsafe.Offsetof(eulerArgs{}.prospective)-144]
