@@ -7,10 +7,11 @@ import (
 	"github.com/gle-go/gle/internal/kernel"
 )
 
-// Grads holds exact gradients of a graph network: per projection dW, per
-// population db, dτm, dτr.
+// Grads holds gradients of a graph network: per projection dW (and dB
+// for learned feedback, nil otherwise), per population db, dτm, dτr.
+// Engine fills it with GLE's local rule, Loss with the exact gradient.
 type Grads struct {
-	W             [][]float64
+	W, Feedback   [][]float64
 	B, TauM, TauR [][]float64
 }
 
@@ -19,6 +20,11 @@ func NewGrads(n *Network) *Grads {
 	g := &Grads{}
 	for _, p := range n.Projs {
 		g.W = append(g.W, make([]float64, len(p.W)))
+		var fb []float64
+		if p.Feedback == Learned {
+			fb = make([]float64, len(p.B))
+		}
+		g.Feedback = append(g.Feedback, fb)
 	}
 	for _, p := range n.Pops {
 		var b []float64
@@ -101,8 +107,9 @@ func Loss(n *Network, batch int, xs [][]float64, ts []gle.Target, g *Grads) (flo
 	if g == nil {
 		return J, nil
 	}
-	// Reverse sweep. gR[q] = ∂J/∂R_q[t+1], gU[q] = ∂J/∂U_q[t+1].
-	for _, x := range [][][]float64{g.W, g.B, g.TauM, g.TauR} {
+	// Reverse sweep. gR[q] = ∂J/∂R_q[t+1], gU[q] = ∂J/∂U_q[t+1]. Learned
+	// feedback weights do not enter the forward pass: their gradient is 0.
+	for _, x := range [][][]float64{g.W, g.Feedback, g.B, g.TauM, g.TauR} {
 		for _, v := range x {
 			clear(v)
 		}

@@ -26,24 +26,71 @@ type PopulationSpec struct {
 }
 
 // ProjectionSpec declares weights from one population (or the input) to
-// another; Weight (to × from) is drawn PyTorch-style when nil.
+// another; Weight (to × from) is drawn PyTorch-style when nil. Feedback
+// chooses the matrix that carries errors back to From (see Feedback).
 type ProjectionSpec struct {
-	From   string      `json:"from"`
-	To     string      `json:"to"`
-	Weight [][]float64 `json:"weight,omitempty"`
+	From     string      `json:"from"`
+	To       string      `json:"to"`
+	Weight   [][]float64 `json:"weight,omitempty"`
+	Feedback string      `json:"feedback,omitempty"`
+}
+
+// Feedback is the matrix through which a projection p: f → g sends the
+// errors of g back to f: e_f += ê_g M_p.
+type Feedback int
+
+const (
+	// Symmetric feedback uses the forward weights, M_p = W_p (weight
+	// transport; GLE and the exact adjoint).
+	Symmetric Feedback = iota
+	// Random feedback uses a fixed random matrix B_p of W_p's shape and
+	// scale (feedback alignment, Lillicrap et al. 2016): a baseline that
+	// needs no weight transport.
+	Random
+	// Learned feedback starts from a random B_p and learns it with the
+	// same local update as W_p plus weight decay on both (Kolen–Pollack):
+	// ΔB_p = ΔW_p − η λ B_p, ΔW_p −= η λ W_p, so B_p − W_p decays as
+	// (1 − ηλ)ᵗ under SGD and B_p comes to transport W_p without copying it.
+	Learned
+)
+
+var feedbackNames = [...]string{Symmetric: "symmetric", Random: "random", Learned: "learned"}
+
+// String returns the spec name of f.
+func (f Feedback) String() string {
+	if f < 0 || int(f) >= len(feedbackNames) {
+		return fmt.Sprintf("Feedback(%d)", int(f))
+	}
+	return feedbackNames[f]
+}
+
+// parseFeedback maps a spec name ("" is symmetric) to its Feedback.
+func parseFeedback(name string) (Feedback, bool) {
+	if name == "" {
+		return Symmetric, true
+	}
+	for i, n := range feedbackNames {
+		if n == name {
+			return Feedback(i), true
+		}
+	}
+	return 0, false
 }
 
 // Spec declares a graph network.
 type Spec struct {
-	Dt                float64          `json:"dt"`
-	Beta              float64          `json:"beta"`
-	Loss              string           `json:"loss"`
-	ProspectiveErrors bool             `json:"prospective_errors"`
-	Inputs            int              `json:"inputs"`
-	Output            string           `json:"output"`
-	Seed              uint64           `json:"seed"`
-	Populations       []PopulationSpec `json:"populations"`
-	Projections       []ProjectionSpec `json:"projections"`
+	Dt                float64 `json:"dt"`
+	Beta              float64 `json:"beta"`
+	Loss              string  `json:"loss"`
+	ProspectiveErrors bool    `json:"prospective_errors"`
+	Inputs            int     `json:"inputs"`
+	Output            string  `json:"output"`
+	Seed              uint64  `json:"seed"`
+	// FeedbackDecay is the weight decay λ of projections with learned
+	// feedback (applied to W and B alike, through their gradients).
+	FeedbackDecay float64          `json:"feedback_decay,omitempty"`
+	Populations   []PopulationSpec `json:"populations"`
+	Projections   []ProjectionSpec `json:"projections"`
 }
 
 // Population is a built population; its parameters are those of a layer.
@@ -57,10 +104,21 @@ type Population struct {
 }
 
 // Projection is a built projection: W is To.N × from-size, row-major;
-// From is −1 for the input.
+// From is −1 for the input. B, of W's shape, carries errors back for
+// Random and Learned feedback (nil for Symmetric).
 type Projection struct {
 	From, To int
 	W        []float64
+	Feedback Feedback
+	B        []float64
+}
+
+// feedbackMatrix returns the matrix p sends errors back through.
+func (p *Projection) feedbackMatrix() []float64 {
+	if p.B != nil {
+		return p.B
+	}
+	return p.W
 }
 
 // Network is a built graph network.
@@ -68,6 +126,7 @@ type Network struct {
 	Dt, Beta          float64
 	Loss              gle.Loss
 	ProspectiveErrors bool
+	FeedbackDecay     float64
 	Inputs, Output    int
 	Pops              []Population
 	Projs             []Projection
@@ -100,7 +159,11 @@ func New(s *Spec) (*Network, error) {
 	if s.Inputs <= 0 {
 		bad("inputs", s.Inputs, "must be positive", gle.ErrInvalid)
 	}
-	n := &Network{Dt: s.Dt, Beta: s.Beta, Loss: loss, ProspectiveErrors: s.ProspectiveErrors, Inputs: s.Inputs, Output: -1}
+	if !(s.FeedbackDecay >= 0) || math.IsInf(s.FeedbackDecay, 0) {
+		bad("feedback_decay", s.FeedbackDecay, "must be non-negative and finite", gle.ErrInvalid)
+	}
+	n := &Network{Dt: s.Dt, Beta: s.Beta, Loss: loss, ProspectiveErrors: s.ProspectiveErrors,
+		FeedbackDecay: s.FeedbackDecay, Inputs: s.Inputs, Output: -1}
 	index := map[string]int{}
 	for i, ps := range s.Populations {
 		name := fmt.Sprintf("populations[%d]", i)
@@ -150,10 +213,16 @@ func New(s *Spec) (*Network, error) {
 		if !okT {
 			bad(name+".to", ps.To, "names no population", gle.ErrInvalid)
 		}
-		if !okF || !okT {
+		fb, okB := parseFeedback(ps.Feedback)
+		if !okB {
+			bad(name+".feedback", ps.Feedback, "want symmetric, random or learned", gle.ErrUnknownName)
+		} else if fb != Symmetric && ps.From == Input {
+			bad(name+".feedback", ps.Feedback, "the input receives no errors; only symmetric applies", gle.ErrInvalid)
+		}
+		if !okF || !okT || !okB {
 			continue
 		}
-		p := Projection{From: from, To: to}
+		p := Projection{From: from, To: to, Feedback: fb}
 		in, out := n.fromSize(&p), n.Pops[to].N
 		p.W = make([]float64, out*in)
 		if ps.Weight != nil {
@@ -169,10 +238,11 @@ func New(s *Spec) (*Network, error) {
 				copy(p.W[r*in:], row)
 			}
 		} else {
-			bound := 1 / math.Sqrt(float64(in))
-			for k := range p.W {
-				p.W[k] = bound * (2*rng.Float64() - 1)
-			}
+			uniform(rng, p.W, in)
+		}
+		if fb != Symmetric {
+			p.B = make([]float64, len(p.W))
+			uniform(rng, p.B, in)
 		}
 		n.Projs = append(n.Projs, p)
 	}
@@ -183,6 +253,14 @@ func New(s *Spec) (*Network, error) {
 		return nil, errors.Join(errs...)
 	}
 	return n, nil
+}
+
+// uniform fills w with PyTorch's default draw U(−1/√in, 1/√in).
+func uniform(rng *rand.Rand, w []float64, in int) {
+	bound := 1 / math.Sqrt(float64(in))
+	for k := range w {
+		w[k] = bound * (2*rng.Float64() - 1)
+	}
 }
 
 // reachable reports whether the output can be reached from the input.
@@ -329,7 +407,8 @@ func (e *Engine) Step(out, x []float64, t gle.Target) error {
 	for pi := range n.Projs {
 		p := &n.Projs[pi]
 		if p.From >= 0 {
-			kernel.MulAB(nx.E[pi], e.ehat[p.To], p.W, B, n.Pops[p.To].N, n.fromSize(p))
+			// e_from += ê_to M_p (M_p = W_p, or B_p without weight transport)
+			kernel.MulAB(nx.E[pi], e.ehat[p.To], p.feedbackMatrix(), B, n.Pops[p.To].N, n.fromSize(p))
 		}
 	}
 	if e.Grads != nil {
@@ -351,6 +430,12 @@ func (e *Engine) localGrads(x []float64) {
 			src = e.State.R[p.From]
 		}
 		kernel.MulAtB(g.W[pi], -inv, e.ehat[p.To], src, B, n.Pops[p.To].N, n.fromSize(p)) // −(1/B) Σ ê r_fromᵀ
+		if p.Feedback == Learned {
+			// Kolen–Pollack: B gets W's local gradient; both decay.
+			copy(g.Feedback[pi], g.W[pi])
+			kernel.Axpy(g.W[pi], n.FeedbackDecay, p.W)
+			kernel.Axpy(g.Feedback[pi], n.FeedbackDecay, p.B)
+		}
 	}
 	for q, pop := range n.Pops {
 		if g.B[q] != nil {
@@ -369,11 +454,15 @@ func (e *Engine) localGrads(x []float64) {
 	}
 }
 
-// Pairs returns the learnable parameters (weights, biases, τm) of n and
-// the matching gradient slices of g, as gle.Optimizer steps on them.
+// Pairs returns the learnable parameters (weights, learned feedback
+// weights, biases) of n and the matching gradient slices of g, as
+// gle.Optimizer steps on them.
 func Pairs(n *Network, g *Grads) (params, grads [][]float64) {
 	for k := range n.Projs {
 		params, grads = append(params, n.Projs[k].W), append(grads, g.W[k])
+		if n.Projs[k].Feedback == Learned {
+			params, grads = append(params, n.Projs[k].B), append(grads, g.Feedback[k])
+		}
 	}
 	for q := range n.Pops {
 		if n.Pops[q].B != nil {
