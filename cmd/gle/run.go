@@ -23,6 +23,7 @@ var experiments = map[string]func(ctx context.Context, args []string, stdout io.
 	"mnist1d-e2e-42k": runMNIST1D("e2e-42k"),
 	"mnist1d-lagnet":  runMNIST1D("lagnet"),
 	"speech":          runSpeech,
+	"vle-align":       runVLEAlign,
 }
 
 func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {

@@ -1,0 +1,173 @@
+package expt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/graph"
+	"github.com/gle-go/gle/plots"
+)
+
+// VLEAlignConfig configures the alignment sweep: how close the real-time
+// local rule on general graphs comes to the exact gradient, as a function
+// of the membrane time constant (issue 8).
+type VLEAlignConfig struct {
+	TauM     []float64 // membrane time constants swept (all populations)
+	TauR     float64   // prospective time constant of every neuron
+	Dt, Time float64   // step and length of the run
+	Seed     uint64    // weights
+	Networks []string  // "chain", "recurrent", "recurrent-weak"
+}
+
+// DefaultVLEAlign returns the sweep of `gle run vle-align`.
+func DefaultVLEAlign() VLEAlignConfig {
+	return VLEAlignConfig{TauM: []float64{0.1, 0.3, 1, 3}, TauR: 0.1, Dt: 0.02, Time: 40, Seed: 1,
+		Networks: []string{"chain", "recurrent", "recurrent-weak"}}
+}
+
+// VLEAlignRow is one parameter group's alignment for one network and τm;
+// Diverged marks a run whose real-time errors grew without bound (one row,
+// with no parameter).
+type VLEAlignRow struct {
+	Network string
+	TauM    float64
+	// LoopGain is ρ(W_loop)·τm/τr for the recurrent networks (0 for the
+	// chain): the real-time errors are stable only below 1 (docs/vle.md §4).
+	LoopGain  float64
+	Diverged  bool
+	Alignment graph.Alignment
+}
+
+// MarshalJSON writes one flat object: network, tau_m, diverged, param,
+// cosine, norm_ratio (null when undefined).
+func (r VLEAlignRow) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(r.Alignment)
+	if err != nil {
+		return nil, err
+	}
+	head, err := json.Marshal(map[string]any{"network": r.Network, "tau_m": r.TauM, "loop_gain": r.LoopGain, "diverged": r.Diverged})
+	if err != nil {
+		return nil, err
+	}
+	// Merge the two objects: {head…, alignment…}.
+	return append(append(head[:len(head)-1], ','), b[1:]...), nil
+}
+
+// vleAlignNetwork builds one of the sweep's networks with every τm = tauM.
+func vleAlignNetwork(name string, tauM, tauR float64, c VLEAlignConfig) (*graph.Network, error) {
+	pop := func(n string, size int, phi string) graph.PopulationSpec {
+		return graph.PopulationSpec{Name: n, Size: size, Phi: phi, TauM: gle.Taus{tauM}, TauR: gle.Taus{tauR}}
+	}
+	s := &graph.Spec{Dt: c.Dt, Beta: 1, Loss: "mse", ProspectiveErrors: true, Inputs: 1, Output: "out", Seed: c.Seed}
+	switch name {
+	case "chain": // input → h1 → h2 → out: the layered case (GLE)
+		s.Populations = []graph.PopulationSpec{pop("h1", 8, "tanh"), pop("h2", 8, "tanh"), pop("out", 1, "linear")}
+		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
+	case "recurrent", "recurrent-weak": // input → h ⟲ → out, with a skip input → out
+		s.Populations = []graph.PopulationSpec{pop("h", 12, "tanh"), pop("out", 1, "linear")}
+		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h"}, {From: "h", To: "h"},
+			{From: "h", To: "out"}, {From: graph.Input, To: "out"}}
+	default:
+		return nil, fmt.Errorf("%w: network %q (want chain, recurrent or recurrent-weak)", gle.ErrUnknownName, name)
+	}
+	n, err := graph.New(s)
+	if err != nil {
+		return nil, err
+	}
+	if name == "recurrent-weak" { // the recurrent weights at a tenth of their default scale
+		for i := range n.Projs[1].W {
+			n.Projs[1].W[i] *= 0.1
+		}
+	}
+	return n, nil
+}
+
+// RunVLEAlign runs the sweep: for every network and τm, the input
+// x(t) = Σᵢ aᵢ sin(ωᵢ t + φᵢ) (ω = 0.3, 0.7, 1.3) drives the network for
+// Time, the target is y(t) = 0.5 sin(0.5t − 1) + 0.3 cos(1.1t), and
+// graph.Align compares the summed local updates with the exact gradient.
+func RunVLEAlign(ctx context.Context, c VLEAlignConfig) ([]VLEAlignRow, error) {
+	if !(c.Dt > 0) || !(c.Time >= c.Dt) {
+		return nil, fmt.Errorf("%w: dt = %g, time = %g (want 0 < dt ≤ time)", gle.ErrInvalid, c.Dt, c.Time)
+	}
+	steps := int(math.Round(c.Time / c.Dt))
+	xs, ts := make([][]float64, steps), make([]gle.Target, steps)
+	for k := range steps {
+		t := float64(k) * c.Dt
+		xs[k] = []float64{0.6*math.Sin(0.3*t) + 0.4*math.Sin(0.7*t+1) + 0.3*math.Sin(1.3*t+2)}
+		ts[k] = gle.Target{Values: []float64{0.5*math.Sin(0.5*t-1) + 0.3*math.Cos(1.1*t)}}
+	}
+	var rows []VLEAlignRow
+	for _, name := range c.Networks {
+		for _, tm := range c.TauM {
+			if err := ctx.Err(); err != nil {
+				return rows, err
+			}
+			n, err := vleAlignNetwork(name, tm, c.TauR, c)
+			if err != nil {
+				return nil, err
+			}
+			var gain float64
+			for k, p := range n.Projs {
+				if p.From == p.To {
+					rho, err := n.SpectralRadius(k)
+					if err != nil {
+						return nil, err
+					}
+					gain = max(gain, rho*tm/c.TauR)
+				}
+			}
+			al, err := graph.Align(n, 1, xs, ts)
+			if errors.Is(err, gle.ErrDiverged) {
+				rows = append(rows, VLEAlignRow{Network: name, TauM: tm, LoopGain: gain, Diverged: true,
+					Alignment: graph.Alignment{Cosine: math.NaN(), NormRatio: math.NaN()}})
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s, tau_m %g: %w", name, tm, err)
+			}
+			for _, a := range al {
+				rows = append(rows, VLEAlignRow{Network: name, TauM: tm, LoopGain: gain, Alignment: a})
+			}
+		}
+	}
+	return rows, nil
+}
+
+// VLEAlignFigure draws, per network and weight projection, the cosine and
+// the norm ratio of the local rule against the exact gradient as functions
+// of τm (base.png and base.svg). Diverged runs leave gaps.
+func VLEAlignFigure(base string, rows []VLEAlignRow) error {
+	type key struct{ network, param string }
+	var order []key
+	series := map[key]*[2]plots.Series{}
+	for _, r := range rows {
+		if r.Diverged || !strings.HasPrefix(r.Alignment.Param, "W ") {
+			continue
+		}
+		k := key{r.Network, r.Alignment.Param}
+		s, ok := series[k]
+		if !ok {
+			name := r.Network + ": " + r.Alignment.Param
+			dashed := r.Network != "chain"
+			s = &[2]plots.Series{{Name: name, Color: len(order), Dashed: dashed}, {Name: name, Color: len(order), Dashed: dashed}}
+			series[k] = s
+			order = append(order, k)
+		}
+		x := math.Log10(r.TauM)
+		s[0].X, s[0].Y = append(s[0].X, x), append(s[0].Y, r.Alignment.Cosine)
+		s[1].X, s[1].Y = append(s[1].X, x), append(s[1].Y, r.Alignment.NormRatio)
+	}
+	cos := plots.Panel{Title: "local rule vs exact gradient: cosine", XLabel: "log10 τm", YLabel: "cos", Legend: "bottom right"}
+	ratio := plots.Panel{Title: "norm ratio |local| / |exact|", XLabel: "log10 τm", YLabel: "ratio", LogY: true, Legend: "none"}
+	for _, k := range order {
+		cos.Series = append(cos.Series, series[k][0])
+		ratio.Series = append(ratio.Series, series[k][1])
+	}
+	return plots.Save(base, 1, 2, 12, 4.5, cos, ratio)
+}
