@@ -38,14 +38,19 @@ func NewGrads(n *Network) *Grads {
 	return g
 }
 
-// Loss returns Σ_t L_t of the errors-off forward pass over xs and ts from
-// the zero state, and, when g is non-nil, writes its exact gradient into
-// g by a reverse sweep over the stored trajectory (discrete BPTT through
-// every projection, recurrent ones included).
-func Loss(n *Network, batch int, xs [][]float64, ts []gle.Target, g *Grads) (float64, error) {
+// tape is the errors-off forward trajectory of a graph network: R[t][q] is
+// population q's rate before step t (t = 0…T), U, UD and RP its u, u̇ and
+// φ′(ŭ) at step t.
+type tape struct {
+	R, U, UD, RP [][][]float64
+}
+
+// forward runs the errors-off Euler map over xs from the zero state and
+// returns its tape and Σ_t L_t.
+func forward(n *Network, batch int, xs [][]float64, ts []gle.Target) (*tape, float64, error) {
 	T := len(xs)
 	if len(ts) != T {
-		return 0, fmt.Errorf("%w: %d inputs, %d targets", gle.ErrShape, T, len(ts))
+		return nil, 0, fmt.Errorf("%w: %d inputs, %d targets", gle.ErrShape, T, len(ts))
 	}
 	P := len(n.Pops)
 	B := batch
@@ -62,10 +67,10 @@ func Loss(n *Network, batch int, xs [][]float64, ts []gle.Target, g *Grads) (flo
 	var J float64
 	for t := range T {
 		if len(xs[t]) != B*n.Inputs {
-			return 0, fmt.Errorf("%w: input %d has %d values, want %d", gle.ErrShape, t, len(xs[t]), B*n.Inputs)
+			return nil, 0, fmt.Errorf("%w: input %d has %d values, want %d", gle.ErrShape, t, len(xs[t]), B*n.Inputs)
 		}
 		if err := ts[t].Check(n.Loss, B, k); err != nil {
-			return 0, fmt.Errorf("step %d: %w", t, err)
+			return nil, 0, fmt.Errorf("step %d: %w", t, err)
 		}
 		J += n.Loss.Value(R[t][n.Output], ts[t], k)
 		s := make([][]float64, P)
@@ -104,9 +109,20 @@ func Loss(n *Network, batch int, xs [][]float64, ts []gle.Target, g *Grads) (flo
 			pop.Phi.Apply(R[t+1][q], RP[t][q], ub)
 		}
 	}
-	if g == nil {
-		return J, nil
+	return &tape{R: R, U: U, UD: UD, RP: RP}, J, nil
+}
+
+// Loss returns Σ_t L_t of the errors-off forward pass over xs and ts from
+// the zero state, and, when g is non-nil, writes its exact gradient into
+// g by a reverse sweep over the stored trajectory (discrete BPTT through
+// every projection, recurrent ones included).
+func Loss(n *Network, batch int, xs [][]float64, ts []gle.Target, g *Grads) (float64, error) {
+	tp, J, err := forward(n, batch, xs, ts)
+	if err != nil || g == nil {
+		return J, err
 	}
+	T, P, B, k := len(xs), len(n.Pops), batch, n.Outputs()
+	R, UD, RP := tp.R, tp.UD, tp.RP
 	// Reverse sweep. gR[q] = ∂J/∂R_q[t+1], gU[q] = ∂J/∂U_q[t+1]. Learned
 	// feedback weights do not enter the forward pass: their gradient is 0.
 	for _, x := range [][][]float64{g.W, g.Feedback, g.B, g.TauM, g.TauR} {
