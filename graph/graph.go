@@ -354,6 +354,43 @@ func NewEngine(n *Network, batch int) *Engine {
 	return e
 }
 
+// Reset returns the engine to the zero state (a new, independent trial).
+func (e *Engine) Reset() {
+	for _, s := range []*State{e.State, e.next} {
+		for _, arrs := range [][][]float64{s.U, s.V, s.R, s.RP, s.E} {
+			for _, a := range arrs {
+				clear(a)
+			}
+		}
+	}
+}
+
+// CheckFinite returns an error wrapping gle.ErrDiverged naming the first
+// population and variable of the state, or projection, that holds NaN or Inf.
+func (e *Engine) CheckFinite() error {
+	s := e.State
+	for q, p := range e.Net.Pops {
+		for _, v := range []struct {
+			name string
+			a    []float64
+		}{{"u", s.U[q]}, {"v", s.V[q]}, {"r", s.R[q]}} {
+			for i, x := range v.a {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					return fmt.Errorf("%w: population %s, %s[%d] = %g", gle.ErrDiverged, p.Name, v.name, i, x)
+				}
+			}
+		}
+	}
+	for k, p := range e.Net.Projs {
+		for i, x := range p.W {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return fmt.Errorf("%w: projection %d weight[%d] = %g", gle.ErrDiverged, k, i, x)
+			}
+		}
+	}
+	return nil
+}
+
 // Step feeds x (Batch×Inputs) and t, writes the output (the output
 // population's rate before this step's commit) and commits.
 func (e *Engine) Step(out, x []float64, t gle.Target) error {

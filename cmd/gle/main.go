@@ -98,7 +98,7 @@ func init() {
 			run:     runReport,
 		},
 		"run": {
-			summary: "run an experiment (lagline, lagnet, mnist1d-e2e, mnist1d-e2e-42k, mnist1d-lagnet, speech, vle-align)",
+			summary: "run an experiment (lagline, lagnet, mnist1d-e2e, mnist1d-e2e-42k, mnist1d-lagnet, speech, vle-align, recurrent-memory)",
 			usage:   "EXPERIMENT [flags]   (gle run lagline -h for its flags)",
 			example: "gle run lagline --variant gle,bp,bptt-tw4 --out runs/lagline",
 			run:     runExperiment,

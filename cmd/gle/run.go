@@ -17,13 +17,14 @@ import (
 
 // experiments maps "gle run NAME" to its runner.
 var experiments = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
-	"lagline":         runLagLine,
-	"lagnet":          runLagNet,
-	"mnist1d-e2e":     runMNIST1D("e2e"),
-	"mnist1d-e2e-42k": runMNIST1D("e2e-42k"),
-	"mnist1d-lagnet":  runMNIST1D("lagnet"),
-	"speech":          runSpeech,
-	"vle-align":       runVLEAlign,
+	"lagline":          runLagLine,
+	"lagnet":           runLagNet,
+	"mnist1d-e2e":      runMNIST1D("e2e"),
+	"mnist1d-e2e-42k":  runMNIST1D("e2e-42k"),
+	"mnist1d-lagnet":   runMNIST1D("lagnet"),
+	"speech":           runSpeech,
+	"vle-align":        runVLEAlign,
+	"recurrent-memory": runMemory,
 }
 
 func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {

@@ -1,0 +1,276 @@
+package expt
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/graph"
+	"github.com/gle-go/gle/optim"
+	"github.com/gle-go/gle/plots"
+)
+
+// MemoryConfig configures the delayed-recall task of `gle run
+// recurrent-memory` (issue 8): a cue (A or B, a pulse of one time unit on
+// one of two input lines) is followed by a gap, then a go pulse on a third
+// line; from the go pulse on, for Response time units, the output must be
+// +1 after A and −1 after B. Nothing is asked before. With the gap longer
+// than any τm, only a network that holds the cue in its activity can
+// answer.
+type MemoryConfig struct {
+	Gaps     []float64 // gap lengths swept (time units)
+	Variants []string  // see MemoryVariants
+	Dt       float64
+	// TauM of every population, with τr = τm: the neurons are then
+	// instantaneous (r = φ(W r + b), docs/gradients.md), so a layered net
+	// has no memory at all and only recurrence can hold the cue; the
+	// real-time errors are instantaneous too (H = 1, docs/vle.md §4).
+	TauM     float64
+	Hidden   int     // neurons of the recurrent population (and of each layer of the chain)
+	Response float64 // response window after the go pulse (time units)
+	Trials   int     // training trials (each a batch)
+	Batch    int     // trials in parallel
+	LR       float64 // Adam
+	Seed     uint64
+	// MaxLoopGain, when positive, rescales the recurrent weights after
+	// every trial so that ρ(W_hh)·τm/τr ≤ MaxLoopGain: the stability
+	// condition (6) of docs/vle.md for the real-time errors (and, here, for
+	// the forward loop too).
+	MaxLoopGain float64
+}
+
+// MemoryVariants: "vle-local" — the recurrent graph input → h⟲ → out
+// learning online with its local rule (GLE's errors on a graph); "gle-layered"
+// — the chain input → h1 → h2 → out (no recurrence) with GLE's rule;
+// "bptt" — the recurrent graph trained with the exact gradient of each
+// whole trial (graph.Loss), the non-local upper bound.
+var MemoryVariants = []string{"vle-local", "gle-layered", "bptt"}
+
+// DefaultMemory returns the sweep of `gle run recurrent-memory`.
+func DefaultMemory() MemoryConfig {
+	return MemoryConfig{Gaps: []float64{0.5, 1, 2, 4, 8}, Variants: MemoryVariants, Dt: 0.1, TauM: 0.5, Hidden: 16,
+		Response: 1, Trials: 1500, Batch: 16, LR: 3e-4, Seed: 1, MaxLoopGain: 0.99}
+}
+
+// MemoryResult is one variant's accuracy at one gap.
+type MemoryResult struct {
+	Variant  string  `json:"variant"`
+	Gap      float64 `json:"gap"`
+	Accuracy float64 `json:"accuracy"` // fraction of test trials answered with the right sign
+	Loss     float64 `json:"loss"`     // mean test loss per response step
+}
+
+// memoryTarget is the answer's magnitude.
+const memoryTarget = 1.0
+
+// memoryTrial returns the inputs and targets of one batch of trials with
+// the given cues (true: A).
+func (c *MemoryConfig) memoryTrial(gap float64, cues []bool) ([][]float64, []gle.Target) {
+	steps := int(math.Round((1 + gap + c.Response) / c.Dt))
+	goStep, cueSteps := int(math.Round((1+gap)/c.Dt)), int(math.Round(1/c.Dt))
+	B := len(cues)
+	xs, ts := make([][]float64, steps), make([]gle.Target, steps)
+	for s := range steps {
+		x := make([]float64, 3*B)
+		for b, a := range cues {
+			if s < cueSteps {
+				if a {
+					x[3*b] = 1
+				} else {
+					x[3*b+1] = 1
+				}
+			}
+			if s >= goStep && s < goStep+cueSteps {
+				x[3*b+2] = 1
+			}
+		}
+		xs[s] = x
+		if s >= goStep {
+			y := make([]float64, B)
+			for b, a := range cues {
+				y[b] = -memoryTarget
+				if a {
+					y[b] = memoryTarget
+				}
+			}
+			ts[s] = gle.Target{Values: y}
+		}
+	}
+	return xs, ts
+}
+
+// memoryNet builds the variant's network.
+func (c *MemoryConfig) memoryNet(variant string) (*graph.Network, error) {
+	pop := func(name string, size int, phi string) graph.PopulationSpec {
+		return graph.PopulationSpec{Name: name, Size: size, Phi: phi, TauM: gle.Taus{c.TauM}, TauR: gle.Taus{c.TauM}}
+	}
+	s := &graph.Spec{Dt: c.Dt, Beta: 1, Loss: "mse", ProspectiveErrors: true, Inputs: 3, Output: "out", Seed: c.Seed}
+	switch variant {
+	case "vle-local", "bptt":
+		s.Populations = []graph.PopulationSpec{pop("h", c.Hidden, "tanh"), pop("out", 1, "linear")}
+		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h"}, {From: "h", To: "h"}, {From: "h", To: "out"}}
+	case "gle-layered":
+		s.Populations = []graph.PopulationSpec{pop("h1", c.Hidden, "tanh"), pop("h2", c.Hidden, "tanh"), pop("out", 1, "linear")}
+		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
+	default:
+		return nil, fmt.Errorf("%w: variant %q (want one of %v)", gle.ErrUnknownName, variant, MemoryVariants)
+	}
+	return graph.New(s)
+}
+
+// RunMemory trains every variant at every gap and measures the accuracy on
+// 200 fresh test trials. report, when non-nil, receives each result.
+func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) ([]MemoryResult, error) {
+	if !(c.Dt > 0) || c.Trials <= 0 || c.Batch <= 0 || c.Hidden <= 0 || !(c.TauM >= c.Dt) || !(c.Response > 0) {
+		return nil, fmt.Errorf("%w: memory task needs dt > 0, tau_m ≥ dt, response > 0 and positive trials, batch, hidden (got %+v)", gle.ErrInvalid, c)
+	}
+	var res []MemoryResult
+	for _, variant := range c.Variants {
+		for _, gap := range c.Gaps {
+			if !(gap >= 0) {
+				return nil, fmt.Errorf("%w: gap %g", gle.ErrInvalid, gap)
+			}
+			n, err := c.memoryNet(variant)
+			if err != nil {
+				return nil, err
+			}
+			rng := rand.New(rand.NewPCG(c.Seed, math.Float64bits(gap)))
+			cues := func(B int) []bool {
+				v := make([]bool, B)
+				for i := range v {
+					v[i] = rng.IntN(2) == 0
+				}
+				return v
+			}
+			if err := c.trainMemory(ctx, n, variant, gap, cues); err != nil {
+				return res, fmt.Errorf("%s, gap %g: %w", variant, gap, err)
+			}
+			r := c.testMemory(n, variant, gap, cues(200))
+			res = append(res, r)
+			if report != nil {
+				report(r)
+			}
+		}
+	}
+	return res, nil
+}
+
+func (c *MemoryConfig) trainMemory(ctx context.Context, n *graph.Network, variant string, gap float64, cues func(int) []bool) error {
+	opt := optim.NewAdam(c.LR)
+	if variant == "bptt" {
+		g := graph.NewGrads(n)
+		params, grads := graph.Pairs(n, g)
+		for trial := range c.Trials {
+			if trial%50 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			xs, ts := c.memoryTrial(gap, cues(c.Batch))
+			if _, err := graph.Loss(n, c.Batch, xs, ts, g); err != nil {
+				return err
+			}
+			opt.Step(params, grads)
+			if err := c.limitLoopGain(n); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	e := graph.NewEngine(n, c.Batch)
+	e.Grads = graph.NewGrads(n)
+	params, grads := graph.Pairs(n, e.Grads)
+	out := make([]float64, c.Batch)
+	for trial := range c.Trials {
+		if trial%50 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		xs, ts := c.memoryTrial(gap, cues(c.Batch))
+		e.Reset()
+		for s, x := range xs {
+			if err := e.Step(out, x, ts[s]); err != nil {
+				return err
+			}
+			opt.Step(params, grads)
+		}
+		if err := e.CheckFinite(); err != nil {
+			return fmt.Errorf("trial %d: %w", trial, err)
+		}
+		if err := c.limitLoopGain(n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// limitLoopGain scales every self-projection of n down to the loop gain
+// c.MaxLoopGain (no-op when that is 0 or the gain is below it).
+func (c *MemoryConfig) limitLoopGain(n *graph.Network) error {
+	if c.MaxLoopGain <= 0 {
+		return nil
+	}
+	for k, p := range n.Projs {
+		if p.From != p.To {
+			continue
+		}
+		rho, err := n.SpectralRadius(k)
+		if err != nil {
+			return err
+		}
+		pop := &n.Pops[p.To]
+		if gain := rho * slices.Max(pop.TauM) / slices.Min(pop.TauR); gain > c.MaxLoopGain {
+			for i := range p.W {
+				p.W[i] *= c.MaxLoopGain / gain
+			}
+		}
+	}
+	return nil
+}
+
+// testMemory runs the trials without learning and scores the sign of the
+// output averaged over the second half of the response window.
+func (c *MemoryConfig) testMemory(n *graph.Network, variant string, gap float64, cues []bool) MemoryResult {
+	B := len(cues)
+	xs, ts := c.memoryTrial(gap, cues)
+	e := graph.NewEngine(n, B)
+	out := make([]float64, B)
+	sum := make([]float64, B)
+	var loss float64
+	var scored int
+	first := len(xs) - int(math.Round(c.Response/(2*c.Dt)))
+	for s, x := range xs {
+		_ = e.Step(out, x, gle.Target{}) // no target: the test run does not nudge
+		if !ts[s].None() {
+			loss += n.Loss.Value(out, ts[s], 1)
+			scored++
+		}
+		if s >= first {
+			for b, v := range out {
+				sum[b] += v
+			}
+		}
+	}
+	correct := 0
+	for b, a := range cues {
+		if (sum[b] > 0) == a {
+			correct++
+		}
+	}
+	return MemoryResult{Variant: variant, Gap: gap, Accuracy: float64(correct) / float64(B), Loss: loss / float64(max(scored, 1))}
+}
+
+// MemoryFigure draws accuracy against the gap, one line per variant.
+func MemoryFigure(base string, res []MemoryResult, variants []string) error {
+	p := plots.Panel{Title: "delayed recall: accuracy vs gap", XLabel: "gap (time units)", YLabel: "accuracy", Legend: "bottom right"}
+	for i, v := range variants {
+		s := plots.Series{Name: v, Color: i}
+		for _, r := range res {
+			if r.Variant == v {
+				s.X, s.Y = append(s.X, r.Gap), append(s.Y, r.Accuracy)
+			}
+		}
+		p.Series = append(p.Series, s)
+	}
+	return plots.Save(base, 1, 1, 7, 4.5, p)
+}
