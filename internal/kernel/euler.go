@@ -66,24 +66,30 @@ func Euler(p *EulerParams) {
 // eulerGo steps elements lo…hi−1 (neuron i mod N of row i / N).
 func eulerGo(p *EulerParams, lo, hi int) {
 	N := len(p.TauM)
+	// Local slices of the range, so that the loop has no bounds checks.
+	ea, rp, sIn := p.E[lo:hi], p.RPrime[lo:hi], p.S[lo:hi]
+	u0, v0, u1, v1 := p.U[lo:hi], p.V[lo:hi], p.NextU[lo:hi], p.NextV[lo:hi]
+	ehatOut, udotOut, ub := p.EHat[lo:hi], p.UDot[lo:hi], p.UBreve[lo:hi]
+	tauM, tauR, invTauM, invTauR, bias := p.TauM[:N], p.TauR[:N], p.InvTauM[:N], p.InvTauR[:N], p.Bias[:N]
+	dt, gamma, prospective := p.Dt, p.Gamma, p.Prospective
 	o := lo % N
-	for i := lo; i < hi; i++ {
+	for i := range ea {
 		// float64(…) rounds each product, as the vector kernel does.
-		inst := p.E[i] * p.RPrime[i]
-		v := p.V[i]
+		inst := ea[i] * rp[i]
+		v := v0[i]
 		ehat := inst
-		if p.Prospective {
-			vdot := (inst - v) * p.InvTauR[o]
-			p.NextV[i] = v + float64(p.Dt*vdot)
-			ehat = v + float64(p.TauM[o]*vdot)
+		if prospective {
+			vdot := (inst - v) * invTauR[o]
+			v1[i] = v + float64(dt*vdot)
+			ehat = v + float64(tauM[o]*vdot)
 		} else {
-			p.NextV[i] = inst
+			v1[i] = inst
 		}
-		u := p.U[i]
-		udot := (p.S[i] + p.Bias[o] + float64(p.Gamma*ehat) - u) * p.InvTauM[o]
-		p.NextU[i] = u + float64(p.Dt*udot)
-		p.UBreve[i] = u + float64(p.TauR[o]*udot)
-		p.EHat[i], p.UDot[i] = ehat, udot
+		u := u0[i]
+		udot := (sIn[i] + bias[o] + float64(gamma*ehat) - u) * invTauM[o]
+		u1[i] = u + float64(dt*udot)
+		ub[i] = u + float64(tauR[o]*udot)
+		ehatOut[i], udotOut[i] = ehat, udot
 		if o++; o == N {
 			o = 0
 		}
