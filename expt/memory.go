@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/graph"
@@ -46,8 +48,10 @@ type MemoryConfig struct {
 // learning online with its local rule (GLE's errors on a graph); "gle-layered"
 // — the chain input → h1 → h2 → out (no recurrence) with GLE's rule;
 // "bptt" — the recurrent graph trained with the exact gradient of each
-// whole trial (graph.Loss), the non-local upper bound.
-var MemoryVariants = []string{"vle-local", "gle-layered", "bptt"}
+// whole trial (graph.Loss), the non-local upper bound; "bptt-twN" —
+// truncated BPTT, one gradient step per window of N time units with the
+// state carried across windows (graph.LossFrom).
+var MemoryVariants = []string{"vle-local", "gle-layered", "bptt-tw1", "bptt"}
 
 // DefaultMemory returns the sweep of `gle run recurrent-memory`.
 func DefaultMemory() MemoryConfig {
@@ -108,6 +112,9 @@ func (c *MemoryConfig) memoryNet(variant string) (*graph.Network, error) {
 		return graph.PopulationSpec{Name: name, Size: size, Phi: phi, TauM: gle.Taus{c.TauM}, TauR: gle.Taus{c.TauM}}
 	}
 	s := &graph.Spec{Dt: c.Dt, Beta: 1, Loss: "mse", ProspectiveErrors: true, Inputs: 3, Output: "out", Seed: c.Seed}
+	if strings.HasPrefix(variant, "bptt-tw") {
+		variant = "bptt"
+	}
 	switch variant {
 	case "vle-local", "bptt":
 		s.Populations = []graph.PopulationSpec{pop("h", c.Hidden, "tanh"), pop("out", 1, "linear")}
@@ -160,7 +167,15 @@ func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) (
 
 func (c *MemoryConfig) trainMemory(ctx context.Context, n *graph.Network, variant string, gap float64, cues func(int) []bool) error {
 	opt := optim.NewAdam(c.LR)
-	if variant == "bptt" {
+	if strings.HasPrefix(variant, "bptt") {
+		window := 0 // steps; 0: the whole trial
+		if w, ok := strings.CutPrefix(variant, "bptt-tw"); ok {
+			tw, err := strconv.ParseFloat(w, 64)
+			if err != nil || !(tw >= c.Dt) {
+				return fmt.Errorf("%w: variant %q: the window must be a number of time units ≥ dt", gle.ErrInvalid, variant)
+			}
+			window = int(math.Round(tw / c.Dt))
+		}
 		g := graph.NewGrads(n)
 		params, grads := graph.Pairs(n, g)
 		for trial := range c.Trials {
@@ -168,10 +183,18 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *graph.Network, varian
 				return ctx.Err()
 			}
 			xs, ts := c.memoryTrial(gap, cues(c.Batch))
-			if _, err := graph.Loss(n, c.Batch, xs, ts, g); err != nil {
-				return err
+			w := window
+			if w == 0 {
+				w = len(xs)
 			}
-			opt.Step(params, grads)
+			s := graph.NewState(n, c.Batch)
+			for t0 := 0; t0 < len(xs); t0 += w {
+				t1 := min(t0+w, len(xs))
+				if _, err := graph.LossFrom(n, s, xs[t0:t1], ts[t0:t1], g); err != nil {
+					return err
+				}
+				opt.Step(params, grads)
+			}
 			if err := c.limitLoopGain(n); err != nil {
 				return err
 			}

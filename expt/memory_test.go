@@ -15,6 +15,7 @@ func TestMemory(t *testing.T) {
 	c := DefaultMemory()
 	c.Gaps = []float64{1}
 	c.Trials = 400
+	c.Variants = []string{"vle-local", "gle-layered", "bptt"}
 	res, err := RunMemory(context.Background(), c, nil)
 	if err != nil {
 		t.Fatal(err)

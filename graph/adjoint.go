@@ -20,7 +20,7 @@ import (
 // reverse sweep of Loss; as dt → 0 the two agree (dt·∇Loss → ∇Adjoint,
 // with an O(dt) difference: TestAdjointConvergesToBPTT).
 func Adjoint(n *Network, batch int, xs [][]float64, ts []gle.Target, g *Grads) (float64, error) {
-	tp, sumL, err := forward(n, batch, xs, ts)
+	tp, sumL, err := forward(n, batch, nil, xs, ts)
 	if err != nil {
 		return 0, err
 	}

@@ -60,3 +60,54 @@ func TestAdjointConvergesToBPTT(t *testing.T) {
 		t.Errorf("at dt = 0.005 the adjoint and BPTT still differ by %.3g", prev)
 	}
 }
+
+// TestLossFromWindows: LossFrom over consecutive windows, carrying the
+// state, runs the same forward pass as Loss over the whole sequence (equal
+// summed loss, final state equal to the engine's), and over a single
+// window gives Loss's gradient.
+func TestLossFromWindows(t *testing.T) {
+	n := randomGraph(t, 5, "tanh", "mse")
+	xs, ts := sequence(5, 60, 2, 2, 2, "mse")
+	whole := NewGrads(n)
+	jw, err := Loss(n, 2, xs, ts, whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewState(n, 2)
+	var js float64
+	for w := 0; w < 60; w += 20 {
+		j, err := LossFrom(n, s, xs[w:w+20], ts[w:w+20], NewGrads(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		js += j
+	}
+	if math.Abs(js-jw) > 1e-12*math.Abs(jw) {
+		t.Errorf("windows sum to %.17g, whole sequence %.17g", js, jw)
+	}
+	e := NewEngine(n, 2)
+	out := make([]float64, 4)
+	for _, x := range xs {
+		if err := e.Step(out, x, gle.Target{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for q := range n.Pops {
+		for i, v := range e.State.U[q] {
+			if math.Abs(v-s.U[q][i]) > 1e-12 || math.Abs(e.State.R[q][i]-s.R[q][i]) > 1e-12 {
+				t.Fatalf("population %d: final state differs from the engine's", q)
+			}
+		}
+	}
+	one := NewGrads(n)
+	if _, err := LossFrom(n, NewState(n, 2), xs, ts, one); err != nil {
+		t.Fatal(err)
+	}
+	for k := range one.W {
+		for i, v := range one.W[k] {
+			if v != whole.W[k][i] {
+				t.Fatalf("W%d[%d]: LossFrom %g, Loss %g", k, i, v, whole.W[k][i])
+			}
+		}
+	}
+}

@@ -45,9 +45,10 @@ type tape struct {
 	R, U, UD, RP [][][]float64
 }
 
-// forward runs the errors-off Euler map over xs from the zero state and
-// returns its tape and Σ_t L_t.
-func forward(n *Network, batch int, xs [][]float64, ts []gle.Target) (*tape, float64, error) {
+// forward runs the errors-off Euler map over xs from the state s (its U
+// and R; the zero state when s is nil) and returns its tape and Σ_t L_t.
+// A non-nil s receives the final U and R.
+func forward(n *Network, batch int, s *State, xs [][]float64, ts []gle.Target) (*tape, float64, error) {
 	T := len(xs)
 	if len(ts) != T {
 		return nil, 0, fmt.Errorf("%w: %d inputs, %d targets", gle.ErrShape, T, len(ts))
@@ -62,6 +63,13 @@ func forward(n *Network, batch int, xs [][]float64, ts []gle.Target) (*tape, flo
 	for k, p := range n.Pops {
 		R[0][k] = make([]float64, B*p.N)
 		u[k] = make([]float64, B*p.N)
+		if s != nil {
+			if s.Batch != B || len(s.U[k]) != B*p.N {
+				return nil, 0, fmt.Errorf("%w: state for batch %d, want %d", gle.ErrShape, s.Batch, B)
+			}
+			copy(R[0][k], s.R[k])
+			copy(u[k], s.U[k])
+		}
 	}
 	k := n.Outputs()
 	var J float64
@@ -109,6 +117,12 @@ func forward(n *Network, batch int, xs [][]float64, ts []gle.Target) (*tape, flo
 			pop.Phi.Apply(R[t+1][q], RP[t][q], ub)
 		}
 	}
+	if s != nil {
+		for q := range n.Pops {
+			copy(s.R[q], R[T][q])
+			copy(s.U[q], u[q])
+		}
+	}
 	return &tape{R: R, U: U, UD: UD, RP: RP}, J, nil
 }
 
@@ -117,7 +131,19 @@ func forward(n *Network, batch int, xs [][]float64, ts []gle.Target) (*tape, flo
 // g by a reverse sweep over the stored trajectory (discrete BPTT through
 // every projection, recurrent ones included).
 func Loss(n *Network, batch int, xs [][]float64, ts []gle.Target, g *Grads) (float64, error) {
-	tp, J, err := forward(n, batch, xs, ts)
+	return loss(n, batch, nil, xs, ts, g)
+}
+
+// LossFrom is Loss starting from the state s (its U and R) instead of the
+// zero state, leaving the final U and R of the forward pass in s: run over
+// consecutive windows of a sequence it is truncated BPTT (the gradient of
+// each window's loss, the graph cut at the window's start).
+func LossFrom(n *Network, s *State, xs [][]float64, ts []gle.Target, g *Grads) (float64, error) {
+	return loss(n, s.Batch, s, xs, ts, g)
+}
+
+func loss(n *Network, batch int, s *State, xs [][]float64, ts []gle.Target, g *Grads) (float64, error) {
+	tp, J, err := forward(n, batch, s, xs, ts)
 	if err != nil || g == nil {
 		return J, err
 	}
