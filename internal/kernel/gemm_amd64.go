@@ -4,6 +4,9 @@ package kernel
 func gemm4x8(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int)
 
 //go:noescape
+func gemm4x12(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
 func gemm4x4(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int)
 
 //go:noescape

@@ -71,6 +71,90 @@ store4x8:
 	VZEROUPPER
 	RET
 
+// func gemm4x12(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int)
+// As gemm4x8 for 12 columns: twelve accumulators, enough independent FMA
+// chains to cover the FMA latency on both pipes.
+TEXT ·gemm4x12(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aRow+16(FP), R8
+	SHLQ $3, R8
+	MOVQ aCol+24(FP), R11
+	SHLQ $3, R11
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R12
+	SHLQ $3, R12
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
+	SHLQ $3, R13
+	LEAQ (R8)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+
+	MOVQ DX, AX
+	VMOVUPD (AX), Y0
+	VMOVUPD 32(AX), Y1
+	VMOVUPD 64(AX), Y2
+	ADDQ R13, AX
+	VMOVUPD (AX), Y3
+	VMOVUPD 32(AX), Y4
+	VMOVUPD 64(AX), Y5
+	ADDQ R13, AX
+	VMOVUPD (AX), Y6
+	VMOVUPD 32(AX), Y7
+	VMOVUPD 64(AX), Y8
+	ADDQ R13, AX
+	VMOVUPD (AX), Y9
+	VMOVUPD 32(AX), Y10
+	VMOVUPD 64(AX), Y11
+
+	TESTQ CX, CX
+	JE    store4x12
+
+loop4x12:
+	VMOVUPD      (DI), Y12
+	VMOVUPD      32(DI), Y13
+	VMOVUPD      64(DI), Y14
+	VBROADCASTSD (SI), Y15
+	VFMADD231PD  Y12, Y15, Y0
+	VFMADD231PD  Y13, Y15, Y1
+	VFMADD231PD  Y14, Y15, Y2
+	VBROADCASTSD (SI)(R8*1), Y15
+	VFMADD231PD  Y12, Y15, Y3
+	VFMADD231PD  Y13, Y15, Y4
+	VFMADD231PD  Y14, Y15, Y5
+	VBROADCASTSD (SI)(R9*1), Y15
+	VFMADD231PD  Y12, Y15, Y6
+	VFMADD231PD  Y13, Y15, Y7
+	VFMADD231PD  Y14, Y15, Y8
+	VBROADCASTSD (SI)(R10*1), Y15
+	VFMADD231PD  Y12, Y15, Y9
+	VFMADD231PD  Y13, Y15, Y10
+	VFMADD231PD  Y14, Y15, Y11
+	ADDQ         R11, SI
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          loop4x12
+
+store4x12:
+	MOVQ    DX, AX
+	VMOVUPD Y0, (AX)
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD Y2, 64(AX)
+	ADDQ    R13, AX
+	VMOVUPD Y3, (AX)
+	VMOVUPD Y4, 32(AX)
+	VMOVUPD Y5, 64(AX)
+	ADDQ    R13, AX
+	VMOVUPD Y6, (AX)
+	VMOVUPD Y7, 32(AX)
+	VMOVUPD Y8, 64(AX)
+	ADDQ    R13, AX
+	VMOVUPD Y9, (AX)
+	VMOVUPD Y10, 32(AX)
+	VMOVUPD Y11, 64(AX)
+	VZEROUPPER
+	RET
+
 // func gemm4x4(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int)
 // As gemm4x8 for 4 columns.
 TEXT ·gemm4x4(SB), NOSPLIT, $0-64

@@ -59,6 +59,9 @@ func gemmPanel(m, jb, je, kc int, a []float64, aRow, aCol int, b []float64, ldb 
 	for ; i+4 <= m; i += 4 {
 		ai := &a[i*aRow]
 		j := jb
+		for ; j+12 <= je; j += 12 {
+			gemm4x12(kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		}
 		for ; j+8 <= je; j += 8 {
 			gemm4x8(kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
 		}
