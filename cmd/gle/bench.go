@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/internal/kernel"
 )
 
 // runBench times the standard workloads against the reference (SPEC §11).
@@ -24,8 +25,15 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc)")
 		fs.IntVar(&reps, "reps", reps, "repetitions; the median is reported")
 		fs.DurationVar(&minTime, "min-time", minTime, "minimum time of one repetition")
+		fs.Func("threads", "goroutines for large products (default GLE_THREADS or 1)", func(v string) error {
+			return setupThreads(v)
+		})
 	}); err != nil {
 		return err
+	}
+	cores := "one core"
+	if t := kernel.Threads(); t > 1 {
+		cores = fmt.Sprintf("%d threads", t)
 	}
 	if reps < 1 {
 		return usagef("--reps = %d must be ≥ 1", reps)
@@ -41,7 +49,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var results []expt.BenchResult
 	if !asJSON {
-		fmt.Fprintf(stdout, "%-14s %12s %10s %14s %9s   (float64, one core, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", reps)
+		fmt.Fprintf(stdout, "%-14s %12s %10s %14s %9s   (float64, %s, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", cores, reps)
 	}
 	for _, w := range ws {
 		if err := ctx.Err(); err != nil {

@@ -16,8 +16,11 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gle-go/gle/internal/kernel"
 )
 
 type command struct {
@@ -139,7 +142,25 @@ func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(fo
 
 func main() {
 	setupLogging(os.Stderr, os.Getenv("GLE_LOG"))
+	if err := setupThreads(os.Getenv("GLE_THREADS")); err != nil {
+		fmt.Fprintln(os.Stderr, "gle:", err)
+		os.Exit(2)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// setupThreads applies GLE_THREADS: the number of goroutines large matrix
+// products are split over (default 1; results do not depend on it).
+func setupThreads(spec string) error {
+	if spec == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(spec)
+	if err != nil || n < 1 {
+		return fmt.Errorf("GLE_THREADS = %q: want a positive integer", spec)
+	}
+	kernel.SetThreads(n)
+	return nil
 }
 
 // setupLogging sends structured logs (log/slog, text) to w at the level
@@ -218,6 +239,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "\nRun \"gle help COMMAND\" for a command's flags and an example.")
 	fmt.Fprintln(w, "Exit codes: 0 success, 1 failure, 2 wrong usage, 130 interrupted.")
 	fmt.Fprintln(w, "Logs (log/slog) go to stderr at the level GLE_LOG names: debug, info, warn (default), error; GLE_LOG=json:info for JSON lines.")
+	fmt.Fprintln(w, "GLE_THREADS=N splits large matrix products over N goroutines (default 1; results are identical).")
 }
 
 func printCommandHelp(w io.Writer, name string, c command, flags string) {

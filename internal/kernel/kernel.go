@@ -9,7 +9,30 @@
 // The two paths round differently (fused multiply-adds), by a few ulps.
 package kernel
 
-import "github.com/gle-go/gle/internal/cpu"
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/gle-go/gle/internal/cpu"
+)
+
+// threads is the number of goroutines a large product is split over.
+var threads atomic.Int32
+
+func init() { threads.Store(1) }
+
+// SetThreads sets how many goroutines GemmAcc splits a large product over
+// (by blocks of rows of C; 1, the default, keeps everything on the calling
+// goroutine). Every element of C is summed in the same order whatever the
+// split, so results do not depend on it.
+func SetThreads(n int) { threads.Store(int32(max(1, n))) }
+
+// Threads returns the current SetThreads value.
+func Threads() int { return int(threads.Load()) }
+
+// parallelMinFlops is the size 2mnk below which a product stays on one
+// goroutine (the hand-off costs a few microseconds).
+const parallelMinFlops = 1 << 22
 
 // GemmAcc adds A·B to C: C[i][j] += Σ_p A[i·aRow + p·aCol] · B[p·ldb + j]
 // for i < m, j < n, p < k. A is addressed through strides, so a
@@ -22,6 +45,27 @@ func GemmAcc(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c [
 	_ = a[(m-1)*aRow+(k-1)*aCol]
 	_ = b[(k-1)*ldb+n-1]
 	_ = c[(m-1)*ldc+n-1]
+	t := Threads()
+	if t == 1 || 2*m*n*k < parallelMinFlops || m < 8*t {
+		gemmSerial(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
+		return
+	}
+	// Row blocks of C, multiples of 4 rows, one per goroutine.
+	rows := (m/t + 3) &^ 3
+	var wg sync.WaitGroup
+	for i0 := 0; i0 < m; i0 += rows {
+		mi := min(rows, m-i0)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gemmSerial(mi, n, k, a[i0*aRow:], aRow, aCol, b, ldb, c[i0*ldc:], ldc)
+		}()
+	}
+	wg.Wait()
+}
+
+// gemmSerial is GemmAcc on the calling goroutine.
+func gemmSerial(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
 	if !useAsm || (n < 4 && m*k < gemmSmall) {
 		gemmGo(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
 		return

@@ -193,3 +193,25 @@ func TestEuler(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadsBitIdentical: splitting a product over goroutines changes no
+// bit of the result (each element sums in the same order).
+func TestThreadsBitIdentical(t *testing.T) {
+	defer SetThreads(Threads())
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, sz := range [][3]int{{256, 750, 750}, {101, 300, 203}, {750, 256, 750}} {
+		m, k, n := sz[0], sz[1], sz[2]
+		a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+		var got [3][]float64
+		for i, th := range []int{1, 2, 3} {
+			SetThreads(th)
+			got[i] = randSlice(rand.New(rand.NewPCG(9, 9)), m*n) // same C for each
+			GemmAcc(m, n, k, a, k, 1, b, n, got[i], n)
+		}
+		for i := range got[0] {
+			if got[0][i] != got[1][i] || got[0][i] != got[2][i] {
+				t.Fatalf("%v: element %d differs: %v, %v, %v", sz, i, got[0][i], got[1][i], got[2][i])
+			}
+		}
+	}
+}
