@@ -21,13 +21,13 @@ type VLEAlignConfig struct {
 	TauR     float64   // prospective time constant of every neuron
 	Dt, Time float64   // step and length of the run
 	Seed     uint64    // weights
-	Networks []string  // "chain", "recurrent", "recurrent-weak"
+	Networks []string  // "chain", "recurrent", "recurrent-weak", "recurrent-instant"
 }
 
 // DefaultVLEAlign returns the sweep of `gle run vle-align`.
 func DefaultVLEAlign() VLEAlignConfig {
 	return VLEAlignConfig{TauM: []float64{0.1, 0.3, 1, 3}, TauR: 0.1, Dt: 0.02, Time: 40, Seed: 1,
-		Networks: []string{"chain", "recurrent", "recurrent-weak"}}
+		Networks: []string{"chain", "recurrent", "recurrent-weak", "recurrent-instant"}}
 }
 
 // VLEAlignRow is one parameter group's alignment for one network and τm;
@@ -36,8 +36,9 @@ func DefaultVLEAlign() VLEAlignConfig {
 type VLEAlignRow struct {
 	Network string
 	TauM    float64
-	// LoopGain is ρ(W_loop)·τm/τr for the recurrent networks (0 for the
-	// chain): the real-time errors are stable only below 1 (docs/vle.md §4).
+	// LoopGain is ρ(W_loop)·sup|H| for the recurrent networks (0 for the
+	// chain), sup|H| = τm/τr for prospective errors and 1 for instantaneous
+	// ones: the real-time errors are stable only below 1 (docs/vle.md §4).
 	LoopGain  float64
 	Diverged  bool
 	Alignment graph.Alignment
@@ -68,12 +69,14 @@ func vleAlignNetwork(name string, tauM, tauR float64, c VLEAlignConfig) (*graph.
 	case "chain": // input → h1 → h2 → out: the layered case (GLE)
 		s.Populations = []graph.PopulationSpec{pop("h1", 8, "tanh"), pop("h2", 8, "tanh"), pop("out", 1, "linear")}
 		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
-	case "recurrent", "recurrent-weak": // input → h ⟲ → out, with a skip input → out
-		s.Populations = []graph.PopulationSpec{pop("h", 12, "tanh"), pop("out", 1, "linear")}
+	case "recurrent", "recurrent-weak", "recurrent-instant": // input → h ⟲ → out, with a skip input → out
+		h := pop("h", 12, "tanh")
+		h.InstantErrors = name == "recurrent-instant"
+		s.Populations = []graph.PopulationSpec{h, pop("out", 1, "linear")}
 		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h"}, {From: "h", To: "h"},
 			{From: "h", To: "out"}, {From: graph.Input, To: "out"}}
 	default:
-		return nil, fmt.Errorf("%w: network %q (want chain, recurrent or recurrent-weak)", gle.ErrUnknownName, name)
+		return nil, fmt.Errorf("%w: network %q (want chain, recurrent, recurrent-weak or recurrent-instant)", gle.ErrUnknownName, name)
 	}
 	n, err := graph.New(s)
 	if err != nil {
@@ -119,7 +122,11 @@ func RunVLEAlign(ctx context.Context, c VLEAlignConfig) ([]VLEAlignRow, error) {
 					if err != nil {
 						return nil, err
 					}
-					gain = max(gain, rho*tm/c.TauR)
+					ratio := tm / c.TauR // sup |H| of the prospective errors
+					if n.Pops[p.To].InstantErrors {
+						ratio = 1
+					}
+					gain = max(gain, rho*ratio)
 				}
 			}
 			al, err := graph.Align(n, 1, xs, ts)

@@ -9,11 +9,12 @@ import (
 // TestVLEAlign: on the chain and on a recurrent graph whose loop gain
 // ρ(W)·τm/τr is below 1, the summed local updates point along the exact
 // gradient (cosine ≥ 0.999 for every weight projection); above 1 the
-// real-time errors diverge and the run says so.
+// real-time errors diverge and the run says so; instantaneous errors in
+// the loop keep them bounded.
 func TestVLEAlign(t *testing.T) {
 	c := DefaultVLEAlign()
 	c.TauM = []float64{0.1, 0.3}
-	c.Networks = []string{"chain", "recurrent", "recurrent-weak"}
+	c.Networks = []string{"chain", "recurrent", "recurrent-weak", "recurrent-instant"}
 	rows, err := RunVLEAlign(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
@@ -24,8 +25,8 @@ func TestVLEAlign(t *testing.T) {
 		if r.Diverged == stable {
 			t.Errorf("%s τm %g: loop gain %.3g, diverged %v", r.Network, r.TauM, r.LoopGain, r.Diverged)
 		}
-		if r.Diverged || !strings.HasPrefix(r.Alignment.Param, "W ") {
-			continue
+		if r.Diverged || !strings.HasPrefix(r.Alignment.Param, "W ") || r.Network == "recurrent-instant" {
+			continue // instantaneous errors trade alignment for stability
 		}
 		checked++
 		if r.Alignment.Cosine < 0.999 || r.Alignment.NormRatio < 0.9 || r.Alignment.NormRatio > 1.5 {

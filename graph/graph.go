@@ -23,6 +23,10 @@ type PopulationSpec struct {
 	TauR  gle.Taus `json:"tau_r"`
 	Gamma float64  `json:"gamma,omitempty"`
 	Bias  gle.Bias `json:"bias"`
+	// InstantErrors makes this population's errors instantaneous (ê = e)
+	// even when the network's are prospective: on a loop this keeps the
+	// real-time errors stable (gain 1 instead of up to τm/τr, docs/vle.md §4).
+	InstantErrors bool `json:"instant_errors,omitempty"`
 }
 
 // ProjectionSpec declares weights from one population (or the input) to
@@ -101,6 +105,8 @@ type Population struct {
 	TauM, TauR []float64
 	Gamma      float64
 	B          []float64 // nil: no bias
+	// InstantErrors: ê = e here even with prospective errors.
+	InstantErrors bool
 }
 
 // Projection is a built projection: W is To.N × from-size, row-major;
@@ -182,7 +188,7 @@ func New(s *Spec) (*Network, error) {
 		}
 		ln, _ := gle.NewNetwork(&tmp)
 		l := ln.Layers[0]
-		p := Population{Name: ps.Name, N: ps.Size, Phi: l.Phi, TauM: l.TauM, TauR: l.TauR, Gamma: ps.Gamma}
+		p := Population{Name: ps.Name, N: ps.Size, Phi: l.Phi, TauM: l.TauM, TauR: l.TauR, Gamma: ps.Gamma, InstantErrors: ps.InstantErrors}
 		if !ps.Bias.Disabled {
 			p.B = make([]float64, ps.Size)
 			if ps.Bias.Values != nil {
@@ -434,7 +440,7 @@ func (e *Engine) Step(out, x []float64, t gle.Target) error {
 			bias = e.zeros[g]
 		}
 		gle.StepNeurons(gle.NeuronStep{
-			Dt: n.Dt, Prospective: n.ProspectiveErrors, Gamma: pop.Gamma, TauM: pop.TauM, TauR: pop.TauR,
+			Dt: n.Dt, Prospective: n.ProspectiveErrors && !pop.InstantErrors, Gamma: pop.Gamma, TauM: pop.TauM, TauR: pop.TauR,
 			InvTauM: e.invTauM[g], InvTauR: e.invTauR[g], Bias: bias,
 			E: e.inst[g], RPrime: cur.RP[g], S: e.s[g], U: cur.U[g], V: cur.V[g],
 			NextU: nx.U[g], NextV: nx.V[g], EHat: e.ehat[g], UDot: e.udot[g], UBreve: e.ub[g],

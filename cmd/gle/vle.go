@@ -23,7 +23,7 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Float64Var(&c.Dt, "dt", c.Dt, "time step")
 		fs.Float64Var(&c.Time, "time", c.Time, "simulated time")
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the weights")
-		fs.StringVar(&networks, "networks", networks, "comma-separated networks: chain, recurrent, recurrent-weak (recurrent weights ×0.1)")
+		fs.StringVar(&networks, "networks", networks, "comma-separated networks: chain, recurrent, recurrent-weak (recurrent weights ×0.1), recurrent-instant (instantaneous errors in the loop)")
 		fs.StringVar(&out, "out", "", "output folder (default runs/vle-align-<timestamp>)")
 	}); err != nil {
 		return err
