@@ -227,6 +227,22 @@ func TestRunExperimentsShort(t *testing.T) {
 	if code, _, _ := runCLI(t, "run", "nonsense"); code != 2 {
 		t.Errorf("unknown experiment: exit %d, want 2", code)
 	}
+	code, out, errs = runCLI(t, "run", "vle-align", "--tau-m", "0.1,1", "--time", "10", "--out", dir)
+	if code != 0 || !strings.Contains(out, "recurrent-instant") || !strings.Contains(out, "diverged") {
+		t.Fatalf("run vle-align: exit %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "run", "vle-align", "--tau-m", "0.1,-1"); code != 2 || !strings.Contains(errs, `"-1" is not a positive number`) {
+		t.Errorf("run vle-align --tau-m 0.1,-1: exit %d, %s", code, errs)
+	}
+	code, out, errs = runCLI(t, "run", "recurrent-memory", "--gaps", "0.5", "--trials", "30", "--variant", "bptt,gle-layered", "--out", dir)
+	if code != 0 || !strings.Contains(out, "bptt") {
+		t.Fatalf("run recurrent-memory: exit %d\n%s%s", code, out, errs)
+	}
+	for _, f := range []string{"vle-align.jsonl", "vle-align.png", "recurrent-memory.jsonl", "recurrent-memory.svg"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 func TestAlignCommand(t *testing.T) {

@@ -16,9 +16,9 @@ import (
 // exact gradient on a chain and a recurrent graph, against τm.
 func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	c := expt.DefaultVLEAlign()
-	out, taus, networks := "", joinFloats(c.TauM), strings.Join(c.Networks, ",")
+	out, networks := "", strings.Join(c.Networks, ",")
 	if _, err := parseFlags("run vle-align", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&taus, "tau-m", taus, "comma-separated τm values (every population)")
+		fs.Var(floatsFlag{&c.TauM, func(v float64) bool { return v > 0 }, "a positive number"}, "tau-m", "comma-separated τm values (every population)")
 		fs.Float64Var(&c.TauR, "tau-r", c.TauR, "τr of every neuron")
 		fs.Float64Var(&c.Dt, "dt", c.Dt, "time step")
 		fs.Float64Var(&c.Time, "time", c.Time, "simulated time")
@@ -27,14 +27,6 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.StringVar(&out, "out", "", "output folder (default runs/vle-align-<timestamp>)")
 	}); err != nil {
 		return err
-	}
-	c.TauM = c.TauM[:0]
-	for _, f := range strings.Split(taus, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v > 0) {
-			return usagef("--tau-m: %q is not a positive number", f)
-		}
-		c.TauM = append(c.TauM, v)
 	}
 	c.Networks = strings.Split(networks, ",")
 	rows, err := expt.RunVLEAlign(ctx, c)
@@ -67,21 +59,45 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-func joinFloats(v []float64) string {
-	s := make([]string, len(v))
-	for i, x := range v {
+// floatsFlag is a flag holding a comma-separated list of numbers, each
+// accepted by ok (want says what ok wants).
+type floatsFlag struct {
+	dst  *[]float64
+	ok   func(float64) bool
+	want string
+}
+
+func (f floatsFlag) String() string {
+	if f.dst == nil {
+		return ""
+	}
+	s := make([]string, len(*f.dst))
+	for i, x := range *f.dst {
 		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	return strings.Join(s, ",")
+}
+
+func (f floatsFlag) Set(list string) error {
+	var v []float64
+	for _, part := range strings.Split(list, ",") {
+		x, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || !f.ok(x) {
+			return fmt.Errorf("%q is not %s", part, f.want)
+		}
+		v = append(v, x)
+	}
+	*f.dst = v
+	return nil
 }
 
 // runMemory: `gle run recurrent-memory` — delayed recall against the gap,
 // for local learning on a recurrent graph, layered GLE and BPTT.
 func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 	c := expt.DefaultMemory()
-	out, gaps, variants := "", joinFloats(c.Gaps), strings.Join(c.Variants, ",")
+	out, variants := "", strings.Join(c.Variants, ",")
 	if _, err := parseFlags("run recurrent-memory", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&gaps, "gaps", gaps, "comma-separated gap lengths (time units)")
+		fs.Var(floatsFlag{&c.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "gaps", "comma-separated gap lengths (time units)")
 		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(expt.MemoryVariants, ", "))
 		fs.Float64Var(&c.TauM, "tau-m", c.TauM, "τm (= τr) of every population")
 		fs.IntVar(&c.Hidden, "hidden", c.Hidden, "neurons per hidden population")
@@ -93,14 +109,6 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.StringVar(&out, "out", "", "output folder (default runs/recurrent-memory-<timestamp>)")
 	}); err != nil {
 		return err
-	}
-	c.Gaps = c.Gaps[:0]
-	for _, f := range strings.Split(gaps, ",") {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-		if err != nil || !(v >= 0) {
-			return usagef("--gaps: %q is not a non-negative number", f)
-		}
-		c.Gaps = append(c.Gaps, v)
 	}
 	c.Variants = strings.Split(variants, ",")
 	dir, err := runDir(out, "recurrent-memory")
