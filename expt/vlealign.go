@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/gle-go/gle"
@@ -146,35 +147,52 @@ func RunVLEAlign(ctx context.Context, c VLEAlignConfig) ([]VLEAlignRow, error) {
 	return rows, nil
 }
 
-// VLEAlignFigure draws, per network and weight projection, the cosine and
-// the norm ratio of the local rule against the exact gradient as functions
-// of τm (base.png and base.svg). Diverged runs leave gaps.
+// VLEAlignFigure draws, for each network (a row of panels), the cosine and
+// the norm ratio of every weight projection's local update against the
+// exact gradient as functions of τm (base.png and base.svg). Diverged runs
+// leave gaps.
 func VLEAlignFigure(base string, rows []VLEAlignRow) error {
-	type key struct{ network, param string }
-	var order []key
-	series := map[key]*[2]plots.Series{}
+	var networks []string
+	diverged := map[string][]string{}
+	byNet := map[string][]*[2]plots.Series{}
+	index := map[[2]string]int{}
 	for _, r := range rows {
+		if _, seen := byNet[r.Network]; !seen {
+			networks = append(networks, r.Network)
+			byNet[r.Network] = nil
+		}
+		if r.Diverged {
+			diverged[r.Network] = append(diverged[r.Network], strconv.FormatFloat(r.TauM, 'g', -1, 64))
+		}
 		if r.Diverged || !strings.HasPrefix(r.Alignment.Param, "W ") {
 			continue
 		}
-		k := key{r.Network, r.Alignment.Param}
-		s, ok := series[k]
+		k := [2]string{r.Network, r.Alignment.Param}
+		i, ok := index[k]
 		if !ok {
-			name := r.Network + ": " + r.Alignment.Param
-			dashed := r.Network != "chain"
-			s = &[2]plots.Series{{Name: name, Color: len(order), Dashed: dashed}, {Name: name, Color: len(order), Dashed: dashed}}
-			series[k] = s
-			order = append(order, k)
+			i = len(byNet[r.Network])
+			index[k] = i
+			name := r.Alignment.Param
+			byNet[r.Network] = append(byNet[r.Network], &[2]plots.Series{{Name: name, Color: i}, {Name: name, Color: i}})
 		}
+		s := byNet[r.Network][i]
 		x := math.Log10(r.TauM)
 		s[0].X, s[0].Y = append(s[0].X, x), append(s[0].Y, r.Alignment.Cosine)
 		s[1].X, s[1].Y = append(s[1].X, x), append(s[1].Y, r.Alignment.NormRatio)
 	}
-	cos := plots.Panel{Title: "local rule vs exact gradient: cosine", XLabel: "log10 τm", YLabel: "cos", Legend: "bottom right"}
-	ratio := plots.Panel{Title: "norm ratio |local| / |exact|", XLabel: "log10 τm", YLabel: "ratio", LogY: true, Legend: "none"}
-	for _, k := range order {
-		cos.Series = append(cos.Series, series[k][0])
-		ratio.Series = append(ratio.Series, series[k][1])
+	var panels []plots.Panel
+	for _, net := range networks {
+		title := net
+		if d := diverged[net]; d != nil {
+			title += " (diverged at τm = " + strings.Join(d, ", ") + ")"
+		}
+		cos := plots.Panel{Title: title + ": cosine (local, exact)", XLabel: "log10 τm", YLabel: "cos", Legend: "bottom right"}
+		ratio := plots.Panel{Title: net + ": norm ratio |local| / |exact|", XLabel: "log10 τm", YLabel: "ratio", LogY: true, Legend: "none"}
+		for _, s := range byNet[net] {
+			cos.Series = append(cos.Series, s[0])
+			ratio.Series = append(ratio.Series, s[1])
+		}
+		panels = append(panels, cos, ratio)
 	}
-	return plots.Save(base, 1, 2, 12, 4.5, cos, ratio)
+	return plots.Save(base, len(networks), 2, 12, 3.2*float64(len(networks)), panels...)
 }
