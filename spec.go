@@ -185,33 +185,44 @@ func (l *LayerSpec) learnBias() bool   { return l.LearnBias == nil || *l.LearnBi
 // JSON starts with '{'). Unknown fields are errors, so typos do not pass
 // silently. The spec is not validated; call Validate.
 func DecodeSpec(data []byte) (*Spec, error) {
+	var s Spec
+	if err := DecodeStrict(data, &s); err != nil {
+		return nil, fmt.Errorf("spec: %w", err)
+	}
+	return &s, nil
+}
+
+// DecodeStrict decodes one JSON object, or a YAML document (detected by
+// its first character not being '{'), into dst, rejecting unknown fields,
+// trailing data, non-string keys and non-finite numbers. It is the decoder
+// of every spec format of the project.
+func DecodeStrict(data []byte, dst any) error {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
-		return nil, fmt.Errorf("%w: empty spec", ErrInvalid)
+		return fmt.Errorf("%w: empty document", ErrInvalid)
 	}
 	if trimmed[0] != '{' {
 		var tree any
 		if err := yaml.Unmarshal(data, &tree); err != nil {
-			return nil, fmt.Errorf("spec: YAML: %w", err)
+			return fmt.Errorf("YAML: %w", err)
 		}
 		tree, err := jsonCompatible(tree, "")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if trimmed, err = json.Marshal(tree); err != nil {
-			return nil, fmt.Errorf("spec: %w", err)
+			return err
 		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
-	var s Spec
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("spec: %w", err)
+	if err := dec.Decode(dst); err != nil {
+		return err
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("%w: spec: trailing data after the JSON object", ErrInvalid)
+		return fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
 	}
-	return &s, nil
+	return nil
 }
 
 // LoadSpec reads and validates a spec file (.json, .yaml or .yml).

@@ -201,23 +201,23 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *graph.Network, varian
 		}
 		return nil
 	}
-	e := graph.NewEngine(n, c.Batch)
-	e.Grads = graph.NewGrads(n)
-	params, grads := graph.Pairs(n, e.Grads)
+	tr, err := graph.NewTrainer(n, c.Batch, opt)
+	if err != nil {
+		return err
+	}
 	out := make([]float64, c.Batch)
 	for trial := range c.Trials {
 		if trial%50 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		xs, ts := c.memoryTrial(gap, cues(c.Batch))
-		e.Reset()
+		tr.Engine.Reset()
 		for s, x := range xs {
-			if err := e.Step(out, x, ts[s]); err != nil {
-				return err
+			if _, err := tr.Step(out, x, ts[s]); err != nil {
+				return fmt.Errorf("trial %d: %w", trial, err)
 			}
-			opt.Step(params, grads)
 		}
-		if err := e.CheckFinite(); err != nil {
+		if err := tr.Engine.CheckFinite(); err != nil {
 			return fmt.Errorf("trial %d: %w", trial, err)
 		}
 		if err := c.limitLoopGain(n); err != nil {

@@ -92,9 +92,11 @@ type Spec struct {
 	Seed              uint64  `json:"seed"`
 	// FeedbackDecay is the weight decay λ of projections with learned
 	// feedback (applied to W and B alike, through their gradients).
-	FeedbackDecay float64          `json:"feedback_decay,omitempty"`
-	Populations   []PopulationSpec `json:"populations"`
-	Projections   []ProjectionSpec `json:"projections"`
+	FeedbackDecay float64 `json:"feedback_decay,omitempty"`
+	// Optimizer is what `gle train` steps with (as in a layered spec).
+	Optimizer   gle.OptimizerSpec `json:"optimizer"`
+	Populations []PopulationSpec  `json:"populations"`
+	Projections []ProjectionSpec  `json:"projections"`
 }
 
 // Population is a built population; its parameters are those of a layer.
