@@ -29,7 +29,7 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	spec, seq, err := f.load()
+	spec, seq, err := f.loadLayered("align")
 	if err != nil {
 		return err
 	}

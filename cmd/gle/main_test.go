@@ -75,22 +75,7 @@ func TestSimulateAndTrain(t *testing.T) {
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "net.yaml")
 	os.WriteFile(spec, []byte(cliSpec), 0o644)
-	const steps, batch = 400, 2
-	x := make([]float64, steps*batch)
-	y := make([]float64, steps*batch)
-	for tt := range steps {
-		for b := range batch {
-			ph := float64(b) * 0.7
-			x[tt*batch+b] = sinAt(tt, ph)
-			y[tt*batch+b] = 0.5 * sinAt(tt-5, ph)
-		}
-	}
-	dataPath := filepath.Join(dir, "series.npz")
-	if err := npy.WriteNPZ(dataPath,
-		npy.Named{Name: "x", Array: &npy.Array{Shape: []int{steps, batch, 1}, Float: x}},
-		npy.Named{Name: "y", Array: &npy.Array{Shape: []int{steps, batch, 1}, Float: y}}); err != nil {
-		t.Fatal(err)
-	}
+	dataPath := delayedSine(t, dir)
 	out, learned, metrics := filepath.Join(dir, "out.npz"), filepath.Join(dir, "learned.json"), filepath.Join(dir, "m.jsonl")
 	code, stdout, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "30",
 		"--out", out, "--save-spec", learned, "--metrics", metrics, "--run-dir", filepath.Join(dir, "run1"))
@@ -116,7 +101,7 @@ func TestSimulateAndTrain(t *testing.T) {
 			t.Errorf("%s missing from %s", name, out)
 		}
 	}
-	if s := arrs["output"].Shape; len(s) != 3 || s[0] != steps || s[1] != batch || s[2] != 1 {
+	if s := arrs["output"].Shape; len(s) != 3 || s[0] != 400 || s[1] != 2 || s[2] != 1 {
 		t.Errorf("output shape %v", s)
 	}
 	// The learned spec reloads and its weights are the trained ones.
@@ -154,7 +139,7 @@ func TestSimulateAndTrain(t *testing.T) {
 		t.Errorf("safetensors → npz round trip lost the learned weights: %v", err)
 	}
 	code, stdout, stderr = runCLI(t, "simulate", "--spec", learned, "--data", dataPath, "--out", filepath.Join(dir, "sim.npz"))
-	if code != 0 || !strings.Contains(stdout, "simulated 400 steps") {
+	if code != 0 || !strings.Contains(stdout, "simulated 400 steps × 2 samples") {
 		t.Fatalf("simulate: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -173,6 +158,29 @@ func TestSimulateAndTrain(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "3 features per frame") {
 		t.Errorf("wide data: exit %d, %s", code, stderr)
 	}
+}
+
+// delayedSine writes series.npz in dir: 400 steps of two sines (phases 0
+// and 0.7) as x and the same delayed by 5 steps and halved as y.
+func delayedSine(t *testing.T, dir string) string {
+	t.Helper()
+	const steps, batch = 400, 2
+	x := make([]float64, steps*batch)
+	y := make([]float64, steps*batch)
+	for tt := range steps {
+		for b := range batch {
+			ph := float64(b) * 0.7
+			x[tt*batch+b] = sinAt(tt, ph)
+			y[tt*batch+b] = 0.5 * sinAt(tt-5, ph)
+		}
+	}
+	path := filepath.Join(dir, "series.npz")
+	if err := npy.WriteNPZ(path,
+		npy.Named{Name: "x", Array: &npy.Array{Shape: []int{steps, batch, 1}, Float: x}},
+		npy.Named{Name: "y", Array: &npy.Array{Shape: []int{steps, batch, 1}, Float: y}}); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func sinAt(t int, phase float64) float64 {
@@ -372,5 +380,74 @@ func TestPlotCommand(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, "plot", t.TempDir()); code != 1 {
 		t.Errorf("empty folder: exit %d, want 1", code)
+	}
+}
+
+const cliGraphSpec = `
+dt: 0.1
+loss: mse
+beta: 1
+prospective_errors: true
+inputs: 1
+output: out
+seed: 4
+optimizer: {kind: adam, lr: 0.001}
+populations:
+  - {name: h, size: 8, phi: tanh, tau_m: 0.5, tau_r: [{n: 4, value: 0.1}, {n: 4, value: 0.5}]}
+  - {name: out, size: 1, phi: linear, tau_m: 0.5, tau_r: 0.5}
+projections:
+  - {from: input, to: h}
+  - {from: h, to: out}
+  - {from: input, to: out}
+`
+
+// TestGraphSpecCLI trains and simulates a graph with a skip projection
+// declared in a spec file through the same commands as layered networks.
+func TestGraphSpecCLI(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "graph.yaml")
+	os.WriteFile(spec, []byte(cliGraphSpec), 0o644)
+	dataPath := delayedSine(t, dir)
+	// The untrained network's loss, from gle simulate.
+	code, stdout, stderr := runCLI(t, "simulate", "--spec", spec, "--data", dataPath)
+	var untrained float64
+	if _, err := fmt.Sscanf(stdout[strings.Index(stdout, "mean loss"):], "mean loss %g", &untrained); code != 0 || err != nil {
+		t.Fatalf("simulate: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	metrics, out := filepath.Join(dir, "m.jsonl"), filepath.Join(dir, "out.npz")
+	code, stdout, stderr = runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "30",
+		"--metrics", metrics, "--out", out, "--run-dir", filepath.Join(dir, "run"))
+	if code != 0 {
+		t.Fatalf("train: exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(readFile(t, metrics)), "\n")
+	var last struct{ Loss float64 }
+	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
+	t.Logf("graph: untrained loss %.4g, after 30 epochs %.4g", untrained, last.Loss)
+	if len(lines) != 30 || !(last.Loss < 0.4*untrained) {
+		t.Errorf("%d epochs, loss %.4g untrained → %.4g: want 30 epochs and the loss below 40 %% of it", len(lines), untrained, last.Loss)
+	}
+	arrs, err := npy.ReadNPZ(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"output", "projections.2.weight", "populations.h.tau_m", "populations.out.r"} {
+		if _, ok := arrs[name]; !ok {
+			t.Errorf("%s: no array %q", out, name)
+		}
+	}
+	if code, stdout, stderr := runCLI(t, "simulate", "--spec", spec, "--data", dataPath); code != 0 || !strings.Contains(stdout, "simulated 400 steps × 2 samples") {
+		t.Errorf("simulate: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--checkpoint", filepath.Join(dir, "c.gob")); code != 2 || !strings.Contains(stderr, "not supported for graph specs") {
+		t.Errorf("train --checkpoint with a graph spec: exit %d, %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "align", "--spec", spec, "--data", dataPath); code != 2 || !strings.Contains(stderr, "needs a layered spec") {
+		t.Errorf("align with a graph spec: exit %d, %s", code, stderr)
+	}
+	bad := strings.Replace(cliGraphSpec, "{from: h, to: out}", "{from: h, to: nowhere}", 1)
+	os.WriteFile(spec, []byte(bad), 0o644)
+	if code, _, stderr := runCLI(t, "simulate", "--spec", spec, "--data", dataPath); code != 1 || !strings.Contains(stderr, "projections[1].to = nowhere") {
+		t.Errorf("dangling projection: exit %d, %s", code, stderr)
 	}
 }

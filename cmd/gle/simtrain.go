@@ -14,6 +14,7 @@ import (
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data"
+	"github.com/gle-go/gle/graph"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/optim"
@@ -32,25 +33,126 @@ func (f *sessionFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "", "write outputs, final parameters and final state here (.npz)")
 }
 
-// load reads the spec and the data, checking that they fit.
-func (f *sessionFlags) load() (*gle.Spec, *data.Sequence, error) {
+// loaded is a spec with its data: a layered network (spec) or a graph
+// network (graphSpec, graphNet), whichever the spec file declares.
+type loaded struct {
+	spec      *gle.Spec
+	graphSpec *graph.Spec
+	graphNet  *graph.Network
+	seq       *data.Sequence
+}
+
+// load reads the spec (layers or populations) and the data, checking that
+// they fit.
+func (f *sessionFlags) load() (*loaded, error) {
 	if f.spec == "" || f.data == "" {
-		return nil, nil, usagef("--spec and --data are required")
+		return nil, usagef("--spec and --data are required")
 	}
-	spec, err := gle.LoadSpec(f.spec)
+	raw, err := os.ReadFile(f.spec)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	loss, _ := gle.ParseLoss(spec.Loss)
+	var l loaded
+	var lossName string
+	var in, out int
+	if graph.IsSpec(raw) {
+		if l.graphSpec, l.graphNet, err = graph.LoadSpec(f.spec); err != nil {
+			return nil, err
+		}
+		lossName, in, out = l.graphSpec.Loss, l.graphNet.Inputs, l.graphNet.Outputs()
+	} else {
+		if l.spec, err = gle.LoadSpec(f.spec); err != nil {
+			return nil, err
+		}
+		lossName, in, out = l.spec.Loss, l.spec.Layers[0].In, l.spec.Layers[len(l.spec.Layers)-1].Out
+	}
+	loss, _ := gle.ParseLoss(lossName)
 	layout := data.TimeMajor
 	if f.batchMajor {
 		layout = data.BatchMajor
 	}
-	seq, err := data.Load(f.data, layout, loss, spec.Layers[0].In, spec.Layers[len(spec.Layers)-1].Out)
+	if l.seq, err = data.Load(f.data, layout, loss, in, out); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// loadLayered is load for the commands that need a layered spec.
+func (f *sessionFlags) loadLayered(command string) (*gle.Spec, *data.Sequence, error) {
+	l, err := f.load()
 	if err != nil {
 		return nil, nil, err
 	}
-	return spec, seq, nil
+	if l.graphNet != nil {
+		return nil, nil, usagef("gle %s needs a layered spec (layers); %s declares populations (graph specs work with gle simulate and gle train)", command, f.spec)
+	}
+	return l.spec, l.seq, nil
+}
+
+// session is a network run over a data sequence: a layered network
+// (gle.Trainer) or a graph (graph.Trainer).
+type session struct {
+	step    func(out, x []float64, t gle.Target) (float64, error)
+	outputs int
+	reset   func()
+	arrays  func() []npy.Named // parameters and state, for --out
+	lr      func() float64
+	steps   func() int
+}
+
+func layeredSession(tr *gle.Trainer) *session {
+	return &session{step: tr.Step, outputs: tr.Engine.Net.Outputs(), reset: tr.Engine.Reset,
+		arrays: func() []npy.Named { return networkArrays(tr.Engine.Net, tr.Engine.State) },
+		lr: func() float64 {
+			if tr.Opt == nil {
+				return 0
+			}
+			return tr.Opt.LR()
+		},
+		steps: func() int { return tr.Steps }}
+}
+
+func graphSession(tr *graph.Trainer) *session {
+	return &session{step: tr.Step, outputs: tr.Engine.Net.Outputs(), reset: tr.Engine.Reset,
+		arrays: func() []npy.Named { return graphArrays(tr.Engine.Net, tr.Engine.State) },
+		lr: func() float64 {
+			if tr.Opt == nil {
+				return 0
+			}
+			return tr.Opt.LR()
+		},
+		steps: func() int { return tr.Steps }}
+}
+
+// graphArrays names a graph network's parameters and state:
+// projections.K.weight (to×from), .feedback; populations.NAME.bias,
+// .tau_m, .tau_r, and the state populations.NAME.u, .v, .r, .r_prime.
+func graphArrays(n *graph.Network, st *graph.State) []npy.Named {
+	var out []npy.Named
+	add := func(name string, shape []int, x []float64) {
+		if x != nil {
+			out = append(out, npy.Named{Name: name, Array: &npy.Array{Shape: shape, Float: x}})
+		}
+	}
+	for k, p := range n.Projs {
+		from := n.Inputs
+		if p.From >= 0 {
+			from = n.Pops[p.From].N
+		}
+		add(fmt.Sprintf("projections.%d.weight", k), []int{n.Pops[p.To].N, from}, p.W)
+		add(fmt.Sprintf("projections.%d.feedback", k), []int{n.Pops[p.To].N, from}, p.B)
+	}
+	for q, p := range n.Pops {
+		pre := "populations." + p.Name + "."
+		add(pre+"bias", []int{p.N}, p.B)
+		add(pre+"tau_m", []int{p.N}, p.TauM)
+		add(pre+"tau_r", []int{p.N}, p.TauR)
+		add(pre+"u", []int{st.Batch, p.N}, st.U[q])
+		add(pre+"v", []int{st.Batch, p.N}, st.V[q])
+		add(pre+"r", []int{st.Batch, p.N}, st.R[q])
+		add(pre+"r_prime", []int{st.Batch, p.N}, st.RP[q])
+	}
+	return out
 }
 
 func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
@@ -58,18 +160,29 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	if _, err := parseFlags("simulate", args, f.define); err != nil {
 		return err
 	}
-	spec, seq, err := f.load()
+	l, err := f.load()
 	if err != nil {
 		return err
 	}
-	tr, err := optim.NewTrainer(spec, seq.Batch)
-	if err != nil {
-		return err
+	seq := l.seq
+	var ss *session
+	if l.graphNet != nil {
+		tr, err := graph.NewTrainer(l.graphNet, seq.Batch, nil)
+		if err != nil {
+			return err
+		}
+		ss = graphSession(tr)
+	} else {
+		tr, err := optim.NewTrainer(l.spec, seq.Batch)
+		if err != nil {
+			return err
+		}
+		tr.Opt = nil // simulation: no learning
+		ss = layeredSession(tr)
 	}
-	tr.Opt = nil // simulation: no learning
-	outputs, loss, err := runEpoch(ctx, tr, seq, nil)
-	fmt.Fprintf(stdout, "simulated %d steps × %d samples; mean loss %.6g\n", tr.Steps, seq.Batch, loss)
-	if werr := f.save(tr, outputs, seq, stdout); werr != nil {
+	outputs, loss, err := runEpoch(ctx, ss, seq, nil)
+	fmt.Fprintf(stdout, "simulated %d steps × %d samples; mean loss %.6g\n", ss.steps(), seq.Batch, loss)
+	if werr := f.save(ss, outputs, seq, stdout); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err
@@ -97,9 +210,13 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if epochs <= 0 {
 		return usagef("--epochs = %d must be positive", epochs)
 	}
-	spec, seq, err := f.load()
+	l, err := f.load()
 	if err != nil {
 		return err
+	}
+	spec, seq := l.spec, l.seq
+	if l.graphNet != nil && (checkpoint != "" || resume || saveSpec != "") {
+		return usagef("--checkpoint, --resume and --save-spec are not supported for graph specs yet (use --out for the learned parameters)")
 	}
 	if seq.Targets[0].None() {
 		return fmt.Errorf("%s: no targets \"y\": nothing to train on (use gle simulate)", f.data)
@@ -111,20 +228,46 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, d := range []struct {
+	defaults := []struct {
 		flag *string
 		name string
-	}{{&metrics, "metrics.jsonl"}, {&checkpoint, "checkpoint.gob"}, {&saveSpec, "learned.json"}, {&f.out, "out.npz"}} {
+	}{{&metrics, "metrics.jsonl"}, {&f.out, "out.npz"}}
+	if l.graphNet == nil {
+		defaults = append(defaults, []struct {
+			flag *string
+			name string
+		}{{&checkpoint, "checkpoint.gob"}, {&saveSpec, "learned.json"}}...)
+	}
+	for _, d := range defaults {
 		if *d.flag == "" {
 			*d.flag = filepath.Join(dir, d.name)
 		}
 	}
-	if err := writeRunConfig(dir, map[string]any{"spec": spec, "data": f.data, "epochs": epochs, "reset": reset}); err != nil {
+	var specCfg any = spec
+	if l.graphNet != nil {
+		specCfg = l.graphSpec
+	}
+	if err := writeRunConfig(dir, map[string]any{"spec": specCfg, "data": f.data, "epochs": epochs, "reset": reset}); err != nil {
 		return err
 	}
-	tr, first, err := trainerFromCheckpoint(spec, seq.Batch, checkpoint, resume)
-	if err != nil {
-		return err
+	var ss *session
+	var tr *gle.Trainer
+	first := 1
+	if l.graphNet != nil {
+		opt, err := optim.New(l.graphSpec.Optimizer)
+		if err != nil {
+			return err
+		}
+		gtr, err := graph.NewTrainer(l.graphNet, seq.Batch, opt)
+		if err != nil {
+			return err
+		}
+		ss = graphSession(gtr)
+	} else {
+		if tr, first, err = trainerFromCheckpoint(spec, seq.Batch, checkpoint, resume); err != nil {
+			return err
+		}
+		ss = layeredSession(tr)
 	}
 	var mw *bufio.Writer
 	if metrics != "" {
@@ -146,7 +289,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	var lastLoss float64
 	for epoch := first; epoch <= epochs && err == nil; epoch++ {
 		if reset {
-			tr.Engine.Reset()
+			ss.reset()
 		}
 		start := time.Now()
 		var stepLog func(step int, loss float64)
@@ -161,12 +304,12 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 		var loss float64
-		outputs, loss, err = runEpoch(ctx, tr, seq, stepLog)
+		outputs, loss, err = runEpoch(ctx, ss, seq, stepLog)
 		if err == nil {
 			lastLoss = loss
-			logLine(map[string]any{"epoch": epoch, "loss": loss, "seconds": time.Since(start).Seconds(), "lr": tr.Opt.LR()})
+			logLine(map[string]any{"epoch": epoch, "loss": loss, "seconds": time.Since(start).Seconds(), "lr": ss.lr()})
 			fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g (%.2fs)\n", epoch, epochs, loss, time.Since(start).Seconds())
-			if checkpoint != "" {
+			if checkpoint != "" && tr != nil {
 				err = saveTrainCheckpoint(checkpoint, epoch, tr)
 			}
 		}
@@ -175,8 +318,8 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	// (then the parameters are those of the last step that was taken).
 	var werr error
 	if err == nil || !errors.Is(err, gle.ErrDiverged) {
-		werr = f.save(tr, outputs, seq, stdout)
-		if saveSpec != "" {
+		werr = f.save(ss, outputs, seq, stdout)
+		if saveSpec != "" && tr != nil {
 			b, jerr := json.MarshalIndent(tr.Engine.Net.ToSpec(spec), "", "  ")
 			if jerr == nil {
 				jerr = atomicfile.Write(saveSpec, append(b, '\n'))
@@ -187,7 +330,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 		}
 	}
-	werr = errors.Join(werr, writeSummary(dir, map[string]any{"epochs": epochs, "last_loss": lastLoss, "steps": tr.Steps, "error": fmt.Sprint(err)}))
+	werr = errors.Join(werr, writeSummary(dir, map[string]any{"epochs": epochs, "last_loss": lastLoss, "steps": ss.steps(), "error": fmt.Sprint(err)}))
 	fmt.Fprintf(stdout, "run folder %s\n", dir)
 	return errors.Join(err, werr)
 }
@@ -195,8 +338,8 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 // runEpoch feeds the whole sequence once and returns the outputs
 // (steps × batch × outputs) and the mean loss. On an error it returns
 // the outputs so far.
-func runEpoch(ctx context.Context, tr *gle.Trainer, seq *data.Sequence, stepLog func(int, float64)) ([]float64, float64, error) {
-	k := tr.Engine.Net.Outputs() * seq.Batch
+func runEpoch(ctx context.Context, ss *session, seq *data.Sequence, stepLog func(int, float64)) ([]float64, float64, error) {
+	k := ss.outputs * seq.Batch
 	outputs := make([]float64, seq.Steps*k)
 	var sum float64
 	for t := range seq.Steps {
@@ -205,7 +348,7 @@ func runEpoch(ctx context.Context, tr *gle.Trainer, seq *data.Sequence, stepLog 
 				return outputs[:t*k], sum / float64(max(t, 1)), err
 			}
 		}
-		loss, err := tr.Step(outputs[t*k:(t+1)*k], seq.Frame(t), seq.Targets[t])
+		loss, err := ss.step(outputs[t*k:(t+1)*k], seq.Frame(t), seq.Targets[t])
 		if err != nil {
 			return outputs[:t*k], sum / float64(max(t, 1)), err
 		}
@@ -218,14 +361,13 @@ func runEpoch(ctx context.Context, tr *gle.Trainer, seq *data.Sequence, stepLog 
 }
 
 // save writes the outputs, the parameters and the final state to --out.
-func (f *sessionFlags) save(tr *gle.Trainer, outputs []float64, seq *data.Sequence, stdout io.Writer) error {
+func (f *sessionFlags) save(ss *session, outputs []float64, seq *data.Sequence, stdout io.Writer) error {
 	if f.out == "" {
 		return nil
 	}
-	net := tr.Engine.Net
-	k := net.Outputs()
+	k := ss.outputs
 	arrs := []npy.Named{{Name: "output", Array: &npy.Array{Shape: []int{len(outputs) / (k * seq.Batch), seq.Batch, k}, Float: outputs}}}
-	arrs = append(arrs, networkArrays(net, tr.Engine.State)...)
+	arrs = append(arrs, ss.arrays()...)
 	if err := npy.WriteNPZ(f.out, arrs...); err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	spec, seq, err := f.load()
+	spec, seq, err := f.loadLayered("trace")
 	if err != nil {
 		return err
 	}
