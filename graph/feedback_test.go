@@ -1,9 +1,12 @@
 package graph
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/gle-go/gle"
@@ -127,5 +130,51 @@ func TestFeedbackSpecErrors(t *testing.T) {
 		Populations: []PopulationSpec{{Name: "h", Size: 1, Phi: "tanh", TauM: gle.Taus{1}, TauR: gle.Taus{1}}},
 		Projections: []ProjectionSpec{{From: Input, To: "h"}}}); !errors.Is(err, gle.ErrInvalid) {
 		t.Errorf("feedback_decay −1: %v", err)
+	}
+}
+
+// TestToSpecRoundTrip: a trained network written with ToSpec, encoded as
+// JSON and rebuilt with New has the same parameters, feedback weights
+// included.
+func TestToSpecRoundTrip(t *testing.T) {
+	base := &Spec{Dt: 0.1, Beta: 1, Loss: "mse", ProspectiveErrors: true, Inputs: 2, Output: "out", Seed: 3,
+		Populations: []PopulationSpec{
+			{Name: "h", Size: 5, Phi: "tanh", TauM: gle.Taus{0.5}, TauR: gle.Taus{0.1}},
+			{Name: "out", Size: 2, Phi: "linear", TauM: gle.Taus{0.5}, TauR: gle.Taus{0.5}, Bias: gle.Bias{Disabled: true}},
+		},
+		Projections: []ProjectionSpec{{From: Input, To: "h"}, {From: "h", To: "h", Feedback: "learned"}, {From: "h", To: "out", Feedback: "random"}}}
+	n, err := New(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Projs[1].B[3] += 0.25 // as if learned
+	n.Pops[0].TauM[2] = 0.7
+	b, err := json.Marshal(n.ToSpec(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := DecodeSpec(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range n.Projs {
+		if !slices.Equal(n.Projs[k].W, m.Projs[k].W) || !slices.Equal(n.Projs[k].B, m.Projs[k].B) || n.Projs[k].Feedback != m.Projs[k].Feedback {
+			t.Errorf("projection %d differs after the round trip", k)
+		}
+	}
+	for q := range n.Pops {
+		if !slices.Equal(n.Pops[q].TauM, m.Pops[q].TauM) || !slices.Equal(n.Pops[q].B, m.Pops[q].B) {
+			t.Errorf("population %d differs after the round trip", q)
+		}
+	}
+	bad := *base
+	bad.Projections = slices.Clone(base.Projections)
+	bad.Projections[0].FeedbackWeight = [][]float64{{1, 2}}
+	if _, err := New(&bad); !errors.Is(err, gle.ErrInvalid) || !strings.Contains(err.Error(), "projections[0].feedback_weight") {
+		t.Errorf("feedback weights on a symmetric projection: %v", err)
 	}
 }

@@ -37,6 +37,9 @@ type ProjectionSpec struct {
 	To       string      `json:"to"`
 	Weight   [][]float64 `json:"weight,omitempty"`
 	Feedback string      `json:"feedback,omitempty"`
+	// FeedbackWeight (to × from) sets the initial B of random or learned
+	// feedback; drawn like Weight when nil.
+	FeedbackWeight [][]float64 `json:"feedback_weight,omitempty"`
 }
 
 // Feedback is the matrix through which a projection p: f → g sends the
@@ -232,25 +235,36 @@ func New(s *Spec) (*Network, error) {
 		}
 		p := Projection{From: from, To: to, Feedback: fb}
 		in, out := n.fromSize(&p), n.Pops[to].N
-		p.W = make([]float64, out*in)
-		if ps.Weight != nil {
-			if len(ps.Weight) != out {
-				bad(name+".weight", fmt.Sprintf("%d rows", len(ps.Weight)), fmt.Sprintf("want %d (the size of %s)", out, ps.To), gle.ErrShape)
-				continue
+		// matrix fills dst (out×in) from rows, or draws it when rows is nil.
+		matrix := func(field string, rows [][]float64) []float64 {
+			dst := make([]float64, out*in)
+			if rows == nil {
+				uniform(rng, dst, in)
+				return dst
 			}
-			for r, row := range ps.Weight {
+			if len(rows) != out {
+				bad(name+"."+field, fmt.Sprintf("%d rows", len(rows)), fmt.Sprintf("want %d (the size of %s)", out, ps.To), gle.ErrShape)
+				return nil
+			}
+			for r, row := range rows {
 				if len(row) != in {
-					bad(fmt.Sprintf("%s.weight[%d]", name, r), fmt.Sprintf("%d values", len(row)), fmt.Sprintf("want %d (the size of %s)", in, ps.From), gle.ErrShape)
-					break
+					bad(fmt.Sprintf("%s.%s[%d]", name, field, r), fmt.Sprintf("%d values", len(row)), fmt.Sprintf("want %d (the size of %s)", in, ps.From), gle.ErrShape)
+					return nil
 				}
-				copy(p.W[r*in:], row)
+				copy(dst[r*in:], row)
 			}
-		} else {
-			uniform(rng, p.W, in)
+			return dst
+		}
+		if p.W = matrix("weight", ps.Weight); p.W == nil {
+			continue
 		}
 		if fb != Symmetric {
-			p.B = make([]float64, len(p.W))
-			uniform(rng, p.B, in)
+			if p.B = matrix("feedback_weight", ps.FeedbackWeight); p.B == nil {
+				continue
+			}
+		} else if ps.FeedbackWeight != nil {
+			bad(name+".feedback_weight", fmt.Sprintf("%d rows", len(ps.FeedbackWeight)), "only random and learned feedback have feedback weights", gle.ErrInvalid)
+			continue
 		}
 		n.Projs = append(n.Projs, p)
 	}

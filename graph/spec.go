@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/gle-go/gle"
 )
@@ -45,4 +46,38 @@ func IsSpec(data []byte) bool {
 	}
 	_, ok := top["populations"]
 	return ok
+}
+
+// ToSpec returns base with n's current parameters written in: weights,
+// feedback weights, biases and time constants, so that New(ToSpec(base))
+// rebuilds n (the learned network, for `gle train --save-spec`).
+func (n *Network) ToSpec(base *Spec) *Spec {
+	s := *base
+	rows := func(w []float64, in int) [][]float64 {
+		if w == nil {
+			return nil
+		}
+		m := make([][]float64, len(w)/in)
+		for r := range m {
+			m[r] = slices.Clone(w[r*in : (r+1)*in])
+		}
+		return m
+	}
+	s.Projections = slices.Clone(base.Projections)
+	for k := range s.Projections {
+		p := &n.Projs[k]
+		in := n.fromSize(p)
+		s.Projections[k].Weight, s.Projections[k].FeedbackWeight = rows(p.W, in), rows(p.B, in)
+	}
+	s.Populations = slices.Clone(base.Populations)
+	for q := range s.Populations {
+		p, ps := &n.Pops[q], &s.Populations[q]
+		ps.TauM, ps.TauR = slices.Clone(p.TauM), slices.Clone(p.TauR)
+		if p.B == nil {
+			ps.Bias = gle.Bias{Disabled: true}
+		} else {
+			ps.Bias = gle.Bias{Values: slices.Clone(p.B)}
+		}
+	}
+	return &s
 }

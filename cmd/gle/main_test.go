@@ -112,20 +112,7 @@ func TestSimulateAndTrain(t *testing.T) {
 	if ls.Layers[0].Weight[3][0] != arrs["layers.0.weight"].Float[3] {
 		t.Error("saved spec and saved weights disagree")
 	}
-	// Three epochs with a checkpoint, then two more resumed from it, equal
-	// five in one go.
-	ck := filepath.Join(dir, "train.ckpt")
-	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "3", "--checkpoint", ck, "--save-spec", filepath.Join(dir, "a.json"), "--run-dir", filepath.Join(dir, "run2"))
-	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--checkpoint", ck, "--resume", "--save-spec", filepath.Join(dir, "b.json"), "--run-dir", filepath.Join(dir, "run2"))
-	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--save-spec", filepath.Join(dir, "c.json"), "--run-dir", filepath.Join(dir, "run3"))
-	for _, f := range []string{"config.yaml", "summary.json", "metrics.jsonl", "out.npz"} {
-		if _, err := os.Stat(filepath.Join(dir, "run3", f)); err != nil {
-			t.Errorf("run folder: %v", err)
-		}
-	}
-	if b, c := readFile(t, filepath.Join(dir, "b.json")), readFile(t, filepath.Join(dir, "c.json")); b != c {
-		t.Error("resumed training differs from uninterrupted training")
-	}
+	checkResume(t, dir, spec, dataPath)
 
 	st := filepath.Join(dir, "m.safetensors")
 	if code, out, errs := runCLI(t, "export", "--spec", learned, "--out", st); code != 0 {
@@ -157,6 +144,25 @@ func TestSimulateAndTrain(t *testing.T) {
 	code, _, stderr = runCLI(t, "simulate", "--spec", spec, "--data", wide)
 	if code != 1 || !strings.Contains(stderr, "3 features per frame") {
 		t.Errorf("wide data: exit %d, %s", code, stderr)
+	}
+}
+
+// checkResume trains three epochs with a checkpoint, then two more resumed
+// from it, and checks that the learned spec equals five epochs in one go.
+func checkResume(t *testing.T, dir, spec, dataPath string) {
+	t.Helper()
+	ck := filepath.Join(dir, "train.ckpt")
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "3", "--checkpoint", ck, "--save-spec", filepath.Join(dir, "a.json"), "--run-dir", filepath.Join(dir, "run2"))
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--checkpoint", ck, "--resume", "--save-spec", filepath.Join(dir, "b.json"), "--run-dir", filepath.Join(dir, "run2"))
+	runCLI(t, "train", "--spec", spec, "--data", dataPath, "--epochs", "5", "--save-spec", filepath.Join(dir, "c.json"), "--run-dir", filepath.Join(dir, "run3"))
+	for _, f := range []string{"config.yaml", "summary.json", "metrics.jsonl", "out.npz", "checkpoint.gob"} {
+		if _, err := os.Stat(filepath.Join(dir, "run3", f)); err != nil {
+			t.Errorf("run folder: %v", err)
+		}
+	}
+	b, c := readFile(t, filepath.Join(dir, "b.json")), readFile(t, filepath.Join(dir, "c.json"))
+	if b != c || !strings.Contains(b, "weight") {
+		t.Error("resumed training differs from uninterrupted training")
 	}
 }
 
@@ -439,8 +445,18 @@ func TestGraphSpecCLI(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, "simulate", "--spec", spec, "--data", dataPath); code != 0 || !strings.Contains(stdout, "simulated 400 steps × 2 samples") {
 		t.Errorf("simulate: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if code, _, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--checkpoint", filepath.Join(dir, "c.gob")); code != 2 || !strings.Contains(stderr, "not supported for graph specs") {
-		t.Errorf("train --checkpoint with a graph spec: exit %d, %s", code, stderr)
+	checkResume(t, dir, spec, dataPath)
+	// The learned graph spec reloads and simulates.
+	if code, stdout, stderr := runCLI(t, "simulate", "--spec", filepath.Join(dir, "c.json"), "--data", dataPath); code != 0 || !strings.Contains(stdout, "simulated") {
+		t.Errorf("simulate the learned graph spec: exit %d\n%s%s", code, stdout, stderr)
+	}
+	// A layered checkpoint does not resume a graph run.
+	layered := filepath.Join(dir, "layered.yaml")
+	os.WriteFile(layered, []byte(cliSpec), 0o644)
+	ck := filepath.Join(dir, "layered.ckpt")
+	runCLI(t, "train", "--spec", layered, "--data", dataPath, "--checkpoint", ck, "--run-dir", filepath.Join(dir, "run4"))
+	if code, _, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--checkpoint", ck, "--resume", "--run-dir", filepath.Join(dir, "run5")); code != 1 || !strings.Contains(stderr, "checkpoint of a layered network") {
+		t.Errorf("resume a graph run from a layered checkpoint: exit %d, %s", code, stderr)
 	}
 	if code, _, stderr := runCLI(t, "align", "--spec", spec, "--data", dataPath); code != 2 || !strings.Contains(stderr, "needs a layered spec") {
 		t.Errorf("align with a graph spec: exit %d, %s", code, stderr)

@@ -98,30 +98,44 @@ type session struct {
 	arrays  func() []npy.Named // parameters and state, for --out
 	lr      func() float64
 	steps   func() int
+	// checkpoint writes what resuming needs after epoch (atomically);
+	// learnedSpec is the spec with the current parameters.
+	checkpoint  func(path string, epoch int) error
+	learnedSpec func() any
 }
 
-func layeredSession(tr *gle.Trainer) *session {
+// optLR is the learning rate of opt (0 without an optimizer).
+func optLR(opt gle.Optimizer) float64 {
+	if opt == nil {
+		return 0
+	}
+	return opt.LR()
+}
+
+func layeredSession(tr *gle.Trainer, spec *gle.Spec) *session {
 	return &session{step: tr.Step, outputs: tr.Engine.Net.Outputs(), reset: tr.Engine.Reset,
 		arrays: func() []npy.Named { return networkArrays(tr.Engine.Net, tr.Engine.State) },
-		lr: func() float64 {
-			if tr.Opt == nil {
-				return 0
-			}
-			return tr.Opt.LR()
+		lr:     func() float64 { return optLR(tr.Opt) },
+		steps:  func() int { return tr.Steps },
+		checkpoint: func(path string, epoch int) error {
+			ck := trainCheckpoint{Epoch: epoch, Net: tr.Engine.Net, State: tr.Engine.State, Steps: tr.Steps}
+			ck.setOptimizer(tr.Opt)
+			return atomicfile.WriteGob(path, &ck)
 		},
-		steps: func() int { return tr.Steps }}
+		learnedSpec: func() any { return tr.Engine.Net.ToSpec(spec) }}
 }
 
-func graphSession(tr *graph.Trainer) *session {
+func graphSession(tr *graph.Trainer, spec *graph.Spec) *session {
 	return &session{step: tr.Step, outputs: tr.Engine.Net.Outputs(), reset: tr.Engine.Reset,
 		arrays: func() []npy.Named { return graphArrays(tr.Engine.Net, tr.Engine.State) },
-		lr: func() float64 {
-			if tr.Opt == nil {
-				return 0
-			}
-			return tr.Opt.LR()
+		lr:     func() float64 { return optLR(tr.Opt) },
+		steps:  func() int { return tr.Steps },
+		checkpoint: func(path string, epoch int) error {
+			ck := trainCheckpoint{Epoch: epoch, GraphNet: tr.Engine.Net, GraphState: tr.Engine.State, Steps: tr.Steps}
+			ck.setOptimizer(tr.Opt)
+			return atomicfile.WriteGob(path, &ck)
 		},
-		steps: func() int { return tr.Steps }}
+		learnedSpec: func() any { return tr.Engine.Net.ToSpec(spec) }}
 }
 
 // graphArrays names a graph network's parameters and state:
@@ -171,14 +185,14 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		ss = graphSession(tr)
+		ss = graphSession(tr, l.graphSpec)
 	} else {
 		tr, err := optim.NewTrainer(l.spec, seq.Batch)
 		if err != nil {
 			return err
 		}
 		tr.Opt = nil // simulation: no learning
-		ss = layeredSession(tr)
+		ss = layeredSession(tr, l.spec)
 	}
 	outputs, loss, err := runEpoch(ctx, ss, seq, nil)
 	fmt.Fprintf(stdout, "simulated %d steps × %d samples; mean loss %.6g\n", ss.steps(), seq.Batch, loss)
@@ -215,9 +229,6 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	spec, seq := l.spec, l.seq
-	if l.graphNet != nil && (checkpoint != "" || resume || saveSpec != "") {
-		return usagef("--checkpoint, --resume and --save-spec are not supported for graph specs yet (use --out for the learned parameters)")
-	}
 	if seq.Targets[0].None() {
 		return fmt.Errorf("%s: no targets \"y\": nothing to train on (use gle simulate)", f.data)
 	}
@@ -228,17 +239,10 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defaults := []struct {
+	for _, d := range []struct {
 		flag *string
 		name string
-	}{{&metrics, "metrics.jsonl"}, {&f.out, "out.npz"}}
-	if l.graphNet == nil {
-		defaults = append(defaults, []struct {
-			flag *string
-			name string
-		}{{&checkpoint, "checkpoint.gob"}, {&saveSpec, "learned.json"}}...)
-	}
-	for _, d := range defaults {
+	}{{&metrics, "metrics.jsonl"}, {&checkpoint, "checkpoint.gob"}, {&saveSpec, "learned.json"}, {&f.out, "out.npz"}} {
 		if *d.flag == "" {
 			*d.flag = filepath.Join(dir, d.name)
 		}
@@ -250,24 +254,9 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := writeRunConfig(dir, map[string]any{"spec": specCfg, "data": f.data, "epochs": epochs, "reset": reset}); err != nil {
 		return err
 	}
-	var ss *session
-	var tr *gle.Trainer
-	first := 1
-	if l.graphNet != nil {
-		opt, err := optim.New(l.graphSpec.Optimizer)
-		if err != nil {
-			return err
-		}
-		gtr, err := graph.NewTrainer(l.graphNet, seq.Batch, opt)
-		if err != nil {
-			return err
-		}
-		ss = graphSession(gtr)
-	} else {
-		if tr, first, err = trainerFromCheckpoint(spec, seq.Batch, checkpoint, resume); err != nil {
-			return err
-		}
-		ss = layeredSession(tr)
+	ss, first, err := sessionFromCheckpoint(l, checkpoint, resume)
+	if err != nil {
+		return err
 	}
 	var mw *bufio.Writer
 	if metrics != "" {
@@ -309,8 +298,8 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 			lastLoss = loss
 			logLine(map[string]any{"epoch": epoch, "loss": loss, "seconds": time.Since(start).Seconds(), "lr": ss.lr()})
 			fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g (%.2fs)\n", epoch, epochs, loss, time.Since(start).Seconds())
-			if checkpoint != "" && tr != nil {
-				err = saveTrainCheckpoint(checkpoint, epoch, tr)
+			if checkpoint != "" {
+				err = ss.checkpoint(checkpoint, epoch)
 			}
 		}
 	}
@@ -319,8 +308,8 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	var werr error
 	if err == nil || !errors.Is(err, gle.ErrDiverged) {
 		werr = f.save(ss, outputs, seq, stdout)
-		if saveSpec != "" && tr != nil {
-			b, jerr := json.MarshalIndent(tr.Engine.Net.ToSpec(spec), "", "  ")
+		if saveSpec != "" {
+			b, jerr := json.MarshalIndent(ss.learnedSpec(), "", "  ")
 			if jerr == nil {
 				jerr = atomicfile.Write(saveSpec, append(b, '\n'))
 			}
@@ -402,47 +391,90 @@ func networkArrays(net *gle.Network, st *gle.State) []npy.Named {
 	return out
 }
 
-// trainCheckpoint is what gle train needs to continue bit-identically.
+// trainCheckpoint is what gle train needs to continue bit-identically:
+// the network and state (layered, or graph), the optimizer and the step
+// count.
 type trainCheckpoint struct {
-	Epoch int
-	Net   *gle.Network
-	State *gle.State
-	Adam  *optim.Adam
-	SGD   *optim.SGD
-	Steps int
+	Epoch      int
+	Net        *gle.Network
+	State      *gle.State
+	GraphNet   *graph.Network
+	GraphState *graph.State
+	Adam       *optim.Adam
+	SGD        *optim.SGD
+	Steps      int
 }
 
-func saveTrainCheckpoint(path string, epoch int, tr *gle.Trainer) error {
-	ck := trainCheckpoint{Epoch: epoch, Net: tr.Engine.Net, State: tr.Engine.State, Steps: tr.Steps}
-	switch o := tr.Opt.(type) {
+func (ck *trainCheckpoint) setOptimizer(opt gle.Optimizer) {
+	switch o := opt.(type) {
 	case *optim.Adam:
 		ck.Adam = o
 	case *optim.SGD:
 		ck.SGD = o
 	}
-	return atomicfile.WriteGob(path, &ck)
 }
 
-// trainerFromCheckpoint builds the trainer of spec, continuing from the
-// checkpoint when resume is set and it exists; it returns the first epoch
-// to run.
-func trainerFromCheckpoint(spec *gle.Spec, batch int, path string, resume bool) (*gle.Trainer, int, error) {
+func (ck *trainCheckpoint) optimizer(path string) (gle.Optimizer, error) {
+	switch {
+	case ck.Adam != nil:
+		return ck.Adam, nil
+	case ck.SGD != nil:
+		return ck.SGD, nil
+	}
+	return nil, fmt.Errorf("%s: checkpoint without optimizer state", path)
+}
+
+// sessionFromCheckpoint builds the training session of l, continuing from
+// the checkpoint when resume is set and it exists; it returns the first
+// epoch to run.
+func sessionFromCheckpoint(l *loaded, path string, resume bool) (*session, int, error) {
+	batch := l.seq.Batch
 	var ck trainCheckpoint
 	if resume {
 		if err := atomicfile.ReadGob(path, &ck); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, 0, err
 		}
 	}
-	if ck.Net == nil {
-		tr, err := optim.NewTrainer(spec, batch)
-		return tr, 1, err
+	found := ck.Net != nil || ck.GraphNet != nil
+	if found && (ck.GraphNet != nil) != (l.graphNet != nil) {
+		return nil, 0, fmt.Errorf("%s: checkpoint of a %s network, the spec declares a %s one", path,
+			map[bool]string{true: "graph", false: "layered"}[ck.GraphNet != nil], map[bool]string{true: "graph", false: "layered"}[l.graphNet != nil])
 	}
-	var opt gle.Optimizer = ck.SGD
-	if ck.Adam != nil {
-		opt = ck.Adam
+	var opt gle.Optimizer
+	if found {
+		var err error
+		if opt, err = ck.optimizer(path); err != nil {
+			return nil, 0, err
+		}
 	}
-	if opt == nil {
-		return nil, 0, fmt.Errorf("%s: checkpoint without optimizer state", path)
+	if l.graphNet != nil {
+		net := l.graphNet
+		if !found {
+			var err error
+			if opt, err = optim.New(l.graphSpec.Optimizer); err != nil {
+				return nil, 0, err
+			}
+		} else {
+			net = ck.GraphNet
+		}
+		tr, err := graph.NewTrainer(net, batch, opt)
+		if err != nil {
+			return nil, 0, err
+		}
+		if found {
+			if ck.GraphState.Batch != batch {
+				return nil, 0, fmt.Errorf("%s: checkpoint of batch %d, the data has %d samples", path, ck.GraphState.Batch, batch)
+			}
+			tr.Engine.State, tr.Steps = ck.GraphState, ck.Steps
+		}
+		return graphSession(tr, l.graphSpec), ck.Epoch + 1, nil
+	}
+	if !found {
+		tr, err := optim.NewTrainer(l.spec, batch)
+		if err != nil {
+			return nil, 0, err
+		}
+		return layeredSession(tr, l.spec), 1, nil
 	}
 	tr, err := gle.NewTrainer(ck.Net, batch, opt)
 	if err != nil {
@@ -452,6 +484,6 @@ func trainerFromCheckpoint(spec *gle.Spec, batch int, path string, resume bool) 
 		return nil, 0, fmt.Errorf("%s: checkpoint of batch %d, the data has %d samples", path, ck.State.Batch, batch)
 	}
 	tr.Engine.State, tr.Steps = ck.State, ck.Steps
-	tr.TauMMin, tr.LearnFromStep = spec.TauMMin, spec.LearnFromStep
-	return tr, ck.Epoch + 1, nil
+	tr.TauMMin, tr.LearnFromStep = l.spec.TauMMin, l.spec.LearnFromStep
+	return layeredSession(tr, l.spec), ck.Epoch + 1, nil
 }
