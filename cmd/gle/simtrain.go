@@ -27,7 +27,7 @@ type sessionFlags struct {
 }
 
 func (f *sessionFlags) define(fs *flag.FlagSet) {
-	fs.StringVar(&f.spec, "spec", "", "network spec (.json, .yaml or .yml); required")
+	fs.StringVar(&f.spec, "spec", "", "network spec (.json, .yaml or .yml): layers, or populations and projections (docs/vle.md); required")
 	fs.StringVar(&f.data, "data", "", "inputs x and optional targets y (.npz, .npy or .json); required")
 	fs.BoolVar(&f.batchMajor, "batch-major", false, "arrays are [batch][steps][features] (2-D: [batch][steps]) instead of [steps][batch][features]")
 	fs.StringVar(&f.out, "out", "", "write outputs, final parameters and final state here (.npz)")
