@@ -178,3 +178,40 @@ func TestToSpecRoundTrip(t *testing.T) {
 		t.Errorf("feedback weights on a symmetric projection: %v", err)
 	}
 }
+
+// FuzzGraphSpec: decoding and building arbitrary graph specs never panics,
+// and a network that builds runs a step, BPTT and the adjoint.
+func FuzzGraphSpec(f *testing.F) {
+	f.Add([]byte(`{"dt": 0.1, "loss": "mse", "inputs": 1, "output": "o", "populations": [{"name": "o", "size": 1, "phi": "tanh", "tau_m": 1, "tau_r": 0.5}], "projections": [{"from": "input", "to": "o"}, {"from": "o", "to": "o", "feedback": "learned"}]}`))
+	f.Add([]byte("dt: 0.1\nloss: ce\ninputs: 2\noutput: b\npopulations:\n  - {name: a, size: 3, phi: relu, tau_m: [{n: 2, value: 1}, 2], tau_r: 0.1, instant_errors: true}\n  - {name: b, size: 2, phi: linear, tau_m: 1, tau_r: 1, bias: false}\nprojections:\n  - {from: input, to: a}\n  - {from: a, to: b, feedback: random, feedback_weight: [[1, 2, 3], [4, 5, 6]]}\n  - {from: b, to: a}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := DecodeSpec(data)
+		if err != nil {
+			return
+		}
+		if s.Inputs > 64 || len(s.Projections) > 16 || len(s.Populations) > 16 {
+			return // keep the fuzzer away from huge allocations
+		}
+		for _, p := range s.Populations {
+			if p.Size > 64 {
+				return
+			}
+		}
+		n, err := New(s)
+		if err != nil {
+			return
+		}
+		x := make([]float64, n.Inputs)
+		e := NewEngine(n, 1)
+		if err := e.Step(make([]float64, n.Outputs()), x, gle.Target{}); err != nil {
+			t.Fatalf("a built network failed a step: %v", err)
+		}
+		xs, ts := [][]float64{x, x}, []gle.Target{{}, {}}
+		if _, err := Loss(n, 1, xs, ts, NewGrads(n)); err != nil {
+			t.Fatalf("BPTT: %v", err)
+		}
+		if _, err := Adjoint(n, 1, xs, ts, NewGrads(n)); err != nil {
+			t.Fatalf("adjoint: %v", err)
+		}
+	})
+}
