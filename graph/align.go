@@ -125,13 +125,21 @@ func Align(n *Network, batch int, xs [][]float64, ts []gle.Target) ([]Alignment,
 		if a == nil {
 			return
 		}
-		var d, na, nx float64
+		// Scaled by the largest magnitudes, so that the squares cannot
+		// overflow when the real-time errors grow large (an unstable loop).
+		var sa, sx float64
 		for k := range a {
-			d, na, nx = d+a[k]*x[k], na+a[k]*a[k], nx+x[k]*x[k]
+			sa, sx = max(sa, math.Abs(a[k])), max(sx, math.Abs(x[k]))
 		}
 		r := Alignment{Param: param, Cosine: math.NaN(), NormRatio: math.NaN()}
-		if na > 0 && nx > 0 {
-			r.Cosine, r.NormRatio = d/math.Sqrt(na*nx), math.Sqrt(na)/(c*math.Sqrt(nx))
+		if sa > 0 && sx > 0 {
+			var d, na, nx float64
+			for k := range a {
+				ak, xk := a[k]/sa, x[k]/sx
+				d, na, nx = d+ak*xk, na+ak*ak, nx+xk*xk
+			}
+			r.Cosine = d / math.Sqrt(na*nx)
+			r.NormRatio = sa / sx * math.Sqrt(na) / (c * math.Sqrt(nx))
 		}
 		rows = append(rows, r)
 	}

@@ -13,12 +13,13 @@ import (
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/bptt"
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/graph"
 	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
 )
 
 // runAlign compares GLE's local updates with the exact BPTT gradient on a
-// spec and a data file, window by window.
+// spec and a data file, window by window (graph specs: whole sequence).
 func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	window, steps := 100, 0
@@ -29,10 +30,14 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	spec, seq, err := f.loadLayered("align")
+	l, err := f.load()
 	if err != nil {
 		return err
 	}
+	if l.graphNet != nil {
+		return alignGraph(ctx, &f, l, steps, stdout)
+	}
+	spec, seq := l.spec, l.seq
 	net, err := gle.NewNetwork(spec)
 	if err != nil {
 		return err
@@ -84,6 +89,46 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "wrote alignment.jsonl and alignment.png/.svg to %s\n", dir)
+	return ctx.Err()
+}
+
+// alignGraph is gle align for a graph spec: the local rule's updates summed
+// over the whole sequence against the exact gradient, per projection and
+// population (graph.Align; no windows).
+func alignGraph(ctx context.Context, f *sessionFlags, l *loaded, steps int, stdout io.Writer) error {
+	seq := l.seq
+	T := seq.Steps
+	if steps > 0 {
+		T = min(T, steps)
+	}
+	xs := make([][]float64, T)
+	for t := range T {
+		xs[t] = seq.Frame(t)
+	}
+	rows, err := graph.Align(l.graphNet, seq.Batch, xs, seq.Targets[:T])
+	if err != nil {
+		return err
+	}
+	dir, err := runDir(f.out, "align")
+	if err != nil {
+		return err
+	}
+	if err := writeRunConfig(dir, map[string]any{"spec": l.graphSpec, "data": f.data, "steps": T}); err != nil {
+		return err
+	}
+	if err := writeJSONL(filepath.Join(dir, "alignment.jsonl"), rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%-24s %10s %10s   (whole sequence, %d steps)\n", "parameter", "cosine", "ratio", T)
+	exploding := false
+	for _, r := range rows {
+		fmt.Fprintf(stdout, "%-24s %10.4f %10.4g\n", r.Param, r.Cosine, r.NormRatio)
+		exploding = exploding || r.NormRatio > 1e6
+	}
+	if exploding {
+		fmt.Fprintln(stdout, "note: the real-time errors grow without bound on a loop of this network: its loop gain ρ(W)·τm/τr exceeds 1 (docs/vle.md §4; instant_errors: true on the loop's population bounds them)")
+	}
+	fmt.Fprintf(stdout, "wrote alignment.jsonl to %s\n", dir)
 	return ctx.Err()
 }
 

@@ -458,8 +458,11 @@ func TestGraphSpecCLI(t *testing.T) {
 	if code, _, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--checkpoint", ck, "--resume", "--run-dir", filepath.Join(dir, "run5")); code != 1 || !strings.Contains(stderr, "checkpoint of a layered network") {
 		t.Errorf("resume a graph run from a layered checkpoint: exit %d, %s", code, stderr)
 	}
-	if code, _, stderr := runCLI(t, "align", "--spec", spec, "--data", dataPath); code != 2 || !strings.Contains(stderr, "needs a layered spec") {
-		t.Errorf("align with a graph spec: exit %d, %s", code, stderr)
+	if code, stdout, stderr := runCLI(t, "align", "--spec", spec, "--data", dataPath, "--out", filepath.Join(dir, "align")); code != 0 || !strings.Contains(stdout, "W input→h") {
+		t.Errorf("align with a graph spec: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runCLI(t, "trace", "--spec", spec, "--data", dataPath); code != 2 || !strings.Contains(stderr, "needs a layered spec") {
+		t.Errorf("trace with a graph spec: exit %d, %s", code, stderr)
 	}
 	bad := strings.Replace(cliGraphSpec, "{from: h, to: out}", "{from: h, to: nowhere}", 1)
 	os.WriteFile(spec, []byte(bad), 0o644)

@@ -84,7 +84,7 @@ func (f *sessionFlags) loadLayered(command string) (*gle.Spec, *data.Sequence, e
 		return nil, nil, err
 	}
 	if l.graphNet != nil {
-		return nil, nil, usagef("gle %s needs a layered spec (layers); %s declares populations (graph specs work with gle simulate and gle train)", command, f.spec)
+		return nil, nil, usagef("gle %s needs a layered spec (layers); %s declares populations (graph specs work with gle simulate, train and align)", command, f.spec)
 	}
 	return l.spec, l.seq, nil
 }
