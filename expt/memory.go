@@ -35,13 +35,18 @@ type MemoryConfig struct {
 	Response float64 // response window after the go pulse (time units)
 	Trials   int     // training trials (each a batch)
 	Batch    int     // trials in parallel
-	LR       float64 // Adam
+	LR       float64 // Adam, local rules (one step per dt step)
+	BPTTLR   float64 // Adam, BPTT variants (one step per trial or window)
 	Seed     uint64
 	// MaxLoopGain, when positive, rescales the recurrent weights after
 	// every trial so that ρ(W_hh)·τm/τr ≤ MaxLoopGain: the stability
 	// condition (6) of docs/vle.md for the real-time errors (and, here, for
 	// the forward loop too).
 	MaxLoopGain float64
+	// InitLoopGain, when positive, scales the recurrent weights at the
+	// start so that ρ(W_hh)·τm/τr = InitLoopGain (a slowly fading memory
+	// of the input from the first trial on).
+	InitLoopGain float64
 }
 
 // MemoryVariants: "vle-local" — the recurrent graph input → h⟲ → out
@@ -56,7 +61,7 @@ var MemoryVariants = []string{"vle-local", "gle-layered", "bptt-tw1", "bptt"}
 // DefaultMemory returns the sweep of `gle run recurrent-memory`.
 func DefaultMemory() MemoryConfig {
 	return MemoryConfig{Gaps: []float64{0.5, 1, 2, 4, 8}, Variants: MemoryVariants, Dt: 0.1, TauM: 0.5, Hidden: 16,
-		Response: 1, Trials: 1500, Batch: 16, LR: 3e-4, Seed: 1, MaxLoopGain: 0.99}
+		Response: 1, Trials: 1500, Batch: 16, LR: 3e-5, BPTTLR: 3e-4, Seed: 1, MaxLoopGain: 0.99, InitLoopGain: 0.95}
 }
 
 // MemoryResult is one variant's accuracy at one gap.
@@ -125,14 +130,18 @@ func (c *MemoryConfig) memoryNet(variant string) (*graph.Network, error) {
 	default:
 		return nil, fmt.Errorf("%w: variant %q (want one of %v)", gle.ErrUnknownName, variant, MemoryVariants)
 	}
-	return graph.New(s)
+	n, err := graph.New(s)
+	if err != nil || c.InitLoopGain <= 0 {
+		return n, err
+	}
+	return n, c.scaleLoops(n, func(gain float64) float64 { return c.InitLoopGain / gain })
 }
 
 // RunMemory trains every variant at every gap and measures the accuracy on
 // 200 fresh test trials. report, when non-nil, receives each result.
 func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) ([]MemoryResult, error) {
-	if !(c.Dt > 0) || c.Trials <= 0 || c.Batch <= 0 || c.Hidden <= 0 || !(c.TauM >= c.Dt) || !(c.Response > 0) {
-		return nil, fmt.Errorf("%w: memory task needs dt > 0, tau_m ≥ dt, response > 0 and positive trials, batch, hidden (got %+v)", gle.ErrInvalid, c)
+	if !(c.Dt > 0) || c.Trials <= 0 || c.Batch <= 0 || c.Hidden <= 0 || !(c.TauM >= c.Dt) || !(c.Response > 0) || !(c.LR > 0) || !(c.BPTTLR > 0) {
+		return nil, fmt.Errorf("%w: memory task needs dt > 0, tau_m ≥ dt, response > 0 and positive trials, batch, hidden, lr, bptt_lr (got %+v)", gle.ErrInvalid, c)
 	}
 	var res []MemoryResult
 	for _, variant := range c.Variants {
@@ -166,8 +175,8 @@ func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) (
 }
 
 func (c *MemoryConfig) trainMemory(ctx context.Context, n *graph.Network, variant string, gap float64, cues func(int) []bool) error {
-	opt := optim.NewAdam(c.LR)
 	if strings.HasPrefix(variant, "bptt") {
+		opt := optim.NewAdam(c.BPTTLR)
 		window := 0 // steps; 0: the whole trial
 		if w, ok := strings.CutPrefix(variant, "bptt-tw"); ok {
 			tw, err := strconv.ParseFloat(w, 64)
@@ -201,7 +210,7 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *graph.Network, varian
 		}
 		return nil
 	}
-	tr, err := graph.NewTrainer(n, c.Batch, opt)
+	tr, err := graph.NewTrainer(n, c.Batch, optim.NewAdam(c.LR))
 	if err != nil {
 		return err
 	}
@@ -233,6 +242,12 @@ func (c *MemoryConfig) limitLoopGain(n *graph.Network) error {
 	if c.MaxLoopGain <= 0 {
 		return nil
 	}
+	return c.scaleLoops(n, func(gain float64) float64 { return min(1, c.MaxLoopGain/gain) })
+}
+
+// scaleLoops multiplies the weights of every self-projection of n by
+// factor(its loop gain ρ(W)·τm/τr).
+func (c *MemoryConfig) scaleLoops(n *graph.Network, factor func(gain float64) float64) error {
 	for k, p := range n.Projs {
 		if p.From != p.To {
 			continue
@@ -242,10 +257,9 @@ func (c *MemoryConfig) limitLoopGain(n *graph.Network) error {
 			return err
 		}
 		pop := &n.Pops[p.To]
-		if gain := rho * slices.Max(pop.TauM) / slices.Min(pop.TauR); gain > c.MaxLoopGain {
-			for i := range p.W {
-				p.W[i] *= c.MaxLoopGain / gain
-			}
+		f := factor(rho * slices.Max(pop.TauM) / slices.Min(pop.TauR))
+		for i := range p.W {
+			p.W[i] *= f
 		}
 	}
 	return nil

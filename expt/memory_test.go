@@ -7,10 +7,9 @@ import (
 )
 
 // TestMemory runs a shortened delayed-recall comparison at a gap of one
-// time unit: BPTT through the recurrent graph recalls the cue; the layered
-// chain of instantaneous neurons (τr = τm) has no memory and stays at
-// chance; the local rule on the recurrent graph, held below loop gain 1,
-// stays finite.
+// time unit (400 trials): the real-time local rule on the recurrent graph
+// and BPTT through it recall the cue; the layered chain of instantaneous
+// neurons (τr = τm) has no memory and stays at chance.
 func TestMemory(t *testing.T) {
 	c := DefaultMemory()
 	c.Gaps = []float64{1}
@@ -32,8 +31,8 @@ func TestMemory(t *testing.T) {
 				t.Errorf("layered chain without memory: accuracy %.3f, want chance", r.Accuracy)
 			}
 		case "vle-local":
-			if math.IsNaN(r.Loss) || r.Loss > 10 {
-				t.Errorf("local rule with loop gain ≤ %g: test loss %.4g", c.MaxLoopGain, r.Loss)
+			if r.Accuracy < 0.95 || math.IsNaN(r.Loss) {
+				t.Errorf("local rule on the recurrent graph: accuracy %.3f (want ≥ 0.95), loss %.4g", r.Accuracy, r.Loss)
 			}
 		}
 	}

@@ -103,8 +103,10 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.IntVar(&c.Hidden, "hidden", c.Hidden, "neurons per hidden population")
 		fs.IntVar(&c.Trials, "trials", c.Trials, "training trials (batches)")
 		fs.IntVar(&c.Batch, "batch", c.Batch, "trials per batch")
-		fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
+		fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate of the local rules (a step per dt step)")
+		fs.Float64Var(&c.BPTTLR, "bptt-lr", c.BPTTLR, "Adam learning rate of the BPTT variants (a step per trial or window)")
 		fs.Float64Var(&c.MaxLoopGain, "max-loop-gain", c.MaxLoopGain, "keep ρ(W_hh)·τm/τr at most this after every trial (0: off)")
+		fs.Float64Var(&c.InitLoopGain, "init-loop-gain", c.InitLoopGain, "start the recurrent weights at this ρ(W_hh)·τm/τr (0: as drawn)")
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for weights and cues")
 		fs.StringVar(&out, "out", "", "output folder (default runs/recurrent-memory-<timestamp>)")
 	}); err != nil {
