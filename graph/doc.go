@@ -10,12 +10,22 @@
 //	inst_g = (Σ_{p: g → h} e_p + [g = output] e_target) ⊙ r′_g
 //	s_g    = Σ_{p: f → g} W_p r_f + b_g            (r_input = x_t)
 //	v̇, ê, u̇, u′, ŭ, r′, r_prime′ as in a GLE layer
-//	e_p′   = ê_h W_p  for every projection p: g → h  (sent back to g)
+//	e_p′   = ê_h M_p  for every projection p: g → h  (sent back to g)
+//
+// with M_p = W_p (symmetric feedback), or a separate matrix B_p, fixed
+// (feedback alignment) or learned (Kolen–Pollack): see Feedback.
 //
 // where all r, r′, e_p are previous-step values. A chain of populations
 // input → p0 → p1 → … with the last one the output is exactly the layered
 // GLE network (package gle), to the bit.
 //
-// BPTT differentiates the errors-off forward map through any such graph,
-// recurrent projections included.
+// Exact gradients: Loss (discrete BPTT, from the zero state or, with
+// LossFrom, from a carried state for truncated windows) differentiates the
+// errors-off forward map through any such graph, recurrent projections
+// included; Adjoint integrates the continuous adjoint backwards and
+// converges to it as dt → 0. Align compares the local rule with Loss.
+// Trainer runs the local rule online with an optimizer. Real-time errors on
+// a loop are stable only while the loop gain ρ(W)·τm/τr stays below 1
+// (docs/vle.md §4); PopulationSpec.InstantErrors trades lag compensation for
+// stability.
 package graph
