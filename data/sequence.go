@@ -27,6 +27,19 @@ func (s *Sequence) Frame(t int) []float64 {
 	return s.X[t*n : (t+1)*n]
 }
 
+// Frames returns the first n input frames (all of them when n ≤ 0 or
+// n > Steps), sharing memory with the sequence.
+func (s *Sequence) Frames(n int) [][]float64 {
+	if n <= 0 || n > s.Steps {
+		n = s.Steps
+	}
+	xs := make([][]float64, n)
+	for t := range xs {
+		xs[t] = s.Frame(t)
+	}
+	return xs
+}
+
 // Layout says how the arrays of a file are ordered.
 type Layout int
 

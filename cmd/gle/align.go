@@ -42,14 +42,8 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	T := seq.Steps
-	if steps > 0 {
-		T = min(T, steps)
-	}
-	xs := make([][]float64, T)
-	for t := range T {
-		xs[t] = seq.Frame(t)
-	}
+	xs := seq.Frames(steps)
+	T := len(xs)
 	rows, err := bptt.Align(net, seq.Batch, xs, seq.Targets[:T], window)
 	if err != nil {
 		return err
@@ -97,14 +91,8 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 // population (graph.Align; no windows).
 func alignGraph(ctx context.Context, f *sessionFlags, l *loaded, steps int, stdout io.Writer) error {
 	seq := l.seq
-	T := seq.Steps
-	if steps > 0 {
-		T = min(T, steps)
-	}
-	xs := make([][]float64, T)
-	for t := range T {
-		xs[t] = seq.Frame(t)
-	}
+	xs := seq.Frames(steps)
+	T := len(xs)
 	rows, err := graph.Align(l.graphNet, seq.Batch, xs, seq.Targets[:T])
 	if err != nil {
 		return err

@@ -51,10 +51,7 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	xs := make([][]float64, seq.Steps)
-	for t := range xs {
-		xs[t] = seq.Frame(t)
-	}
+	xs := seq.Frames(0)
 	rec, err := bptt.Record(eng, xs, seq.Targets)
 	if err != nil {
 		return err
