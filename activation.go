@@ -64,11 +64,12 @@ func (a Activation) Eval(x float64) (phi, dphi float64) {
 			return x, 1
 		}
 		return 0, 0
-	case Tanh, Sigmoid, Softplus:
-		// The same kernels as Apply, so that both round identically.
-		var p, d [1]float64
-		a.Apply(p[:], d[:], []float64{x})
-		return p[0], d[0]
+	case Tanh:
+		return vmath.TanhAt(x)
+	case Sigmoid:
+		return vmath.SigmoidAt(x)
+	case Softplus:
+		return vmath.SoftplusAt(x, softplusThreshold)
 	case HardTanh:
 		// φ′ = 1[−1 ≤ x ≤ 1] (boundaries included, as the reference).
 		switch {

@@ -128,7 +128,7 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 		if bias == nil {
 			bias = w.zeros
 		}
-		StepNeurons(NeuronStep{
+		kernel.Euler(&kernel.EulerParams{
 			Dt: n.Dt, Prospective: n.ProspectiveErrors, Gamma: l.Gamma, TauM: l.TauM, TauR: l.TauR,
 			InvTauM: w.invTauM, InvTauR: w.invTauR, Bias: bias,
 			E: eAbove, RPrime: ls.RPrime, S: w.s, U: ls.U, V: ls.V,
@@ -174,44 +174,3 @@ func (e *Engine) layerGrads(li int, below []float64) {
 // ProspectiveErrors returns layer li's ê (Batch×Out) of the last Step.
 // The slice is overwritten by the next Step.
 func (e *Engine) ProspectiveErrors(li int) []float64 { return e.work[li].ehat }
-
-// NeuronStep holds the operands of StepNeurons for one population of N
-// neurons and a batch: per-neuron parameters (N values) and batch-major
-// arrays (Batch×N). InvTauM and InvTauR are scratch that StepNeurons fills.
-type NeuronStep struct {
-	Dt          float64
-	Prospective bool
-	Gamma       float64
-	TauM, TauR  []float64
-	InvTauM     []float64
-	InvTauR     []float64
-	Bias        []float64 // N values (zeros for no bias)
-	E, RPrime   []float64 // the error arriving (before gating) and the gate r′
-	S           []float64 // synaptic input W r (without the bias)
-	U, V        []float64 // committed state
-	NextU       []float64 // outputs: the new u and v,
-	NextV       []float64
-	EHat, UDot  []float64 // ê and u̇ of the step,
-	UBreve      []float64 // and ŭ, to which φ is applied
-}
-
-// StepNeurons advances every neuron of a population by one Euler step
-// (SPEC §3), the part of a step shared by layered and graph networks:
-//
-//	e = e_arriving ⊙ r′
-//	prospective: v̇ = (e − v)/τr, v′ = v + dt v̇, ê = v + τm v̇; else v′ = ê = e
-//	u̇ = (s + b + γ ê − u)/τm,  u′ = u + dt u̇,  ŭ = u + τr u̇
-func StepNeurons(p NeuronStep) {
-	N := len(p.TauM)
-	// Reciprocals of the time constants: τm may have changed since the
-	// last step.
-	for o := range N {
-		p.InvTauM[o], p.InvTauR[o] = 1/p.TauM[o], 1/p.TauR[o]
-	}
-	kernel.Euler(&kernel.EulerParams{
-		Dt: p.Dt, Gamma: p.Gamma, Prospective: p.Prospective,
-		TauM: p.TauM, TauR: p.TauR, InvTauM: p.InvTauM, InvTauR: p.InvTauR, Bias: p.Bias,
-		E: p.E, RPrime: p.RPrime, S: p.S, U: p.U, V: p.V,
-		NextU: p.NextU, NextV: p.NextV, EHat: p.EHat, UDot: p.UDot, UBreve: p.UBreve,
-	})
-}

@@ -149,12 +149,9 @@ func graphArrays(n *graph.Network, st *graph.State) []npy.Named {
 		}
 	}
 	for k, p := range n.Projs {
-		from := n.Inputs
-		if p.From >= 0 {
-			from = n.Pops[p.From].N
-		}
-		add(fmt.Sprintf("projections.%d.weight", k), []int{n.Pops[p.To].N, from}, p.W)
-		add(fmt.Sprintf("projections.%d.feedback", k), []int{n.Pops[p.To].N, from}, p.B)
+		shape := []int{n.Pops[p.To].N, len(p.W) / n.Pops[p.To].N}
+		add(fmt.Sprintf("projections.%d.weight", k), shape, p.W)
+		add(fmt.Sprintf("projections.%d.feedback", k), shape, p.B)
 	}
 	for q, p := range n.Pops {
 		pre := "populations." + p.Name + "."

@@ -8,7 +8,7 @@ type EulerParams struct {
 	Dt, Gamma   float64
 	Prospective bool
 	TauM, TauR  []float64
-	InvTauM     []float64 // 1/τm and 1/τr, filled by the caller
+	InvTauM     []float64 // scratch for 1/τm and 1/τr (N each), filled by Euler
 	InvTauR     []float64
 	Bias        []float64
 	E, RPrime   []float64 // the error arriving (before gating) and the gate r′
@@ -20,7 +20,9 @@ type EulerParams struct {
 	UBreve      []float64
 }
 
-// Euler advances every neuron by one Euler step (SPEC §3), element-wise:
+// Euler advances every neuron of a population by one Euler step (SPEC §3),
+// the per-neuron part of a step shared by the layered and the graph engine,
+// element-wise:
 //
 //	e = e_arriving ⊙ r′
 //	prospective: v̇ = (e − v)/τr, v′ = v + dt v̇, ê = v + τm v̇; else v′ = ê = e
@@ -34,6 +36,11 @@ func Euler(p *EulerParams) {
 	n := len(p.U)
 	if n == 0 {
 		return
+	}
+	// Reciprocals of the time constants (τm may have changed since the
+	// last step).
+	for o := range N {
+		p.InvTauM[o], p.InvTauR[o] = 1/p.TauM[o], 1/p.TauR[o]
 	}
 	// Bounds, once: every array the kernels touch.
 	_, _, _, _ = p.TauR[N-1], p.InvTauM[N-1], p.InvTauR[N-1], p.Bias[N-1]

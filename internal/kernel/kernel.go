@@ -160,7 +160,8 @@ func gemmTail(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int
 	}
 }
 
-// gemmTailGo computes the last n − j0 columns with plain loops.
+// gemmTailGo computes the last n − j0 columns with plain loops, one dot
+// product per element.
 func gemmTailGo(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
 	for i := range m {
 		for j := j0; j < n; j++ {
@@ -176,13 +177,7 @@ func gemmTailGo(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb i
 // gemmGo is the portable GemmAcc.
 func gemmGo(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
 	if n == 1 { // a matrix-vector product: one dot per row
-		for i := range m {
-			s := c[i*ldc]
-			for p := range k {
-				s += a[i*aRow+p*aCol] * b[p*ldb]
-			}
-			c[i*ldc] = s
-		}
+		gemmTailGo(m, n, k, 0, a, aRow, aCol, b, ldb, c, ldc)
 		return
 	}
 	for i := range m {

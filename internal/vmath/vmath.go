@@ -88,6 +88,15 @@ func Softplus(phi, dphi, x []float64, threshold float64) {
 	apply(phi, dphi, x, threshold, softplusAsm, softplus1)
 }
 
+// TanhAt is Tanh for one value, rounding exactly as the slice function.
+func TanhAt(x float64) (phi, dphi float64) { return tanh1(x, 0) }
+
+// SigmoidAt is Sigmoid for one value, rounding exactly as the slice function.
+func SigmoidAt(x float64) (phi, dphi float64) { return sigmoid1(x, 0) }
+
+// SoftplusAt is Softplus for one value, rounding exactly as the slice function.
+func SoftplusAt(x, threshold float64) (phi, dphi float64) { return softplus1(x, threshold) }
+
 // apply runs the vector kernel over whole groups of four and the scalar
 // version, which rounds identically, over the rest.
 func apply(phi, dphi, x []float64, c float64,
