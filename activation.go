@@ -114,3 +114,21 @@ func (a Activation) Apply(phi, dphi, x []float64) {
 		}
 	}
 }
+
+// applyPhi is Apply for a population of T. float32 values go through the
+// float64 kernels in blocks (φ is evaluated in float64, then rounded).
+func applyPhi[T Float](a Activation, phi, dphi, x []T) {
+	if x64, ok := any(x).([]float64); ok {
+		a.Apply(any(phi).([]float64), any(dphi).([]float64), x64)
+		return
+	}
+	var xb, pb, db [256]float64
+	for lo := 0; lo < len(x); lo += len(xb) {
+		hi := min(lo+len(xb), len(x))
+		k := hi - lo
+		convert(xb[:k], x[lo:hi])
+		a.Apply(pb[:k], db[:k], xb[:k])
+		convert(phi[lo:hi], pb[:k])
+		convert(dphi[lo:hi], db[:k])
+	}
+}

@@ -6,76 +6,113 @@ import (
 	"github.com/gle-go/gle/internal/kernel"
 )
 
-// Engine advances a network's state one Euler step at a time with the
+// Engine advances a network's state one Euler step at a time in float64,
+// the conformance path (SPEC §3, fixtures to 1e-9).
+type Engine = EngineOf[float64]
+
+// Engine32 is the optional float32 engine: the same step with float32
+// state and products (see Float for the parameters), for training speed.
+// It agrees with Engine within float32 rounding (TestEngine32Agrees).
+type Engine32 = EngineOf[float32]
+
+// EngineOf advances a network's state one Euler step at a time with the
 // synchronous semantics of SPEC §3: every layer reads only previous-step
 // values of its neighbours, and all layers are committed together.
 //
-// Engine keeps the state across calls to Step (and so across mini-batches,
-// as the reference does); call Reset to start from rest, or SetBatch to
-// change the batch size while keeping the state.
-type Engine struct {
+// An engine keeps the state across calls to Step (and so across
+// mini-batches, as the reference does); call Reset to start from rest, or
+// SetBatch to change the batch size while keeping the state.
+type EngineOf[T Float] struct {
 	Net   *Network
-	State *State // the committed state (the state "before" the next Step)
+	State *StateOf[T] // the committed state (the state "before" the next Step)
 
 	// Grads, when non-nil, receives the gradients of SPEC §3 at every
 	// Step (batch means): ∂W = −⟨ê r_belowᵀ⟩, ∂b = −⟨ê⟩, ∂τm = ⟨ê ⊙ u̇⟩.
 	Grads *Grads
 
-	next *State
-	work []layerWork
+	next   *StateOf[T]
+	work   []layerWork[T]
+	x      []T       // the input frame in T (float32 engines)
+	r64    []float64 // the top layer's rates and target error in float64
+	inst64 []float64 // (float32 engines; the losses are float64)
 }
 
 // layerWork is per-layer scratch space, Batch×Out each.
-type layerWork struct {
-	inst  []float64 // the target error (top layer)
-	ehat  []float64 // prospective error ê
-	s     []float64 // synaptic input W r + b
-	udot  []float64 // u̇
-	ubrev []float64 // ŭ = u + τr u̇
-	wt    []float64 // Wᵀ (In×Out), scratch for s = r Wᵀ
+type layerWork[T Float] struct {
+	inst  []T // the target error (top layer)
+	ehat  []T // prospective error ê
+	s     []T // synaptic input W r + b
+	udot  []T // u̇
+	ubrev []T // ŭ = u + τr u̇
+	wt    []T // Wᵀ (In×Out), scratch for s = r Wᵀ
 
-	invTauM, invTauR []float64 // 1/τm, 1/τr per neuron (Out)
-	zeros            []float64 // Out zeros: the bias of a layer without one
+	invTauM, invTauR []T // 1/τm, 1/τr per neuron (Out)
+	zeros            []T // Out zeros: the bias of a layer without one
+
+	// The layer's parameters in T: the Network's own slices for float64,
+	// copies refreshed at every step for float32 (with the gradients'
+	// scratch space gW, gB, gTauM).
+	w, b, tauM, tauR []T
+	gW, gB, gTauM    []T
 }
 
-// NewEngine returns an engine for n with a zero state for the given batch
-// size. It checks the network first.
-func NewEngine(n *Network, batch int) (*Engine, error) {
+// NewEngine returns a float64 engine for n with a zero state for the
+// given batch size. It checks the network first.
+func NewEngine(n *Network, batch int) (*Engine, error) { return NewEngineOf[float64](n, batch) }
+
+// NewEngine32 returns a float32 engine for n (see Engine32).
+func NewEngine32(n *Network, batch int) (*Engine32, error) { return NewEngineOf[float32](n, batch) }
+
+// NewEngineOf returns an engine in T for n with a zero state for the given
+// batch size. It checks the network first.
+func NewEngineOf[T Float](n *Network, batch int) (*EngineOf[T], error) {
 	if err := n.Check(); err != nil {
 		return nil, err
 	}
 	if batch <= 0 {
 		return nil, fieldErr(ErrInvalid, "batch", batch, "must be positive")
 	}
-	e := &Engine{Net: n}
-	e.allocate(NewState(n, batch))
+	e := &EngineOf[T]{Net: n}
+	e.allocate(NewStateOf[T](n, batch))
 	return e, nil
 }
 
-func (e *Engine) allocate(s *State) {
+func (e *EngineOf[T]) allocate(s *StateOf[T]) {
 	e.State = s
-	e.next = NewState(e.Net, s.Batch)
-	e.work = make([]layerWork, len(e.Net.Layers))
+	e.next = NewStateOf[T](e.Net, s.Batch)
+	e.work = make([]layerWork[T], len(e.Net.Layers))
 	for i, l := range e.Net.Layers {
 		m := s.Batch * l.Out
-		e.work[i] = layerWork{
-			inst: make([]float64, m), ehat: make([]float64, m), s: make([]float64, m),
-			udot: make([]float64, m), ubrev: make([]float64, m), wt: make([]float64, l.In*l.Out),
-			invTauM: make([]float64, l.Out), invTauR: make([]float64, l.Out), zeros: make([]float64, l.Out),
+		e.work[i] = layerWork[T]{
+			inst: make([]T, m), ehat: make([]T, m), s: make([]T, m),
+			udot: make([]T, m), ubrev: make([]T, m), wt: make([]T, l.In*l.Out),
+			invTauM: make([]T, l.Out), invTauR: make([]T, l.Out), zeros: make([]T, l.Out),
 		}
+		if !is64[T]() {
+			w := &e.work[i]
+			w.w, w.tauM, w.tauR = make([]T, len(l.W)), make([]T, l.Out), make([]T, l.Out)
+			w.gW, w.gB, w.gTauM = make([]T, len(l.W)), make([]T, l.Out), make([]T, l.Out)
+			if l.B != nil {
+				w.b = make([]T, l.Out)
+			}
+		}
+	}
+	if !is64[T]() {
+		e.x = make([]T, s.Batch*e.Net.Inputs())
+		e.r64, e.inst64 = make([]float64, s.Batch*e.Net.Outputs()), make([]float64, s.Batch*e.Net.Outputs())
 	}
 }
 
 // Batch returns the current batch size.
-func (e *Engine) Batch() int { return e.State.Batch }
+func (e *EngineOf[T]) Batch() int { return e.State.Batch }
 
 // Reset sets the state to zero (all u, v, r, r′ and errors), the state of
 // a network that has never run.
-func (e *Engine) Reset() { e.State.Reset() }
+func (e *EngineOf[T]) Reset() { e.State.Reset() }
 
 // SetBatch changes the batch size, continuing the state the way the
 // reference does (State.Resized: tile, then truncate). It allocates.
-func (e *Engine) SetBatch(batch int) error {
+func (e *EngineOf[T]) SetBatch(batch int) error {
 	if batch <= 0 {
 		return fieldErr(ErrInvalid, "batch", batch, "must be positive")
 	}
@@ -83,6 +120,28 @@ func (e *Engine) SetBatch(batch int) error {
 		e.allocate(e.State.Resized(batch))
 	}
 	return nil
+}
+
+// syncParams points each layer's parameters in T at the Network's: the
+// slices themselves for float64, rounded copies for float32.
+func (e *EngineOf[T]) syncParams() {
+	for i := range e.Net.Layers {
+		l, w := &e.Net.Layers[i], &e.work[i]
+		w.w, w.tauM, w.tauR = view(l.W, w.w), view(l.TauM, w.tauM), view(l.TauR, w.tauR)
+		if l.B == nil {
+			w.b = w.zeros
+		} else {
+			w.b = view(l.B, w.b)
+		}
+		if !is64[T]() {
+			convert(w.w, l.W)
+			convert(w.tauM, l.TauM)
+			convert(w.tauR, l.TauR)
+			if l.B != nil {
+				convert(w.b, l.B)
+			}
+		}
+	}
 }
 
 // Step feeds one input frame x (Batch×In) and target t, writes the network
@@ -93,7 +152,7 @@ func (e *Engine) SetBatch(batch int) error {
 // one-step lag is the reference's (SPEC §3).
 //
 // Step allocates nothing. It fails only on shapes that do not fit.
-func (e *Engine) Step(out, x []float64, t Target) error {
+func (e *EngineOf[T]) Step(out, x []float64, t Target) error {
 	n, cur, next := e.Net, e.State, e.next
 	B, top := cur.Batch, len(n.Layers)-1
 	if len(x) != B*n.Inputs() {
@@ -105,12 +164,19 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 	if err := t.Check(n.Loss, B, n.Outputs()); err != nil {
 		return err
 	}
-	copy(out, cur.Layers[top].R)
+	if out != nil {
+		convert(out, cur.Layers[top].R)
+	}
+	e.syncParams()
+	xT := view(x, e.x)
+	if !is64[T]() {
+		convert(xT, x)
+	}
 
 	// Phase 1: compute every layer's next state from the committed one.
 	for li := range n.Layers {
 		l, ls, nx, w := &n.Layers[li], &cur.Layers[li], &next.Layers[li], &e.work[li]
-		below := x
+		below := xT
 		if li > 0 {
 			below = cur.Layers[li-1].R
 		}
@@ -120,23 +186,19 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 		if li < top {
 			eAbove = cur.Layers[li+1].EBottom
 		} else {
-			n.Loss.TargetError(w.inst, ls.R, t, n.Beta, l.Out)
+			e.targetError(w.inst, ls.R, t)
 		}
 		// s = W r_below (+ b below)
-		kernel.MulABt(w.s, below, l.W, B, l.In, l.Out, w.wt)
-		bias := l.B
-		if bias == nil {
-			bias = w.zeros
-		}
-		kernel.Euler(&kernel.EulerParams{
-			Dt: n.Dt, Prospective: n.ProspectiveErrors, Gamma: l.Gamma, TauM: l.TauM, TauR: l.TauR,
-			InvTauM: w.invTauM, InvTauR: w.invTauR, Bias: bias,
+		kernel.MulABt(w.s, below, w.w, B, l.In, l.Out, w.wt)
+		kernel.Euler(&kernel.EulerParams[T]{
+			Dt: T(n.Dt), Prospective: n.ProspectiveErrors, Gamma: T(l.Gamma), TauM: w.tauM, TauR: w.tauR,
+			InvTauM: w.invTauM, InvTauR: w.invTauR, Bias: w.b,
 			E: eAbove, RPrime: ls.RPrime, S: w.s, U: ls.U, V: ls.V,
 			NextU: nx.U, NextV: nx.V, EHat: w.ehat, UDot: w.udot, UBreve: w.ubrev,
 		})
 		// r′ = φ(ŭ), r_prime′ = φ′(ŭ); e_bottom′ = ê W with this step's W.
-		l.Phi.Apply(nx.R, nx.RPrime, w.ubrev)
-		kernel.MulAB(nx.EBottom, w.ehat, l.W, B, l.Out, l.In)
+		applyPhi(l.Phi, nx.R, nx.RPrime, w.ubrev)
+		kernel.MulAB(nx.EBottom, w.ehat, w.w, B, l.Out, l.In)
 		if e.Grads != nil {
 			e.layerGrads(li, below)
 		}
@@ -146,31 +208,51 @@ func (e *Engine) Step(out, x []float64, t Target) error {
 	return nil
 }
 
-// layerGrads writes the batch-mean gradients of layer li (SPEC §3).
-func (e *Engine) layerGrads(li int, below []float64) {
+// targetError writes the top layer's target error for rates r into inst;
+// the losses compute in float64.
+func (e *EngineOf[T]) targetError(inst, r []T, t Target) {
+	n := e.Net
+	if r64, ok := any(r).([]float64); ok {
+		n.Loss.TargetError(any(inst).([]float64), r64, t, n.Beta, n.Outputs())
+		return
+	}
+	convert(e.r64, r)
+	n.Loss.TargetError(e.inst64, e.r64, t, n.Beta, n.Outputs())
+	convert(inst, e.inst64)
+}
+
+// layerGrads writes the batch-mean gradients of layer li (SPEC §3), in T,
+// converted to the float64 Grads.
+func (e *EngineOf[T]) layerGrads(li int, below []T) {
 	l, w, g := &e.Net.Layers[li], &e.work[li], &e.Grads.Layers[li]
 	B := e.State.Batch
-	inv := 1 / float64(B)
+	inv := 1 / T(B)
 	if g.W != nil {
-		kernel.MulAtB(g.W, -inv, w.ehat, below, B, l.Out, l.In) // −(1/B) Σ_b ê r_belowᵀ
+		gW := view(g.W, w.gW)
+		kernel.MulAtB(gW, -inv, w.ehat, below, B, l.Out, l.In) // −(1/B) Σ_b ê r_belowᵀ
+		convert(g.W, gW)
 	}
 	if g.B != nil {
-		clear(g.B)
+		gB := view(g.B, w.gB)
+		clear(gB)
 		for b := range B {
-			kernel.Axpy(g.B, -inv, w.ehat[b*l.Out:(b+1)*l.Out]) // −(1/B) Σ_b ê
+			kernel.Axpy(gB, -inv, w.ehat[b*l.Out:(b+1)*l.Out]) // −(1/B) Σ_b ê
 		}
+		convert(g.B, gB)
 	}
 	if g.TauM != nil {
-		clear(g.TauM)
+		gTauM := view(g.TauM, w.gTauM)
+		clear(gTauM)
 		for b := range B {
 			off := b * l.Out
 			for o := range l.Out {
-				g.TauM[o] += inv * w.ehat[off+o] * w.udot[off+o] // (1/B) Σ_b ê ⊙ u̇
+				gTauM[o] += inv * w.ehat[off+o] * w.udot[off+o] // (1/B) Σ_b ê ⊙ u̇
 			}
 		}
+		convert(g.TauM, gTauM)
 	}
 }
 
 // ProspectiveErrors returns layer li's ê (Batch×Out) of the last Step.
 // The slice is overwritten by the next Step.
-func (e *Engine) ProspectiveErrors(li int) []float64 { return e.work[li].ehat }
+func (e *EngineOf[T]) ProspectiveErrors(li int) []T { return e.work[li].ehat }

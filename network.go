@@ -182,9 +182,9 @@ func (n *Network) Check() error {
 }
 
 // firstNonFinite returns the index of the first NaN or ±Inf in x, or −1.
-func firstNonFinite(x []float64) int {
+func firstNonFinite[T Float](x []T) int {
 	for i, v := range x {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
 			return i
 		}
 	}

@@ -14,11 +14,18 @@ type Optimizer interface {
 	SetLR(lr float64)
 }
 
-// Trainer runs an Engine with online learning: at every dt step it
+// Trainer runs a float64 Engine with online learning.
+type Trainer = TrainerOf[float64]
+
+// Trainer32 runs a float32 Engine32 with online learning; parameters,
+// gradients and the optimizer stay in float64 (see Float).
+type Trainer32 = TrainerOf[float32]
+
+// TrainerOf runs an engine with online learning: at every dt step it
 // computes the gradients of SPEC §3, lets the optimizer step on them, then
 // clamps τm from below (SPEC §3, §5).
-type Trainer struct {
-	Engine *Engine
+type TrainerOf[T Float] struct {
+	Engine *EngineOf[T]
 	// Opt steps on the gradients; nil runs the network without learning.
 	Opt Optimizer
 	// TauMMin, when positive, clamps every τm to at least this value after
@@ -32,21 +39,27 @@ type Trainer struct {
 	params, grads [][]float64
 }
 
-// NewTrainer returns a trainer for n with a zero state for the given batch
-// size; opt may be nil.
+// NewTrainer returns a float64 trainer for n with a zero state for the
+// given batch size; opt may be nil.
 func NewTrainer(n *Network, batch int, opt Optimizer) (*Trainer, error) {
+	return NewTrainerOf[float64](n, batch, opt)
+}
+
+// NewTrainerOf returns a trainer in T for n with a zero state for the
+// given batch size; opt may be nil.
+func NewTrainerOf[T Float](n *Network, batch int, opt Optimizer) (*TrainerOf[T], error) {
 	for i, l := range n.Layers {
 		if l.LearnTauR && opt != nil {
 			return nil, fieldErr(ErrInvalid, fmt.Sprintf("layers[%d].learn_tau_r", i), true,
 				"GLE's local rule has no τr update; train τr with exact gradients (package bptt)")
 		}
 	}
-	e, err := NewEngine(n, batch)
+	e, err := NewEngineOf[T](n, batch)
 	if err != nil {
 		return nil, err
 	}
 	g := NewGrads(n)
-	tr := &Trainer{Engine: e, Opt: opt}
+	tr := &TrainerOf[T]{Engine: e, Opt: opt}
 	tr.params, tr.grads = Pairs(n, g)
 	e.Grads = g
 	return tr, nil
@@ -57,7 +70,7 @@ func NewTrainer(n *Network, batch int, opt Optimizer) (*Trainer, error) {
 // the output against t (0 without a target). It fails with ErrDiverged,
 // naming the layer, variable, sample and neuron, when the state becomes
 // NaN or ±Inf.
-func (tr *Trainer) Step(out, x []float64, t Target) (float64, error) {
+func (tr *TrainerOf[T]) Step(out, x []float64, t Target) (float64, error) {
 	if out == nil {
 		return 0, fmt.Errorf("%w: Trainer.Step needs an output buffer", ErrShape)
 	}

@@ -455,7 +455,7 @@ func (e *Engine) Step(out, x []float64, t gle.Target) error {
 		if bias == nil {
 			bias = e.zeros[g]
 		}
-		kernel.Euler(&kernel.EulerParams{
+		kernel.Euler(&kernel.EulerParams[float64]{
 			Dt: n.Dt, Prospective: n.ProspectiveErrors && !pop.InstantErrors, Gamma: pop.Gamma, TauM: pop.TauM, TauR: pop.TauR,
 			InvTauM: e.invTauM[g], InvTauR: e.invTauR[g], Bias: bias,
 			E: e.inst[g], RPrime: cur.RP[g], S: e.s[g], U: cur.U[g], V: cur.V[g],

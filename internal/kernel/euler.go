@@ -4,20 +4,20 @@ import "unsafe"
 
 // EulerParams holds the operands of Euler for one population of N neurons
 // and a batch: per-neuron values (N each) and batch-major arrays (Batch×N).
-type EulerParams struct {
-	Dt, Gamma   float64
+type EulerParams[T Float] struct {
+	Dt, Gamma   T
 	Prospective bool
-	TauM, TauR  []float64
-	InvTauM     []float64 // scratch for 1/τm and 1/τr (N each), filled by Euler
-	InvTauR     []float64
-	Bias        []float64
-	E, RPrime   []float64 // the error arriving (before gating) and the gate r′
-	S           []float64 // synaptic input W r (without the bias)
-	U, V        []float64 // committed state
-	NextU       []float64 // outputs
-	NextV       []float64
-	EHat, UDot  []float64
-	UBreve      []float64
+	TauM, TauR  []T
+	InvTauM     []T // scratch for 1/τm and 1/τr (N each), filled by Euler
+	InvTauR     []T
+	Bias        []T
+	E, RPrime   []T // the error arriving (before gating) and the gate r′
+	S           []T // synaptic input W r (without the bias)
+	U, V        []T // committed state
+	NextU       []T // outputs
+	NextV       []T
+	EHat, UDot  []T
+	UBreve      []T
 }
 
 // Euler advances every neuron of a population by one Euler step (SPEC §3),
@@ -28,10 +28,10 @@ type EulerParams struct {
 //	prospective: v̇ = (e − v)/τr, v′ = v + dt v̇, ê = v + τm v̇; else v′ = ê = e
 //	u̇ = (s + b + γ ê − u)/τm,  u′ = u + dt u̇,  ŭ = u + τr u̇
 //
-// With AVX2, rows of four or more neurons go four at a time through an
-// assembly kernel with the same roundings (no fused operations), so both
-// paths agree bit for bit.
-func Euler(p *EulerParams) {
+// With AVX2, rows of at least one vector of neurons (4 float64, 8 float32)
+// go a vector at a time through an assembly kernel with the same roundings
+// (no fused operations), so both paths agree bit for bit.
+func Euler[T Float](p *EulerParams[T]) {
 	N := len(p.TauM)
 	n := len(p.U)
 	if n == 0 {
@@ -46,32 +46,33 @@ func Euler(p *EulerParams) {
 	_, _, _, _ = p.TauR[N-1], p.InvTauM[N-1], p.InvTauR[N-1], p.Bias[N-1]
 	_, _, _, _, _ = p.E[n-1], p.RPrime[n-1], p.S[n-1], p.V[n-1], p.NextU[n-1]
 	_, _, _, _ = p.NextV[n-1], p.EHat[n-1], p.UDot[n-1], p.UBreve[n-1]
-	if !useAsm || N < 4 {
+	L := lanes[T]()
+	if !useAsm || N < L {
 		eulerGo(p, 0, n)
 		return
 	}
-	n4 := N &^ 3
+	nv := N &^ (L - 1)
 	prospective := 0
 	if p.Prospective {
 		prospective = 1
 	}
-	a := eulerArgs{
+	a := eulerArgs[T]{
 		tauM: &p.TauM[0], tauR: &p.TauR[0], invTauM: &p.InvTauM[0], invTauR: &p.InvTauR[0], bias: &p.Bias[0],
-		n: n4, dt: p.Dt, gamma: p.Gamma, prospective: prospective,
+		n: nv, dt: p.Dt, gamma: p.Gamma, prospective: prospective,
 	}
 	for off := 0; off < n; off += N {
 		a.e, a.rp, a.s = &p.E[off], &p.RPrime[off], &p.S[off]
 		a.u, a.v, a.nu, a.nv = &p.U[off], &p.V[off], &p.NextU[off], &p.NextV[off]
 		a.ehat, a.udot, a.ub = &p.EHat[off], &p.UDot[off], &p.UBreve[off]
-		euler4(&a)
-		if n4 < N {
-			eulerGo(p, off+n4, off+N)
+		eulerVec(&a)
+		if nv < N {
+			eulerGo(p, off+nv, off+N)
 		}
 	}
 }
 
 // eulerGo steps elements lo…hi−1 (neuron i mod N of row i / N).
-func eulerGo(p *EulerParams, lo, hi int) {
+func eulerGo[T Float](p *EulerParams[T], lo, hi int) {
 	N := len(p.TauM)
 	// Local slices of the range, so that the loop has no bounds checks.
 	ea, rp, sIn := p.E[lo:hi], p.RPrime[lo:hi], p.S[lo:hi]
@@ -81,21 +82,21 @@ func eulerGo(p *EulerParams, lo, hi int) {
 	dt, gamma, prospective := p.Dt, p.Gamma, p.Prospective
 	o := lo % N
 	for i := range ea {
-		// float64(…) rounds each product, as the vector kernel does.
+		// T(…) rounds each product, as the vector kernel does.
 		inst := ea[i] * rp[i]
 		v := v0[i]
 		ehat := inst
 		if prospective {
 			vdot := (inst - v) * invTauR[o]
-			v1[i] = v + float64(dt*vdot)
-			ehat = v + float64(tauM[o]*vdot)
+			v1[i] = v + T(dt*vdot)
+			ehat = v + T(tauM[o]*vdot)
 		} else {
 			v1[i] = inst
 		}
 		u := u0[i]
-		udot := (sIn[i] + bias[o] + float64(gamma*ehat) - u) * invTauM[o]
-		u1[i] = u + float64(dt*udot)
-		ub[i] = u + float64(tauR[o]*udot)
+		udot := (sIn[i] + bias[o] + T(gamma*ehat) - u) * invTauM[o]
+		u1[i] = u + T(dt*udot)
+		ub[i] = u + T(tauR[o]*udot)
 		ehatOut[i], udotOut[i] = ehat, udot
 		if o++; o == N {
 			o = 0
@@ -103,16 +104,30 @@ func eulerGo(p *EulerParams, lo, hi int) {
 	}
 }
 
-// eulerArgs is the argument block of euler4 (field offsets are used by
-// the assembly: pointers at 0…112, n at 120, dt 128, gamma 136,
-// prospective 144).
-type eulerArgs struct {
-	e, rp, s, u, v, nu, nv, ehat, udot, ub *float64
-	tauM, tauR, invTauM, invTauR, bias     *float64
+// eulerArgs is the argument block of euler4 and euler8f32 (field offsets
+// are used by the assembly: pointers at 0…112, n at 120, dt 128; gamma
+// and prospective at 136 and 144 for float64, 132 and 136 for float32).
+type eulerArgs[T Float] struct {
+	e, rp, s, u, v, nu, nv, ehat, udot, ub *T
+	tauM, tauR, invTauM, invTauR, bias     *T
 	n                                      int
-	dt, gamma                              float64
+	dt, gamma                              T
 	prospective                            int
 }
 
 // The assembly relies on this layout.
-var _ = [1]struct{}{}[unsafe.Offsetof(eulerArgs{}.prospective)-144]
+var (
+	_ = [1]struct{}{}[unsafe.Offsetof(eulerArgs[float64]{}.prospective)-144]
+	_ = [1]struct{}{}[unsafe.Offsetof(eulerArgs[float32]{}.gamma)-132]
+	_ = [1]struct{}{}[unsafe.Offsetof(eulerArgs[float32]{}.prospective)-136]
+)
+
+// eulerVec runs the assembly kernel of T's width on one row.
+func eulerVec[T Float](a *eulerArgs[T]) {
+	switch a := any(a).(type) {
+	case *eulerArgs[float64]:
+		euler4(a)
+	case *eulerArgs[float32]:
+		euler8f32(a)
+	}
+}

@@ -1,5 +1,9 @@
 package kernel
 
+//go:generate go test -run TestAsm32Generated -update-asm32
+
+// The float64 kernels (gemm_amd64.s).
+
 //go:noescape
 func gemm4x8(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int)
 
@@ -16,7 +20,30 @@ func gemm1x8(k int, a *float64, aCol int, b *float64, ldb int, c *float64)
 func gemm1x4(k int, a *float64, aCol int, b *float64, ldb int, c *float64)
 
 //go:noescape
-func adam4(p, grad, m, v *float64, n int, c *AdamParams)
+func euler4(a *eulerArgs[float64])
+
+// The float32 kernels (gemm32_amd64.s, generated from gemm_amd64.s): the
+// same code with twice the lanes per vector.
 
 //go:noescape
-func euler4(a *eulerArgs)
+func gemm4x16f32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func gemm4x24f32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func gemm4x8f32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func gemm1x16f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32)
+
+//go:noescape
+func gemm1x8f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32)
+
+//go:noescape
+func euler8f32(a *eulerArgs[float32])
+
+// adam_amd64.s
+
+//go:noescape
+func adam4(p, grad, m, v *float64, n int, c *AdamParams)

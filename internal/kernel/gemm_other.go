@@ -2,6 +2,8 @@
 
 package kernel
 
+// Never called: useAsm is false without amd64.
+
 func gemm4x8(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int) {
 	panic("unreachable")
 }
@@ -13,5 +15,17 @@ func gemm4x4(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64,
 }
 func gemm1x8(k int, a *float64, aCol int, b *float64, ldb int, c *float64) { panic("unreachable") }
 func gemm1x4(k int, a *float64, aCol int, b *float64, ldb int, c *float64) { panic("unreachable") }
-func adam4(p, grad, m, v *float64, n int, c *AdamParams)                   { panic("unreachable") }
-func euler4(a *eulerArgs)                                                  { panic("unreachable") }
+func euler4(a *eulerArgs[float64])                                         { panic("unreachable") }
+func gemm4x16f32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int) {
+	panic("unreachable")
+}
+func gemm4x24f32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int) {
+	panic("unreachable")
+}
+func gemm4x8f32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int) {
+	panic("unreachable")
+}
+func gemm1x16f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32) { panic("unreachable") }
+func gemm1x8f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32)  { panic("unreachable") }
+func euler8f32(a *eulerArgs[float32])                                          { panic("unreachable") }
+func adam4(p, grad, m, v *float64, n int, c *AdamParams)                       { panic("unreachable") }

@@ -7,14 +7,29 @@
 // the inner dimension streams through); elsewhere, and for the last
 // columns that do not fill a vector, plain Go loops compute the same sums.
 // The two paths round differently (fused multiply-adds), by a few ulps.
+//
+// Every kernel is generic over the element type: float64 (the conformance
+// path) and float32 (twice the lanes per vector; the optional fast
+// engine). The float32 assembly is generated from the float64 one
+// (TestAsm32Generated; regenerate with go generate).
 package kernel
 
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/gle-go/gle/internal/cpu"
 )
+
+// Float is the element type of the kernels.
+type Float interface{ float32 | float64 }
+
+// lanes returns the number of T in a 256-bit vector: 4 or 8.
+func lanes[T Float]() int {
+	var z T
+	return 32 / int(unsafe.Sizeof(z))
+}
 
 // threads is the number of goroutines a large product is split over.
 var threads atomic.Int32
@@ -37,7 +52,7 @@ const parallelMinFlops = 1 << 22
 // GemmAcc adds A·B to C: C[i][j] += Σ_p A[i·aRow + p·aCol] · B[p·ldb + j]
 // for i < m, j < n, p < k. A is addressed through strides, so a
 // transposed operand costs nothing; rows of B and C are contiguous.
-func GemmAcc(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+func GemmAcc[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
@@ -65,14 +80,15 @@ func GemmAcc(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c [
 }
 
 // gemmSerial is GemmAcc on the calling goroutine.
-func gemmSerial(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
-	if !useAsm || (n < 4 && m*k < gemmSmall) {
+func gemmSerial[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
+	L := lanes[T]()
+	if !useAsm || (n < L && m*k < gemmSmall) {
 		gemmGo(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
 		return
 	}
 	// Cache blocking: a kc×nc panel of B (≤ 256 KiB) stays in L2 while
 	// every 4-row block of A streams past it.
-	nv := n &^ 3 // columns the vector kernels cover
+	nv := n &^ (L - 1) // columns the vector kernels cover
 	for jb := 0; jb < nv; jb += gemmNC {
 		je := min(jb+gemmNC, nv)
 		for pb := 0; pb < k; pb += gemmKC {
@@ -80,11 +96,11 @@ func gemmSerial(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, 
 			gemmPanel(m, jb, je, kc, a[pb*aCol:], aRow, aCol, b[pb*ldb:], ldb, c, ldc)
 		}
 	}
-	if j0 := n &^ 3; j0 < n {
+	if nv < n {
 		if m*k < gemmSmall {
-			gemmTailGo(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
+			gemmTailGo(m, n, k, nv, a, aRow, aCol, b, ldb, c, ldc)
 		} else {
-			gemmTail(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
+			gemmTail(m, n, k, nv, a, aRow, aCol, b, ldb, c, ldc)
 		}
 	}
 }
@@ -93,33 +109,83 @@ func gemmSerial(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, 
 // are cheaper in plain Go than through gemmTail's padded copies.
 const gemmSmall = 512
 
-// Panel sizes of GemmAcc's cache blocking (gemmNC a multiple of 8).
+// Panel sizes of GemmAcc's cache blocking (gemmNC a multiple of the
+// vector width of either type).
 const gemmNC, gemmKC = 128, 256
 
 // gemmPanel adds A[:, 0:kc] · B[0:kc, jb:je] to C[:, jb:je] with the
-// register-blocked kernels (je − jb a multiple of 4).
-func gemmPanel(m, jb, je, kc int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+// register-blocked kernels (je − jb a multiple of the vector width L):
+// blocks of 4 rows × 3, 2 or 1 vectors, then single rows of 2 or 1
+// vectors.
+func gemmPanel[T Float](m, jb, je, kc int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
+	L := lanes[T]()
 	i := 0
 	for ; i+4 <= m; i += 4 {
 		ai := &a[i*aRow]
 		j := jb
-		for ; j+12 <= je; j += 12 {
-			gemm4x12(kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		for ; j+3*L <= je; j += 3 * L {
+			micro4(3, kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
 		}
-		for ; j+8 <= je; j += 8 {
-			gemm4x8(kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		for ; j+2*L <= je; j += 2 * L {
+			micro4(2, kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
 		}
-		if j+4 <= je {
-			gemm4x4(kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		if j+L <= je {
+			micro4(1, kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
 		}
 	}
 	for ; i < m; i++ {
 		j := jb
-		for ; j+8 <= je; j += 8 {
-			gemm1x8(kc, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
+		for ; j+2*L <= je; j += 2 * L {
+			micro1(2, kc, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
 		}
-		if j+4 <= je {
-			gemm1x4(kc, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
+		if j+L <= je {
+			micro1(1, kc, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
+		}
+	}
+}
+
+// micro4 runs the assembly kernel for a block of 4 rows × vecs vectors of C.
+func micro4[T Float](vecs, k int, a *T, aRow, aCol int, b *T, ldb int, c *T, ldc int) {
+	switch a := any(a).(type) {
+	case *float64:
+		b, c := any(b).(*float64), any(c).(*float64)
+		switch vecs {
+		case 3:
+			gemm4x12(k, a, aRow, aCol, b, ldb, c, ldc)
+		case 2:
+			gemm4x8(k, a, aRow, aCol, b, ldb, c, ldc)
+		default:
+			gemm4x4(k, a, aRow, aCol, b, ldb, c, ldc)
+		}
+	case *float32:
+		b, c := any(b).(*float32), any(c).(*float32)
+		switch vecs {
+		case 3:
+			gemm4x24f32(k, a, aRow, aCol, b, ldb, c, ldc)
+		case 2:
+			gemm4x16f32(k, a, aRow, aCol, b, ldb, c, ldc)
+		default:
+			gemm4x8f32(k, a, aRow, aCol, b, ldb, c, ldc)
+		}
+	}
+}
+
+// micro1 runs the assembly kernel for one row × vecs (1 or 2) vectors of C.
+func micro1[T Float](vecs, k int, a *T, aCol int, b *T, ldb int, c *T) {
+	switch a := any(a).(type) {
+	case *float64:
+		b, c := any(b).(*float64), any(c).(*float64)
+		if vecs == 2 {
+			gemm1x8(k, a, aCol, b, ldb, c)
+		} else {
+			gemm1x4(k, a, aCol, b, ldb, c)
+		}
+	case *float32:
+		b, c := any(b).(*float32), any(c).(*float32)
+		if vecs == 2 {
+			gemm1x16f32(k, a, aCol, b, ldb, c)
+		} else {
+			gemm1x8f32(k, a, aCol, b, ldb, c)
 		}
 	}
 }
@@ -128,32 +194,33 @@ func gemmPanel(m, jb, je, kc int, a []float64, aRow, aCol int, b []float64, ldb 
 // gemmTail copies at a time into a zero-padded block on the stack.
 const tailChunk = 256
 
-// gemmTail computes the last n − j0 (< 4) columns with the 4-wide
-// kernels: those columns of B are copied, zero-padded to 4, into a
-// stack block, and each 4-row block of C accumulates into a 4×4 block.
-func gemmTail(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+// gemmTail computes the last n − j0 (< L) columns with the one-vector
+// kernels: those columns of B are copied, zero-padded to L, into a stack
+// block, and each 4-row block of C accumulates into a 4×L block.
+func gemmTail[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
+	L := lanes[T]()
 	w := n - j0
-	var bt [tailChunk * 4]float64
+	var bt [tailChunk * 8]T
 	for p0 := 0; p0 < k; p0 += tailChunk {
 		kc := min(tailChunk, k-p0)
 		for p := range kc {
 			row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+n]
-			copy(bt[p*4:p*4+w], row)
-			clear(bt[p*4+w : p*4+4])
+			copy(bt[p*L:p*L+w], row)
+			clear(bt[p*L+w : p*L+L])
 		}
 		for i := 0; i < m; i += 4 {
-			var ct [16]float64
+			var ct [4 * 8]T
 			rows := min(4, m-i)
 			if rows == 4 {
-				gemm4x4(kc, &a[i*aRow+p0*aCol], aRow, aCol, &bt[0], 4, &ct[0], 4)
+				micro4(1, kc, &a[i*aRow+p0*aCol], aRow, aCol, &bt[0], L, &ct[0], L)
 			} else {
 				for r := range rows {
-					gemm1x4(kc, &a[(i+r)*aRow+p0*aCol], aCol, &bt[0], 4, &ct[r*4])
+					micro1(1, kc, &a[(i+r)*aRow+p0*aCol], aCol, &bt[0], L, &ct[r*L])
 				}
 			}
 			for r := range rows {
 				for j := range w {
-					c[(i+r)*ldc+j0+j] += ct[r*4+j]
+					c[(i+r)*ldc+j0+j] += ct[r*L+j]
 				}
 			}
 		}
@@ -162,7 +229,7 @@ func gemmTail(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int
 
 // gemmTailGo computes the last n − j0 columns with plain loops, one dot
 // product per element.
-func gemmTailGo(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+func gemmTailGo[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
 	for i := range m {
 		for j := j0; j < n; j++ {
 			s := c[i*ldc+j]
@@ -175,7 +242,7 @@ func gemmTailGo(m, n, k, j0 int, a []float64, aRow, aCol int, b []float64, ldb i
 }
 
 // gemmGo is the portable GemmAcc.
-func gemmGo(m, n, k int, a []float64, aRow, aCol int, b []float64, ldb int, c []float64, ldc int) {
+func gemmGo[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
 	if n == 1 { // a matrix-vector product: one dot per row
 		gemmTailGo(m, n, k, 0, a, aRow, aCol, b, ldb, c, ldc)
 		return
@@ -194,7 +261,7 @@ var useAsm = cpu.HasAVX2FMA
 // MulABt sets dst (m×n) = a (m×k) · bᵀ, with b stored n×k; bt (k·n
 // values) is scratch for bᵀ. It computes s = r Wᵀ for a batch r (B×In)
 // and weights W (Out×In).
-func MulABt(dst, a, b []float64, m, k, n int, bt []float64) {
+func MulABt[T Float](dst, a, b []T, m, k, n int, bt []T) {
 	Transpose(bt, b, n, k)
 	MulAB(dst, a, bt, m, k, n)
 }
@@ -205,7 +272,7 @@ const transposeBlock = 32
 
 // Transpose sets dst (cols×rows) = srcᵀ for src (rows×cols), tile by
 // tile, so that both sides are read and written in cache-line-sized runs.
-func Transpose(dst, src []float64, rows, cols int) {
+func Transpose[T Float](dst, src []T, rows, cols int) {
 	if rows*cols == 0 {
 		return
 	}
@@ -227,14 +294,14 @@ func Transpose(dst, src []float64, rows, cols int) {
 
 // MulAB sets dst (m×n) = a (m×k) · b (k×n).
 // It computes e_bottom = ê W for errors ê (B×Out) and W (Out×In).
-func MulAB(dst, a, b []float64, m, k, n int) {
+func MulAB[T Float](dst, a, b []T, m, k, n int) {
 	clear(dst[:m*n])
 	GemmAcc(m, n, k, a, k, 1, b, n, dst, n)
 }
 
 // MulAtB sets dst (k×n) = alpha · aᵀ · b, with a (m×k) and b (m×n).
 // It computes the batch-mean weight gradient −(1/B) êᵀ r.
-func MulAtB(dst []float64, alpha float64, a, b []float64, m, k, n int) {
+func MulAtB[T Float](dst []T, alpha T, a, b []T, m, k, n int) {
 	clear(dst[:k*n])
 	GemmAcc(k, n, m, a, 1, k, b, n, dst, n)
 	if alpha != 1 {
@@ -245,14 +312,14 @@ func MulAtB(dst []float64, alpha float64, a, b []float64, m, k, n int) {
 }
 
 // AddAtB adds aᵀ · b to dst (k×n), with a (m×k) and b (m×n).
-func AddAtB(dst []float64, a, b []float64, m, k, n int) {
+func AddAtB[T Float](dst []T, a, b []T, m, k, n int) {
 	GemmAcc(k, n, m, a, 1, k, b, n, dst, n)
 }
 
 // Dot returns Σ x[i]·y[i]; len(y) must be ≥ len(x).
-func Dot(x, y []float64) float64 {
+func Dot[T Float](x, y []T) T {
 	y = y[:len(x)]
-	var s float64
+	var s T
 	for i, v := range x {
 		s += v * y[i]
 	}
@@ -260,7 +327,7 @@ func Dot(x, y []float64) float64 {
 }
 
 // Axpy sets dst[i] += alpha·x[i]; len(x) must be ≥ len(dst).
-func Axpy(dst []float64, alpha float64, x []float64) {
+func Axpy[T Float](dst []T, alpha T, x []T) {
 	x = x[:len(dst)]
 	for i, v := range x {
 		dst[i] += alpha * v

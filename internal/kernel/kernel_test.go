@@ -9,77 +9,98 @@ import (
 	"github.com/gle-go/gle/internal/cpu"
 )
 
-func randSlice(rng *rand.Rand, n int) []float64 {
-	x := make([]float64, n)
+func randSlice(rng *rand.Rand, n int) []float64 { return randOf[float64](rng, n) }
+
+func randOf[T Float](rng *rand.Rand, n int) []T {
+	x := make([]T, n)
 	for i := range x {
-		x[i] = rng.NormFloat64()
+		x[i] = T(rng.NormFloat64())
 	}
 	return x
 }
 
-// TestProducts compares the three products with the textbook triple loop.
+// tol is the relative tolerance of T's sums against float64 ones: a few
+// ulps of the sum of the terms' magnitudes.
+func tol[T Float]() float64 {
+	if lanes[T]() == 8 {
+		return 1e-5
+	}
+	return 1e-12
+}
+
+// TestProducts compares the three products, in both precisions and on
+// both paths, with the textbook triple loop in float64.
 func TestProducts(t *testing.T) {
 	defer func(v bool) { useAsm = v }(useAsm)
 	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
 		useAsm = asm
-		testProducts(t)
+		testProducts[float64](t)
+		testProducts[float32](t)
 	}
 }
 
-func testProducts(t *testing.T) {
+func testProducts[T Float](t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 2}, {17, 9, 33}, {100, 53, 53}, {5, 1, 12}, {8, 3, 8}, {4, 0, 4}, {9, 16, 7}, {37, 300, 261}, {6, 700, 9}} {
+	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 2}, {17, 9, 33}, {100, 53, 53}, {5, 1, 12}, {8, 3, 8}, {4, 0, 4}, {9, 16, 7},
+		{37, 300, 261}, {6, 700, 9}, {13, 40, 31}, {5, 17, 47}} {
 		m, k, n := sz[0], sz[1], sz[2]
-		a, bt, b := randSlice(rng, m*k), randSlice(rng, n*k), randSlice(rng, k*n)
-		c := randSlice(rng, m*n)
-		got := make([]float64, m*n)
-		MulABt(got, a, bt, m, k, n, make([]float64, n*k))
-		check(t, "MulABt", got, func(i, j int) float64 {
-			var s float64
+		a, bt, b := randOf[T](rng, m*k), randOf[T](rng, n*k), randOf[T](rng, k*n)
+		c := randOf[T](rng, m*n)
+		got := make([]T, m*n)
+		MulABt(got, a, bt, m, k, n, make([]T, n*k))
+		check(t, "MulABt", got, func(i, j int) (s, mag float64) {
 			for p := range k {
-				s += a[i*k+p] * bt[j*k+p]
+				s += float64(a[i*k+p]) * float64(bt[j*k+p])
+				mag += math.Abs(float64(a[i*k+p]) * float64(bt[j*k+p]))
 			}
-			return s
+			return s, mag
 		}, m, n)
 		MulAB(got, a, b, m, k, n)
-		check(t, "MulAB", got, func(i, j int) float64 {
-			var s float64
+		check(t, "MulAB", got, func(i, j int) (s, mag float64) {
 			for p := range k {
-				s += a[i*k+p] * b[p*n+j]
+				s += float64(a[i*k+p]) * float64(b[p*n+j])
+				mag += math.Abs(float64(a[i*k+p]) * float64(b[p*n+j]))
 			}
-			return s
+			return s, mag
 		}, m, n)
-		gotT := make([]float64, k*n)
+		gotT := make([]T, k*n)
 		MulAtB(gotT, -0.5, a, c, m, k, n)
-		check(t, "MulAtB", gotT, func(p, j int) float64 {
-			var s float64
+		check(t, "MulAtB", gotT, func(p, j int) (s, mag float64) {
 			for i := range m {
-				s += a[i*k+p] * c[i*n+j]
+				s += float64(a[i*k+p]) * float64(c[i*n+j])
+				mag += math.Abs(float64(a[i*k+p]) * float64(c[i*n+j]))
 			}
-			return -0.5 * s
+			return -0.5 * s, 0.5 * mag
 		}, k, n)
 	}
 }
 
-func check(t *testing.T, name string, got []float64, want func(i, j int) float64, rows, cols int) {
+// check compares got with want(i, j), the exact value and the sum of its
+// terms' magnitudes, within T's tolerance.
+func check[T Float](t *testing.T, name string, got []T, want func(i, j int) (float64, float64), rows, cols int) {
 	t.Helper()
 	for i := range rows {
 		for j := range cols {
-			w := want(i, j)
-			if math.Abs(got[i*cols+j]-w) > 1e-12*max(1, math.Abs(w)) {
-				t.Fatalf("%s %dx%d: [%d,%d] = %g, want %g", name, rows, cols, i, j, got[i*cols+j], w)
+			w, mag := want(i, j)
+			if math.Abs(float64(got[i*cols+j])-w) > tol[T]()*max(1, mag) {
+				t.Fatalf("%T %s %dx%d: [%d,%d] = %g, want %g", got[0], name, rows, cols, i, j, got[i*cols+j], w)
 			}
 		}
 	}
 }
 
 // BenchmarkGemm times C += A·B on square matrices and on the MNIST-1D
-// layer shapes, reporting GFLOP/s.
+// layer shapes, in both precisions, reporting GFLOP/s.
 func BenchmarkGemm(b *testing.B) {
+	b.Run("float64", benchmarkGemm[float64])
+	b.Run("float32", benchmarkGemm[float32])
+}
+
+func benchmarkGemm[T Float](b *testing.B) {
 	for _, sz := range [][3]int{{100, 53, 53}, {100, 52, 52}, {256, 256, 256}, {256, 750, 750}} {
 		m, n, k := sz[0], sz[1], sz[2]
 		rng := rand.New(rand.NewPCG(1, 1))
-		a, bb, c := randSlice(rng, m*k), randSlice(rng, k*n), make([]float64, m*n)
+		a, bb, c := randOf[T](rng, m*k), randOf[T](rng, k*n), make([]T, m*n)
 		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
 			for range b.N {
 				GemmAcc(m, n, k, a, k, 1, bb, n, c, n)
@@ -143,50 +164,55 @@ func TestAdam(t *testing.T) {
 }
 
 // TestEuler checks the vector and scalar Euler paths bit for bit against
-// each other and against the equations, for several population sizes.
+// each other and against the equations, for several population sizes, in
+// both precisions.
 func TestEuler(t *testing.T) {
+	testEuler[float64](t)
+	testEuler[float32](t)
+}
+
+func testEuler[T Float](t *testing.T) {
 	defer func(v bool) { useAsm = v }(useAsm)
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, N := range []int{1, 3, 4, 5, 8, 53} {
+	for _, N := range []int{1, 3, 4, 5, 8, 9, 17, 53} {
 		for _, prospective := range []bool{false, true} {
 			const batch = 7
 			n := batch * N
-			pos := func(k int) []float64 {
-				x := randSlice(rng, k)
+			pos := func(k int) []T {
+				x := randOf[T](rng, k)
 				for i := range x {
-					x[i] = 0.1 + math.Abs(x[i])
+					x[i] = T(0.1 + math.Abs(float64(x[i])))
 				}
 				return x
 			}
-			p := EulerParams{Dt: 0.1, Gamma: 0.7, Prospective: prospective,
-				TauM: pos(N), TauR: pos(N), InvTauM: make([]float64, N), InvTauR: make([]float64, N), Bias: randSlice(rng, N),
-				E: randSlice(rng, n), RPrime: randSlice(rng, n), S: randSlice(rng, n), U: randSlice(rng, n), V: randSlice(rng, n)}
-			for o := range N {
-				p.InvTauM[o], p.InvTauR[o] = 1/p.TauM[o], 1/p.TauR[o]
-			}
-			var out [2][5][]float64
+			p := EulerParams[T]{Dt: 0.1, Gamma: 0.7, Prospective: prospective,
+				TauM: pos(N), TauR: pos(N), InvTauM: make([]T, N), InvTauR: make([]T, N), Bias: randOf[T](rng, N),
+				E: randOf[T](rng, n), RPrime: randOf[T](rng, n), S: randOf[T](rng, n), U: randOf[T](rng, n), V: randOf[T](rng, n)}
+			var out [2][5][]T
 			for path, asm := range []bool{false, cpu.HasAVX2FMA} {
 				useAsm = asm
-				p.NextU, p.NextV, p.EHat, p.UDot, p.UBreve = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+				p.NextU, p.NextV, p.EHat, p.UDot, p.UBreve = make([]T, n), make([]T, n), make([]T, n), make([]T, n), make([]T, n)
 				Euler(&p)
-				out[path] = [5][]float64{p.NextU, p.NextV, p.EHat, p.UDot, p.UBreve}
+				out[path] = [5][]T{p.NextU, p.NextV, p.EHat, p.UDot, p.UBreve}
 			}
 			for i := range n {
 				o := i % N
-				inst := p.E[i] * p.RPrime[i]
+				f := func(x T) float64 { return float64(x) }
+				inst := f(p.E[i]) * f(p.RPrime[i])
 				nv, ehat := inst, inst
 				if prospective {
-					vdot := (inst - p.V[i]) / p.TauR[o]
-					nv, ehat = p.V[i]+p.Dt*vdot, p.V[i]+p.TauM[o]*vdot
+					vdot := (inst - f(p.V[i])) / f(p.TauR[o])
+					nv, ehat = f(p.V[i])+f(p.Dt)*vdot, f(p.V[i])+f(p.TauM[o])*vdot
 				}
-				udot := (p.S[i] + p.Bias[o] + p.Gamma*ehat - p.U[i]) / p.TauM[o]
-				want := [5]float64{p.U[i] + p.Dt*udot, nv, ehat, udot, p.U[i] + p.TauR[o]*udot}
+				udot := (f(p.S[i]) + f(p.Bias[o]) + f(p.Gamma)*ehat - f(p.U[i])) / f(p.TauM[o])
+				want := [5]float64{f(p.U[i]) + f(p.Dt)*udot, nv, ehat, udot, f(p.U[i]) + f(p.TauR[o])*udot}
+				// Terms up to |u̇|·τ and divisions by τ ≥ 0.1: a few ulps of 100.
 				for k := range want {
 					if out[0][k][i] != out[1][k][i] {
-						t.Fatalf("N=%d prospective=%v i=%d output %d: Go %v, vector %v", N, prospective, i, k, out[0][k][i], out[1][k][i])
+						t.Fatalf("%T N=%d prospective=%v i=%d output %d: Go %v, vector %v", p.Dt, N, prospective, i, k, out[0][k][i], out[1][k][i])
 					}
-					if math.Abs(out[0][k][i]-want[k]) > 1e-12*max(1, math.Abs(want[k])) {
-						t.Fatalf("N=%d prospective=%v i=%d output %d: %v, want %v", N, prospective, i, k, out[0][k][i], want[k])
+					if math.Abs(f(out[0][k][i])-want[k]) > 100*tol[T]()*max(1, math.Abs(want[k])) {
+						t.Fatalf("%T N=%d prospective=%v i=%d output %d: %v, want %v", p.Dt, N, prospective, i, k, out[0][k][i], want[k])
 					}
 				}
 			}
@@ -197,15 +223,20 @@ func TestEuler(t *testing.T) {
 // TestThreadsBitIdentical: splitting a product over goroutines changes no
 // bit of the result (each element sums in the same order).
 func TestThreadsBitIdentical(t *testing.T) {
+	testThreadsBitIdentical[float64](t)
+	testThreadsBitIdentical[float32](t)
+}
+
+func testThreadsBitIdentical[T Float](t *testing.T) {
 	defer SetThreads(Threads())
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, sz := range [][3]int{{256, 750, 750}, {101, 300, 203}, {750, 256, 750}} {
 		m, k, n := sz[0], sz[1], sz[2]
-		a, b := randSlice(rng, m*k), randSlice(rng, k*n)
-		var got [3][]float64
+		a, b := randOf[T](rng, m*k), randOf[T](rng, k*n)
+		var got [3][]T
 		for i, th := range []int{1, 2, 3} {
 			SetThreads(th)
-			got[i] = randSlice(rand.New(rand.NewPCG(9, 9)), m*n) // same C for each
+			got[i] = randOf[T](rand.New(rand.NewPCG(9, 9)), m*n) // same C for each
 			GemmAcc(m, n, k, a, k, 1, b, n, got[i], n)
 		}
 		for i := range got[0] {

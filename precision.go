@@ -1,0 +1,40 @@
+package gle
+
+import "unsafe"
+
+// Float is the element type of an engine's state and arithmetic: float64,
+// the conformance path that matches the reference to 1e-9, or float32, the
+// optional fast path (twice the lanes per vector, half the memory traffic).
+// Parameters, gradients and optimizers stay in float64 whatever the
+// engine's type ("master weights"): a float32 engine reads the weights
+// rounded to float32 at every step and returns float64 gradients.
+type Float interface{ float32 | float64 }
+
+// is64 reports whether T is float64.
+func is64[T Float]() bool {
+	var z T
+	_, ok := any(z).(float64)
+	return ok
+}
+
+// convert sets dst[i] = D(src[i]); the slices have the same length. It
+// does nothing when dst and src are the same array.
+func convert[D, S Float](dst []D, src []S) {
+	if len(dst) == 0 || unsafe.Pointer(&dst[0]) == unsafe.Pointer(&src[0]) {
+		return
+	}
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = D(v)
+	}
+}
+
+// view returns x itself when T is float64 and scratch otherwise: where a
+// float64 engine reads or writes a float64 array in place, a float32 one
+// works on a converted copy.
+func view[T Float](x []float64, scratch []T) []T {
+	if v, ok := any(x).([]T); ok {
+		return v
+	}
+	return scratch
+}
