@@ -94,7 +94,11 @@ func (a Activation) Eval(x float64) (phi, dphi float64) {
 
 // Apply writes φ(x) into phi and φ′(x) into dphi element-wise.
 // All three slices must have the same length.
-func (a Activation) Apply(phi, dphi, x []float64) {
+func (a Activation) Apply(phi, dphi, x []float64) { applyPhi(a, phi, dphi, x) }
+
+// applyPhi is Apply for a population of T (float32 values are evaluated
+// in float64 and rounded once).
+func applyPhi[T Float](a Activation, phi, dphi, x []T) {
 	phi, dphi = phi[:len(x)], dphi[:len(x)]
 	switch a {
 	case Linear:
@@ -110,25 +114,8 @@ func (a Activation) Apply(phi, dphi, x []float64) {
 		vmath.Softplus(phi, dphi, x, softplusThreshold)
 	default:
 		for i, v := range x {
-			phi[i], dphi[i] = a.Eval(v)
+			p, d := a.Eval(float64(v))
+			phi[i], dphi[i] = T(p), T(d)
 		}
-	}
-}
-
-// applyPhi is Apply for a population of T. float32 values go through the
-// float64 kernels in blocks (φ is evaluated in float64, then rounded).
-func applyPhi[T Float](a Activation, phi, dphi, x []T) {
-	if x64, ok := any(x).([]float64); ok {
-		a.Apply(any(phi).([]float64), any(dphi).([]float64), x64)
-		return
-	}
-	var xb, pb, db [256]float64
-	for lo := 0; lo < len(x); lo += len(xb) {
-		hi := min(lo+len(xb), len(x))
-		k := hi - lo
-		convert(xb[:k], x[lo:hi])
-		a.Apply(pb[:k], db[:k], xb[:k])
-		convert(phi[lo:hi], pb[:k])
-		convert(dphi[lo:hi], db[:k])
 	}
 }

@@ -32,6 +32,7 @@ type EngineOf[T Float] struct {
 
 	next   *StateOf[T]
 	work   []layerWork[T]
+	ones   []T       // Batch ones: Σ_b as a product
 	x      []T       // the input frame in T (float32 engines)
 	r64    []float64 // the top layer's rates and target error in float64
 	inst64 []float64 // (float32 engines; the losses are float64)
@@ -81,6 +82,10 @@ func (e *EngineOf[T]) allocate(s *StateOf[T]) {
 	e.State = s
 	e.next = NewStateOf[T](e.Net, s.Batch)
 	e.work = make([]layerWork[T], len(e.Net.Layers))
+	e.ones = make([]T, s.Batch)
+	for b := range e.ones {
+		e.ones[b] = 1
+	}
 	for i, l := range e.Net.Layers {
 		m := s.Batch * l.Out
 		e.work[i] = layerWork[T]{
@@ -212,8 +217,8 @@ func (e *EngineOf[T]) Step(out, x []float64, t Target) error {
 // the losses compute in float64.
 func (e *EngineOf[T]) targetError(inst, r []T, t Target) {
 	n := e.Net
-	if r64, ok := any(r).([]float64); ok {
-		n.Loss.TargetError(any(inst).([]float64), r64, t, n.Beta, n.Outputs())
+	if is64[T]() {
+		n.Loss.TargetError(as64(inst), as64(r), t, n.Beta, n.Outputs())
 		return
 	}
 	convert(e.r64, r)
@@ -234,10 +239,7 @@ func (e *EngineOf[T]) layerGrads(li int, below []T) {
 	}
 	if g.B != nil {
 		gB := view(g.B, w.gB)
-		clear(gB)
-		for b := range B {
-			kernel.Axpy(gB, -inv, w.ehat[b*l.Out:(b+1)*l.Out]) // −(1/B) Σ_b ê
-		}
+		kernel.MulAtB(gB, -inv, e.ones, w.ehat, B, 1, l.Out) // −(1/B) Σ_b ê
 		convert(g.B, gB)
 	}
 	if g.TauM != nil {

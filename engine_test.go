@@ -247,7 +247,11 @@ func TestStepAllocatesNothing(t *testing.T) {
 	for _, loss := range []string{"ce", "mse", "none"} {
 		s := mlpSpec(1, 0.01, 1)
 		s.Loss = loss
-		tr, err := optim.NewTrainer(s, 12)
+		tr64, err := optim.NewTrainer(s, 12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr32, err := optim.NewTrainerOf[float32](s, 12)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,15 +264,104 @@ func TestStepAllocatesNothing(t *testing.T) {
 			tgt = gle.Target{}
 		}
 		out := make([]float64, 12*3)
-		tr.Step(out, x, tgt) // warm-up: Adam allocates its moments once
-		allocs := testing.AllocsPerRun(100, func() {
-			if _, err := tr.Step(out, x, tgt); err != nil {
-				t.Fatal(err)
+		for name, step := range map[string]func([]float64, []float64, gle.Target) (float64, error){"float64": tr64.Step, "float32": tr32.Step} {
+			step(out, x, tgt) // warm-up: Adam allocates its moments once
+			allocs := testing.AllocsPerRun(100, func() {
+				if _, err := step(out, x, tgt); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("%s %s: %v allocations per step, want 0", name, loss, allocs)
 			}
-		})
-		if allocs != 0 {
-			t.Errorf("%s: %v allocations per step, want 0", loss, allocs)
 		}
+	}
+}
+
+// TestEngine32Agrees trains the same network on the float64 and the
+// float32 engine: the float32 run follows the float64 one within float32
+// rounding and its loss falls as much; and from the same parameters and
+// state, one step's gradients agree to 1e-5 of their scale.
+func TestEngine32Agrees(t *testing.T) {
+	s := mlpSpec(3, 0.01, 1)
+	s.Layers[0].Out, s.Layers[0].TauM, s.Layers[0].TauR = 21, gle.Taus{0.5}, gle.Taus{0.1} // vectors and a tail
+	s.Layers[1].In = 21
+	x, y := classTask(12)
+	tgt := gle.Target{Classes: y}
+	o64, o32 := make([]float64, 12*3), make([]float64, 12*3)
+
+	// Gradients of one step, after 20 steps of learning in float64.
+	tr64, err := optim.NewTrainer(s, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if _, err := tr64.Step(o64, x, tgt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e32, err := gle.NewEngine32(tr64.Engine.Net, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e32.State = gle.ConvertState[float32](tr64.Engine.State)
+	g64, g32 := gle.NewGrads(tr64.Engine.Net), gle.NewGrads(tr64.Engine.Net)
+	tr64.Engine.Grads, e32.Grads = g64, g32
+	if err := tr64.Engine.Step(o64, x, tgt); err != nil {
+		t.Fatal(err)
+	}
+	if err := e32.Step(o32, x, tgt); err != nil {
+		t.Fatal(err)
+	}
+	for i := range g64.Layers {
+		for _, p := range [][2][]float64{{g64.Layers[i].W, g32.Layers[i].W}, {g64.Layers[i].B, g32.Layers[i].B}, {g64.Layers[i].TauM, g32.Layers[i].TauM}} {
+			if p[0] == nil {
+				continue // not learned
+			}
+			var scale, d float64
+			for k := range p[0] {
+				scale, d = max(scale, math.Abs(p[0][k])), max(d, math.Abs(p[0][k]-p[1][k]))
+			}
+			if d > 1e-5*scale || scale == 0 {
+				t.Errorf("layer %d: gradients differ by %.3g (scale %.3g)", i, d, scale)
+			}
+		}
+	}
+
+	// Training side by side from the start.
+	tr64, err = optim.NewTrainer(s, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr32, err := optim.NewTrainerOf[float32](s, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l64, l32 []float64
+	var maxDiff float64
+	for i := range 1500 {
+		a, err := tr64.Step(o64, x, tgt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := tr32.Step(o32, x, tgt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l64, l32 = append(l64, a), append(l32, b)
+		if i < 300 {
+			for k := range o64 {
+				maxDiff = max(maxDiff, math.Abs(o64[k]-o32[k]))
+			}
+		}
+	}
+	t.Logf("max |Δoutput| over the first 300 steps %.3g; loss %.4f → %.4f (float64), %.4f → %.4f (float32)",
+		maxDiff, meanOf(l64[:100]), meanOf(l64[1400:]), meanOf(l32[:100]), meanOf(l32[1400:]))
+	if maxDiff > 1e-4 || maxDiff == 0 {
+		t.Errorf("max |Δoutput| over the first 300 steps = %.3g, want in (0, 1e-4]", maxDiff)
+	}
+	if f64, f32 := meanOf(l64[1400:]), meanOf(l32[1400:]); math.Abs(f64-f32) > 0.05*f64 {
+		t.Errorf("final loss %.4f (float32) vs %.4f (float64)", f32, f64)
 	}
 }
 

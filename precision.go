@@ -13,8 +13,12 @@ type Float interface{ float32 | float64 }
 // is64 reports whether T is float64.
 func is64[T Float]() bool {
 	var z T
-	_, ok := any(z).(float64)
-	return ok
+	return unsafe.Sizeof(z) == 8
+}
+
+// as64 returns x as a []float64 (the same array); T must be float64.
+func as64[T Float](x []T) []float64 {
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
 // convert sets dst[i] = D(src[i]); the slices have the same length. It
@@ -33,8 +37,8 @@ func convert[D, S Float](dst []D, src []S) {
 // float64 engine reads or writes a float64 array in place, a float32 one
 // works on a converted copy.
 func view[T Float](x []float64, scratch []T) []T {
-	if v, ok := any(x).([]T); ok {
-		return v
+	if is64[T]() {
+		return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 	}
 	return scratch
 }

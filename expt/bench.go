@@ -43,10 +43,11 @@ func layerFLOPs(s *gle.Spec, batch int, learn bool) float64 {
 	return f
 }
 
-// trainerWorkload steps a network of spec s on a fixed input frame.
-func trainerWorkload(name string, ref float64, s *gle.Spec, batch int, learn bool) Workload {
+// trainerWorkload steps a network of spec s on a fixed input frame, on
+// the engine in T.
+func trainerWorkload[T gle.Float](name string, ref float64, s *gle.Spec, batch int, learn bool) Workload {
 	return Workload{Name: name, ReferenceMS: ref, FLOPs: layerFLOPs(s, batch, learn), Setup: func() (func() error, error) {
-		tr, err := optim.NewTrainer(s, batch)
+		tr, err := optim.NewTrainerOf[T](s, batch)
 		if err != nil {
 			return nil, err
 		}
@@ -92,13 +93,15 @@ func GSCSpec() *gle.Spec {
 	return s
 }
 
-// Workloads returns the standard workloads of `gle bench`.
+// Workloads returns the standard workloads of `gle bench`: the float64
+// engine's, then the float32 engine's (suffix -f32) for the trained
+// networks.
 func Workloads() []Workload {
 	e2e := DefaultMNIST1D()
 	lag := DefaultLagLine()
 	return []Workload{
-		trainerWorkload("mnist1d-e2e", 2.19, e2e.Spec(), 100, true),
-		trainerWorkload("mnist1d-eval", 17.3, e2e.Spec(), 1000, false),
+		trainerWorkload[float64]("mnist1d-e2e", 2.19, e2e.Spec(), 100, true),
+		trainerWorkload[float64]("mnist1d-eval", 17.3, e2e.Spec(), 1000, false),
 		{Name: "lagline", ReferenceMS: 0.478,
 			// student (learning) + teacher (forward) products
 			FLOPs: layerFLOPs(lag.chainSpec([2]float64{1, 2}, [2]float64{1, 2}), 100, true) * 10 / 6,
@@ -109,7 +112,10 @@ func Workloads() []Workload {
 				c.SettleTime, c.TrainTime, c.LogEvery = 0, T, T
 				return func() error { _, err := RunLagLine(context.Background(), c, nil); return err }, nil
 			}},
-		trainerWorkload("gsc", 0, GSCSpec(), 256, true),
+		trainerWorkload[float64]("gsc", 0, GSCSpec(), 256, true),
+		trainerWorkload[float32]("mnist1d-e2e-f32", 2.19, e2e.Spec(), 100, true),
+		trainerWorkload[float32]("mnist1d-eval-f32", 17.3, e2e.Spec(), 1000, false),
+		trainerWorkload[float32]("gsc-f32", 0, GSCSpec(), 256, true),
 	}
 }
 
@@ -151,12 +157,12 @@ func Bench(w Workload, minTime time.Duration, reps int) (BenchResult, error) {
 	return r, nil
 }
 
-// GEMMPeak measures the GFLOP/s of the project's GEMM kernel on n×n
+// GEMMPeak measures the GFLOP/s of the project's GEMM kernel in T on n×n
 // matrices (the roofline for the products of a step).
-func GEMMPeak(n int, minTime time.Duration) float64 {
-	a, b, c := make([]float64, n*n), make([]float64, n*n), make([]float64, n*n)
+func GEMMPeak[T gle.Float](n int, minTime time.Duration) float64 {
+	a, b, c := make([]T, n*n), make([]T, n*n), make([]T, n*n)
 	for i := range a {
-		a[i], b[i] = math.Sin(float64(i)), math.Cos(float64(i))
+		a[i], b[i] = T(math.Sin(float64(i))), T(math.Cos(float64(i)))
 	}
 	kernel.GemmAcc(n, n, n, a, n, 1, b, n, c, n)
 	start := time.Now()
@@ -174,5 +180,5 @@ func (r BenchResult) String() string {
 	if r.ReferenceMS > 0 {
 		ref, sp = fmt.Sprintf("%.3f", r.ReferenceMS), fmt.Sprintf("%.2f×", r.Speedup)
 	}
-	return fmt.Sprintf("%-14s %12.4f %10.2f %14s %9s", r.Workload, r.MSPerStep, r.GFLOPS, ref, sp)
+	return fmt.Sprintf("%-17s %12.4f %10.2f %14s %9s", r.Workload, r.MSPerStep, r.GFLOPS, ref, sp)
 }

@@ -95,7 +95,11 @@ func New(s gle.OptimizerSpec) (gle.Optimizer, error) {
 // NewTrainer builds the network, optimizer and trainer that a spec
 // declares (optimizer, τm clamp, first learning step) for the given batch
 // size.
-func NewTrainer(s *gle.Spec, batch int) (*gle.Trainer, error) {
+func NewTrainer(s *gle.Spec, batch int) (*gle.Trainer, error) { return NewTrainerOf[float64](s, batch) }
+
+// NewTrainerOf is NewTrainer for an engine in T (gle.Trainer32 for
+// float32).
+func NewTrainerOf[T gle.Float](s *gle.Spec, batch int) (*gle.TrainerOf[T], error) {
 	net, err := gle.NewNetwork(s)
 	if err != nil {
 		return nil, err
@@ -104,7 +108,7 @@ func NewTrainer(s *gle.Spec, batch int) (*gle.Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr, err := gle.NewTrainer(net, batch, opt)
+	tr, err := gle.NewTrainerOf[T](net, batch, opt)
 	if err != nil {
 		return nil, err
 	}

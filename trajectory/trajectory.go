@@ -279,9 +279,15 @@ type Result struct {
 // feed inputs[t] and targets[t], record the output (the top layer's rate
 // from before the step's commit), then let the optimizer step (from
 // learn_from_step on) and clamp τm.
-func (f *File) Replay() (*Result, error) {
+func (f *File) Replay() (*Result, error) { return replay[float64](f) }
+
+// ReplayFloat32 is Replay on the float32 engine (gle.Engine32); its state
+// is returned converted to float64.
+func (f *File) ReplayFloat32() (*Result, error) { return replay[float32](f) }
+
+func replay[T gle.Float](f *File) (*Result, error) {
 	batch := f.Batch()
-	tr, err := optim.NewTrainer(&f.Spec, batch)
+	tr, err := optim.NewTrainerOf[T](&f.Spec, batch)
 	if err != nil {
 		return nil, err
 	}
@@ -294,7 +300,7 @@ func (f *File) Replay() (*Result, error) {
 		}
 		res.Output[t] = unflatten(out, batch, nOut)
 	}
-	res.State = tr.Engine.State
+	res.State = gle.ConvertState[float64](tr.Engine.State)
 	return res, nil
 }
 

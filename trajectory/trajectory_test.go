@@ -48,6 +48,50 @@ func TestReferenceFixtures(t *testing.T) {
 	}
 }
 
+// The documented agreement of the float32 engine with the reference
+// fixtures (relative, as Compare measures): float32 rounding (6e-8)
+// compounded over the fixtures' steps of learning. The state allows more:
+// prospective errors ê = v + τm (e − v)/τr amplify rounding by τm/τr (20
+// in mlp_ce_gle), and e_bottom = ê W inherits it.
+const (
+	Float32OutputParamsTolerance = 1e-5
+	Float32StateTolerance        = 1e-3
+)
+
+// TestFloat32Fixtures replays the fixtures on the float32 engine: within
+// the float32 tolerances of the reference, and not bit-equal to the
+// float64 path (it does run in float32).
+func TestFloat32Fixtures(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testutil.ReferenceDir(t), "trajectories", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range files {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			f, err := trajectory.Read(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := f.ReplayFloat32()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := f.Compare(res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("float32: output %.3g (%s)  params %.3g (%s)  state %.3g (%s)", rep.Output, rep.OutputAt, rep.Params, rep.ParamsAt, rep.State, rep.StateAt)
+			if max(rep.Output, rep.Params) > Float32OutputParamsTolerance || rep.State > Float32StateTolerance {
+				t.Errorf("relative errors %.3g (output), %.3g (params), %.3g (state) exceed %g, %g, %g",
+					rep.Output, rep.Params, rep.State, Float32OutputParamsTolerance, Float32OutputParamsTolerance, Float32StateTolerance)
+			}
+			if rep.Max() < 1e-12 {
+				t.Errorf("max relative error %.3g: the float32 replay looks like float64", rep.Max())
+			}
+		})
+	}
+}
+
 // TestMalformedFiles: broken files give ErrMalformed naming the field,
 // never a panic.
 func TestMalformedFiles(t *testing.T) {

@@ -22,7 +22,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	minTime := 500 * time.Millisecond
 	if _, err := parseFlags("bench", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
-		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc)")
+		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc, and the float32 engine's mnist1d-e2e-f32, mnist1d-eval-f32, gsc-f32)")
 		fs.IntVar(&reps, "reps", reps, "repetitions; the median is reported")
 		fs.DurationVar(&minTime, "min-time", minTime, "minimum time of one repetition")
 		fs.Func("threads", "goroutines for large products (default GLE_THREADS or 1)", func(v string) error {
@@ -49,7 +49,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var results []expt.BenchResult
 	if !asJSON {
-		fmt.Fprintf(stdout, "%-14s %12s %10s %14s %9s   (float64, %s, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", cores, reps)
+		fmt.Fprintf(stdout, "%-17s %12s %10s %14s %9s   (-f32: float32 engine; %s, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", cores, reps)
 	}
 	for _, w := range ws {
 		if err := ctx.Err(); err != nil {
@@ -69,14 +69,16 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(results)
 	}
-	peak := expt.GEMMPeak(512, time.Second)
-	fmt.Fprintf(stdout, "GEMM kernel on 512×512 matrices: %.2f GFLOP/s", peak)
+	peak64, peak32 := expt.GEMMPeak[float64](512, time.Second), expt.GEMMPeak[float32](512, time.Second)
+	fmt.Fprintf(stdout, "GEMM kernel on 512×512 matrices: %.2f GFLOP/s (float64), %.2f GFLOP/s (float32)\n", peak64, peak32)
 	for _, r := range results {
-		if r.Workload == "gsc" {
-			fmt.Fprintf(stdout, "; gsc reaches %.0f%% of it", 100*r.GFLOPS/peak)
+		switch r.Workload {
+		case "gsc":
+			fmt.Fprintf(stdout, "gsc reaches %.0f%% of the float64 GEMM rate\n", 100*r.GFLOPS/peak64)
+		case "gsc-f32":
+			fmt.Fprintf(stdout, "gsc-f32 reaches %.0f%% of the float32 GEMM rate\n", 100*r.GFLOPS/peak32)
 		}
 	}
-	fmt.Fprintln(stdout)
 	return nil
 }
 

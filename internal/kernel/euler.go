@@ -30,7 +30,8 @@ type EulerParams[T Float] struct {
 //
 // With AVX2, rows of at least one vector of neurons (4 float64, 8 float32)
 // go a vector at a time through an assembly kernel with the same roundings
-// (no fused operations), so both paths agree bit for bit.
+// (no fused operations), so both paths agree bit for bit; the outputs must
+// not share memory with the inputs.
 func Euler[T Float](p *EulerParams[T]) {
 	N := len(p.TauM)
 	n := len(p.U)
@@ -56,18 +57,28 @@ func Euler[T Float](p *EulerParams[T]) {
 	if p.Prospective {
 		prospective = 1
 	}
-	a := eulerArgs[T]{
-		tauM: &p.TauM[0], tauR: &p.TauR[0], invTauM: &p.InvTauM[0], invTauR: &p.InvTauR[0], bias: &p.Bias[0],
-		n: nv, dt: p.Dt, gamma: p.Gamma, prospective: prospective,
+	a := eulerArgs[T]{dt: p.Dt, gamma: p.Gamma, prospective: prospective}
+	// Each row's first nv neurons; then, when N is not a multiple of L,
+	// the last vector of each row once more: every element depends only on
+	// the inputs, which no output overwrites, so the neurons computed twice
+	// get the same values.
+	eulerRows(&a, p, 0, nv)
+	if nv < N {
+		eulerRows(&a, p, N-L, L)
 	}
-	for off := 0; off < n; off += N {
+}
+
+// eulerRows runs the vector kernel on neurons first…first+count−1 of
+// every row.
+func eulerRows[T Float](a *eulerArgs[T], p *EulerParams[T], first, count int) {
+	N, n := len(p.TauM), len(p.U)
+	a.tauM, a.tauR, a.invTauM, a.invTauR, a.bias = &p.TauM[first], &p.TauR[first], &p.InvTauM[first], &p.InvTauR[first], &p.Bias[first]
+	a.n = count
+	for off := first; off < n; off += N {
 		a.e, a.rp, a.s = &p.E[off], &p.RPrime[off], &p.S[off]
 		a.u, a.v, a.nu, a.nv = &p.U[off], &p.V[off], &p.NextU[off], &p.NextV[off]
 		a.ehat, a.udot, a.ub = &p.EHat[off], &p.UDot[off], &p.UBreve[off]
-		eulerVec(&a)
-		if nv < N {
-			eulerGo(p, off+nv, off+N)
-		}
+		eulerVec(a)
 	}
 }
 

@@ -266,6 +266,94 @@ store1x4:
 	VZEROUPPER
 	RET
 
+// func gemm4x8maskf32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int, mask *uint32)
+TEXT ·gemm4x8maskf32(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aRow+16(FP), R8
+	SHLQ $2, R8
+	MOVQ aCol+24(FP), R11
+	SHLQ $2, R11
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R12
+	SHLQ $2, R12
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
+	SHLQ $2, R13
+	MOVQ mask+64(FP), BX
+	VMOVUPS (BX), Y15
+	LEAQ (R8)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+
+	MOVQ       DX, AX
+	VMASKMOVPS (AX), Y15, Y0
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y2
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y4
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y6
+
+	TESTQ CX, CX
+	JE    store4x4mask
+
+loop4x4mask:
+	VMASKMOVPS   (DI), Y15, Y8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VBROADCASTSS (SI)(R8*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VBROADCASTSS (SI)(R9*1), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VBROADCASTSS (SI)(R10*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	ADDQ         R11, SI
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          loop4x4mask
+
+store4x4mask:
+	MOVQ       DX, AX
+	VMASKMOVPS Y0, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y2, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y4, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y6, Y15, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm1x8maskf32(k int, a *float32, aCol int, b *float32, ldb int, c *float32, mask *uint32)
+TEXT ·gemm1x8maskf32(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aCol+16(FP), R11
+	SHLQ $2, R11
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R12
+	SHLQ $2, R12
+	MOVQ c+40(FP), DX
+	MOVQ mask+48(FP), BX
+	VMOVUPS (BX), Y15
+	VMASKMOVPS (DX), Y15, Y0
+	TESTQ CX, CX
+	JE    store1x4mask
+
+loop1x4mask:
+	VMASKMOVPS   (DI), Y15, Y8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	ADDQ         R11, SI
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          loop1x4mask
+
+store1x4mask:
+	VMASKMOVPS Y0, Y15, (DX)
+	VZEROUPPER
+	RET
+
 // func euler8f32(a *eulerArgs)
 TEXT ·euler8f32(SB), NOSPLIT, $0-8
 	MOVQ a+0(FP), AX

@@ -20,6 +20,12 @@ func gemm1x8(k int, a *float64, aCol int, b *float64, ldb int, c *float64)
 func gemm1x4(k int, a *float64, aCol int, b *float64, ldb int, c *float64)
 
 //go:noescape
+func gemm4x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64)
+
+//go:noescape
+func gemm1x4mask(k int, a *float64, aCol int, b *float64, ldb int, c *float64, mask *uint64)
+
+//go:noescape
 func euler4(a *eulerArgs[float64])
 
 // The float32 kernels (gemm32_amd64.s, generated from gemm_amd64.s): the
@@ -39,6 +45,12 @@ func gemm1x16f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32)
 
 //go:noescape
 func gemm1x8f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32)
+
+//go:noescape
+func gemm4x8maskf32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int, mask *uint32)
+
+//go:noescape
+func gemm1x8maskf32(k int, a *float32, aCol int, b *float32, ldb int, c *float32, mask *uint32)
 
 //go:noescape
 func euler8f32(a *eulerArgs[float32])

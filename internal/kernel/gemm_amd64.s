@@ -270,6 +270,98 @@ store1x4:
 	VZEROUPPER
 	RET
 
+// func gemm4x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64)
+// As gemm4x4 on the lanes that mask selects (all-ones lanes first): the
+// last columns of C, read and written with masked moves, so nothing past
+// them is touched.
+TEXT ·gemm4x4mask(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aRow+16(FP), R8
+	SHLQ $3, R8
+	MOVQ aCol+24(FP), R11
+	SHLQ $3, R11
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R12
+	SHLQ $3, R12
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
+	SHLQ $3, R13
+	MOVQ mask+64(FP), BX
+	VMOVUPD (BX), Y15
+	LEAQ (R8)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+
+	MOVQ       DX, AX
+	VMASKMOVPD (AX), Y15, Y0
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y2
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y4
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y6
+
+	TESTQ CX, CX
+	JE    store4x4mask
+
+loop4x4mask:
+	VMASKMOVPD   (DI), Y15, Y8
+	VBROADCASTSD (SI), Y10
+	VFMADD231PD  Y8, Y10, Y0
+	VBROADCASTSD (SI)(R8*1), Y11
+	VFMADD231PD  Y8, Y11, Y2
+	VBROADCASTSD (SI)(R9*1), Y12
+	VFMADD231PD  Y8, Y12, Y4
+	VBROADCASTSD (SI)(R10*1), Y13
+	VFMADD231PD  Y8, Y13, Y6
+	ADDQ         R11, SI
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          loop4x4mask
+
+store4x4mask:
+	MOVQ       DX, AX
+	VMASKMOVPD Y0, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y2, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y4, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y6, Y15, (AX)
+	VZEROUPPER
+	RET
+
+// func gemm1x4mask(k int, a *float64, aCol int, b *float64, ldb int, c *float64, mask *uint64)
+// As gemm1x4 on the lanes that mask selects.
+TEXT ·gemm1x4mask(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aCol+16(FP), R11
+	SHLQ $3, R11
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R12
+	SHLQ $3, R12
+	MOVQ c+40(FP), DX
+	MOVQ mask+48(FP), BX
+	VMOVUPD (BX), Y15
+	VMASKMOVPD (DX), Y15, Y0
+	TESTQ CX, CX
+	JE    store1x4mask
+
+loop1x4mask:
+	VMASKMOVPD   (DI), Y15, Y8
+	VBROADCASTSD (SI), Y10
+	VFMADD231PD  Y8, Y10, Y0
+	ADDQ         R11, SI
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          loop1x4mask
+
+store1x4mask:
+	VMASKMOVPD Y0, Y15, (DX)
+	VZEROUPPER
+	RET
+
 // func euler4(a *eulerArgs)
 // The Euler step of kernel.Euler on one row of a.n neurons (a multiple of
 // 4), with the same operations in the same order as eulerGo.

@@ -28,4 +28,16 @@ func gemm4x8f32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float
 func gemm1x16f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32) { panic("unreachable") }
 func gemm1x8f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32)  { panic("unreachable") }
 func euler8f32(a *eulerArgs[float32])                                          { panic("unreachable") }
+func gemm4x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64) {
+	panic("unreachable")
+}
+func gemm1x4mask(k int, a *float64, aCol int, b *float64, ldb int, c *float64, mask *uint64) {
+	panic("unreachable")
+}
+func gemm4x8maskf32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int, mask *uint32) {
+	panic("unreachable")
+}
+func gemm1x8maskf32(k int, a *float32, aCol int, b *float32, ldb int, c *float32, mask *uint32) {
+	panic("unreachable")
+}
 func adam4(p, grad, m, v *float64, n int, c *AdamParams)                       { panic("unreachable") }

@@ -106,7 +106,7 @@ func gemmSerial[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c [
 }
 
 // gemmSmall is the size m·k below which columns that do not fill a vector
-// are cheaper in plain Go than through gemmTail's padded copies.
+// are cheaper in plain Go loops than through the masked kernels' calls.
 const gemmSmall = 512
 
 // Panel sizes of GemmAcc's cache blocking (gemmNC a multiple of the
@@ -190,39 +190,43 @@ func micro1[T Float](vecs, k int, a *T, aCol int, b *T, ldb int, c *T) {
 	}
 }
 
-// tailChunk is the part of the inner dimension whose last columns of B
-// gemmTail copies at a time into a zero-padded block on the stack.
-const tailChunk = 256
+// laneMasks64 and laneMasks32 hold, from index L − w, the mask of a
+// vector's first w lanes (w < L) for the masked kernels.
+var (
+	laneMasks64 = [8]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+	laneMasks32 = [16]uint32{^uint32(0), ^uint32(0), ^uint32(0), ^uint32(0), ^uint32(0), ^uint32(0), ^uint32(0), ^uint32(0)}
+)
 
-// gemmTail computes the last n − j0 (< L) columns with the one-vector
-// kernels: those columns of B are copied, zero-padded to L, into a stack
-// block, and each 4-row block of C accumulates into a 4×L block.
+// gemmTail computes the last w = n − j0 (< L) columns with the masked
+// one-vector kernels, which read and write only those columns.
 func gemmTail[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
-	L := lanes[T]()
 	w := n - j0
-	var bt [tailChunk * 8]T
-	for p0 := 0; p0 < k; p0 += tailChunk {
-		kc := min(tailChunk, k-p0)
-		for p := range kc {
-			row := b[(p0+p)*ldb+j0 : (p0+p)*ldb+n]
-			copy(bt[p*L:p*L+w], row)
-			clear(bt[p*L+w : p*L+L])
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		microMask(w, 4, k, &a[i*aRow], aRow, aCol, &b[j0], ldb, &c[i*ldc+j0], ldc)
+	}
+	for ; i < m; i++ {
+		microMask(w, 1, k, &a[i*aRow], aRow, aCol, &b[j0], ldb, &c[i*ldc+j0], ldc)
+	}
+}
+
+// microMask runs the masked kernel for rows (4 or 1) rows × the first w
+// columns of one vector.
+func microMask[T Float](w, rows, k int, a *T, aRow, aCol int, b *T, ldb int, c *T, ldc int) {
+	switch a := any(a).(type) {
+	case *float64:
+		b, c, mask := any(b).(*float64), any(c).(*float64), &laneMasks64[4-w]
+		if rows == 4 {
+			gemm4x4mask(k, a, aRow, aCol, b, ldb, c, ldc, mask)
+		} else {
+			gemm1x4mask(k, a, aCol, b, ldb, c, mask)
 		}
-		for i := 0; i < m; i += 4 {
-			var ct [4 * 8]T
-			rows := min(4, m-i)
-			if rows == 4 {
-				micro4(1, kc, &a[i*aRow+p0*aCol], aRow, aCol, &bt[0], L, &ct[0], L)
-			} else {
-				for r := range rows {
-					micro1(1, kc, &a[(i+r)*aRow+p0*aCol], aCol, &bt[0], L, &ct[r*L])
-				}
-			}
-			for r := range rows {
-				for j := range w {
-					c[(i+r)*ldc+j0+j] += ct[r*L+j]
-				}
-			}
+	case *float32:
+		b, c, mask := any(b).(*float32), any(c).(*float32), &laneMasks32[8-w]
+		if rows == 4 {
+			gemm4x8maskf32(k, a, aRow, aCol, b, ldb, c, ldc, mask)
+		} else {
+			gemm1x8maskf32(k, a, aCol, b, ldb, c, mask)
 		}
 	}
 }

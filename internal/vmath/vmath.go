@@ -17,7 +17,9 @@
 // Every operation is branch-free, so on amd64 processors with AVX2 and FMA3
 // an assembly kernel evaluates four values per instruction; elsewhere plain
 // Go performs the same operations in the same order with math.FMA, so both
-// paths give bit-identical results (tested). NaN propagates.
+// paths give bit-identical results (tested). NaN propagates. float32
+// slices are evaluated in float64 and rounded once, by kernels generated
+// from the float64 ones (TestAsm32Generated).
 package vmath
 
 import (
@@ -75,17 +77,34 @@ const (
 // useAsm selects the assembly kernels; tests switch it to compare paths.
 var useAsm = cpu.HasAVX2FMA
 
+// Float is the element type of the slice functions. float32 values are
+// evaluated in float64 and rounded once (the float32 kernels convert on
+// load and store, gemm32_amd64.s's twin vmath32_amd64.s).
+type Float interface{ float32 | float64 }
+
+// vecKernels are a function's assembly kernels for both element types.
+type vecKernels struct {
+	f64 func(phi, dphi, x *float64, n int, c float64)
+	f32 func(phi, dphi, x *float32, n int, c float64)
+}
+
+var (
+	tanhKernels     = vecKernels{tanhAsm, tanh32Asm}
+	sigmoidKernels  = vecKernels{sigmoidAsm, sigmoid32Asm}
+	softplusKernels = vecKernels{softplusAsm, softplus32Asm}
+)
+
 // Tanh writes tanh(x) to phi and its derivative 1 − tanh²(x) to dphi.
 // The three slices must have the same length.
-func Tanh(phi, dphi, x []float64) { apply(phi, dphi, x, 0, tanhAsm, tanh1) }
+func Tanh[T Float](phi, dphi, x []T) { apply(phi, dphi, x, 0, tanhKernels, tanh1) }
 
 // Sigmoid writes σ(x) = 1/(1 + e^{−x}) to phi and σ(x)(1 − σ(x)) to dphi.
-func Sigmoid(phi, dphi, x []float64) { apply(phi, dphi, x, 0, sigmoidAsm, sigmoid1) }
+func Sigmoid[T Float](phi, dphi, x []T) { apply(phi, dphi, x, 0, sigmoidKernels, sigmoid1) }
 
 // Softplus writes log(1 + eˣ) to phi (x itself where x > threshold) and
 // its derivative σ(x) to dphi.
-func Softplus(phi, dphi, x []float64, threshold float64) {
-	apply(phi, dphi, x, threshold, softplusAsm, softplus1)
+func Softplus[T Float](phi, dphi, x []T, threshold float64) {
+	apply(phi, dphi, x, threshold, softplusKernels, softplus1)
 }
 
 // TanhAt is Tanh for one value, rounding exactly as the slice function.
@@ -99,18 +118,22 @@ func SoftplusAt(x, threshold float64) (phi, dphi float64) { return softplus1(x, 
 
 // apply runs the vector kernel over whole groups of four and the scalar
 // version, which rounds identically, over the rest.
-func apply(phi, dphi, x []float64, c float64,
-	vec func(phi, dphi, x *float64, n int, c float64),
-	scalar func(x, c float64) (float64, float64)) {
+func apply[T Float](phi, dphi, x []T, c float64, vec vecKernels, scalar func(x, c float64) (float64, float64)) {
 	n := len(x)
 	phi, dphi = phi[:n], dphi[:n]
 	i := 0
 	if useAsm && n >= 4 {
 		i = n &^ 3
-		vec(&phi[0], &dphi[0], &x[0], i, c)
+		switch p := any(&phi[0]).(type) {
+		case *float64:
+			vec.f64(p, any(&dphi[0]).(*float64), any(&x[0]).(*float64), i, c)
+		case *float32:
+			vec.f32(p, any(&dphi[0]).(*float32), any(&x[0]).(*float32), i, c)
+		}
 	}
 	for ; i < n; i++ {
-		phi[i], dphi[i] = scalar(x[i], c)
+		p, d := scalar(float64(x[i]), c)
+		phi[i], dphi[i] = T(p), T(d)
 	}
 }
 

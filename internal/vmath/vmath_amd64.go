@@ -1,5 +1,7 @@
 package vmath
 
+//go:generate go test -run TestAsm32Generated -update-asm32
+
 //go:noescape
 func tanhAsm(phi, dphi, x *float64, n int, _ float64)
 
@@ -8,3 +10,15 @@ func sigmoidAsm(phi, dphi, x *float64, n int, _ float64)
 
 //go:noescape
 func softplusAsm(phi, dphi, x *float64, n int, threshold float64)
+
+// The float32 twins (vmath32_amd64.s, generated from vmath_amd64.s): load
+// with VCVTPS2PD, compute in float64, store with VCVTPD2PS.
+
+//go:noescape
+func tanh32Asm(phi, dphi, x *float32, n int, _ float64)
+
+//go:noescape
+func sigmoid32Asm(phi, dphi, x *float32, n int, _ float64)
+
+//go:noescape
+func softplus32Asm(phi, dphi, x *float32, n int, threshold float64)

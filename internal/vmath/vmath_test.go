@@ -47,9 +47,11 @@ const threshold = 20
 
 func softplus(phi, dphi, x []float64) { Softplus(phi, dphi, x, threshold) }
 
+func softplus32(phi, dphi, x []float32) { Softplus(phi, dphi, x, threshold) }
+
 func TestTanh(t *testing.T) {
 	xs := samples()
-	phi, dphi := eval(Tanh, xs)
+	phi, dphi := eval(Tanh[float64], xs)
 	worstPhi, worstDphi := 0.0, 0.0
 	for i, x := range xs {
 		want := math.Tanh(x)
@@ -68,7 +70,7 @@ func TestTanh(t *testing.T) {
 
 func TestSigmoid(t *testing.T) {
 	xs := samples()
-	phi, dphi := eval(Sigmoid, xs)
+	phi, dphi := eval(Sigmoid[float64], xs)
 	worstPhi, worstDphi := 0.0, 0.0
 	for i, x := range xs {
 		want := 1 / (1 + math.Exp(-x))
@@ -117,7 +119,7 @@ func TestPathsAgree(t *testing.T) {
 	xs := append(samples(), math.NaN(), 0.5, -0.5)
 	defer func(v bool) { useAsm = v }(useAsm)
 	for name, f := range map[string]func(phi, dphi, x []float64){
-		"tanh": Tanh, "sigmoid": Sigmoid, "softplus": softplus,
+		"tanh": Tanh[float64], "sigmoid": Sigmoid[float64], "softplus": softplus,
 	} {
 		for _, n := range []int{len(xs), len(xs) - 1, len(xs) - 2, len(xs) - 3} {
 			useAsm = false
@@ -128,6 +130,40 @@ func TestPathsAgree(t *testing.T) {
 				if !same(phiGo[i], phiAsm[i]) || !same(dphiGo[i], dphiAsm[i]) {
 					t.Fatalf("%s(%g): Go %g, %g; assembly %g, %g", name, xs[i],
 						phiGo[i], dphiGo[i], phiAsm[i], dphiAsm[i])
+				}
+			}
+		}
+	}
+}
+
+// TestFloat32 checks the float32 kernels bit for bit against evaluating
+// in float64 and rounding once, on both paths, for every length mod 4.
+func TestFloat32(t *testing.T) {
+	var xs []float32
+	for _, x := range append(samples(), math.NaN(), 0.5, -0.5) {
+		xs = append(xs, float32(x))
+	}
+	defer func(v bool) { useAsm = v }(useAsm)
+	for name, f := range map[string][2]any{
+		"tanh":     {Tanh[float32], Tanh[float64]},
+		"sigmoid":  {Sigmoid[float32], Sigmoid[float64]},
+		"softplus": {softplus32, softplus},
+	} {
+		f32, f64 := f[0].(func(phi, dphi, x []float32)), f[1].(func(phi, dphi, x []float64))
+		for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+			useAsm = asm
+			for _, n := range []int{len(xs), len(xs) - 1, len(xs) - 2, len(xs) - 3} {
+				phi, dphi := make([]float32, n), make([]float32, n)
+				f32(phi, dphi, xs[:n])
+				x64 := make([]float64, n)
+				for i := range x64 {
+					x64[i] = float64(xs[i])
+				}
+				p64, d64 := eval(f64, x64)
+				for i := range n {
+					if !same(float64(phi[i]), float64(float32(p64[i]))) || !same(float64(dphi[i]), float64(float32(d64[i]))) {
+						t.Fatalf("%s asm=%v (%g): %g, %g; want %g, %g", name, asm, xs[i], phi[i], dphi[i], float32(p64[i]), float32(d64[i]))
+					}
 				}
 			}
 		}
@@ -147,14 +183,14 @@ func TestSpecialValues(t *testing.T) {
 		x         float64
 		phi, dphi float64
 	}{
-		{"tanh", Tanh, nan, nan, nan},
-		{"sigmoid", Sigmoid, nan, nan, nan},
+		{"tanh", Tanh[float64], nan, nan, nan},
+		{"sigmoid", Sigmoid[float64], nan, nan, nan},
 		{"softplus", softplus, nan, nan, nan},
-		{"tanh", Tanh, -inf, -1, 0},
-		{"tanh", Tanh, inf, 1, 0},
-		{"tanh", Tanh, 0, 0, 1},
-		{"sigmoid", Sigmoid, -inf, 0, 0},
-		{"sigmoid", Sigmoid, inf, 1, 0},
+		{"tanh", Tanh[float64], -inf, -1, 0},
+		{"tanh", Tanh[float64], inf, 1, 0},
+		{"tanh", Tanh[float64], 0, 0, 1},
+		{"sigmoid", Sigmoid[float64], -inf, 0, 0},
+		{"sigmoid", Sigmoid[float64], inf, 1, 0},
 		{"softplus", softplus, -inf, 0, 0},
 		{"softplus", softplus, inf, inf, 1},
 		{"softplus", softplus, 0, math.Ln2, 0.5},
@@ -183,8 +219,8 @@ func benchmark(b *testing.B, f func(phi, dphi, x []float64)) {
 }
 
 // The Math variants compose the standard library's functions, for scale.
-func BenchmarkTanh(b *testing.B)     { benchmark(b, Tanh) }
-func BenchmarkSigmoid(b *testing.B)  { benchmark(b, Sigmoid) }
+func BenchmarkTanh(b *testing.B)     { benchmark(b, Tanh[float64]) }
+func BenchmarkSigmoid(b *testing.B)  { benchmark(b, Sigmoid[float64]) }
 func BenchmarkSoftplus(b *testing.B) { benchmark(b, softplus) }
 func BenchmarkMathTanh(b *testing.B) {
 	benchmark(b, func(phi, dphi, x []float64) {
