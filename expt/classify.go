@@ -39,6 +39,10 @@ type ClassifyConfig struct {
 	LR              float64
 	PlateauFactor   float64
 	PlateauPatience int
+	// Float32 runs the float32 engine (gle.Engine32): about twice as fast,
+	// within float32 rounding of the float64 run (see docs/performance.md).
+	// The checkpoint's tag records it, so a run resumes in its precision.
+	Float32 bool
 }
 
 // ClassifyEpoch is one epoch's metrics. Losses are the mean per-step
@@ -89,6 +93,14 @@ type classifyCheckpoint struct {
 // test after every epoch. Cancelling ctx returns the epochs finished so
 // far with ctx.Err(); the checkpoint holds the last finished epoch.
 func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, train, test SeqSet, o ClassifyOptions) (*ClassifyResult, error) {
+	if c.Float32 {
+		c.Tag += " float32"
+		return trainClassifier[float32](ctx, spec, c, train, test, o)
+	}
+	return trainClassifier[float64](ctx, spec, c, train, test, o)
+}
+
+func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c ClassifyConfig, train, test SeqSet, o ClassifyOptions) (*ClassifyResult, error) {
 	if train.Len() < c.Batch || c.Batch <= 0 {
 		return nil, &gle.FieldError{Field: "batch", Value: c.Batch, Why: fmt.Sprintf("must be in 1…%d (the training samples)", train.Len()), Err: gle.ErrInvalid}
 	}
@@ -117,7 +129,7 @@ func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, trai
 		ck = classifyCheckpoint{Tag: c.Tag, Net: net, Adam: optim.NewAdam(c.LR), Plateau: plateau,
 			Result: ClassifyResult{Params: net.NumParams()}}
 	}
-	tr, err := gle.NewTrainer(ck.Net, c.Batch, ck.Adam)
+	tr, err := gle.NewTrainerOf[T](ck.Net, c.Batch, ck.Adam)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +137,7 @@ func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, trai
 		o.network(ck.Net)
 	}
 	if ck.State != nil {
-		tr.Engine.State = ck.State
+		tr.Engine.State = gle.ConvertState[T](ck.State)
 		if err := tr.Engine.SetBatch(c.Batch); err != nil {
 			return nil, err
 		}
@@ -194,7 +206,7 @@ func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, trai
 		}
 		slog.Info("epoch", "run", c.Tag, "epoch", epoch, "train_acc", ep.TrainAcc, "test_acc", ep.TestAcc, "lr", ep.LR, "seconds", ep.Seconds)
 		if o.Checkpoint != "" {
-			ck.State, ck.Steps = tr.Engine.State, tr.Steps
+			ck.State, ck.Steps = gle.ConvertState[float64](tr.Engine.State), tr.Steps
 			if err := saveGob(o.Checkpoint, &ck); err != nil {
 				return res, fmt.Errorf("checkpoint: %w", err)
 			}
@@ -208,7 +220,7 @@ func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, trai
 // engine's state over (tiled to the batch, as the reference), and returns
 // the mean per-step CE of the outputs, the accuracy of the argmax of the
 // outputs summed over the sequence, and the confusion matrix.
-func Evaluate(e *gle.Engine, set SeqSet) (loss, acc float64, conf [][]int, err error) {
+func Evaluate[T gle.Float](e *gle.EngineOf[T], set SeqSet) (loss, acc float64, conf [][]int, err error) {
 	n, F, L, k := set.Len(), set.Features(), set.Steps(), e.Net.Outputs()
 	if err = e.SetBatch(n); err != nil {
 		return
@@ -245,7 +257,7 @@ func Evaluate(e *gle.Engine, set SeqSet) (loss, acc float64, conf [][]int, err e
 
 // Predict runs one sequence from the engine's current state (batch 1)
 // and returns the class with the largest summed output and the sums.
-func Predict(e *gle.Engine, set SeqSet, i int) (int, []float64, error) {
+func Predict[T gle.Float](e *gle.EngineOf[T], set SeqSet, i int) (int, []float64, error) {
 	if err := e.SetBatch(1); err != nil {
 		return 0, nil, err
 	}

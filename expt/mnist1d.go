@@ -32,6 +32,8 @@ type MNIST1DConfig struct {
 	TrainSamples, TestSamples int
 	// DataSeed seeds the MNIST-1D generator (canonical: 42).
 	DataSeed uint32
+	// Float32 trains on the float32 engine (ClassifyConfig.Float32).
+	Float32 bool
 }
 
 // DefaultMNIST1D returns the paper's E2E set-up.
@@ -164,7 +166,7 @@ func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o ClassifyOptions) (*MNIST
 		test.n = min(test.n, c.TestSamples)
 	}
 	cc := ClassifyConfig{Tag: fmt.Sprintf("mnist1d-%s seed %d", c.Variant, c.Seed), Seed: c.Seed, Epochs: c.Epochs, Batch: c.Batch,
-		LR: c.LR, PlateauFactor: c.PlateauFactor, PlateauPatience: c.PlateauPatience}
+		LR: c.LR, PlateauFactor: c.PlateauFactor, PlateauPatience: c.PlateauPatience, Float32: c.Float32}
 	r, err := TrainClassifier(ctx, c.Spec(), cc, train, test, o)
 	if r == nil {
 		return nil, err

@@ -34,6 +34,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 			fs.IntVar(&c.TestSamples, "test-samples", 0, "use only the first N test samples (0: all 1000)")
 			fs.StringVar(&out, "out", "", "output folder (default runs/mnist1d-"+variant+"-<timestamp>)")
 			fs.BoolVar(&resume, "resume", false, "continue each seed from its checkpoint in --out")
+			fs.BoolVar(&c.Float32, "float32", false, "train on the float32 engine (about 2× faster; float32 rounding)")
 		}); err != nil {
 			return err
 		}
