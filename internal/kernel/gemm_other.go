@@ -40,4 +40,4 @@ func gemm4x8maskf32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *f
 func gemm1x8maskf32(k int, a *float32, aCol int, b *float32, ldb int, c *float32, mask *uint32) {
 	panic("unreachable")
 }
-func adam4(p, grad, m, v *float64, n int, c *AdamParams)                       { panic("unreachable") }
+func adam4(p, grad, m, v *float64, n int, c *AdamParams) { panic("unreachable") }
