@@ -3,6 +3,9 @@ package gle
 import (
 	"fmt"
 	"math"
+	"slices"
+
+	"github.com/gle-go/gle/internal/vmath"
 )
 
 // Loss selects the target error injected at the top layer (SPEC §4).
@@ -130,30 +133,37 @@ func (l Loss) Value(r []float64, t Target, k int) float64 {
 	return 0
 }
 
-// softmax writes softmax(x) into dst, stably.
+// softmax writes softmax(x) into dst, stably: e^{x − max x} normalised.
 func softmax(dst, x []float64) {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var z float64
+	dst = dst[:len(x)]
+	m := slices.Max(x)
 	for i, v := range x {
-		dst[i] = math.Exp(v - m)
-		z += dst[i]
+		dst[i] = v - m
 	}
-	for i := range x {
+	vmath.ExpNeg(dst, dst)
+	var z float64
+	for _, v := range dst {
+		z += v
+	}
+	for i := range dst {
 		dst[i] /= z
 	}
 }
 
+// logSumExp returns log Σ e^{x_i}, stably: max x + log Σ e^{x_i − max x}.
 func logSumExp(x []float64) float64 {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = max(m, v)
-	}
+	m := slices.Max(x)
+	var buf [32]float64
 	var z float64
-	for _, v := range x {
-		z += math.Exp(v - m)
+	for lo := 0; lo < len(x); lo += len(buf) {
+		chunk := buf[:min(len(buf), len(x)-lo)]
+		for i := range chunk {
+			chunk[i] = x[lo+i] - m
+		}
+		vmath.ExpNeg(chunk, chunk)
+		for _, v := range chunk {
+			z += v
+		}
 	}
 	return m + math.Log(z)
 }

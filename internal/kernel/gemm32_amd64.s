@@ -298,7 +298,7 @@ TEXT ·gemm4x8maskf32(SB), NOSPLIT, $0-72
 	JE    store4x4mask
 
 loop4x4mask:
-	VMASKMOVPS   (DI), Y15, Y8
+	VMOVUPS      (DI), Y8
 	VBROADCASTSS (SI), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VBROADCASTSS (SI)(R8*1), Y11
@@ -341,7 +341,7 @@ TEXT ·gemm1x8maskf32(SB), NOSPLIT, $0-56
 	JE    store1x4mask
 
 loop1x4mask:
-	VMASKMOVPS   (DI), Y15, Y8
+	VMOVUPS      (DI), Y8
 	VBROADCASTSS (SI), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	ADDQ         R11, SI

@@ -271,9 +271,10 @@ store1x4:
 	RET
 
 // func gemm4x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64)
-// As gemm4x4 on the lanes that mask selects (all-ones lanes first): the
-// last columns of C, read and written with masked moves, so nothing past
-// them is touched.
+// As gemm4x4 for the last columns of C, the lanes that mask selects
+// (all-ones lanes first): C is read and written with masked moves, so
+// nothing past those columns changes. B is read as whole vectors: the
+// caller makes sure they lie inside B (their extra lanes are ignored).
 TEXT ·gemm4x4mask(SB), NOSPLIT, $0-72
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -305,7 +306,7 @@ TEXT ·gemm4x4mask(SB), NOSPLIT, $0-72
 	JE    store4x4mask
 
 loop4x4mask:
-	VMASKMOVPD   (DI), Y15, Y8
+	VMOVUPD      (DI), Y8
 	VBROADCASTSD (SI), Y10
 	VFMADD231PD  Y8, Y10, Y0
 	VBROADCASTSD (SI)(R8*1), Y11
@@ -332,7 +333,7 @@ store4x4mask:
 	RET
 
 // func gemm1x4mask(k int, a *float64, aCol int, b *float64, ldb int, c *float64, mask *uint64)
-// As gemm1x4 on the lanes that mask selects.
+// As gemm4x4mask for one row.
 TEXT ·gemm1x4mask(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -349,7 +350,7 @@ TEXT ·gemm1x4mask(SB), NOSPLIT, $0-56
 	JE    store1x4mask
 
 loop1x4mask:
-	VMASKMOVPD   (DI), Y15, Y8
+	VMOVUPD      (DI), Y8
 	VBROADCASTSD (SI), Y10
 	VFMADD231PD  Y8, Y10, Y0
 	ADDQ         R11, SI

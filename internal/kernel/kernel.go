@@ -198,15 +198,31 @@ var (
 )
 
 // gemmTail computes the last w = n − j0 (< L) columns with the masked
-// one-vector kernels, which read and write only those columns.
+// one-vector kernels, which write only those columns of C but read whole
+// vectors of B: rows p of B with p·ldb + j0 + L ≤ len(b) go through them,
+// the last row or two (whose vectors would run past b) through Go loops,
+// after them in the same order of p.
 func gemmTail[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
+	L := lanes[T]()
 	w := n - j0
-	i := 0
-	for ; i+4 <= m; i += 4 {
-		microMask(w, 4, k, &a[i*aRow], aRow, aCol, &b[j0], ldb, &c[i*ldc+j0], ldc)
+	kv := k
+	for kv > 0 && (kv-1)*ldb+j0+L > len(b) {
+		kv--
 	}
-	for ; i < m; i++ {
-		microMask(w, 1, k, &a[i*aRow], aRow, aCol, &b[j0], ldb, &c[i*ldc+j0], ldc)
+	if kv > 0 {
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			microMask(w, 4, kv, &a[i*aRow], aRow, aCol, &b[j0], ldb, &c[i*ldc+j0], ldc)
+		}
+		for ; i < m; i++ {
+			microMask(w, 1, kv, &a[i*aRow], aRow, aCol, &b[j0], ldb, &c[i*ldc+j0], ldc)
+		}
+	}
+	for p := kv; p < k; p++ {
+		bp := b[p*ldb+j0 : p*ldb+n]
+		for i := range m {
+			Axpy(c[i*ldc+j0:i*ldc+n], a[i*aRow+p*aCol], bp)
+		}
 	}
 }
 

@@ -24,6 +24,7 @@ package vmath
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/gle-go/gle/internal/cpu"
 )
@@ -77,34 +78,67 @@ const (
 // useAsm selects the assembly kernels; tests switch it to compare paths.
 var useAsm = cpu.HasAVX2FMA
 
-// Float is the element type of the slice functions. float32 values are
-// evaluated in float64 and rounded once (the float32 kernels convert on
-// load and store, gemm32_amd64.s's twin vmath32_amd64.s).
+// Float is the element type of the slice functions.
 type Float interface{ float32 | float64 }
 
-// vecKernels are a function's assembly kernels for both element types.
-type vecKernels struct {
-	f64 func(phi, dphi, x *float64, n int, c float64)
-	f32 func(phi, dphi, x *float32, n int, c float64)
+// function is one rate function's kernels: the float64 vector kernel and
+// its scalar twin, and for float32 a vector kernel of lanes32 values per
+// step with its scalar twin.
+type function struct {
+	vec64    func(phi, dphi, x *float64, n int, c float64)
+	scalar64 func(x, c float64) (float64, float64)
+	vec32    func(phi, dphi, x *float32, n int, c float64)
+	lanes32  int
+	scalar32 func(x float32, c float64) (float32, float32)
 }
 
 var (
-	tanhKernels     = vecKernels{tanhAsm, tanh32Asm}
-	sigmoidKernels  = vecKernels{sigmoidAsm, sigmoid32Asm}
-	softplusKernels = vecKernels{softplusAsm, softplus32Asm}
+	// tanh has a float32 kernel of its own (tanhF32, a few ulps of float32).
+	tanhFunc = &function{tanhAsm, tanh1, func(phi, dphi, x *float32, n int, _ float64) { tanhF32Asm(phi, dphi, x, n) }, 8,
+		func(x float32, _ float64) (float32, float32) { return tanhF32(x) }}
+	// σ and softplus evaluate float32 values in float64 and round once
+	// (vmath32_amd64.s converts on load and store).
+	sigmoidFunc  = &function{sigmoidAsm, sigmoid1, sigmoid32Asm, 4, via64(sigmoid1)}
+	softplusFunc = &function{softplusAsm, softplus1, softplus32Asm, 4, via64(softplus1)}
 )
 
+// via64 evaluates a float32 value with the float64 scalar function.
+func via64(f func(x, c float64) (float64, float64)) func(x float32, c float64) (float32, float32) {
+	return func(x float32, c float64) (float32, float32) {
+		p, d := f(float64(x), c)
+		return float32(p), float32(d)
+	}
+}
+
 // Tanh writes tanh(x) to phi and its derivative 1 − tanh²(x) to dphi.
-// The three slices must have the same length.
-func Tanh[T Float](phi, dphi, x []T) { apply(phi, dphi, x, 0, tanhKernels, tanh1) }
+// The three slices must have the same length. float32 values get tanhF32:
+// float32 arithmetic, within 4 ulps (TestTanhF32).
+func Tanh[T Float](phi, dphi, x []T) { apply(phi, dphi, x, 0, tanhFunc) }
 
 // Sigmoid writes σ(x) = 1/(1 + e^{−x}) to phi and σ(x)(1 − σ(x)) to dphi.
-func Sigmoid[T Float](phi, dphi, x []T) { apply(phi, dphi, x, 0, sigmoidKernels, sigmoid1) }
+func Sigmoid[T Float](phi, dphi, x []T) { apply(phi, dphi, x, 0, sigmoidFunc) }
 
 // Softplus writes log(1 + eˣ) to phi (x itself where x > threshold) and
 // its derivative σ(x) to dphi.
 func Softplus[T Float](phi, dphi, x []T, threshold float64) {
-	apply(phi, dphi, x, threshold, softplusKernels, softplus1)
+	apply(phi, dphi, x, threshold, softplusFunc)
+}
+
+// ExpNeg writes e^y to dst for y ≤ 0 (0 below −708, where e^y is not a
+// normal number; NaN stays NaN): the exponential of softmax and
+// log-sum-exp after the maximum is subtracted. dst and y have the same
+// length and may be the same slice.
+func ExpNeg(dst, y []float64) {
+	n := len(y)
+	dst = dst[:n]
+	i := 0
+	if useAsm && n >= 4 {
+		i = n &^ 3
+		expNegAsm(&dst[0], &y[0], i)
+	}
+	for ; i < n; i++ {
+		dst[i], _, _ = expNeg(y[i])
+	}
 }
 
 // TanhAt is Tanh for one value, rounding exactly as the slice function.
@@ -116,25 +150,35 @@ func SigmoidAt(x float64) (phi, dphi float64) { return sigmoid1(x, 0) }
 // SoftplusAt is Softplus for one value, rounding exactly as the slice function.
 func SoftplusAt(x, threshold float64) (phi, dphi float64) { return softplus1(x, threshold) }
 
-// apply runs the vector kernel over whole groups of four and the scalar
-// version, which rounds identically, over the rest.
-func apply[T Float](phi, dphi, x []T, c float64, vec vecKernels, scalar func(x, c float64) (float64, float64)) {
+// apply runs f's vector kernel over whole vectors and its scalar twin,
+// which rounds identically, over the rest.
+func apply[T Float](phi, dphi, x []T, c float64, f *function) {
 	n := len(x)
 	phi, dphi = phi[:n], dphi[:n]
+	var z T
+	if unsafe.Sizeof(z) == 8 {
+		run(as[float64](phi), as[float64](dphi), as[float64](x), c, f.vec64, 4, f.scalar64)
+	} else {
+		run(as[float32](phi), as[float32](dphi), as[float32](x), c, f.vec32, f.lanes32, f.scalar32)
+	}
+}
+
+// run is apply for one element type.
+func run[T Float](phi, dphi, x []T, c float64, vec func(phi, dphi, x *T, n int, c float64), lanes int, scalar func(x T, c float64) (T, T)) {
+	n := len(x)
 	i := 0
-	if useAsm && n >= 4 {
-		i = n &^ 3
-		switch p := any(&phi[0]).(type) {
-		case *float64:
-			vec.f64(p, any(&dphi[0]).(*float64), any(&x[0]).(*float64), i, c)
-		case *float32:
-			vec.f32(p, any(&dphi[0]).(*float32), any(&x[0]).(*float32), i, c)
-		}
+	if useAsm && n >= lanes {
+		i = n - n%lanes
+		vec(&phi[0], &dphi[0], &x[0], i, c)
 	}
 	for ; i < n; i++ {
-		p, d := scalar(float64(x[i]), c)
-		phi[i], dphi[i] = T(p), T(d)
+		phi[i], dphi[i] = scalar(x[i], c)
 	}
+}
+
+// as returns x as a slice of D (the same memory; D and S have one size).
+func as[D, S Float](x []S) []D {
+	return unsafe.Slice((*D)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
 // expReduced returns 2^k and p = e^r − 1 with e^y = 2^k (1 + p), for

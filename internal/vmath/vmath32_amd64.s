@@ -49,46 +49,6 @@
 	VFMADD231PD Y2, Y1, Y10; \
 	VANDNPD Y10, Y11, Y10
 
-// func tanh32Asm(phi, dphi, x *float32, n int, _ float64)
-TEXT ·tanh32Asm(SB), NOSPLIT, $0-40
-	MOVQ phi+0(FP), DI
-	MOVQ dphi+8(FP), SI
-	MOVQ x+16(FP), DX
-	MOVQ n+24(FP), CX
-	SHRQ $2, CX
-	JZ   tanhdone
-
-tanhloop:
-	VCVTPS2PD (DX), Y8
-	VANDPD  absmask<>(SB), Y8, Y0
-	VADDPD  Y0, Y0, Y0
-	VXORPD  signbit<>(SB), Y0, Y0 // y = −2|x|
-	VMOVUPD tanhmin<>(SB), Y7
-	VMAXPD  Y0, Y7, Y0            // max(tanhMin, y), NaN kept
-	EXPREDUCED
-	VMOVUPD one<>(SB), Y3
-	VSUBPD  Y3, Y1, Y4
-	VFMADD231PD Y2, Y1, Y4        // m = 2^k·p + (2^k − 1)
-	VADDPD  two<>(SB), Y4, Y5     // 2 + m
-	VXORPD  signbit<>(SB), Y4, Y4 // −m
-	VDIVPD  Y5, Y4, Y6            // −m/(2 + m)
-	VANDPD  absmask<>(SB), Y6, Y6
-	VANDPD  signbit<>(SB), Y8, Y7
-	VORPD   Y7, Y6, Y6            // t with the sign of x
-	VCVTPD2PSY Y6, X9
-	VMOVUPS X9, (DI)
-	VFNMADD231PD Y6, Y6, Y3       // 1 − t·t
-	VCVTPD2PSY Y3, X9
-	VMOVUPS X9, (SI)
-	ADDQ $16, DI
-	ADDQ $16, SI
-	ADDQ $16, DX
-	DECQ CX
-	JNZ  tanhloop
-
-tanhdone:
-	VZEROUPPER
-	RET
 
 // func sigmoid32Asm(phi, dphi, x *float32, n int, _ float64)
 TEXT ·sigmoid32Asm(SB), NOSPLIT, $0-40
@@ -189,6 +149,7 @@ softplusloop:
 softplusdone:
 	VZEROUPPER
 	RET
+
 
 // 1/ln 2
 DATA invln2<>+0(SB)/8, $0x3ff71547652b82fe

@@ -182,6 +182,27 @@ softplusdone:
 	VZEROUPPER
 	RET
 
+// func expNegAsm(dst, y *float64, n int)
+TEXT ·expNegAsm(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ y+8(FP), DX
+	MOVQ n+16(FP), CX
+	SHRQ $2, CX
+	JZ   expnegdone
+
+expnegloop:
+	VMOVUPD (DX), Y0
+	EXPNEG
+	VMOVUPD Y10, (DI)
+	ADDQ $32, DI
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  expnegloop
+
+expnegdone:
+	VZEROUPPER
+	RET
+
 // 1/ln 2
 DATA invln2<>+0(SB)/8, $0x3ff71547652b82fe
 DATA invln2<>+8(SB)/8, $0x3ff71547652b82fe

@@ -136,8 +136,9 @@ func TestPathsAgree(t *testing.T) {
 	}
 }
 
-// TestFloat32 checks the float32 kernels bit for bit against evaluating
-// in float64 and rounding once, on both paths, for every length mod 4.
+// TestFloat32 checks the float32 σ and softplus bit for bit against
+// evaluating in float64 and rounding once, on both paths, for every length
+// mod 4.
 func TestFloat32(t *testing.T) {
 	var xs []float32
 	for _, x := range append(samples(), math.NaN(), 0.5, -0.5) {
@@ -145,7 +146,6 @@ func TestFloat32(t *testing.T) {
 	}
 	defer func(v bool) { useAsm = v }(useAsm)
 	for name, f := range map[string][2]any{
-		"tanh":     {Tanh[float32], Tanh[float64]},
 		"sigmoid":  {Sigmoid[float32], Sigmoid[float64]},
 		"softplus": {softplus32, softplus},
 	} {
@@ -167,6 +167,62 @@ func TestFloat32(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestTanhF32: the float32 tanh is within 4 ulps of the correctly rounded
+// value (its derivative 1 − t² within 5e-7 absolute: 2|t| times the error
+// of t, ulps of 1 where t → ±1), keeps the special
+// values, and its assembly and Go paths agree bit for bit for every length
+// mod 8.
+func TestTanhF32(t *testing.T) {
+	var xs []float32
+	for x := float32(1e-30); x < 30; x *= 1.0002 {
+		xs = append(xs, x, -x)
+	}
+	nan := float32(math.NaN())
+	inf := float32(math.Inf(1))
+	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, nan, inf, -inf, 20, -20, 1e30)
+	defer func(v bool) { useAsm = v }(useAsm)
+	var got [2][2][]float32
+	for path, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		got[path] = [2][]float32{make([]float32, len(xs)), make([]float32, len(xs))}
+		Tanh(got[path][0], got[path][1], xs)
+		for cut := 1; cut < 8; cut++ { // every length mod 8
+			n := len(xs) - cut
+			phi, dphi := make([]float32, n), make([]float32, n)
+			Tanh(phi, dphi, xs[:n])
+			for i := range n {
+				if !same(float64(phi[i]), float64(got[path][0][i])) || !same(float64(dphi[i]), float64(got[path][1][i])) {
+					t.Fatalf("asm=%v length %d: tanh(%g) = %g, %g; full length %g, %g", asm, n, xs[i], phi[i], dphi[i], got[path][0][i], got[path][1][i])
+				}
+			}
+		}
+	}
+	var worstULP, worstD float64
+	for i, x := range xs {
+		phi, dphi := got[0][0][i], got[0][1][i]
+		if !same(float64(phi), float64(got[1][0][i])) || !same(float64(dphi), float64(got[1][1][i])) {
+			t.Fatalf("tanh(%g): Go %g, %g; assembly %g, %g", x, phi, dphi, got[1][0][i], got[1][1][i])
+		}
+		want := math.Tanh(float64(x))
+		if math.IsNaN(want) {
+			if !math.IsNaN(float64(phi)) || !math.IsNaN(float64(dphi)) {
+				t.Errorf("tanh(NaN) = %g, %g", phi, dphi)
+			}
+			continue
+		}
+		if math.Signbit(float64(phi)) != math.Signbit(want) {
+			t.Errorf("tanh(%g) = %g: wrong sign", x, phi)
+		}
+		ulp := math.Abs(float64(math.Nextafter32(float32(math.Abs(want)), 2)) - float64(float32(math.Abs(want))))
+		worstULP = max(worstULP, math.Abs(float64(phi)-want)/ulp)
+		worstD = max(worstD, math.Abs(float64(dphi)-(1-want*want)))
+	}
+	t.Logf("tanh float32: max error %.2f ulp, derivative %.3g absolute, over %d values", worstULP, worstD, len(xs))
+	if worstULP > 4 || worstD > 5e-7 {
+		t.Errorf("max error %.2f ulp (want ≤ 4), derivative %.3g (want ≤ 5e-7)", worstULP, worstD)
 	}
 }
 
@@ -237,4 +293,53 @@ func BenchmarkMathSoftplus(b *testing.B) {
 			phi[i], dphi[i] = math.Log1p(e), e/(1+e)
 		}
 	})
+}
+
+// TestExpNeg: within 2 ulps of math.Exp on y ≤ 0, 0 below −708, NaN kept,
+// both paths bit-identical for every length mod 4.
+func TestExpNeg(t *testing.T) {
+	var ys []float64
+	for y := -750.0; y <= 0; y += 0.0137 {
+		ys = append(ys, y)
+	}
+	ys = append(ys, 0, -1e-300, math.Inf(-1), math.NaN(), -708, -707.9)
+	defer func(v bool) { useAsm = v }(useAsm)
+	var got [2][]float64
+	for path, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		got[path] = make([]float64, len(ys))
+		ExpNeg(got[path], ys)
+		for cut := 1; cut < 4; cut++ {
+			d := make([]float64, len(ys)-cut)
+			ExpNeg(d, ys[:len(d)])
+			for i := range d {
+				if !same(d[i], got[path][i]) {
+					t.Fatalf("length %d: e^%g = %g, full length %g", len(d), ys[i], d[i], got[path][i])
+				}
+			}
+		}
+	}
+	var worst float64
+	for i, y := range ys {
+		if !same(got[0][i], got[1][i]) {
+			t.Fatalf("e^%g: Go %g, assembly %g", y, got[0][i], got[1][i])
+		}
+		want := math.Exp(y)
+		switch {
+		case math.IsNaN(y):
+			if !math.IsNaN(got[0][i]) {
+				t.Errorf("e^NaN = %g", got[0][i])
+			}
+		case y < -708:
+			if got[0][i] != 0 {
+				t.Errorf("e^%g = %g, want 0", y, got[0][i])
+			}
+		default:
+			worst = max(worst, math.Abs(got[0][i]-want)/want)
+		}
+	}
+	t.Logf("e^y: max relative error %.3g", worst)
+	if worst > 4.5e-16 {
+		t.Errorf("max relative error %.3g > 4.5e-16 (2 ulps)", worst)
+	}
 }
