@@ -49,4 +49,15 @@
 // across calls to Step and across mini-batches, as in the reference; call
 // Engine.Reset to start from rest and Engine.SetBatch to change the batch
 // size while keeping the state. Step allocates nothing.
+//
+// # Precision
+//
+// Engine, State and Trainer compute in float64, the precision the
+// reference fixtures are matched in (to 1e-9). EngineOf, StateOf and
+// TrainerOf are generic over Float; their float32 instances Engine32 and
+// Trainer32 (NewEngine32, NewTrainerOf[float32], optim.NewTrainerOf) run
+// the same step with float32 state and products, about twice as fast,
+// while parameters, gradients and optimizers stay float64. They agree with
+// float64 within float32 rounding (docs/performance.md gives the measured
+// tolerances); ConvertState moves a state between the two.
 package gle
