@@ -470,3 +470,56 @@ func TestGraphSpecCLI(t *testing.T) {
 		t.Errorf("dangling projection: exit %d, %s", code, stderr)
 	}
 }
+
+// TestTrainFloat32: gle train --float32 learns as the float64 run does,
+// resumes bit-identically in float32, and refuses to resume a checkpoint in
+// the other precision or to run a graph spec in float32.
+func TestTrainFloat32(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o644)
+	dataPath := delayedSine(t, dir)
+	losses := map[bool][]float64{}
+	for _, f32 := range []bool{false, true} {
+		metrics := filepath.Join(dir, fmt.Sprintf("m%v.jsonl", f32))
+		args := []string{"train", "--spec", spec, "--data", dataPath, "--epochs", "30", "--metrics", metrics, "--run-dir", filepath.Join(dir, fmt.Sprint("run", f32))}
+		if f32 {
+			args = append(args, "--float32")
+		}
+		if code, stdout, stderr := runCLI(t, args...); code != 0 {
+			t.Fatalf("train float32=%v: exit %d\n%s%s", f32, code, stdout, stderr)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(readFile(t, metrics)), "\n") {
+			var m struct{ Loss float64 }
+			json.Unmarshal([]byte(line), &m)
+			losses[f32] = append(losses[f32], m.Loss)
+		}
+	}
+	l64, l32 := losses[false], losses[true]
+	t.Logf("loss %.4g → %.4g (float64), %.4g → %.4g (float32)", l64[0], l64[29], l32[0], l32[29])
+	if math.Abs(l32[0]-l64[0]) > 1e-5*l64[0] || math.Abs(l32[29]-l64[29]) > 0.05*l64[29] {
+		t.Errorf("float32 losses %g … %g differ from float64 %g … %g", l32[0], l32[29], l64[0], l64[29])
+	}
+
+	ck := filepath.Join(dir, "f32.ckpt")
+	train := func(epochs int, out string, extra ...string) (int, string) {
+		args := append([]string{"train", "--spec", spec, "--data", dataPath, "--epochs", fmt.Sprint(epochs), "--save-spec", filepath.Join(dir, out),
+			"--run-dir", filepath.Join(dir, "run-"+out)}, extra...)
+		code, _, stderr := runCLI(t, args...)
+		return code, stderr
+	}
+	train(3, "a.json", "--float32", "--checkpoint", ck)
+	if code, stderr := train(5, "x.json", "--checkpoint", ck, "--resume"); code != 1 || !strings.Contains(stderr, "--float32=true") {
+		t.Errorf("float64 resume of a float32 checkpoint: exit %d, %s", code, stderr)
+	}
+	train(5, "b.json", "--float32", "--checkpoint", ck, "--resume")
+	train(5, "c.json", "--float32")
+	if b, c := readFile(t, filepath.Join(dir, "b.json")), readFile(t, filepath.Join(dir, "c.json")); b != c {
+		t.Error("resumed float32 training differs from uninterrupted float32 training")
+	}
+	graphSpec := filepath.Join(dir, "graph.yaml")
+	os.WriteFile(graphSpec, []byte(cliGraphSpec), 0o644)
+	if code, _, stderr := runCLI(t, "simulate", "--spec", graphSpec, "--data", dataPath, "--float32"); code != 2 || !strings.Contains(stderr, "float64 only") {
+		t.Errorf("graph spec with --float32: exit %d, %s", code, stderr)
+	}
+}
