@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/gle-go/gle/internal/cpu"
 )
@@ -262,17 +263,21 @@ func TestSpecialValues(t *testing.T) {
 	}
 }
 
-func benchmark(b *testing.B, f func(phi, dphi, x []float64)) {
-	xs := make([]float64, 1024)
+func benchmark[T Float](b *testing.B, f func(phi, dphi, x []T)) {
+	xs := make([]T, 1024)
 	for i := range xs {
-		xs[i] = float64(i)/128 - 4
+		xs[i] = T(float64(i)/128 - 4)
 	}
-	phi, dphi := make([]float64, len(xs)), make([]float64, len(xs))
-	b.SetBytes(8 * int64(len(xs)))
+	phi, dphi := make([]T, len(xs)), make([]T, len(xs))
+	b.SetBytes(int64(unsafe.Sizeof(xs[0])) * int64(len(xs)))
 	for range b.N {
 		f(phi, dphi, xs)
 	}
 }
+
+// The float32 kernels: tanh of its own, softplus through float64.
+func BenchmarkTanhF32(b *testing.B)     { benchmark(b, Tanh[float32]) }
+func BenchmarkSoftplusF32(b *testing.B) { benchmark(b, softplus32) }
 
 // The Math variants compose the standard library's functions, for scale.
 func BenchmarkTanh(b *testing.B)     { benchmark(b, Tanh[float64]) }
