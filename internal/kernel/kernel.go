@@ -199,9 +199,9 @@ var (
 
 // gemmTail computes the last w = n − j0 (< L) columns with the masked
 // one-vector kernels, which write only those columns of C but read whole
-// vectors of B: rows p of B with p·ldb + j0 + L ≤ len(b) go through them,
-// the last row or two (whose vectors would run past b) through Go loops,
-// after them in the same order of p.
+// vectors of B: rows p of B with p·ldb + j0 + L ≤ len(b) in place, the last
+// few (whose vectors would run past b; at most L − 1) from a zero-padded
+// copy, after them, so every element still sums over p in order.
 func gemmTail[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
 	L := lanes[T]()
 	w := n - j0
@@ -209,20 +209,28 @@ func gemmTail[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c
 	for kv > 0 && (kv-1)*ldb+j0+L > len(b) {
 		kv--
 	}
-	if kv > 0 {
-		i := 0
-		for ; i+4 <= m; i += 4 {
-			microMask(w, 4, kv, &a[i*aRow], aRow, aCol, &b[j0], ldb, &c[i*ldc+j0], ldc)
+	gemmTailRows(m, w, kv, a, aRow, aCol, b[j0:], ldb, c[j0:], ldc)
+	if kv < k {
+		var bt [8 * 8]T
+		for p := kv; p < k; p++ {
+			copy(bt[(p-kv)*L:(p-kv)*L+w], b[p*ldb+j0:p*ldb+n])
 		}
-		for ; i < m; i++ {
-			microMask(w, 1, kv, &a[i*aRow], aRow, aCol, &b[j0], ldb, &c[i*ldc+j0], ldc)
-		}
+		gemmTailRows(m, w, k-kv, a[kv*aCol:], aRow, aCol, bt[:], L, c[j0:], ldc)
 	}
-	for p := kv; p < k; p++ {
-		bp := b[p*ldb+j0 : p*ldb+n]
-		for i := range m {
-			Axpy(c[i*ldc+j0:i*ldc+n], a[i*aRow+p*aCol], bp)
-		}
+}
+
+// gemmTailRows adds A[:, 0:k] · B[0:k, 0:w] to C[:, 0:w] with the masked
+// kernels (B's rows hold whole vectors).
+func gemmTailRows[T Float](m, w, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
+	if k == 0 {
+		return
+	}
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		microMask(w, 4, k, &a[i*aRow], aRow, aCol, &b[0], ldb, &c[i*ldc], ldc)
+	}
+	for ; i < m; i++ {
+		microMask(w, 1, k, &a[i*aRow], aRow, aCol, &b[0], ldb, &c[i*ldc], ldc)
 	}
 }
 
