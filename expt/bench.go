@@ -19,6 +19,7 @@ type BenchResult struct {
 	GFLOPS      float64 `json:"gflops"`
 	ReferenceMS float64 `json:"reference_ms_per_step"` // 0: no reference figure
 	Speedup     float64 `json:"speedup"`               // reference / ours; 0 without a reference
+	PeakRSSKB   int64   `json:"peak_rss_kb,omitempty"` // the workload's peak resident set (gle bench)
 }
 
 // Workload is a standard benchmark: Setup builds it and returns one step.

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,13 +58,19 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		own := resetPeakRSS()
 		r, err := expt.Bench(w, minTime, reps)
 		if err != nil {
 			return fmt.Errorf("%s: %w", w.Name, err)
 		}
+		r.PeakRSSKB = peakRSSKB()
 		results = append(results, r)
 		if !asJSON {
-			fmt.Fprintf(stdout, "%s   peak RSS so far %s\n", r, peakRSS())
+			label := "peak RSS"
+			if !own {
+				label = "peak RSS of the process so far"
+			}
+			fmt.Fprintf(stdout, "%s   %s %d kB\n", r, label, r.PeakRSSKB)
 		}
 	}
 	if asJSON {
@@ -82,16 +91,30 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// peakRSS returns the process's peak resident set (VmHWM) from /proc.
-func peakRSS() string {
+// resetPeakRSS releases the memory of earlier workloads and resets the
+// process's peak resident set (Linux ≥ 4.0: "5" to /proc/self/clear_refs),
+// so that the next reading is the next workload's own peak. It reports
+// whether the reset worked.
+func resetPeakRSS() bool {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// peakRSSKB returns the process's peak resident set (VmHWM) in kB from
+// /proc, or 0 where there is none.
+func peakRSSKB() int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return "n/a"
+		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			return strings.Join(strings.Fields(v), " ")
+			if f := strings.Fields(v); len(f) > 0 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				return kb
+			}
 		}
 	}
-	return "n/a"
+	return 0
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/internal/testutil"
+	"github.com/gle-go/gle/expt"
 	"github.com/gle-go/gle/npy"
 )
 
@@ -521,5 +522,34 @@ func TestTrainFloat32(t *testing.T) {
 	os.WriteFile(graphSpec, []byte(cliGraphSpec), 0o644)
 	if code, _, stderr := runCLI(t, "simulate", "--spec", graphSpec, "--data", dataPath, "--float32"); code != 2 || !strings.Contains(stderr, "float64 only") {
 		t.Errorf("graph spec with --float32: exit %d, %s", code, stderr)
+	}
+}
+
+// TestBenchJSON: gle bench --json prints the documented fields for the
+// chosen workloads, with the speed-up against SPEC §11's figure; an unknown
+// workload is a usage error.
+func TestBenchJSON(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "bench", "--json", "--workload", "lagline,mnist1d-e2e-f32", "--reps", "1", "--min-time", "1ms")
+	if code != 0 {
+		t.Fatalf("bench: exit %d\n%s%s", code, stdout, stderr)
+	}
+	var rs []expt.BenchResult
+	if err := json.Unmarshal([]byte(stdout), &rs); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if len(rs) != 2 || rs[0].Workload != "lagline" || rs[1].Workload != "mnist1d-e2e-f32" {
+		t.Fatalf("workloads %+v", rs)
+	}
+	for i, r := range rs {
+		if !(r.MSPerStep > 0) || !(r.GFLOPS > 0) || r.ReferenceMS != []float64{0.478, 2.19}[i] ||
+			math.Abs(r.Speedup-r.ReferenceMS/r.MSPerStep) > 1e-9*r.Speedup {
+			t.Errorf("%+v", r)
+		}
+		if _, err := os.Stat("/proc/self/status"); err == nil && r.PeakRSSKB <= 0 {
+			t.Errorf("%s: no peak RSS: %+v", r.Workload, r)
+		}
+	}
+	if code, _, stderr := runCLI(t, "bench", "--workload", "nope"); code != 2 || !strings.Contains(stderr, "nope") {
+		t.Errorf("unknown workload: exit %d, %s", code, stderr)
 	}
 }
