@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/internal/testutil"
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/internal/testutil"
 	"github.com/gle-go/gle/npy"
 )
 
