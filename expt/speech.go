@@ -29,6 +29,7 @@ type SpeechConfig struct {
 	Patience int
 	Factor   float64
 	CacheDir string // feature cache (default DATA/.gle-cache)
+	Float32  bool   // train on the float32 engine (ClassifyConfig.Float32)
 }
 
 // DefaultSpeech returns the paper's set-up.
@@ -125,7 +126,7 @@ func RunSpeech(ctx context.Context, c SpeechConfig, o ClassifyOptions) (*SpeechR
 	norm.Apply(train)
 	norm.Apply(val)
 	cc := ClassifyConfig{Tag: fmt.Sprintf("speech %s small=%v seed %d", c.Task, c.Small, c.Seed), Seed: c.Seed, Epochs: c.Epochs,
-		Batch: min(c.Batch, train.N), LR: c.LR, PlateauFactor: c.Factor, PlateauPatience: c.Patience}
+		Batch: min(c.Batch, train.N), LR: c.LR, PlateauFactor: c.Factor, PlateauPatience: c.Patience, Float32: c.Float32}
 	var net *gle.Network
 	o.network = func(n *gle.Network) { net = n }
 	r, err := TrainClassifier(ctx, c.Spec(len(ds.Labels)), cc, &speechSet{train, c.Hold}, &speechSet{val, c.Hold}, o)
