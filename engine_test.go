@@ -434,23 +434,29 @@ func TestDivergenceIsReported(t *testing.T) {
 	s.Optimizer.Kind = "sgd"
 	s.Layers[0].Phi = "linear"
 	x, y := classTask(12)
-	tr, err := optim.NewTrainer(s, 12)
+	tr64, err := optim.NewTrainer(s, 12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr32, err := optim.NewTrainerOf[float32](s, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := make([]float64, 12*3)
-	for i := range 1000 {
-		if _, err = tr.Step(out, x, gle.Target{Classes: y}); err != nil {
-			break
+	for name, step := range map[string]func([]float64, []float64, gle.Target) (float64, error){"float64": tr64.Step, "float32": tr32.Step} {
+		for i := range 1000 {
+			if _, err = step(out, x, gle.Target{Classes: y}); err != nil {
+				break
+			}
+			if i == 999 {
+				t.Fatalf("%s: no divergence reported", name)
+			}
 		}
-		if i == 999 {
-			t.Fatal("no divergence reported")
+		if !errors.Is(err, gle.ErrDiverged) {
+			t.Fatalf("%s: got %v, want ErrDiverged", name, err)
 		}
+		t.Logf("%s: %v", name, err)
 	}
-	if !errors.Is(err, gle.ErrDiverged) {
-		t.Fatalf("got %v, want ErrDiverged", err)
-	}
-	t.Log(err)
 }
 
 func TestNetworkCheck(t *testing.T) {
