@@ -120,13 +120,13 @@ func optLR(opt gle.Optimizer) float64 {
 
 // layeredSession runs a layered network's trainer in either precision; its
 // state is saved in float64 (exact for float32).
-func layeredSession[T gle.Float](tr *gle.TrainerOf[T], spec *gle.Spec, float32 bool) *session {
+func layeredSession[T gle.Float](tr *gle.TrainerOf[T], spec *gle.Spec, f32 bool) *session {
 	return &session{step: tr.Step, outputs: tr.Engine.Net.Outputs(), reset: tr.Engine.Reset,
 		arrays: func() []npy.Named { return networkArrays(tr.Engine.Net, gle.ConvertState[float64](tr.Engine.State)) },
 		lr:     func() float64 { return optLR(tr.Opt) },
 		steps:  func() int { return tr.Steps },
 		checkpoint: func(path string, epoch int) error {
-			ck := trainCheckpoint{Epoch: epoch, Net: tr.Engine.Net, State: gle.ConvertState[float64](tr.Engine.State), Steps: tr.Steps, Float32: float32}
+			ck := trainCheckpoint{Epoch: epoch, Net: tr.Engine.Net, State: gle.ConvertState[float64](tr.Engine.State), Steps: tr.Steps, Float32: f32}
 			ck.setOptimizer(tr.Opt)
 			return atomicfile.WriteGob(path, &ck)
 		},

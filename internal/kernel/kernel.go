@@ -3,10 +3,12 @@
 // into a destination owned by the caller and allocates nothing.
 //
 // On amd64 processors with AVX2 and FMA3 the products run on assembly
-// micro-kernels (4×8 and 4×4 blocks of the result kept in registers while
-// the inner dimension streams through); elsewhere, and for the last
-// columns that do not fill a vector, plain Go loops compute the same sums.
+// micro-kernels (blocks of 4 rows × 1–3 vectors of the result kept in
+// registers while the inner dimension streams through; masked kernels for
+// the last columns that do not fill a vector); elsewhere, and for the
+// narrow tails of small products, plain Go loops compute the same sums.
 // The two paths round differently (fused multiply-adds), by a few ulps.
+// The per-neuron Euler step and the Adam update are here too.
 //
 // Every kernel is generic over the element type: float64 (the conformance
 // path) and float32 (twice the lanes per vector; the optional fast
