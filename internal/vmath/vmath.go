@@ -17,9 +17,10 @@
 // Every operation is branch-free, so on amd64 processors with AVX2 and FMA3
 // an assembly kernel evaluates four values per instruction; elsewhere plain
 // Go performs the same operations in the same order with math.FMA, so both
-// paths give bit-identical results (tested). NaN propagates. float32
-// slices are evaluated in float64 and rounded once, by kernels generated
-// from the float64 ones (TestAsm32Generated).
+// paths give bit-identical results (tested). NaN propagates. For float32
+// slices, σ and softplus are evaluated in float64 and rounded once, by
+// kernels generated from the float64 ones (TestAsm32Generated); tanh has a
+// float32 kernel of its own (tanhF32, eight values per instruction).
 package vmath
 
 import (
