@@ -139,11 +139,11 @@ func (e *EngineOf[T]) syncParams() {
 			w.b = view(l.B, w.b)
 		}
 		if !is64[T]() {
-			convert(w.w, l.W)
-			convert(w.tauM, l.TauM)
-			convert(w.tauR, l.TauR)
+			kernel.Convert(w.w, l.W)
+			kernel.Convert(w.tauM, l.TauM)
+			kernel.Convert(w.tauR, l.TauR)
 			if l.B != nil {
-				convert(w.b, l.B)
+				kernel.Convert(w.b, l.B)
 			}
 		}
 	}
@@ -170,12 +170,12 @@ func (e *EngineOf[T]) Step(out, x []float64, t Target) error {
 		return err
 	}
 	if out != nil {
-		convert(out, cur.Layers[top].R)
+		kernel.Convert(out, cur.Layers[top].R)
 	}
 	e.syncParams()
 	xT := view(x, e.x)
 	if !is64[T]() {
-		convert(xT, x)
+		kernel.Convert(xT, x)
 	}
 
 	// Phase 1: compute every layer's next state from the committed one.
@@ -221,9 +221,9 @@ func (e *EngineOf[T]) targetError(inst, r []T, t Target) {
 		n.Loss.TargetError(as64(inst), as64(r), t, n.Beta, n.Outputs())
 		return
 	}
-	convert(e.r64, r)
+	kernel.Convert(e.r64, r)
 	n.Loss.TargetError(e.inst64, e.r64, t, n.Beta, n.Outputs())
-	convert(inst, e.inst64)
+	kernel.Convert(inst, e.inst64)
 }
 
 // layerGrads writes the batch-mean gradients of layer li (SPEC §3), in T,
@@ -235,12 +235,12 @@ func (e *EngineOf[T]) layerGrads(li int, below []T) {
 	if g.W != nil {
 		gW := view(g.W, w.gW)
 		kernel.MulAtB(gW, -inv, w.ehat, below, B, l.Out, l.In) // −(1/B) Σ_b ê r_belowᵀ
-		convert(g.W, gW)
+		kernel.Convert(g.W, gW)
 	}
 	if g.B != nil {
 		gB := view(g.B, w.gB)
 		kernel.MulAtB(gB, -inv, e.ones, w.ehat, B, 1, l.Out) // −(1/B) Σ_b ê
-		convert(g.B, gB)
+		kernel.Convert(g.B, gB)
 	}
 	if g.TauM != nil {
 		gTauM := view(g.TauM, w.gTauM)
@@ -251,7 +251,7 @@ func (e *EngineOf[T]) layerGrads(li int, below []T) {
 				gTauM[o] += inv * w.ehat[off+o] * w.udot[off+o] // (1/B) Σ_b ê ⊙ u̇
 			}
 		}
-		convert(g.TauM, gTauM)
+		kernel.Convert(g.TauM, gTauM)
 	}
 }
 

@@ -21,18 +21,6 @@ func as64[T Float](x []T) []float64 {
 	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(x))), len(x))
 }
 
-// convert sets dst[i] = D(src[i]); the slices have the same length. It
-// does nothing when dst and src are the same array.
-func convert[D, S Float](dst []D, src []S) {
-	if len(dst) == 0 || unsafe.Pointer(&dst[0]) == unsafe.Pointer(&src[0]) {
-		return
-	}
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] = D(v)
-	}
-}
-
 // view returns x itself when T is float64 and scratch otherwise: where a
 // float64 engine reads or writes a float64 array in place, a float32 one
 // works on a converted copy.

@@ -1,6 +1,10 @@
 package gle
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gle-go/gle/internal/kernel"
+)
 
 // State is the dynamic state of a network for a batch of samples, in
 // float64 (the state of an Engine).
@@ -51,7 +55,7 @@ func ConvertState[D, S Float](src *StateOf[S]) *StateOf[D] {
 		var dst [5][]D
 		for k, f := range src.Layers[i].fields() {
 			dst[k] = make([]D, len(f.x))
-			convert(dst[k], f.x)
+			kernel.Convert(dst[k], f.x)
 		}
 		out.Layers[i] = LayerStateOf[D]{U: dst[0], V: dst[1], R: dst[2], RPrime: dst[3], EBottom: dst[4]}
 	}

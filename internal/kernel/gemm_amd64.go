@@ -55,6 +55,14 @@ func gemm1x8maskf32(k int, a *float32, aCol int, b *float32, ldb int, c *float32
 //go:noescape
 func euler8f32(a *eulerArgs[float32])
 
+// convert_amd64.s
+
+//go:noescape
+func cvt64to32(dst *float32, src *float64, n int)
+
+//go:noescape
+func cvt32to64(dst *float64, src *float32, n int)
+
 // adam_amd64.s
 
 //go:noescape

@@ -246,3 +246,32 @@ func testThreadsBitIdentical[T Float](t *testing.T) {
 		}
 	}
 }
+
+// TestConvert: the vector conversions equal Go's, bit for bit, both ways,
+// for every length mod 8, special values included.
+func TestConvert(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	rng := rand.New(rand.NewPCG(11, 12))
+	x64 := randSlice(rng, 61)
+	for i := range x64 {
+		x64[i] *= math.Pow(10, float64(rng.IntN(80)-40))
+	}
+	x64 = append(x64, 0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 1e300, -1e-300, 3e-39, math.MaxFloat32, 0x1.000001p0)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		for n := len(x64) - 8; n <= len(x64); n++ {
+			d32 := make([]float32, n)
+			Convert(d32, x64)
+			d64 := make([]float64, n)
+			Convert(d64, d32)
+			for i := range n {
+				if w := float32(x64[i]); math.Float32bits(d32[i]) != math.Float32bits(w) && !(w != w && d32[i] != d32[i]) {
+					t.Fatalf("asm=%v n=%d: float32(%g) = %g, want %g", asm, n, x64[i], d32[i], w)
+				}
+				if w := float64(d32[i]); math.Float64bits(d64[i]) != math.Float64bits(w) && !(w != w && d64[i] != d64[i]) {
+					t.Fatalf("asm=%v n=%d: float64(%g) = %g, want %g", asm, n, d32[i], d64[i], w)
+				}
+			}
+		}
+	}
+}
