@@ -94,9 +94,9 @@ func (l Loss) TargetError(e, r []float64, t Target, beta float64, k int) {
 			e[i] = beta * (y - r[i])
 		}
 	case CE:
+		softmaxRows(e, r, k)
 		for b, c := range t.Classes {
-			rb, eb := r[b*k:b*k+k], e[b*k:b*k+k]
-			softmax(eb, rb)
+			eb := e[b*k : b*k+k]
 			for j := range eb {
 				oh := 0.0
 				if j == c {
@@ -133,20 +133,27 @@ func (l Loss) Value(r []float64, t Target, k int) float64 {
 	return 0
 }
 
-// softmax writes softmax(x) into dst, stably: e^{x − max x} normalised.
-func softmax(dst, x []float64) {
+// softmaxRows writes the softmax of every k-wide row of x into dst,
+// stably: e^{x − max x} normalised, the exponentials of all rows in one
+// vector pass.
+func softmaxRows(dst, x []float64, k int) {
 	dst = dst[:len(x)]
-	m := slices.Max(x)
-	for i, v := range x {
-		dst[i] = v - m
+	for b := 0; b < len(x); b += k {
+		m := slices.Max(x[b : b+k])
+		for j, v := range x[b : b+k] {
+			dst[b+j] = v - m
+		}
 	}
 	vmath.ExpNeg(dst, dst)
-	var z float64
-	for _, v := range dst {
-		z += v
-	}
-	for i := range dst {
-		dst[i] /= z
+	for b := 0; b < len(x); b += k {
+		row := dst[b : b+k]
+		var z float64
+		for _, v := range row {
+			z += v
+		}
+		for j := range row {
+			row[j] /= z
+		}
 	}
 }
 
@@ -184,9 +191,9 @@ func (l Loss) Gradient(dst, r []float64, t Target, k int) {
 		}
 	case CE:
 		inv := 1 / float64(len(t.Classes))
+		softmaxRows(dst, r, k)
 		for b, c := range t.Classes {
 			db := dst[b*k : b*k+k]
-			softmax(db, r[b*k:b*k+k])
 			db[c] -= 1
 			for j := range db {
 				db[j] *= inv
