@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -215,5 +216,50 @@ func TestAllocationFree(t *testing.T) {
 	window()
 	if a := testing.AllocsPerRun(20, window); a != 0 {
 		t.Errorf("%v allocations per window, want 0", a)
+	}
+}
+
+// TestMemoryScalesWithWindow: exact gradients keep a tape of the window
+// (memory linear in the window length, allocated once by New), while the
+// online engine's memory does not depend on how long it runs.
+func TestMemoryScalesWithWindow(t *testing.T) {
+	n := randomNet(t, 5, "tanh", "ce", true)
+	allocated := func(f func()) float64 {
+		var a, b runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&a)
+		f()
+		runtime.ReadMemStats(&b)
+		return float64(b.TotalAlloc - a.TotalAlloc)
+	}
+	size := map[int]float64{}
+	for _, w := range []int{10, 100, 1000} {
+		size[w] = allocated(func() {
+			if _, err := New(n, 8, w); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	perStep1, perStep2 := (size[100]-size[10])/90, (size[1000]-size[100])/900
+	t.Logf("tape: %.0f, %.0f, %.0f bytes for windows 10, 100, 1000 (%.0f bytes per step)", size[10], size[100], size[1000], perStep2)
+	if perStep1 <= 0 || math.Abs(perStep2-perStep1) > 0.2*perStep1 {
+		t.Errorf("tape growth per step %.0f then %.0f bytes: want linear in the window", perStep1, perStep2)
+	}
+	e, err := gle.NewEngine(n, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, ts := randomSequence(5, 50, 8, 2, 2, "ce")
+	run := func(steps int) func() {
+		return func() {
+			for i := range steps {
+				e.Step(nil, xs[i%len(xs)], ts[i%len(ts)])
+			}
+		}
+	}
+	run(10)()
+	// Nothing beyond the runtime's own background allocations (a few bytes).
+	if short, long := allocated(run(100)), allocated(run(10000)); short > 1024 || long > 1024 {
+		t.Errorf("the online engine allocated %.0f bytes in 100 steps, %.0f in 10,000: want none", short, long)
 	}
 }
