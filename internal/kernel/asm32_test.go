@@ -15,10 +15,10 @@ var updateAsm32 = flag.Bool("update-asm32", false, "rewrite gemm32_amd64.s from 
 var asm32Names = map[string]string{
 	"gemm4x12": "gemm4x24f32", "gemm4x8": "gemm4x16f32", "gemm4x4": "gemm4x8f32",
 	"gemm1x8": "gemm1x16f32", "gemm1x4": "gemm1x8f32", "euler4": "euler8f32",
-	"gemm4x4mask": "gemm4x8maskf32", "gemm1x4mask": "gemm1x8maskf32",
+	"gemm4x4mask": "gemm4x8maskf32", "gemm1x4mask": "gemm1x8maskf32", "gemm8x4mask": "gemm8x8maskf32",
 }
 
-var asm32Name = regexp.MustCompile(`\b(gemm[41]x(?:12|8|4)(?:mask)?|euler4)\b`)
+var asm32Name = regexp.MustCompile(`\b(gemm[841]x(?:12|8|4)(?:mask)?|euler4)\b`)
 
 // asm32 derives the float32 kernels from the float64 ones: element size 4
 // instead of 8 in every stride, vectors of 8 instead of 4 (euler's row

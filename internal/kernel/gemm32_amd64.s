@@ -324,6 +324,90 @@ store4x4mask:
 	VZEROUPPER
 	RET
 
+// func gemm8x8maskf32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int, mask *uint32)
+TEXT ·gemm8x8maskf32(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aRow+16(FP), R8
+	SHLQ $2, R8
+	MOVQ aCol+24(FP), R11
+	SHLQ $2, R11
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R12
+	SHLQ $2, R12
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
+	SHLQ $2, R13
+	MOVQ mask+64(FP), BX
+	VMOVUPS (BX), Y15
+	LEAQ (R8)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (SI)(R8*4), BX    // rows 4–7
+
+	MOVQ       DX, AX
+	VMASKMOVPS (AX), Y15, Y0
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y1
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y2
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y3
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y4
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y5
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y6
+	ADDQ       R13, AX
+	VMASKMOVPS (AX), Y15, Y7
+
+	TESTQ CX, CX
+	JE    store8x4mask
+
+loop8x4mask:
+	VMOVUPS      (DI), Y8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (SI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y1
+	VBROADCASTSS (SI)(R9*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VBROADCASTSS (SI)(R10*1), Y12
+	VFMADD231PS  Y8, Y12, Y3
+	VBROADCASTSS (BX), Y9
+	VFMADD231PS  Y8, Y9, Y4
+	VBROADCASTSS (BX)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y5
+	VBROADCASTSS (BX)(R9*1), Y11
+	VFMADD231PS  Y8, Y11, Y6
+	VBROADCASTSS (BX)(R10*1), Y12
+	VFMADD231PS  Y8, Y12, Y7
+	ADDQ         R11, SI
+	ADDQ         R11, BX
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          loop8x4mask
+
+store8x4mask:
+	MOVQ       DX, AX
+	VMASKMOVPS Y0, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y1, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y2, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y3, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y4, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y5, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y6, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPS Y7, Y15, (AX)
+	VZEROUPPER
+	RET
+
 // func gemm1x8maskf32(k int, a *float32, aCol int, b *float32, ldb int, c *float32, mask *uint32)
 TEXT ·gemm1x8maskf32(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX

@@ -23,6 +23,9 @@ func gemm1x4(k int, a *float64, aCol int, b *float64, ldb int, c *float64)
 func gemm4x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64)
 
 //go:noescape
+func gemm8x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64)
+
+//go:noescape
 func gemm1x4mask(k int, a *float64, aCol int, b *float64, ldb int, c *float64, mask *uint64)
 
 //go:noescape
@@ -48,6 +51,9 @@ func gemm1x8f32(k int, a *float32, aCol int, b *float32, ldb int, c *float32)
 
 //go:noescape
 func gemm4x8maskf32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int, mask *uint32)
+
+//go:noescape
+func gemm8x8maskf32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int, mask *uint32)
 
 //go:noescape
 func gemm1x8maskf32(k int, a *float32, aCol int, b *float32, ldb int, c *float32, mask *uint32)

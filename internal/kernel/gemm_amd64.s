@@ -332,6 +332,92 @@ store4x4mask:
 	VZEROUPPER
 	RET
 
+// func gemm8x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64)
+// As gemm4x4mask for 8 rows: eight accumulators, enough independent FMA
+// chains to cover the FMA latency (four are not).
+TEXT ·gemm8x4mask(SB), NOSPLIT, $0-72
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aRow+16(FP), R8
+	SHLQ $3, R8
+	MOVQ aCol+24(FP), R11
+	SHLQ $3, R11
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R12
+	SHLQ $3, R12
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
+	SHLQ $3, R13
+	MOVQ mask+64(FP), BX
+	VMOVUPD (BX), Y15
+	LEAQ (R8)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (SI)(R8*4), BX    // rows 4–7
+
+	MOVQ       DX, AX
+	VMASKMOVPD (AX), Y15, Y0
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y1
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y2
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y3
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y4
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y5
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y6
+	ADDQ       R13, AX
+	VMASKMOVPD (AX), Y15, Y7
+
+	TESTQ CX, CX
+	JE    store8x4mask
+
+loop8x4mask:
+	VMOVUPD      (DI), Y8
+	VBROADCASTSD (SI), Y9
+	VFMADD231PD  Y8, Y9, Y0
+	VBROADCASTSD (SI)(R8*1), Y10
+	VFMADD231PD  Y8, Y10, Y1
+	VBROADCASTSD (SI)(R9*1), Y11
+	VFMADD231PD  Y8, Y11, Y2
+	VBROADCASTSD (SI)(R10*1), Y12
+	VFMADD231PD  Y8, Y12, Y3
+	VBROADCASTSD (BX), Y9
+	VFMADD231PD  Y8, Y9, Y4
+	VBROADCASTSD (BX)(R8*1), Y10
+	VFMADD231PD  Y8, Y10, Y5
+	VBROADCASTSD (BX)(R9*1), Y11
+	VFMADD231PD  Y8, Y11, Y6
+	VBROADCASTSD (BX)(R10*1), Y12
+	VFMADD231PD  Y8, Y12, Y7
+	ADDQ         R11, SI
+	ADDQ         R11, BX
+	ADDQ         R12, DI
+	DECQ         CX
+	JNE          loop8x4mask
+
+store8x4mask:
+	MOVQ       DX, AX
+	VMASKMOVPD Y0, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y1, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y2, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y3, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y4, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y5, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y6, Y15, (AX)
+	ADDQ       R13, AX
+	VMASKMOVPD Y7, Y15, (AX)
+	VZEROUPPER
+	RET
+
 // func gemm1x4mask(k int, a *float64, aCol int, b *float64, ldb int, c *float64, mask *uint64)
 // As gemm4x4mask for one row.
 TEXT ·gemm1x4mask(SB), NOSPLIT, $0-56

@@ -31,6 +31,12 @@ func euler8f32(a *eulerArgs[float32])                                          {
 func gemm4x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64) {
 	panic("unreachable")
 }
+func gemm8x4mask(k int, a *float64, aRow, aCol int, b *float64, ldb int, c *float64, ldc int, mask *uint64) {
+	panic("unreachable")
+}
+func gemm8x8maskf32(k int, a *float32, aRow, aCol int, b *float32, ldb int, c *float32, ldc int, mask *uint32) {
+	panic("unreachable")
+}
 func gemm1x4mask(k int, a *float64, aCol int, b *float64, ldb int, c *float64, mask *uint64) {
 	panic("unreachable")
 }

@@ -228,6 +228,9 @@ func gemmTailRows[T Float](m, w, k int, a []T, aRow, aCol int, b []T, ldb int, c
 		return
 	}
 	i := 0
+	for ; i+8 <= m; i += 8 {
+		microMask(w, 8, k, &a[i*aRow], aRow, aCol, &b[0], ldb, &c[i*ldc], ldc)
+	}
 	for ; i+4 <= m; i += 4 {
 		microMask(w, 4, k, &a[i*aRow], aRow, aCol, &b[0], ldb, &c[i*ldc], ldc)
 	}
@@ -236,22 +239,28 @@ func gemmTailRows[T Float](m, w, k int, a []T, aRow, aCol int, b []T, ldb int, c
 	}
 }
 
-// microMask runs the masked kernel for rows (4 or 1) rows × the first w
-// columns of one vector.
+// microMask runs the masked kernel for rows (8, 4 or 1) rows × the first
+// w columns of one vector.
 func microMask[T Float](w, rows, k int, a *T, aRow, aCol int, b *T, ldb int, c *T, ldc int) {
 	switch a := any(a).(type) {
 	case *float64:
 		b, c, mask := any(b).(*float64), any(c).(*float64), &laneMasks64[4-w]
-		if rows == 4 {
+		switch rows {
+		case 8:
+			gemm8x4mask(k, a, aRow, aCol, b, ldb, c, ldc, mask)
+		case 4:
 			gemm4x4mask(k, a, aRow, aCol, b, ldb, c, ldc, mask)
-		} else {
+		default:
 			gemm1x4mask(k, a, aCol, b, ldb, c, mask)
 		}
 	case *float32:
 		b, c, mask := any(b).(*float32), any(c).(*float32), &laneMasks32[8-w]
-		if rows == 4 {
+		switch rows {
+		case 8:
+			gemm8x8maskf32(k, a, aRow, aCol, b, ldb, c, ldc, mask)
+		case 4:
 			gemm4x8maskf32(k, a, aRow, aCol, b, ldb, c, ldc, mask)
-		} else {
+		default:
 			gemm1x8maskf32(k, a, aCol, b, ldb, c, mask)
 		}
 	}
