@@ -19,6 +19,17 @@ import (
 // TestReferenceFixtures replays every shared fixture through the public
 // API and requires every recorded number to match to 1e-9 relative.
 func TestReferenceFixtures(t *testing.T) {
+	replayFixtures(t, (*trajectory.File).Replay, func(t *testing.T, rep trajectory.Report) {
+		if rep.Max() > 1e-9 {
+			t.Errorf("max relative error %.3g > 1e-9", rep.Max())
+		}
+	})
+}
+
+// replayFixtures replays each of the 4 shared fixtures with replay,
+// compares the result with the recorded numbers and hands the report to
+// check.
+func replayFixtures(t *testing.T, replay func(*trajectory.File) (*trajectory.Result, error), check func(*testing.T, trajectory.Report)) {
 	files, err := filepath.Glob(filepath.Join(testutil.ReferenceDir(t), "trajectories", "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +43,7 @@ func TestReferenceFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := f.Replay()
+			res, err := replay(f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,9 +52,7 @@ func TestReferenceFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("output %.3g (%s)  params %.3g (%s)  state %.3g (%s)", rep.Output, rep.OutputAt, rep.Params, rep.ParamsAt, rep.State, rep.StateAt)
-			if rep.Max() > 1e-9 {
-				t.Errorf("max relative error %.3g > 1e-9", rep.Max())
-			}
+			check(t, rep)
 		})
 	}
 }
@@ -62,34 +71,15 @@ const (
 // the float32 tolerances of the reference, and not bit-equal to the
 // float64 path (it does run in float32).
 func TestFloat32Fixtures(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(testutil.ReferenceDir(t), "trajectories", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, path := range files {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			f, err := trajectory.Read(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := f.ReplayFloat32()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := f.Compare(res)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("float32: output %.3g (%s)  params %.3g (%s)  state %.3g (%s)", rep.Output, rep.OutputAt, rep.Params, rep.ParamsAt, rep.State, rep.StateAt)
-			if max(rep.Output, rep.Params) > Float32OutputParamsTolerance || rep.State > Float32StateTolerance {
-				t.Errorf("relative errors %.3g (output), %.3g (params), %.3g (state) exceed %g, %g, %g",
-					rep.Output, rep.Params, rep.State, Float32OutputParamsTolerance, Float32OutputParamsTolerance, Float32StateTolerance)
-			}
-			if rep.Max() < 1e-12 {
-				t.Errorf("max relative error %.3g: the float32 replay looks like float64", rep.Max())
-			}
-		})
-	}
+	replayFixtures(t, (*trajectory.File).ReplayFloat32, func(t *testing.T, rep trajectory.Report) {
+		if max(rep.Output, rep.Params) > Float32OutputParamsTolerance || rep.State > Float32StateTolerance {
+			t.Errorf("relative errors %.3g (output), %.3g (params), %.3g (state) exceed %g, %g, %g",
+				rep.Output, rep.Params, rep.State, Float32OutputParamsTolerance, Float32OutputParamsTolerance, Float32StateTolerance)
+		}
+		if rep.Max() < 1e-12 {
+			t.Errorf("max relative error %.3g: the float32 replay looks like float64", rep.Max())
+		}
+	})
 }
 
 // TestMalformedFiles: broken files give ErrMalformed naming the field,

@@ -2,10 +2,11 @@ package kernel
 
 import (
 	"flag"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gle-go/gle/internal/testutil"
 )
 
 var updateAsm32 = flag.Bool("update-asm32", false, "rewrite gemm32_amd64.s from gemm_amd64.s")
@@ -49,23 +50,7 @@ func asm32(src string) string {
 // TestAsm32Generated checks that gemm32_amd64.s is asm32 of gemm_amd64.s
 // and uses no double-precision instruction.
 func TestAsm32Generated(t *testing.T) {
-	src, err := os.ReadFile("gemm_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := asm32(string(src))
-	if *updateAsm32 {
-		if err := os.WriteFile("gemm32_amd64.s", []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile("gemm32_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Fatal("gemm32_amd64.s is out of date: run go generate ./internal/kernel")
-	}
+	want := testutil.Generated(t, "gemm_amd64.s", "gemm32_amd64.s", asm32, *updateAsm32, "go generate ./internal/kernel")
 	if m := regexp.MustCompile(`\bV\w+(PD|SD)\b`).FindString(want); m != "" {
 		t.Fatalf("gemm32_amd64.s uses the double-precision instruction %s", m)
 	}

@@ -35,3 +35,29 @@ func ReferenceDir(t testing.TB) string {
 		dir = parent
 	}
 }
+
+// Generated checks that the committed file dst is gen applied to the file
+// src (both in the test's folder), first rewriting dst when update is set,
+// and returns the generated text. regen names the command that refreshes
+// dst, for the failure message.
+func Generated(t testing.TB, src, dst string, gen func(string) string, update bool, regen string) string {
+	t.Helper()
+	in, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := gen(string(in))
+	if update {
+		if err := os.WriteFile(dst, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Fatalf("%s is out of date: run %s", dst, regen)
+	}
+	return want
+}

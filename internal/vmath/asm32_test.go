@@ -2,10 +2,11 @@ package vmath
 
 import (
 	"flag"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gle-go/gle/internal/testutil"
 )
 
 var updateAsm32 = flag.Bool("update-asm32", false, "rewrite vmath32_amd64.s from vmath_amd64.s")
@@ -62,23 +63,7 @@ func asm32(src string) string {
 // TestAsm32Generated checks that vmath32_amd64.s is asm32 of vmath_amd64.s
 // and that every kernel converts on each load and store.
 func TestAsm32Generated(t *testing.T) {
-	src, err := os.ReadFile("vmath_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := asm32(string(src))
-	if *updateAsm32 {
-		if err := os.WriteFile("vmath32_amd64.s", []byte(want), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := os.ReadFile("vmath32_amd64.s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != want {
-		t.Fatal("vmath32_amd64.s is out of date: run go generate ./internal/vmath")
-	}
+	want := testutil.Generated(t, "vmath_amd64.s", "vmath32_amd64.s", asm32, *updateAsm32, "go generate ./internal/vmath")
 	for _, k := range []string{"VCVTPS2PD (DX)", "VMOVUPS X9, (DI)", "VMOVUPS X9, (SI)"} {
 		if n := strings.Count(want, k); n != 2 {
 			t.Errorf("%q occurs %d times, want once per kernel", k, n)
