@@ -77,9 +77,16 @@ func (ls *LayerStateOf[T]) fields() [5]namedArray[T] {
 // has never run.
 func (s *StateOf[T]) Reset() {
 	for i := range s.Layers {
-		for _, f := range s.Layers[i].fields() {
-			clear(f.x)
-		}
+		s.ResetLayer(i)
+	}
+}
+
+// ResetLayer sets layer i's state variables to zero and leaves the other
+// layers' as they are (a part of the network that starts every sequence
+// from rest, as the static LagNet's fixed chain).
+func (s *StateOf[T]) ResetLayer(i int) {
+	for _, f := range s.Layers[i].fields() {
+		clear(f.x)
 	}
 }
 

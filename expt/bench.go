@@ -98,7 +98,7 @@ func GSCSpec() *gle.Spec {
 // engine's, then the float32 engine's (suffix -f32) for the trained
 // networks.
 func Workloads() []Workload {
-	e2e := DefaultMNIST1D()
+	e2e := DefaultMNIST1D("e2e")
 	lag := DefaultLagLine()
 	return []Workload{
 		trainerWorkload[float64]("mnist1d-e2e", 2.19, e2e.Spec(), 100, true),

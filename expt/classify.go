@@ -43,14 +43,19 @@ type ClassifyConfig struct {
 	// within float32 rounding of the float64 run (see docs/performance.md).
 	// The checkpoint's tag records it, so a run resumes in its precision.
 	Float32 bool
+	// FreshLayers start every batch and every evaluation from zero state
+	// (the static LagNet's fixed chain); the other layers carry theirs.
+	FreshLayers []int
 }
 
 // ClassifyEpoch is one epoch's metrics. Losses are the mean per-step
 // cross-entropy; the test loss is that of the outputs without targets.
+// Epoch 0 is the evaluation before any training (as the reference's): it
+// has no training metrics (zero, left out of the JSON).
 type ClassifyEpoch struct {
 	Epoch     int     `json:"epoch"`
-	TrainLoss float64 `json:"train_loss"`
-	TrainAcc  float64 `json:"train_acc"`
+	TrainLoss float64 `json:"train_loss,omitempty"`
+	TrainAcc  float64 `json:"train_acc,omitempty"`
 	TestLoss  float64 `json:"test_loss"`
 	TestAcc   float64 `json:"test_acc"`
 	LR        float64 `json:"lr"`
@@ -70,12 +75,20 @@ type ClassifyOptions struct {
 	// Resume, the run continues from it when it exists.
 	Checkpoint string
 	Resume     bool
-	Epoch      func(ClassifyEpoch) // receives every epoch's metrics
+	// Start, when set, is called once before the run goes on with the
+	// epochs its checkpoint already holds (none for a new run), so that a
+	// metrics file can be rewritten to exactly those before new ones are
+	// appended.
+	Start func(done []ClassifyEpoch)
+	Epoch func(ClassifyEpoch) // receives every epoch's metrics
 	// Progress is called every few batches with the fraction of the epoch
 	// done and the dt steps taken in it so far.
 	Progress func(epoch int, frac float64, steps int)
 
-	network func(*gle.Network) // receives the network being trained
+	network    func(*gle.Network)          // receives the network being trained
+	// sequenceStart sees the float64 engine's state at the start of every
+	// batch (and of every evaluation, with batch −1), for tests.
+	sequenceStart func(s *gle.StateOf[float64], epoch, batch int)
 }
 
 // classifyCheckpoint is everything a run needs to continue bit-identically.
@@ -90,8 +103,10 @@ type classifyCheckpoint struct {
 }
 
 // TrainClassifier trains the network of spec on train and evaluates on
-// test after every epoch. Cancelling ctx returns the epochs finished so
-// far with ctx.Err(); the checkpoint holds the last finished epoch.
+// test before the first epoch (epoch 0) and after every epoch; every
+// evaluation feeds the plateau scheduler. The spec's tau_m_min and
+// learn_from_step apply. Cancelling ctx returns the epochs finished so far
+// with ctx.Err(); the checkpoint holds the last finished epoch.
 func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, train, test SeqSet, o ClassifyOptions) (*ClassifyResult, error) {
 	if c.Float32 {
 		c.Tag += " float32"
@@ -106,6 +121,11 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 	}
 	if train.Features() != spec.Layers[0].In || test.Features() != train.Features() {
 		return nil, fmt.Errorf("%w: %d/%d features per step, the network takes %d", gle.ErrShape, train.Features(), test.Features(), spec.Layers[0].In)
+	}
+	for _, li := range c.FreshLayers {
+		if li < 0 || li >= len(spec.Layers) {
+			return nil, &gle.FieldError{Field: "fresh_layers", Value: li, Why: fmt.Sprintf("want a layer in 0…%d", len(spec.Layers)-1), Err: gle.ErrInvalid}
+		}
 	}
 	k := spec.Layers[len(spec.Layers)-1].Out
 	var ck classifyCheckpoint
@@ -142,15 +162,64 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 			return nil, err
 		}
 	}
-	tr.Steps = ck.Steps
+	tr.Steps, tr.TauMMin, tr.LearnFromStep = ck.Steps, spec.TauMMin, spec.LearnFromStep
 	res := &ck.Result
+	// fresh resets the layers that start every sequence from rest.
+	fresh := func(epoch, batch int) {
+		for _, li := range c.FreshLayers {
+			tr.Engine.State.ResetLayer(li)
+		}
+		if o.sequenceStart != nil {
+			if st, ok := any(tr.Engine.State).(*gle.StateOf[float64]); ok {
+				o.sequenceStart(st, epoch, batch)
+			}
+		}
+	}
+	// evaluate runs the test set, records the epoch, steps the scheduler
+	// and writes the checkpoint.
+	evaluate := func(ep ClassifyEpoch, start time.Time) error {
+		testLoss, testAcc, conf, err := evaluateFresh(tr.Engine, test, func() { fresh(ep.Epoch, -1) })
+		if err != nil {
+			return err
+		}
+		if err := tr.Engine.SetBatch(c.Batch); err != nil { // truncate back, as the reference
+			return err
+		}
+		ep.TestLoss, ep.TestAcc, ep.LR = testLoss, testAcc, ck.Adam.LR()
+		if _, err := ck.Plateau.Step(testLoss, ck.Adam); err != nil {
+			return err
+		}
+		ep.Seconds = time.Since(start).Seconds()
+		res.Epochs = append(res.Epochs, ep)
+		res.Confusion = conf
+		if o.Epoch != nil {
+			o.Epoch(ep)
+		}
+		slog.Info("epoch", "run", c.Tag, "epoch", ep.Epoch, "train_acc", ep.TrainAcc, "test_acc", ep.TestAcc, "lr", ep.LR, "seconds", ep.Seconds)
+		if o.Checkpoint != "" {
+			ck.State, ck.Steps = gle.ConvertState[float64](tr.Engine.State), tr.Steps
+			if err := saveGob(o.Checkpoint, &ck); err != nil {
+				return fmt.Errorf("checkpoint: %w", err)
+			}
+			slog.Debug("checkpoint written", "path", o.Checkpoint, "epoch", ep.Epoch)
+		}
+		return nil
+	}
+	if o.Start != nil {
+		o.Start(res.Epochs)
+	}
+	if len(res.Epochs) == 0 { // epoch 0: the evaluation before training
+		if err := evaluate(ClassifyEpoch{Epoch: 0}, time.Now()); err != nil {
+			return res, err
+		}
+	}
 
 	F, L := train.Features(), train.Steps()
 	x := make([]float64, c.Batch*F)
 	labels := make([]int, c.Batch)
 	out := make([]float64, c.Batch*k)
 	sum := make([]float64, c.Batch*k)
-	for epoch := len(res.Epochs) + 1; epoch <= c.Epochs; epoch++ {
+	for epoch := res.Epochs[len(res.Epochs)-1].Epoch + 1; epoch <= c.Epochs; epoch++ {
 		start := time.Now()
 		// The order of an epoch depends only on (seed, epoch), so a resumed
 		// run sees the same batches.
@@ -164,6 +233,7 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 				labels[j] = train.Label(s)
 			}
 			clear(sum)
+			fresh(epoch, bi)
 			for t := range L {
 				for j, s := range idx {
 					train.Frame(x[j*F:(j+1)*F], s, t)
@@ -187,30 +257,8 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 				return res, err
 			}
 		}
-		testLoss, testAcc, conf, err := Evaluate(tr.Engine, test)
-		if err != nil {
+		if err := evaluate(ClassifyEpoch{Epoch: epoch, TrainLoss: lossSum / float64(steps), TrainAcc: float64(correct) / float64(seen)}, start); err != nil {
 			return res, err
-		}
-		if err := tr.Engine.SetBatch(c.Batch); err != nil { // truncate back, as the reference
-			return res, err
-		}
-		ep := ClassifyEpoch{Epoch: epoch, TrainLoss: lossSum / float64(steps), TrainAcc: float64(correct) / float64(seen),
-			TestLoss: testLoss, TestAcc: testAcc, LR: ck.Adam.LR(), Seconds: time.Since(start).Seconds()}
-		if _, err := ck.Plateau.Step(testLoss, ck.Adam); err != nil {
-			return res, err
-		}
-		res.Epochs = append(res.Epochs, ep)
-		res.Confusion = conf
-		if o.Epoch != nil {
-			o.Epoch(ep)
-		}
-		slog.Info("epoch", "run", c.Tag, "epoch", epoch, "train_acc", ep.TrainAcc, "test_acc", ep.TestAcc, "lr", ep.LR, "seconds", ep.Seconds)
-		if o.Checkpoint != "" {
-			ck.State, ck.Steps = gle.ConvertState[float64](tr.Engine.State), tr.Steps
-			if err := saveGob(o.Checkpoint, &ck); err != nil {
-				return res, fmt.Errorf("checkpoint: %w", err)
-			}
-			slog.Debug("checkpoint written", "path", o.Checkpoint, "epoch", epoch)
 		}
 	}
 	return res, nil
@@ -221,10 +269,17 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 // the mean per-step CE of the outputs, the accuracy of the argmax of the
 // outputs summed over the sequence, and the confusion matrix.
 func Evaluate[T gle.Float](e *gle.EngineOf[T], set SeqSet) (loss, acc float64, conf [][]int, err error) {
+	return evaluateFresh(e, set, func() {})
+}
+
+// evaluateFresh is Evaluate that calls fresh after resizing the state to
+// the set (to reset the layers that start every sequence from rest).
+func evaluateFresh[T gle.Float](e *gle.EngineOf[T], set SeqSet, fresh func()) (loss, acc float64, conf [][]int, err error) {
 	n, F, L, k := set.Len(), set.Features(), set.Steps(), e.Net.Outputs()
 	if err = e.SetBatch(n); err != nil {
 		return
 	}
+	fresh()
 	x := make([]float64, n*F)
 	out := make([]float64, n*k)
 	sum := make([]float64, n*k)

@@ -3,124 +3,227 @@ package expt
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data/mnist1d"
 )
 
-// MNIST1DConfig sets up MNIST-1D classification with an end-to-end GLE
-// network (GLE paper Fig. 8, SPEC §9): sequences of 360 steps (dt = 0.2,
-// one value per step), 6 hidden layers of mixed fast, slow and LE neurons,
+// MNIST1DConfig sets up MNIST-1D classification with GLE (GLE paper
+// Fig. 8, SPEC §9): sequences of 360 steps (dt = 0.2, one value per step),
 // CE against the label at every step, Adam stepping every dt, state
 // carried over between batches and into evaluation, prediction = argmax of
-// the outputs summed over the sequence.
+// the outputs summed over the sequence, one evaluation before the first
+// epoch (epoch 0) that already feeds the plateau scheduler.
+//
+// The network is the variant's (MNIST1DVariants), or Net when given.
 type MNIST1DConfig struct {
-	Variant string // "e2e" (the paper's 14,956-parameter net), "e2e-42k", or "lagnet"
-	Seed    uint64
-	Epochs  int
-	Batch   int
-	Dt      float64
-	Tau     float64
-	LR      float64
-	// Plateau: ReduceLROnPlateau on the test loss.
+	// Variant names a preset network (see MNIST1DVariants) or, with Net,
+	// labels the run.
+	Variant string
+	// Net, when set, is trained instead of the variant's network (its seed
+	// is replaced by Seed; its layers must take 1 input and give 10
+	// outputs).
+	Net    *gle.Spec
+	Seed   uint64
+	Epochs int
+	Batch  int
+	Dt     float64
+	Tau    float64 // τ of the preset networks' neuron groups
+	// ChainTauMax is the largest τm of the static LagNet's fixed chain
+	// (τm = linspace(dt, ChainTauMax, 10) rounded to 0.01).
+	ChainTauMax float64
+	LR          float64
+	// Plateau: ReduceLROnPlateau on the evaluation loss.
 	PlateauFactor   float64
 	PlateauPatience int
 	// TrainSamples and TestSamples, when positive, use only the first so
 	// many samples (for quick runs and tests).
 	TrainSamples, TestSamples int
+	// Validation, when positive, holds out the last Validation of the
+	// (first TrainSamples) training samples, trains on the rest and
+	// evaluates on the held-out ones instead of the test set: model
+	// selection that never sees the test set.
+	Validation int
 	// DataSeed seeds the MNIST-1D generator (canonical: 42).
 	DataSeed uint32
 	// Float32 trains on the float32 engine (ClassifyConfig.Float32).
 	Float32 bool
 }
 
-// DefaultMNIST1D returns the paper's E2E set-up.
-func DefaultMNIST1D() MNIST1DConfig {
-	return MNIST1DConfig{
-		Variant: "e2e", Seed: 1, Epochs: 150, Batch: 100, Dt: 0.2, Tau: 1.2,
-		LR: 5e-3 * 72 / 360, PlateauFactor: 0.5, PlateauPatience: 2, DataSeed: 42,
-	}
+// MNIST1DVariant is one preset network of the MNIST-1D experiment.
+type MNIST1DVariant struct {
+	Name    string
+	Summary string
+	LR      float64    // Adam learning rate of the published run
+	Paper   [2]float64 // published test accuracy (%), mean and population std over 10 seeds; zero if none
+	// spec builds the network; fresh lists the layers that start every
+	// batch and every evaluation from zero state.
+	spec  func(c *MNIST1DConfig) *gle.Spec
+	fresh []int
 }
 
-// PaperAccuracy is the published mean ± std test accuracy (%) per variant.
-var PaperAccuracy = map[string][2]float64{"e2e": {91.72, 0.80}, "e2e-42k": {93.48, 0.94}, "lagnet": {90.89, 0.63}}
+// MNIST1DVariants are the preset networks, by name: the paper's three
+// rows (e2e, e2e-42k, lagnet) and this project's own.
+var MNIST1DVariants = map[string]MNIST1DVariant{
+	"e2e": {Name: "e2e", Summary: "the paper's E2E network: 6 hidden layers of 18 lagged τ/2, 18 lagged τ and 17 LE neurons (14,956 parameters)",
+		LR: 5e-3 * 72 / 360, Paper: [2]float64{91.72, 0.80}, spec: func(c *MNIST1DConfig) *gle.Spec {
+			return c.mixedSpec(6, []NeuronGroup{{N: 18, TauM: 0.5}, {N: 18, TauM: 1}, {N: 17, TauM: 1, LE: true}})
+		}},
+	"e2e-42k": {Name: "e2e-42k", Summary: "the paper's 42k variant: 6 hidden layers of 30 lagged τ/2, 30 lagged τ and 30 LE neurons (42,040 parameters)",
+		LR: 2.5e-3 * 72 / 360, Paper: [2]float64{93.48, 0.94}, spec: func(c *MNIST1DConfig) *gle.Spec {
+			return c.mixedSpec(6, []NeuronGroup{{N: 30, TauM: 0.5}, {N: 30, TauM: 1}, {N: 30, TauM: 1, LE: true}})
+		}},
+	"lagnet": {Name: "lagnet", Summary: "the paper's static LagNet: a fixed 1→10→10→10→10 lag chain (reset every batch) read by a learned LE MLP 10→60→60→10 (4,930 parameters)",
+		LR: 5e-3 * 72 / 360, Paper: [2]float64{90.89, 0.63}, spec: (*MNIST1DConfig).lagNetSpec, fresh: []int{0, 1, 2, 3}},
+}
+
+// NeuronGroup is a group of neurons of a hidden layer of the E2E family:
+// N neurons with τm = TauM·τ, and τr = τm (LE neurons) or τr = dt
+// (lagged neurons).
+type NeuronGroup struct {
+	N    int
+	TauM float64 // in units of the config's Tau
+	LE   bool
+}
+
+// DefaultMNIST1D returns the published set-up of a variant (e2e, e2e-42k,
+// lagnet); other names give the E2E settings, which Validate then rejects
+// unless Net is set.
+func DefaultMNIST1D(variant string) MNIST1DConfig {
+	c := MNIST1DConfig{
+		Variant: variant, Seed: 1, Epochs: 150, Batch: 100, Dt: 0.2, Tau: 1.2, ChainTauMax: 1.8,
+		LR: MNIST1DVariants["e2e"].LR, PlateauFactor: 0.5, PlateauPatience: 2, DataSeed: 42,
+	}
+	if v, ok := MNIST1DVariants[variant]; ok {
+		c.LR = v.LR
+	}
+	return c
+}
 
 // Validate checks the configuration.
 func (c *MNIST1DConfig) Validate() error {
 	bad := func(field string, v any, why string) error {
 		return &gle.FieldError{Field: field, Value: v, Why: why, Err: gle.ErrInvalid}
 	}
+	_, known := MNIST1DVariants[c.Variant]
 	switch {
-	case c.Variant != "e2e" && c.Variant != "e2e-42k" && c.Variant != "lagnet":
-		return &gle.FieldError{Field: "variant", Value: c.Variant, Why: "want e2e, e2e-42k or lagnet", Err: gle.ErrUnknownName}
+	case !known && c.Net == nil:
+		return &gle.FieldError{Field: "variant", Value: c.Variant, Why: "want " + strings.Join(MNIST1DVariantNames(), ", ") + ", or a spec", Err: gle.ErrUnknownName}
 	case c.Epochs <= 0:
 		return bad("epochs", c.Epochs, "must be positive")
 	case c.Batch <= 0:
 		return bad("batch", c.Batch, "must be positive")
 	case !(c.Dt > 0) || !(c.Tau >= c.Dt):
 		return bad("dt/tau", fmt.Sprint(c.Dt, c.Tau), "need 0 < dt ≤ tau")
+	case c.Variant == "lagnet" && !(c.ChainTauMax >= c.Dt):
+		return bad("chain_tau_max", c.ChainTauMax, "must be ≥ dt")
 	case !(c.LR > 0):
 		return bad("lr", c.LR, "must be positive")
+	case c.Validation < 0:
+		return bad("validation", c.Validation, "must be ≥ 0")
+	}
+	if c.Net != nil {
+		if err := c.Net.Validate(); err != nil {
+			return err
+		}
+		if in, out := c.Net.Layers[0].In, c.Net.Layers[len(c.Net.Layers)-1].Out; in != 1 || out != 10 {
+			return bad("spec", fmt.Sprintf("%d inputs, %d outputs", in, out), "MNIST-1D needs 1 input and 10 outputs")
+		}
 	}
 	return nil
 }
 
-// Spec returns the network of the variant.
+// MNIST1DVariantNames returns the preset names, sorted.
+func MNIST1DVariantNames() []string {
+	return slices.Sorted(maps.Keys(MNIST1DVariants))
+}
+
+// Spec returns the network of the run: Net with the run's seed, or the
+// variant's preset.
 func (c *MNIST1DConfig) Spec() *gle.Spec {
+	if c.Net != nil {
+		s := *c.Net
+		s.Seed = c.Seed
+		return &s
+	}
+	return MNIST1DVariants[c.Variant].spec(c)
+}
+
+// freshLayers returns the layers that start every batch and evaluation
+// from zero state.
+func (c *MNIST1DConfig) freshLayers() []int {
+	if c.Net != nil {
+		return nil
+	}
+	return MNIST1DVariants[c.Variant].fresh
+}
+
+// baseSpec is the experiment's common spec: CE with β = 1, prospective
+// errors, Adam.
+func (c *MNIST1DConfig) baseSpec() *gle.Spec {
 	prosp, beta := true, 1.0
-	s := &gle.Spec{Dt: c.Dt, Beta: &beta, Loss: "ce", ProspectiveErrors: &prosp, Seed: c.Seed,
+	return &gle.Spec{Dt: c.Dt, Beta: &beta, Loss: "ce", ProspectiveErrors: &prosp, Seed: c.Seed,
 		Optimizer: gle.OptimizerSpec{Kind: "adam", LR: c.LR}}
-	tau, dt := c.Tau, c.Dt
-	add := func(in, out int, phi string, tauM, tauR gle.Taus, init string, learn bool) {
-		l := gle.LayerSpec{In: in, Out: out, Phi: phi, TauM: tauM, TauR: tauR, Init: init}
-		if !learn {
-			f := false
-			l.LearnWeight, l.LearnBias, l.Bias = &f, &f, gle.Bias{Disabled: true}
+}
+
+// mixedSpec builds the E2E family: depth hidden layers of the given
+// neuron groups (the first linear, the others tanh), then 10 linear LE
+// outputs with τm = τr = τ.
+func (c *MNIST1DConfig) mixedSpec(depth int, groups []NeuronGroup) *gle.Spec {
+	s := c.baseSpec()
+	var tauM, tauR gle.Taus
+	for _, g := range groups {
+		tm := g.TauM * c.Tau
+		tr := c.Dt
+		if g.LE {
+			tr = tm
 		}
-		s.Layers = append(s.Layers, l)
+		tauM, tauR = append(tauM, tauGroup(g.N, tm)...), append(tauR, tauGroup(g.N, tr)...)
 	}
-	switch c.Variant {
-	case "e2e", "e2e-42k":
-		fast, slow, le := 18, 18, 17
-		if c.Variant == "e2e-42k" {
-			fast, slow, le = 30, 60, 0
+	in := 1
+	for i := range depth {
+		phi := "tanh"
+		if i == 0 {
+			phi = "linear"
 		}
-		width := fast + slow + le
-		tauM := slices.Concat(tauGroup(fast, tau/2), tauGroup(slow, tau), tauGroup(le, tau))
-		tauR := slices.Concat(tauGroup(fast+slow, dt), tauGroup(le, tau))
-		in := 1
-		for i := range 6 {
-			phi := "tanh"
-			if i == 0 {
-				phi = "linear"
-			}
-			add(in, width, phi, tauM, tauR, "", true)
-			in = width
-		}
-		add(in, 10, "linear", gle.Taus{tau}, gle.Taus{tau}, "", true)
-	case "lagnet":
-		// A fixed chain of linear lag layers (τm = linspace(dt, τ, 10)
-		// rounded to 0.01, τr = dt, identity weights) feeding a learned
-		// LE MLP.
-		tauM := make(gle.Taus, 10)
-		for i := range tauM {
-			tauM[i] = math.Round((dt+(tau-dt)*float64(i)/9)*100) / 100
-		}
-		ones := make([][]float64, 10)
-		for i := range ones {
-			ones[i] = []float64{1}
-		}
-		add(1, 10, "linear", tauM, tauGroup(10, dt), "", false)
-		s.Layers[0].Weight = ones
-		for range 3 {
-			add(10, 10, "linear", tauM, tauGroup(10, dt), "identity", false)
-		}
-		add(10, 64, "tanh", gle.Taus{tau}, gle.Taus{tau}, "", true)
-		add(64, 64, "tanh", gle.Taus{tau}, gle.Taus{tau}, "", true)
-		add(64, 10, "linear", gle.Taus{tau}, gle.Taus{tau}, "", true)
+		s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: len(tauM), Phi: phi, TauM: tauM, TauR: tauR})
+		in = len(tauM)
 	}
+	s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: 10, Phi: "linear", TauM: gle.Taus{c.Tau}, TauR: gle.Taus{c.Tau}})
+	return s
+}
+
+// lagNetSpec builds the static LagNet: a fixed chain of linear lag layers
+// 1→10→10→10→10 (first weights all ones, then identities, no bias, τr =
+// dt, τm = linspace(dt, ChainTauMax, 10) rounded to 0.01), nothing
+// learned, read by a learned LE MLP 10→60→60→10 (tanh, tanh, linear;
+// τm = τr = τ).
+func (c *MNIST1DConfig) lagNetSpec() *gle.Spec {
+	s := c.baseSpec()
+	dt := c.Dt
+	tauM := make(gle.Taus, 10)
+	for i := range tauM {
+		tauM[i] = math.Round((dt+(c.ChainTauMax-dt)*float64(i)/9)*100) / 100
+	}
+	f := false
+	fixed := func(in int, init string) gle.LayerSpec {
+		return gle.LayerSpec{In: in, Out: 10, Phi: "linear", TauM: tauM, TauR: tauGroup(10, dt), Init: init,
+			LearnWeight: &f, LearnBias: &f, Bias: gle.Bias{Disabled: true}}
+	}
+	first := fixed(1, "")
+	first.Weight = make([][]float64, 10)
+	for i := range first.Weight {
+		first.Weight[i] = []float64{1}
+	}
+	s.Layers = append(s.Layers, first, fixed(10, "identity"), fixed(10, "identity"), fixed(10, "identity"))
+	le := func(in, out int, phi string) gle.LayerSpec {
+		return gle.LayerSpec{In: in, Out: out, Phi: phi, TauM: gle.Taus{c.Tau}, TauR: gle.Taus{c.Tau}}
+	}
+	s.Layers = append(s.Layers, le(10, 60, "tanh"), le(60, 60, "tanh"), le(60, 10, "linear"))
 	return s
 }
 
@@ -165,8 +268,22 @@ func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o ClassifyOptions) (*MNIST
 	if c.TestSamples > 0 {
 		test.n = min(test.n, c.TestSamples)
 	}
-	cc := ClassifyConfig{Tag: fmt.Sprintf("mnist1d-%s seed %d", c.Variant, c.Seed), Seed: c.Seed, Epochs: c.Epochs, Batch: c.Batch,
-		LR: c.LR, PlateauFactor: c.PlateauFactor, PlateauPatience: c.PlateauPatience, Float32: c.Float32}
+	if c.Validation > 0 {
+		if c.Validation >= train.n {
+			return nil, &gle.FieldError{Field: "validation", Value: c.Validation, Why: fmt.Sprintf("must be below the %d training samples", train.n), Err: gle.ErrInvalid}
+		}
+		// The last Validation training samples, held out.
+		off := (train.n - c.Validation) * ds.Length
+		test = &mnist1dSet{x: ds.X[off:], y: ds.Y[train.n-c.Validation:], n: c.Validation, L: ds.Length}
+		train.n -= c.Validation
+	}
+	tag := fmt.Sprintf("mnist1d-%s seed %d", c.Variant, c.Seed)
+	if c.Validation > 0 {
+		tag += fmt.Sprintf(" validation %d", c.Validation)
+	}
+	cc := ClassifyConfig{Tag: tag, Seed: c.Seed, Epochs: c.Epochs, Batch: c.Batch,
+		LR: c.LR, PlateauFactor: c.PlateauFactor, PlateauPatience: c.PlateauPatience, Float32: c.Float32,
+		FreshLayers: c.freshLayers()}
 	r, err := TrainClassifier(ctx, c.Spec(), cc, train, test, o)
 	if r == nil {
 		return nil, err
@@ -177,5 +294,5 @@ func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o ClassifyOptions) (*MNIST
 // MNIST1DFigure draws the learning curves and the last confusion matrix
 // and saves base.png/.svg.
 func MNIST1DFigure(base string, r *MNIST1DResult) error {
-	return ClassifierFigure(base, fmt.Sprintf("MNIST-1D %s, seed %d", r.Config.Variant, r.Config.Seed), &r.ClassifyResult, PaperAccuracy[r.Config.Variant][0], nil)
+	return ClassifierFigure(base, fmt.Sprintf("MNIST-1D %s, seed %d", r.Config.Variant, r.Config.Seed), &r.ClassifyResult, MNIST1DVariants[r.Config.Variant].Paper[0], nil)
 }

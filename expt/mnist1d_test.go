@@ -3,10 +3,15 @@ package expt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/optim"
 )
 
 // TestMNIST1DLearns trains the paper's E2E network briefly on a subset
@@ -17,7 +22,7 @@ import (
 // between epochs, ≈ 10–28 %; the full run reaches ≈ 40–65 % after 10.)
 func TestMNIST1DLearns(t *testing.T) {
 	for _, f32 := range []bool{false, true} {
-		c := DefaultMNIST1D()
+		c := DefaultMNIST1D("e2e")
 		c.Epochs, c.TrainSamples, c.TestSamples = 4, 1000, 300
 		c.LR = 3e-3
 		c.Float32 = f32
@@ -45,7 +50,7 @@ func TestMNIST1DLearns(t *testing.T) {
 // checkpoint ends exactly where an uninterrupted run ends.
 func TestMNIST1DResume(t *testing.T) {
 	for _, f32 := range []bool{false, true} {
-		c := DefaultMNIST1D()
+		c := DefaultMNIST1D("e2e")
 		c.Epochs, c.TrainSamples, c.TestSamples = 2, 200, 100
 		c.Float32 = f32
 		full, err := RunMNIST1D(context.Background(), c, ClassifyOptions{})
@@ -84,7 +89,7 @@ func TestMNIST1DResume(t *testing.T) {
 // TestMNIST1DInterruptedResume cancels a run in the middle of its second
 // epoch; resuming from its checkpoint gives exactly the uninterrupted run.
 func TestMNIST1DInterruptedResume(t *testing.T) {
-	c := DefaultMNIST1D()
+	c := DefaultMNIST1D("e2e")
 	c.Epochs, c.TrainSamples, c.TestSamples = 2, 800, 100
 	full, err := RunMNIST1D(context.Background(), c, ClassifyOptions{})
 	if err != nil {
@@ -115,24 +120,157 @@ func TestMNIST1DInterruptedResume(t *testing.T) {
 }
 
 func TestMNIST1DVariants(t *testing.T) {
-	for v, params := range map[string]int{"e2e": 14956, "e2e-42k": 42040} {
-		c := DefaultMNIST1D()
-		c.Variant = v
+	for v, params := range map[string]int{"e2e": 14956, "e2e-42k": 42040, "lagnet": 4930} {
+		c := DefaultMNIST1D(v)
 		s := c.Spec()
 		if err := s.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		n := 0
-		for _, l := range s.Layers {
-			n += l.In*l.Out + l.Out
+		net, err := gle.NewNetwork(s)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if n != params {
-			t.Errorf("%s: %d parameters, want %d", v, n, params)
+		if n := net.NumParams(); n != params {
+			t.Errorf("%s: %d learned parameters, want %d", v, n, params)
 		}
 	}
-	c := DefaultMNIST1D()
-	c.Variant = "lagnet"
-	if err := c.Spec().Validate(); err != nil {
+}
+
+// neuronGroups counts a layer's neurons by kind: "LE τm" for τr = τm,
+// "lagged τm" for τr = dt.
+func neuronGroups(l gle.LayerSpec, dt float64) map[string]int {
+	g := map[string]int{}
+	for j := range l.Out {
+		tm, tr := l.TauM[min(j, len(l.TauM)-1)], l.TauR[min(j, len(l.TauR)-1)]
+		switch {
+		case tr == tm:
+			g[fmt.Sprintf("LE %g", tm)]++
+		case tr == dt:
+			g[fmt.Sprintf("lagged %g", tm)]++
+		default:
+			g[fmt.Sprintf("τm %g τr %g", tm, tr)]++
+		}
+	}
+	return g
+}
+
+// TestMNIST1D42kGroups: every hidden layer of the 42k variant has 30 LE
+// neurons (τm = τr = τ = 1.2), 30 lagged with τm = τ/2 and 30 lagged with
+// τm = τ (SPEC §9), and the run's learning rate is the paper's 5e-4.
+func TestMNIST1D42kGroups(t *testing.T) {
+	c := DefaultMNIST1D("e2e-42k")
+	if c.LR != 5e-4 {
+		t.Errorf("lr %g, want 2.5e-3·72/360 = 5e-4", c.LR)
+	}
+	s := c.Spec()
+	want := map[string]int{"LE 1.2": 30, "lagged 0.6": 30, "lagged 1.2": 30}
+	for i, l := range s.Layers[:6] {
+		if got := neuronGroups(l, c.Dt); !reflect.DeepEqual(got, want) {
+			t.Errorf("hidden layer %d: %v, want %v", i, got, want)
+		}
+	}
+	if got := neuronGroups(s.Layers[6], c.Dt); !reflect.DeepEqual(got, map[string]int{"LE 1.2": 10}) {
+		t.Errorf("output layer: %v, want 10 LE neurons with τ = 1.2", got)
+	}
+	e2e := DefaultMNIST1D("e2e")
+	for i, l := range e2e.Spec().Layers[:6] {
+		if got, want := neuronGroups(l, c.Dt), map[string]int{"LE 1.2": 17, "lagged 0.6": 18, "lagged 1.2": 18}; !reflect.DeepEqual(got, want) {
+			t.Errorf("e2e hidden layer %d: %v, want %v", i, got, want)
+		}
+	}
+}
+
+// TestMNIST1DLagNetChain: the static LagNet's fixed chain has τm =
+// linspace(dt, 1.8, 10) rounded to 0.01 and τr = dt, its learned LE MLP is
+// 10→60→60→10, and during training and evaluation the chain starts every
+// batch from zero state while the MLP carries its state over (SPEC §9).
+func TestMNIST1DLagNetChain(t *testing.T) {
+	c := DefaultMNIST1D("lagnet")
+	s := c.Spec()
+	wantTau := gle.Taus{0.2, 0.38, 0.56, 0.73, 0.91, 1.09, 1.27, 1.44, 1.62, 1.8}
+	for i, l := range s.Layers[:4] {
+		if !reflect.DeepEqual(l.TauM, wantTau) || !reflect.DeepEqual(l.TauR, tauGroup(10, c.Dt)) {
+			t.Errorf("chain layer %d: τm %v τr %v, want τm %v, τr = dt", i, l.TauM, l.TauR, wantTau)
+		}
+	}
+	var widths []int
+	for _, l := range s.Layers[4:] {
+		widths = append(widths, l.Out)
+		if !reflect.DeepEqual(l.TauM, l.TauR) || l.TauM[0] != c.Tau {
+			t.Errorf("MLP layer %d→%d: τm %v τr %v, want LE neurons with τ = %g", l.In, l.Out, l.TauM, l.TauR, c.Tau)
+		}
+	}
+	if !reflect.DeepEqual(widths, []int{60, 60, 10}) {
+		t.Errorf("MLP widths %v, want 10→60→60→10", widths)
+	}
+
+	c.Epochs, c.TrainSamples, c.TestSamples = 2, 300, 100
+	var starts, evals int
+	opts := ClassifyOptions{sequenceStart: func(st *gle.State, epoch, batch int) {
+		for li, ls := range st.Layers {
+			nonzero := slices.ContainsFunc(ls.U, func(v float64) bool { return v != 0 }) ||
+				slices.ContainsFunc(ls.EBottom, func(v float64) bool { return v != 0 })
+			if li < 4 && nonzero {
+				t.Errorf("epoch %d batch %d: chain layer %d starts from a non-zero state", epoch, batch, li)
+			}
+			// The MLP has run before every batch but the first of epoch 0.
+			if li >= 4 && !nonzero && (epoch > 0 || batch >= 0) {
+				t.Errorf("epoch %d batch %d: MLP layer %d starts from zero: its state was not carried over", epoch, batch, li)
+			}
+		}
+		if batch < 0 {
+			evals++
+		} else {
+			starts++
+		}
+	}}
+	if _, err := RunMNIST1D(context.Background(), c, opts); err != nil {
 		t.Fatal(err)
 	}
+	if starts != 2*3 || evals != 3 {
+		t.Errorf("%d batch starts and %d evaluations seen, want 6 and 3", starts, evals)
+	}
+}
+
+// TestMNIST1DEpochZero: the run evaluates the test set once before the
+// first epoch (epoch 0, no training metrics); that evaluation feeds the
+// plateau scheduler (a replay of the recorded losses gives the recorded
+// learning rates) and moves the carried state (training starts from the
+// state the evaluation left, not from zero).
+func TestMNIST1DEpochZero(t *testing.T) {
+	c := DefaultMNIST1D("e2e")
+	c.Epochs, c.TrainSamples, c.TestSamples = 4, 200, 100
+	c.PlateauPatience, c.PlateauFactor = 0, 0.5
+	firstBatchZero := true
+	opts := ClassifyOptions{sequenceStart: func(st *gle.State, epoch, batch int) {
+		if epoch == 1 && batch == 0 {
+			firstBatchZero = !slices.ContainsFunc(st.Layers[0].U, func(v float64) bool { return v != 0 })
+		}
+	}}
+	res, err := RunMNIST1D(context.Background(), c, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Epochs) != c.Epochs+1 || res.Epochs[0].Epoch != 0 || res.Epochs[0].TrainAcc != 0 {
+		t.Fatalf("epochs %+v: want epoch 0 (evaluation only), then 1…%d", res.Epochs, c.Epochs)
+	}
+	if firstBatchZero {
+		t.Error("epoch 1 starts from zero state: the epoch-0 evaluation did not move the carried state")
+	}
+	plateau, err := optim.NewPlateau("min", c.PlateauFactor, c.PlateauPatience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adam := optim.NewAdam(c.LR)
+	var lrs []float64
+	for _, e := range res.Epochs {
+		lrs = append(lrs, e.LR)
+		if e.LR != adam.LR() {
+			t.Errorf("epoch %d: lr %g, a replay of the scheduler over the test losses from epoch 0 gives %g", e.Epoch, e.LR, adam.LR())
+		}
+		if _, err := plateau.Step(e.TestLoss, adam); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("learning rates %v, test losses from epoch 0", lrs)
 }

@@ -3,7 +3,8 @@
 // experiments. Run "gle help" for the commands.
 //
 // Exit codes: 0 success, 1 failure (a run failed or a check did not
-// pass), 2 wrong usage, 130 interrupted.
+// pass), 2 wrong usage, 128+N stopped by signal N (130 SIGINT, 143
+// SIGTERM, 129 SIGHUP).
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gle-go/gle/internal/kernel"
@@ -101,7 +103,7 @@ func init() {
 			run:     runReport,
 		},
 		"run": {
-			summary: "run an experiment (lagline, lagnet, mnist1d-e2e, mnist1d-e2e-42k, mnist1d-lagnet, speech, vle-align, recurrent-memory)",
+			summary: "run an experiment (lagline, lagnet, mnist1d-e2e, mnist1d-e2e-42k, mnist1d-lagnet, mnist1d --spec, speech, vle-align, recurrent-memory)",
 			usage:   "EXPERIMENT [flags]   (gle run lagline -h for its flags)",
 			example: "gle run lagline --variant gle,bp,bptt-tw4 --out runs/lagline",
 			run:     runExperiment,
@@ -199,7 +201,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gle: unknown command %q; run \"gle help\"\n", args[0])
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signalContext()
 	defer stop()
 	start := time.Now()
 	slog.Info("start", "command", args[0], "args", args[1:])
@@ -217,12 +219,54 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gle %s: %v\nusage: gle %s %s\n", args[0], err, args[0], c.usage)
 		return 2
 	case errors.Is(err, context.Canceled):
-		fmt.Fprintf(stderr, "gle %s: interrupted: %v\n", args[0], err)
-		return 130
+		sig, _ := context.Cause(ctx).(signalError)
+		fmt.Fprintf(stderr, "gle %s: stopped by %v: %v\n", args[0], sig, err)
+		return sig.exitCode()
 	default:
 		fmt.Fprintf(stderr, "gle %s: %v\n", args[0], err)
 		return 1
 	}
+}
+
+// signalError is the cause of a run's cancellation by a signal.
+type signalError struct{ sig os.Signal }
+
+func (e signalError) Error() string {
+	if e.sig == nil {
+		return "signal"
+	}
+	return e.sig.String()
+}
+
+// exitCode is 128 + the signal number, as a shell reports it (130 for
+// SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+func (e signalError) exitCode() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
+}
+
+// signalContext returns a context cancelled, with a signalError cause, by
+// the first SIGINT, SIGTERM or SIGHUP: the running command stops the
+// graceful way (finishes its step, writes its checkpoint and metrics). A
+// second signal exits at once; every file is written atomically, so
+// nothing is left half-written.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s, ok := <-sigs
+		if !ok {
+			return
+		}
+		cancel(signalError{s})
+		if s, ok := <-sigs; ok {
+			os.Exit(signalError{s}.exitCode())
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); close(sigs); cancel(nil) }
 }
 
 func printHelp(w io.Writer) {
@@ -237,7 +281,7 @@ func printHelp(w io.Writer) {
 		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprintln(w, "\nRun \"gle help COMMAND\" for a command's flags and an example.")
-	fmt.Fprintln(w, "Exit codes: 0 success, 1 failure, 2 wrong usage, 130 interrupted.")
+	fmt.Fprintln(w, "Exit codes: 0 success, 1 failure, 2 wrong usage, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (checkpoint written).")
 	fmt.Fprintln(w, "Logs (log/slog) go to stderr at the level GLE_LOG names: debug, info, warn (default), error; GLE_LOG=json:info for JSON lines.")
 	fmt.Fprintln(w, "GLE_THREADS=N splits large matrix products over N goroutines (default 1; results are identical).")
 }

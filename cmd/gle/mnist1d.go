@@ -1,45 +1,65 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/internal/atomicfile"
 )
 
-// runMNIST1D runs one or several seeds of an MNIST-1D variant.
+// runMNIST1D runs one or several seeds of an MNIST-1D variant; variant ""
+// is "gle run mnist1d --spec FILE", any layered network of 1 input and 10
+// outputs.
 func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout io.Writer) error {
 	return func(ctx context.Context, args []string, stdout io.Writer) error {
-		c := expt.DefaultMNIST1D()
-		c.Variant = variant
-		seeds, out := "", ""
+		c := expt.DefaultMNIST1D(variant)
+		name := "mnist1d-" + variant
+		seeds, out, specPath := "", "", ""
 		jobs := 1
 		resume := false
-		if _, err := parseFlags("run mnist1d-"+variant, args, func(fs *flag.FlagSet) {
+		if _, err := parseFlags("run "+name, args, func(fs *flag.FlagSet) {
 			fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the initial weights and the batch order")
 			fs.StringVar(&seeds, "seeds", "", "run several seeds, e.g. 1-10 or 1,4,7 (overrides --seed) and write a table")
 			fs.IntVar(&jobs, "jobs", jobs, "seeds run in parallel")
 			fs.IntVar(&c.Epochs, "epochs", c.Epochs, "training epochs")
+			if variant == "" {
+				fs.StringVar(&specPath, "spec", "", "the network to train: a layered spec file (1 input, 10 outputs); its optimizer.lr is the rate unless --lr is given")
+				fs.StringVar(&c.Variant, "name", "custom", "the run's name in tables and checkpoints")
+			}
 			fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
 			fs.IntVar(&c.TrainSamples, "train-samples", 0, "use only the first N training samples (0: all 4000)")
 			fs.IntVar(&c.TestSamples, "test-samples", 0, "use only the first N test samples (0: all 1000)")
-			fs.StringVar(&out, "out", "", "output folder (default runs/mnist1d-"+variant+"-<timestamp>)")
+			fs.IntVar(&c.Validation, "validation", 0, "hold out the last N training samples and evaluate on them instead of the test set (model selection)")
+			fs.StringVar(&out, "out", "", "output folder (default runs/"+name+"-<timestamp>)")
 			fs.BoolVar(&resume, "resume", false, "continue each seed from its checkpoint in --out")
 			fs.BoolVar(&c.Float32, "float32", false, "train on the float32 engine (about 2× faster; float32 rounding)")
 		}); err != nil {
 			return err
 		}
-		if variant == "e2e-42k" && !flagGiven(args, "lr") {
-			c.LR = 2.5e-3 * 72 / 360 // the paper's rate, scaled to 360 steps like the E2E one
+		if variant == "" {
+			if specPath == "" {
+				return usagef("--spec is required: the network to train")
+			}
+			spec, err := gle.LoadSpec(specPath)
+			if err != nil {
+				return err
+			}
+			c.Net = spec
+			if !flagGiven(args, "lr") && spec.Optimizer.LR > 0 {
+				c.LR = spec.Optimizer.LR
+			}
+			name = "mnist1d-" + c.Variant
 		}
 		list := []uint64{c.Seed}
 		if seeds != "" {
@@ -57,7 +77,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 		if resume && out == "" {
 			return usagef("--resume needs --out, the folder of the run to continue")
 		}
-		dir, err := runDir(out, "mnist1d-"+variant)
+		dir, err := runDir(out, name)
 		if err != nil {
 			return err
 		}
@@ -78,36 +98,57 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 				cs := c
 				cs.Seed = seed
 				name := fmt.Sprintf("seed%d", seed)
-				metrics, err := os.OpenFile(filepath.Join(dir, name+".jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				defer metrics.Close()
+				metricsPath := filepath.Join(dir, name+".jsonl")
+				var metrics *os.File
+				defer func() {
+					if metrics != nil {
+						metrics.Close()
+					}
+				}()
 				var bar *progress
 				if len(list) == 1 {
 					bar = newProgress(name)
 				}
 				opts := expt.ClassifyOptions{
 					Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume,
+					// The metrics file holds exactly the checkpoint's epochs, then
+					// one whole line per new epoch.
+					Start: func(done []expt.ClassifyEpoch) {
+						var b bytes.Buffer
+						for _, e := range done {
+							writeJSONLine(&b, e)
+						}
+						if err := atomicfile.Write(metricsPath, b.Bytes()); err != nil {
+							errs[i] = err
+							return
+						}
+						metrics, errs[i] = os.OpenFile(metricsPath, os.O_WRONLY|os.O_APPEND, 0o644)
+					},
 					Progress: func(epoch int, frac float64, steps int) { bar.update(fmt.Sprintf("epoch %d", epoch), frac, steps) },
 					Epoch: func(e expt.ClassifyEpoch) {
 						bar.restart()
 						mu.Lock()
 						defer mu.Unlock()
-						writeJSONLine(metrics, e)
-						fmt.Fprintf(stdout, "seed %d epoch %3d: train loss %.4f acc %.2f%%  test loss %.4f acc %.2f%%  lr %.3g  %.1fs\n",
-							seed, e.Epoch, e.TrainLoss, 100*e.TrainAcc, e.TestLoss, 100*e.TestAcc, e.LR, e.Seconds)
+						if metrics != nil {
+							writeJSONLine(metrics, e)
+						}
+						train := "before training          "
+						if e.Epoch > 0 {
+							train = fmt.Sprintf("train loss %.4f acc %5.2f%%", e.TrainLoss, 100*e.TrainAcc)
+						}
+						fmt.Fprintf(stdout, "seed %d epoch %3d: %s  test loss %.4f acc %5.2f%%  lr %.3g  %.1fs\n",
+							seed, e.Epoch, train, e.TestLoss, 100*e.TestAcc, e.LR, e.Seconds)
 					},
 				}
-				results[i], errs[i] = expt.RunMNIST1D(ctx, cs, opts)
-				if results[i] != nil && len(results[i].Epochs) > 0 {
-					errs[i] = errors.Join(errs[i], expt.MNIST1DFigure(filepath.Join(dir, name), results[i]))
+				r, err := expt.RunMNIST1D(ctx, cs, opts)
+				results[i], errs[i] = r, errors.Join(errs[i], err)
+				if r != nil && len(r.Epochs) > 1 {
+					errs[i] = errors.Join(errs[i], expt.MNIST1DFigure(filepath.Join(dir, name), r))
 				}
 			}()
 		}
 		wg.Wait()
-		if err := writeMNIST1DTable(dir, variant, results, stdout); err != nil {
+		if err := writeMNIST1DTable(dir, c.Variant, results, stdout); err != nil {
 			errs = append(errs, err)
 		}
 		fmt.Fprintf(stdout, "wrote metrics, checkpoints, figures and the table to %s\n", dir)
@@ -146,51 +187,43 @@ func parseSeeds(s string) ([]uint64, error) {
 	return out, nil
 }
 
-// writeMNIST1DTable writes table.md and table.csv: final test accuracy per
-// seed, mean ± std, and the paper's number.
+// writeMNIST1DTable writes table.md and table.csv: final test accuracy and
+// loss per seed, mean ± population std (the paper's ±), the sample std,
+// min–max, and the paper's number.
 func writeMNIST1DTable(dir, variant string, results []*expt.MNIST1DResult, stdout io.Writer) error {
-	var accs []float64
+	var accs, losses []float64
 	var md, csv strings.Builder
-	fmt.Fprintf(&md, "| seed | epochs | test accuracy (%%) |\n|---|---|---|\n")
-	csv.WriteString("seed,epochs,test_acc\n")
+	fmt.Fprintf(&md, "| seed | epochs | test accuracy (%%) | test loss |\n|---|---|---|---|\n")
+	csv.WriteString("seed,epochs,test_acc,test_loss\n")
 	for _, r := range results {
 		if r == nil || len(r.Epochs) == 0 {
 			continue
 		}
 		last := r.Epochs[len(r.Epochs)-1]
-		accs = append(accs, 100*last.TestAcc)
-		fmt.Fprintf(&md, "| %d | %d | %.2f |\n", r.Config.Seed, last.Epoch, 100*last.TestAcc)
-		fmt.Fprintf(&csv, "%d,%d,%.4f\n", r.Config.Seed, last.Epoch, 100*last.TestAcc)
+		accs, losses = append(accs, 100*last.TestAcc), append(losses, last.TestLoss)
+		fmt.Fprintf(&md, "| %d | %d | %.2f | %.4f |\n", r.Config.Seed, last.Epoch, 100*last.TestAcc, last.TestLoss)
+		fmt.Fprintf(&csv, "%d,%d,%.4f,%.6f\n", r.Config.Seed, last.Epoch, 100*last.TestAcc, last.TestLoss)
 	}
 	if len(accs) == 0 {
 		return nil
 	}
-	mean, std := meanStd(accs)
-	if err := writeSummary(dir, map[string]any{"variant": variant, "test_acc_mean": mean, "test_acc_std": std, "seeds": len(accs),
-		"paper_mean": expt.PaperAccuracy[variant][0], "paper_std": expt.PaperAccuracy[variant][1]}); err != nil {
+	a, l := expt.Summarize(accs), expt.Summarize(losses)
+	paper := expt.MNIST1DVariants[variant].Paper
+	if err := writeSummary(dir, map[string]any{"variant": variant, "seeds": len(accs),
+		"test_acc_mean": a.Mean, "test_acc_std": a.Std, "test_acc_sample_std": a.SampleStd, "test_acc_min": a.Min, "test_acc_max": a.Max,
+		"test_loss_mean": l.Mean, "test_loss_std": l.Std, "test_loss_min": l.Min, "test_loss_max": l.Max,
+		"paper_mean": paper[0], "paper_std": paper[1]}); err != nil {
 		return err
 	}
-	paper := expt.PaperAccuracy[variant]
-	fmt.Fprintf(&md, "\n**mnist1d-%s: %.2f ± %.2f %% over %d seeds** (paper: %.2f ± %.2f %%)\n", variant, mean, std, len(accs), paper[0], paper[1])
+	fmt.Fprintf(&md, "\n**mnist1d-%s: %.2f ± %.2f %% (mean ± population std) over %d seeds**, sample std %.2f, min–max %.2f–%.2f; final test loss %.4f (%.4f–%.4f)",
+		variant, a.Mean, a.Std, len(accs), a.SampleStd, a.Min, a.Max, l.Mean, l.Min, l.Max)
+	if paper[0] > 0 {
+		fmt.Fprintf(&md, " (paper: %.2f ± %.2f %%)", paper[0], paper[1])
+	}
+	md.WriteString("\n")
 	fmt.Fprint(stdout, md.String())
-	if err := os.WriteFile(filepath.Join(dir, "table.md"), []byte(md.String()), 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, "table.md"), []byte(md.String())); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "table.csv"), []byte(csv.String()), 0o644)
-}
-
-func meanStd(x []float64) (float64, float64) {
-	var m float64
-	for _, v := range x {
-		m += v
-	}
-	m /= float64(len(x))
-	var s float64
-	for _, v := range x {
-		s += (v - m) * (v - m)
-	}
-	if len(x) > 1 {
-		s /= float64(len(x) - 1)
-	}
-	return m, math.Sqrt(s)
+	return atomicfile.Write(filepath.Join(dir, "table.csv"), []byte(csv.String()))
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -58,12 +59,12 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return usagef("name at least one run folder")
 	}
 	var md strings.Builder
-	md.WriteString("| run | seeds | epochs | final test accuracy (%) | best (%) |\n|---|---|---|---|---|\n")
-	panel := plots.Panel{Title: "test accuracy, mean ± std over seeds (dashed)", XLabel: "epoch", YLabel: "accuracy (%)", Legend: "bottom right"}
+	md.WriteString("| run | seeds | epochs | final test accuracy (%), mean ± population std | sample std | min–max | best (%) | final test loss |\n|---|---|---|---|---|---|---|---|\n")
+	panel := plots.Panel{Title: "test accuracy, mean ± population std over seeds (dashed)", XLabel: "epoch", YLabel: "accuracy (%)", Legend: "bottom right"}
 	for ri, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		sort.Strings(files)
-		var finals, bests []float64
+		var finals, bests, losses []float64
 		var curves [][]expt.ClassifyEpoch
 		epochs := math.MaxInt
 		for _, f := range files {
@@ -76,28 +77,35 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 			}
 			curves = append(curves, eps)
 			finals = append(finals, 100*eps[len(eps)-1].TestAcc)
+			losses = append(losses, eps[len(eps)-1].TestLoss)
 			best := 0.0
 			for _, e := range eps {
 				best = math.Max(best, 100*e.TestAcc)
 			}
 			bests = append(bests, best)
-			epochs = min(epochs, len(eps))
+			epochs = min(epochs, eps[len(eps)-1].Epoch)
 		}
 		if len(curves) == 0 {
 			return fmt.Errorf("%s: no per-epoch metrics (*.jsonl with test_acc)", dir)
 		}
-		m, s := meanStd(finals)
-		bm, bs := meanStd(bests)
-		fmt.Fprintf(&md, "| %s | %d | %d | %.2f ± %.2f | %.2f ± %.2f |\n", filepath.Base(dir), len(curves), epochs, m, s, bm, bs)
-		x, y, lo, hi := make([]float64, epochs), make([]float64, epochs), make([]float64, epochs), make([]float64, epochs)
-		for e := range epochs {
-			x[e] = float64(e + 1)
-			accs := make([]float64, len(curves))
-			for i, c := range curves {
-				accs[i] = 100 * c[e].TestAcc
+		f, b, l := expt.Summarize(finals), expt.Summarize(bests), expt.Summarize(losses)
+		fmt.Fprintf(&md, "| %s | %d | %d | %.2f ± %.2f | %.2f | %.2f–%.2f | %.2f ± %.2f | %.4f (%.4f–%.4f) |\n",
+			filepath.Base(dir), len(curves), epochs, f.Mean, f.Std, f.SampleStd, f.Min, f.Max, b.Mean, b.Std, l.Mean, l.Min, l.Max)
+		// The curves by epoch number (runs before epoch-0 evaluations start
+		// at epoch 1).
+		var x, y, lo, hi []float64
+		for e := 0; e <= epochs; e++ {
+			var accs []float64
+			for _, c := range curves {
+				if i := slices.IndexFunc(c, func(r expt.ClassifyEpoch) bool { return r.Epoch == e }); i >= 0 {
+					accs = append(accs, 100*c[i].TestAcc)
+				}
 			}
-			m, s := meanStd(accs)
-			y[e], lo[e], hi[e] = m, m-s, m+s
+			if len(accs) < len(curves) {
+				continue
+			}
+			s := expt.Summarize(accs)
+			x, y, lo, hi = append(x, float64(e)), append(y, s.Mean), append(lo, s.Mean-s.Std), append(hi, s.Mean+s.Std)
 		}
 		panel.Series = append(panel.Series, plots.Series{Name: filepath.Base(dir), X: x, Y: y, Color: ri})
 		if len(curves) > 1 { // ± one standard deviation across seeds

@@ -19,6 +19,7 @@ import (
 var experiments = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
 	"lagline":          runLagLine,
 	"lagnet":           runLagNet,
+	"mnist1d":          runMNIST1D(""),
 	"mnist1d-e2e":      runMNIST1D("e2e"),
 	"mnist1d-e2e-42k":  runMNIST1D("e2e-42k"),
 	"mnist1d-lagnet":   runMNIST1D("lagnet"),
