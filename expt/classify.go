@@ -85,7 +85,7 @@ type ClassifyOptions struct {
 	// done and the dt steps taken in it so far.
 	Progress func(epoch int, frac float64, steps int)
 
-	network    func(*gle.Network)          // receives the network being trained
+	network func(*gle.Network) // receives the network being trained
 	// sequenceStart sees the float64 engine's state at the start of every
 	// batch (and of every evaluation, with batch −1), for tests.
 	sequenceStart func(s *gle.StateOf[float64], epoch, batch int)
