@@ -17,7 +17,8 @@ import (
 // TestMNIST1DLearns trains the paper's E2E network briefly on a subset
 // (4 epochs of 1000 samples), on the float64 and on the float32 engine:
 // its accuracy on the training sequences must be well above chance
-// (10 %), its test loss must fall, and its best test accuracy must reach
+// (10 %), its test loss must fall from the first trained epoch to the
+// last, and its best test accuracy must reach
 // twice chance. (After so little training the test accuracy still jumps
 // between epochs, ≈ 10–28 %; the full run reaches ≈ 40–65 % after 10.)
 func TestMNIST1DLearns(t *testing.T) {
@@ -33,7 +34,7 @@ func TestMNIST1DLearns(t *testing.T) {
 		if res.Params != 14956 {
 			t.Errorf("%d parameters, the paper's network has 14,956", res.Params)
 		}
-		first, last := res.Epochs[0], res.Epochs[len(res.Epochs)-1]
+		first, last := res.Epochs[1], res.Epochs[len(res.Epochs)-1] // epoch 0 is the evaluation before training
 		var bestTest float64
 		for _, e := range res.Epochs {
 			t.Logf("float32=%v %+v", f32, e)
@@ -103,7 +104,7 @@ func TestMNIST1DInterruptedResume(t *testing.T) {
 			cancel()
 		}
 	}})
-	if !errors.Is(err, context.Canceled) || len(stopped.Epochs) != 1 {
+	if !errors.Is(err, context.Canceled) || len(stopped.Epochs) != 2 { // epochs 0 and 1
 		t.Fatalf("interrupted run: %v after %d epochs", err, len(stopped.Epochs))
 	}
 	resumed, err := RunMNIST1D(context.Background(), c, ClassifyOptions{Checkpoint: ckpt, Resume: true})

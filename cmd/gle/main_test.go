@@ -351,7 +351,7 @@ func TestReportCommand(t *testing.T) {
 	}
 	out := t.TempDir()
 	code, stdout, stderr := runCLI(t, "report", run, "--out", out)
-	if code != 0 || !strings.Contains(stdout, "| 2 | 3 | 70.00 ± 14.14 | 70.00 ± 14.14 |") {
+	if code != 0 || !strings.Contains(stdout, "| 2 | 3 | 70.00 ± 10.00 | 14.14 | 60.00–80.00 | 70.00 ± 10.00 |") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(out, "report.png")); err != nil {
