@@ -2,15 +2,16 @@ package gle
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gle-go/gle/internal/vmath"
 )
 
 // Activation is a neuron's rate function φ together with the derivative φ′
-// that the reference uses (SPEC §3, table of activations).
+// that the reference uses (docs/model.md §3, table of activations).
 type Activation int
 
-// The activations of SPEC §3. The zero value is Linear.
+// The activations of docs/model.md §3. The zero value is Linear.
 const (
 	Linear Activation = iota
 	ReLU
@@ -39,16 +40,36 @@ func (a Activation) String() string {
 	return activationNames[a]
 }
 
-// ParseActivation returns the activation with the given spec name.
-// It returns ErrUnknownName (wrapped) for any other name.
+// ParseActivation returns the activation with the given spec name ("" is
+// linear). It returns ErrUnknownName (wrapped) for any other name.
 func ParseActivation(name string) (Activation, error) {
+	if name == "" {
+		return Linear, nil
+	}
 	for i, n := range activationNames {
 		if n == name {
 			return Activation(i), nil
 		}
 	}
-	return 0, fmt.Errorf("%w: activation %q (want one of %v)", ErrUnknownName, name, activationNames)
+	return 0, fieldErr(ErrUnknownName, "activation", name, "want one of %s", strings.Join(activationNames[:], ", "))
 }
+
+// MarshalText writes the spec name.
+func (a Activation) MarshalText() ([]byte, error) {
+	if !a.valid() {
+		return nil, fieldErr(ErrInvalid, "activation", int(a), "not an activation")
+	}
+	return []byte(a.String()), nil
+}
+
+// UnmarshalText reads a spec name.
+func (a *Activation) UnmarshalText(b []byte) error {
+	v, err := ParseActivation(string(b))
+	*a = v
+	return err
+}
+
+func (a Activation) valid() bool { return a >= 0 && int(a) < len(activationNames) }
 
 // softplusThreshold is the input above which softplus returns x itself,
 // as the reference (PyTorch's default threshold of 20) does.

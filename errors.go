@@ -1,40 +1,30 @@
 package gle
 
-import (
-	"errors"
-	"fmt"
-)
+import "github.com/gle-go/gle/internal/errs"
 
-// Sentinel errors. Errors returned by this package wrap one of them, so
+// Sentinel errors. Every error of the library wraps one of them, so that
 // callers can test with errors.Is.
 var (
 	// ErrInvalid marks a spec or argument whose value is out of range.
-	ErrInvalid = errors.New("invalid value")
-	// ErrUnknownName marks an unknown activation, loss, optimizer or initializer.
-	ErrUnknownName = errors.New("unknown name")
+	ErrInvalid = errs.ErrInvalid
+	// ErrUnknownName marks an unknown activation, loss, optimizer,
+	// initializer, feedback kind, population or spec field.
+	ErrUnknownName = errs.ErrUnknownName
 	// ErrShape marks arrays whose sizes do not fit the network.
-	ErrShape = errors.New("shape mismatch")
+	ErrShape = errs.ErrShape
 	// ErrNonFinite marks NaN or ±Inf in a spec, in data or in parameters.
-	ErrNonFinite = errors.New("non-finite value")
+	ErrNonFinite = errs.ErrNonFinite
 	// ErrDiverged marks a simulation whose state or parameters became NaN/Inf.
-	ErrDiverged = errors.New("diverged")
+	ErrDiverged = errs.ErrDiverged
+	// ErrTooLarge marks a network, batch or file that needs more memory
+	// than the limit allows.
+	ErrTooLarge = errs.ErrTooLarge
 )
 
 // FieldError names the field of a spec or file that is wrong, its value,
-// and why. Err is the sentinel it wraps.
-type FieldError struct {
-	Field string // e.g. "layers[1].tau_m[3]"
-	Value any
-	Why   string
-	Err   error
-}
-
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("%s = %v: %s", e.Field, e.Value, e.Why)
-}
-
-func (e *FieldError) Unwrap() error { return e.Err }
+// and why; Err is the sentinel it wraps (errors.Is works through it).
+type FieldError = errs.FieldError
 
 func fieldErr(sentinel error, field string, value any, format string, args ...any) *FieldError {
-	return &FieldError{Field: field, Value: value, Why: fmt.Sprintf(format, args...), Err: sentinel}
+	return errs.Field(sentinel, field, value, format, args...)
 }

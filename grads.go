@@ -1,75 +1,155 @@
 package gle
 
-// Grads holds gradients of a loss with respect to a network's learnable
-// parameters, in the layout of the parameters. GLE's local rule and exact
-// BPTT both fill it, so optimizers and diagnostics treat them alike.
-// A slice is nil where the parameter does not learn.
+import "fmt"
+
+// Grads holds gradients of a loss with respect to a network's parameters,
+// in the layout of the parameters. GLE's local rule (Engine.SetGrads) and
+// every exact method (package exact) fill it, so optimizers and
+// diagnostics treat them alike. A slice is nil where the parameter has no
+// gradient (it does not learn, or the network has no such parameter).
 type Grads struct {
-	Layers []LayerGrads
+	Projs []ProjectionGrads
+	Pops  []PopulationGrads
 }
 
-// LayerGrads holds one layer's gradients: W is Out×In like Layer.W.
-// GLE's local rule has no τr update; exact gradients (package bptt) fill
-// TauR when it is non-nil.
-type LayerGrads struct {
-	W, B, TauM, TauR []float64
+// ProjectionGrads holds one projection's gradients, shaped like its W.
+type ProjectionGrads struct {
+	W, FeedbackWeight []float64
 }
 
-// NewGrads returns zero gradients for the learnable parameters of n.
+// PopulationGrads holds one population's gradients (N values each).
+type PopulationGrads struct {
+	Bias, TauM, TauR []float64
+}
+
+// NewGrads returns zero gradients for the learnable parameters of n
+// (learned feedback weights included).
 func NewGrads(n *Network) *Grads {
-	g := &Grads{Layers: make([]LayerGrads, len(n.Layers))}
-	for i, l := range n.Layers {
-		if l.LearnW {
-			g.Layers[i].W = make([]float64, len(l.W))
+	g := &Grads{Projs: make([]ProjectionGrads, len(n.Projs)), Pops: make([]PopulationGrads, len(n.Pops))}
+	for k, p := range n.Projs {
+		if p.LearnWeight {
+			g.Projs[k].W = make([]float64, len(p.W))
 		}
-		if l.LearnB && l.B != nil {
-			g.Layers[i].B = make([]float64, len(l.B))
+		if p.Feedback == Learned {
+			g.Projs[k].FeedbackWeight = make([]float64, len(p.W))
 		}
-		if l.LearnTauM {
-			g.Layers[i].TauM = make([]float64, len(l.TauM))
+	}
+	for q, p := range n.Pops {
+		if p.LearnBias && p.Bias != nil {
+			g.Pops[q].Bias = make([]float64, p.N)
 		}
-		if l.LearnTauR {
-			g.Layers[i].TauR = make([]float64, len(l.TauR))
+		if p.LearnTauM {
+			g.Pops[q].TauM = make([]float64, p.N)
+		}
+		if p.LearnTauR {
+			g.Pops[q].TauR = make([]float64, p.N)
 		}
 	}
 	return g
 }
 
 // NewFullGrads returns zero gradients for every parameter of n (W, b if
-// present, τm and τr), learnable or not: the form gradient checks use.
+// present, τm and τr), learnable or not: the form gradient checks and
+// alignment use. Feedback weights never enter the forward pass; they get
+// no slice.
 func NewFullGrads(n *Network) *Grads {
-	g := &Grads{Layers: make([]LayerGrads, len(n.Layers))}
-	for i, l := range n.Layers {
-		g.Layers[i] = LayerGrads{W: make([]float64, len(l.W)), TauM: make([]float64, l.Out), TauR: make([]float64, l.Out)}
-		if l.B != nil {
-			g.Layers[i].B = make([]float64, l.Out)
+	g := &Grads{Projs: make([]ProjectionGrads, len(n.Projs)), Pops: make([]PopulationGrads, len(n.Pops))}
+	for k, p := range n.Projs {
+		g.Projs[k].W = make([]float64, len(p.W))
+	}
+	for q, p := range n.Pops {
+		g.Pops[q] = PopulationGrads{TauM: make([]float64, p.N), TauR: make([]float64, p.N)}
+		if p.Bias != nil {
+			g.Pops[q].Bias = make([]float64, p.N)
 		}
 	}
 	return g
 }
 
+// tensors returns every slice of g, in a fixed order.
+func (g *Grads) tensors() [][]float64 {
+	var out [][]float64
+	for k := range g.Projs {
+		out = append(out, g.Projs[k].W, g.Projs[k].FeedbackWeight)
+	}
+	for q := range g.Pops {
+		p := &g.Pops[q]
+		out = append(out, p.Bias, p.TauM, p.TauR)
+	}
+	return out
+}
+
 // Zero sets every gradient to zero.
 func (g *Grads) Zero() {
-	for i := range g.Layers {
-		clear(g.Layers[i].W)
-		clear(g.Layers[i].B)
-		clear(g.Layers[i].TauM)
-		clear(g.Layers[i].TauR)
+	for _, x := range g.tensors() {
+		clear(x)
 	}
 }
 
-// Pairs returns the learnable parameter slices of n and the matching
-// gradient slices of g in a fixed order (per layer: W, B, τm, τr), the form
-// an Optimizer steps on. The slices alias n and g.
-func Pairs(n *Network, g *Grads) (params, grads [][]float64) {
-	for i := range n.Layers {
-		l, lg := &n.Layers[i], &g.Layers[i]
-		for _, p := range [4][2][]float64{{l.W, lg.W}, {l.B, lg.B}, {l.TauM, lg.TauM}, {l.TauR, lg.TauR}} {
-			if p[1] != nil {
-				params = append(params, p[0])
-				grads = append(grads, p[1])
+// Add adds src to g (slices that are nil in either are skipped).
+func (g *Grads) Add(src *Grads) {
+	a, b := g.tensors(), src.tensors()
+	for i := range a {
+		if a[i] != nil && b[i] != nil {
+			for j, v := range b[i] {
+				a[i][j] += v
 			}
 		}
+	}
+}
+
+// Scale multiplies every gradient by c.
+func (g *Grads) Scale(c float64) {
+	for _, x := range g.tensors() {
+		for i := range x {
+			x[i] *= c
+		}
+	}
+}
+
+// fits checks that g has n's shapes where it has slices.
+func (g *Grads) fits(n *Network) error {
+	if len(g.Projs) != len(n.Projs) || len(g.Pops) != len(n.Pops) {
+		return fmt.Errorf("%w: gradients for %d projections and %d populations, the network has %d and %d",
+			ErrShape, len(g.Projs), len(g.Pops), len(n.Projs), len(n.Pops))
+	}
+	for k, p := range n.Projs {
+		for _, x := range [2][]float64{g.Projs[k].W, g.Projs[k].FeedbackWeight} {
+			if x != nil && len(x) != len(p.W) {
+				return fmt.Errorf("%w: gradient of projection %d has %d values, want %d", ErrShape, k, len(x), len(p.W))
+			}
+		}
+	}
+	for q, p := range n.Pops {
+		for _, x := range [3][]float64{g.Pops[q].Bias, g.Pops[q].TauM, g.Pops[q].TauR} {
+			if x != nil && len(x) != p.N {
+				return fmt.Errorf("%w: gradient of population %s has %d values, want %d", ErrShape, p.Name, len(x), p.N)
+			}
+		}
+	}
+	return nil
+}
+
+// Pairs returns the learnable parameter slices of n and the matching
+// gradient slices of g in a fixed order (per projection: W, feedback
+// weights; per population: bias, τm, τr), the form an optimizer steps on.
+// Only parameters whose gradient slice is non-nil are paired; the slices
+// alias n and g.
+func Pairs(n *Network, g *Grads) (params, grads [][]float64) {
+	add := func(p, gr []float64) {
+		if gr != nil && p != nil {
+			params, grads = append(params, p), append(grads, gr)
+		}
+	}
+	for k := range n.Projs {
+		add(n.Projs[k].W, g.Projs[k].W)
+		add(n.Projs[k].FeedbackWeight, g.Projs[k].FeedbackWeight)
+	}
+	for q := range n.Pops {
+		p, pg := &n.Pops[q], &g.Pops[q]
+		add(p.Bias, pg.Bias)
+		add(p.TauM, pg.TauM)
+		add(p.TauR, pg.TauR)
 	}
 	return params, grads
 }

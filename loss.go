@@ -8,7 +8,7 @@ import (
 	"github.com/gle-go/gle/internal/vmath"
 )
 
-// Loss selects the target error injected at the top layer (SPEC §4).
+// Loss selects the target error injected at the top layer (docs/model.md §4).
 type Loss int
 
 const (
@@ -39,7 +39,22 @@ func ParseLoss(name string) (Loss, error) {
 			return Loss(i), nil
 		}
 	}
-	return 0, fmt.Errorf("%w: loss %q (want mse, ce or none)", ErrUnknownName, name)
+	return 0, fieldErr(ErrUnknownName, "loss", name, "want mse, ce or none")
+}
+
+// MarshalText writes the spec name.
+func (l Loss) MarshalText() ([]byte, error) {
+	if l < 0 || int(l) >= len(lossNames) {
+		return nil, fieldErr(ErrInvalid, "loss", int(l), "not a loss")
+	}
+	return []byte(l.String()), nil
+}
+
+// UnmarshalText reads a spec name.
+func (l *Loss) UnmarshalText(b []byte) error {
+	v, err := ParseLoss(string(b))
+	*l = v
+	return err
 }
 
 // Target is what the top layer is nudged towards during one step. Values
@@ -80,7 +95,7 @@ func (t Target) Check(l Loss, batch, k int) error {
 }
 
 // TargetError writes the top layer's target error e (batch × k) for the
-// rates r (SPEC §4): β (y − r) for MSE, β (onehot(y) − softmax(r)) for CE,
+// rates r (docs/model.md §4): β (y − r) for MSE, β (onehot(y) − softmax(r)) for CE,
 // and zero without a target.
 func (l Loss) TargetError(e, r []float64, t Target, beta float64, k int) {
 	e = e[:len(r)]

@@ -8,50 +8,91 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/gle-go/gle/internal/strict"
+	"github.com/gle-go/gle/optim"
 )
 
-// Spec declares a layered GLE network and how it learns. JSON and YAML
-// files share this schema (see docs/spec.md); it is a superset of the
-// "spec" object of the reference trajectory format (SPEC §6), so a
-// fixture's spec is a valid Spec.
+// Spec declares a network and how it learns, in one of two forms:
+//
+//   - Layers: a chain input → layers[0] → … → layers[L−1] (the output);
+//   - Inputs, Output, Populations and Projections: any graph of
+//     populations, with feed-forward, skip, lateral and recurrent
+//     projections.
+//
+// Both forms build the same Network and share every other field and
+// every default. JSON and YAML files use this schema (docs/spec.md); the
+// "spec" object of a reference trajectory (docs/model.md §6) is a valid
+// Spec of the layers form.
 type Spec struct {
-	Dt    float64  `json:"dt"`              // Euler step; every τ must be ≥ dt
-	Steps int      `json:"steps,omitempty"` // informational (fixtures record it)
-	Beta  *float64 `json:"beta,omitempty"`  // target error scale β ≥ 0; nil means 1
-	// Loss is "mse", "ce" or "none"; empty means "mse" (SPEC §4).
-	Loss string `json:"loss,omitempty"`
-	// ProspectiveErrors selects GLE's error dynamics
-	// ê = v + τm v̇ with τr v̇ = e − v; false gives instantaneous errors
-	// ê = e. nil means true.
+	Dt    float64 `json:"dt"`              // Euler step; every τ must be ≥ dt
+	Steps int     `json:"steps,omitempty"` // informational (trajectory files record it)
+	// Beta is the target error scale β ≥ 0; nil means 1 (SetBeta).
+	Beta *float64 `json:"beta,omitempty"`
+	// Loss selects the target error (docs/model.md §4); the zero value is MSE.
+	Loss Loss `json:"loss,omitempty"`
+	// ProspectiveErrors selects GLE's error dynamics ê = v + τm v̇ with
+	// τr v̇ = e − v; false gives instantaneous errors ê = e. nil means true
+	// (SetProspectiveErrors).
 	ProspectiveErrors *bool         `json:"prospective_errors,omitempty"`
 	Optimizer         OptimizerSpec `json:"optimizer"`
-	// TauMMin, when positive, clamps every τm from below after each
-	// optimizer step.
+	// TauMMin is the smallest τm learning may reach: after every optimizer
+	// step τm is clamped to it. 0 means dt (the Euler step needs τ ≥ dt);
+	// values below dt are rejected.
 	TauMMin float64 `json:"tau_m_min,omitempty"`
 	// LearnFromStep is the first step at which the optimizer steps.
 	LearnFromStep int `json:"learn_from_step,omitempty"`
-	// Seed drives the weight initializers of layers without given weights.
-	Seed   uint64      `json:"seed,omitempty"`
-	Layers []LayerSpec `json:"layers"`
+	// Seed drives the initializers of weights and biases that are not given.
+	Seed uint64 `json:"seed,omitempty"`
+	// FeedbackDecay is the weight decay λ of projections with learned
+	// feedback (Kolen–Pollack; applied to W and B alike).
+	FeedbackDecay float64 `json:"feedback_decay,omitempty"`
+
+	// The layers form.
+	Layers []LayerSpec `json:"layers,omitempty"`
+
+	// The populations form: Inputs external input lines, the population
+	// named Output gives the network output.
+	Inputs      int              `json:"inputs,omitempty"`
+	Output      string           `json:"output,omitempty"`
+	Populations []PopulationSpec `json:"populations,omitempty"`
+	Projections []ProjectionSpec `json:"projections,omitempty"`
 }
 
-// OptimizerSpec selects the optimizer (SPEC §5). The zero value is SGD
-// with lr 0: pure simulation.
+// OptimizerSpec selects the optimizer (docs/model.md §5). The zero value
+// is SGD with lr 0: pure simulation.
 type OptimizerSpec struct {
-	Kind  string    `json:"kind,omitempty"` // "sgd" (default) or "adam"
-	LR    float64   `json:"lr"`
-	Betas []float64 `json:"betas,omitempty"` // Adam (β1, β2); default (0.9, 0.999)
-	Eps   *float64  `json:"eps,omitempty"`   // Adam ε; default 1e-8
+	Kind  optim.Kind `json:"kind,omitempty"` // sgd (default) or adam
+	LR    float64    `json:"lr"`
+	Betas []float64  `json:"betas,omitempty"` // Adam (β1, β2); default (0.9, 0.999)
+	Eps   *float64   `json:"eps,omitempty"`   // Adam ε; default 1e-8
 }
 
-// LayerSpec declares one layer: Out neurons fed by In inputs.
+// New returns the optimizer o declares.
+func (o OptimizerSpec) New() (optim.Optimizer, error) {
+	if errs := o.validate(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	switch o.Kind {
+	case optim.KindAdam:
+		a := optim.NewAdam(o.LR)
+		if o.Betas != nil {
+			a.Beta1, a.Beta2 = o.Betas[0], o.Betas[1]
+		}
+		if o.Eps != nil {
+			a.Eps = *o.Eps
+		}
+		return a, nil
+	}
+	return &optim.SGD{Rate: o.LR}, nil
+}
+
+// LayerSpec declares one layer of the layers form: Out neurons fed by In
+// inputs (the input lines for the first layer, the layer below otherwise).
 type LayerSpec struct {
-	In  int    `json:"in"`
-	Out int    `json:"out"`
-	Phi string `json:"phi"` // activation name (SPEC §3); empty means "linear"
+	In  int        `json:"in"`
+	Out int        `json:"out"`
+	Phi Activation `json:"phi,omitempty"` // activation; the zero value is linear
 	// TauM and TauR are the membrane and prospective time constants, per
 	// neuron: a number for all neurons, a list of numbers, or a list of
 	// groups {"n": 18, "value": 0.6} (numbers and groups may be mixed).
@@ -63,20 +104,117 @@ type LayerSpec struct {
 	// Bias: absent or true = a bias drawn with Init; a list = given values;
 	// false or null = no bias.
 	Bias Bias `json:"bias"`
-	// Init names the initializer for weights and bias that are not given:
-	// "pytorch" (default; uniform ±1/√In like torch.nn.Linear), "zeros", or
-	// "identity" (W = I, requires In = Out; bias zero).
-	Init        string `json:"init,omitempty"`
-	LearnWeight *bool  `json:"learn_weight,omitempty"` // nil means true
-	LearnBias   *bool  `json:"learn_bias,omitempty"`   // nil means true
-	LearnTauM   bool   `json:"learn_tau_m,omitempty"`
-	// LearnTauR learns τr too; only exact gradients (package bptt) have a
-	// τr update, so GLE training rejects it.
+	// Init draws the weights and bias that are not given: pytorch
+	// (default; uniform ±1/√In like torch.nn.Linear), zeros, or identity
+	// (W = I, requires In = Out; bias zero).
+	Init        Init  `json:"init,omitempty"`
+	LearnWeight *bool `json:"learn_weight,omitempty"` // nil means true
+	LearnBias   *bool `json:"learn_bias,omitempty"`   // nil means true
+	LearnTauM   bool  `json:"learn_tau_m,omitempty"`
+	// LearnTauR learns τr too; only exact gradients (package exact) have
+	// a τr update, so GLE's local rule rejects it.
 	LearnTauR bool `json:"learn_tau_r,omitempty"`
 }
 
+// Fixed returns l with nothing learned (weights, bias and time constants
+// stay as they are).
+func (l LayerSpec) Fixed() LayerSpec {
+	f := false
+	l.LearnWeight, l.LearnBias, l.LearnTauM, l.LearnTauR = &f, &f, false, false
+	return l
+}
+
+// PopulationSpec declares a population of Size neurons of the populations
+// form, with the neuron parameters of a layer.
+type PopulationSpec struct {
+	Name  string     `json:"name"`
+	Size  int        `json:"size"`
+	Phi   Activation `json:"phi,omitempty"`
+	TauM  Taus       `json:"tau_m"`
+	TauR  Taus       `json:"tau_r"`
+	Gamma float64    `json:"gamma,omitempty"`
+	// Bias: absent or true = a bias of zeros (a population has no single
+	// fan-in to scale a random draw by); a list = given values; false or
+	// null = no bias.
+	Bias Bias `json:"bias"`
+	// InstantErrors makes this population's errors instantaneous (ê = e)
+	// even when the network's are prospective: on a loop this keeps the
+	// real-time errors stable (gain 1 instead of up to τm/τr, docs/vle.md §4).
+	InstantErrors bool  `json:"instant_errors,omitempty"`
+	LearnBias     *bool `json:"learn_bias,omitempty"` // nil means true
+	LearnTauM     bool  `json:"learn_tau_m,omitempty"`
+	LearnTauR     bool  `json:"learn_tau_r,omitempty"`
+}
+
+// ProjectionSpec declares the weights from one population (or "input") to
+// another; Weight (to × from) is drawn with Init when nil. Feedback
+// chooses the matrix that carries errors back to From.
+type ProjectionSpec struct {
+	From   string      `json:"from"`
+	To     string      `json:"to"`
+	Weight [][]float64 `json:"weight,omitempty"`
+	// Init draws the weights when not given: pytorch (default, uniform
+	// ±1/√from-size), zeros, or identity (needs equal sizes).
+	Init     Init     `json:"init,omitempty"`
+	Feedback Feedback `json:"feedback,omitempty"`
+	// FeedbackWeight (to × from) sets the initial B of random or learned
+	// feedback; drawn like Weight when nil.
+	FeedbackWeight [][]float64 `json:"feedback_weight,omitempty"`
+	LearnWeight    *bool       `json:"learn_weight,omitempty"` // nil means true
+}
+
+// InputName names the external input as the source of a projection.
+const InputName = "input"
+
+// Init is how weights that a spec does not give are drawn.
+type Init int
+
+const (
+	// InitPyTorch draws uniformly in ±1/√fan-in, as torch.nn.Linear.
+	InitPyTorch Init = iota
+	// InitZeros sets the weights (and a layer's bias) to zero.
+	InitZeros
+	// InitIdentity sets W = I (square only) and a layer's bias to zero.
+	InitIdentity
+)
+
+var initNames = [...]string{InitPyTorch: "pytorch", InitZeros: "zeros", InitIdentity: "identity"}
+
+func (i Init) String() string {
+	if i < 0 || int(i) >= len(initNames) {
+		return fmt.Sprintf("Init(%d)", int(i))
+	}
+	return initNames[i]
+}
+
+// MarshalText writes the spec name.
+func (i Init) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
+
+// UnmarshalText reads a spec name ("" is pytorch).
+func (i *Init) UnmarshalText(b []byte) error {
+	v, ok := parseName(string(b), initNames[:])
+	if !ok {
+		return fieldErr(ErrUnknownName, "init", string(b), "want pytorch, zeros or identity")
+	}
+	*i = Init(v)
+	return nil
+}
+
+// parseName returns the index of name in names; "" is the first.
+func parseName(name string, names []string) (int, bool) {
+	if name == "" {
+		return 0, true
+	}
+	for i, n := range names {
+		if n == name {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
 // Taus is a per-neuron list of time constants; see LayerSpec.TauM for the
-// accepted JSON forms. A single value applies to all neurons of the layer.
+// accepted JSON forms. A single value applies to all neurons.
 type Taus []float64
 
 // tauGroup is the {"n", "value"} form of a group of neurons.
@@ -84,6 +222,11 @@ type tauGroup struct {
 	N     int     `json:"n"`
 	Value float64 `json:"value"`
 }
+
+// maxNeurons bounds the size of a population or group in a spec (2^24),
+// far above any network this library runs, so that a typo cannot ask for
+// an absurd allocation.
+const maxNeurons = 1 << 24
 
 // UnmarshalJSON accepts a number, or a list of numbers and groups.
 func (t *Taus) UnmarshalJSON(data []byte) error {
@@ -95,27 +238,25 @@ func (t *Taus) UnmarshalJSON(data []byte) error {
 	if len(data) > 0 && data[0] != '[' {
 		var v float64
 		if err := json.Unmarshal(data, &v); err != nil {
-			return fmt.Errorf("time constant: want a number, a list or groups {n, value}: %w", err)
+			return fmt.Errorf("time constant: want a number, a list or groups {n, value}")
 		}
 		*t = Taus{v}
 		return nil
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(data, &items); err != nil {
-		return err
+		return fmt.Errorf("time constants: want a number, a list or groups {n, value}")
 	}
 	out := Taus{}
 	for i, it := range items {
 		it = bytes.TrimSpace(it)
 		if len(it) > 0 && it[0] == '{' {
 			var g tauGroup
-			dec := json.NewDecoder(bytes.NewReader(it))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&g); err != nil {
-				return fmt.Errorf("time constant group %d: %w", i, err)
+			if err := strict.Decode(it, &g); err != nil {
+				return fmt.Errorf("group %d: %w", i, err)
 			}
-			if g.N <= 0 || g.N > 1<<24 {
-				return fmt.Errorf("time constant group %d: n = %d must be positive", i, g.N)
+			if g.N <= 0 || g.N > maxNeurons {
+				return fmt.Errorf("group %d: n = %d must be in 1…%d", i, g.N, maxNeurons)
 			}
 			for range g.N {
 				out = append(out, g.Value)
@@ -124,7 +265,7 @@ func (t *Taus) UnmarshalJSON(data []byte) error {
 		}
 		var v float64
 		if err := json.Unmarshal(it, &v); err != nil {
-			return fmt.Errorf("time constant %d: %w", i, err)
+			return fmt.Errorf("time constant %d: want a number", i)
 		}
 		out = append(out, v)
 	}
@@ -132,7 +273,7 @@ func (t *Taus) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// Bias is a layer's bias setting: see LayerSpec.Bias.
+// Bias is a bias setting: see LayerSpec.Bias and PopulationSpec.Bias.
 type Bias struct {
 	Disabled bool      // no bias at all
 	Values   []float64 // given initial values; nil draws them
@@ -150,7 +291,7 @@ func (b *Bias) UnmarshalJSON(data []byte) error {
 	}
 	var v []float64
 	if err := json.Unmarshal(data, &v); err != nil {
-		return fmt.Errorf("bias: want true, false, null or a list of numbers: %w", err)
+		return fmt.Errorf("bias: want true, false, null or a list of numbers")
 	}
 	*b = Bias{Values: v}
 	return nil
@@ -175,123 +316,82 @@ func (s *Spec) BetaOrDefault() float64 {
 	return *s.Beta
 }
 
+// SetBeta sets β.
+func (s *Spec) SetBeta(beta float64) { s.Beta = &beta }
+
 // Prospective reports whether GLE's prospective errors are on (default).
 func (s *Spec) Prospective() bool { return s.ProspectiveErrors == nil || *s.ProspectiveErrors }
 
-func (l *LayerSpec) learnWeight() bool { return l.LearnWeight == nil || *l.LearnWeight }
-func (l *LayerSpec) learnBias() bool   { return l.LearnBias == nil || *l.LearnBias }
+// SetProspectiveErrors switches GLE's prospective errors on or off.
+func (s *Spec) SetProspectiveErrors(on bool) { s.ProspectiveErrors = &on }
+
+// TauMMinOrDefault returns the τm clamp (dt when unset).
+func (s *Spec) TauMMinOrDefault() float64 {
+	if s.TauMMin == 0 {
+		return s.Dt
+	}
+	return s.TauMMin
+}
+
+// Layered reports whether s uses the layers form.
+func (s *Spec) Layered() bool { return len(s.Layers) > 0 }
+
+// NumInputs returns the number of input lines; NumOutputs the size of
+// the output population (0 when the spec does not say).
+func (s *Spec) NumInputs() int {
+	if s.Layered() {
+		return s.Layers[0].In
+	}
+	return s.Inputs
+}
+
+// NumOutputs returns the size of the output layer or population.
+func (s *Spec) NumOutputs() int {
+	if s.Layered() {
+		return s.Layers[len(s.Layers)-1].Out
+	}
+	for _, p := range s.Populations {
+		if p.Name == s.Output {
+			return p.Size
+		}
+	}
+	return 0
+}
+
+func learnDefault(b *bool) bool { return b == nil || *b }
 
 // DecodeSpec reads a spec from JSON or YAML (detected from the content:
-// JSON starts with '{'). Unknown fields are errors, so typos do not pass
-// silently. The spec is not validated; call Validate.
+// JSON starts with '{'). Keys are matched exactly; unknown keys and every
+// other decoding problem are reported together, each with its path
+// (layers[1].tau_n). The spec is not validated; call Validate.
 func DecodeSpec(data []byte) (*Spec, error) {
 	var s Spec
-	if err := DecodeStrict(data, &s); err != nil {
-		return nil, fmt.Errorf("spec: %w", err)
+	if err := strict.Decode(data, &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
 
-// DecodeStrict decodes one JSON object, or a YAML document (detected by
-// its first character not being '{'), into dst, rejecting unknown fields,
-// trailing data, non-string keys and non-finite numbers. It is the decoder
-// of every spec format of the project.
-func DecodeStrict(data []byte, dst any) error {
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 {
-		return fmt.Errorf("%w: empty document", ErrInvalid)
-	}
-	if trimmed[0] != '{' {
-		var tree any
-		if err := yaml.Unmarshal(data, &tree); err != nil {
-			return fmt.Errorf("YAML: %w", err)
-		}
-		tree, err := jsonCompatible(tree, "")
-		if err != nil {
-			return err
-		}
-		if trimmed, err = json.Marshal(tree); err != nil {
-			return err
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data after the JSON object", ErrInvalid)
-	}
-	return nil
-}
-
-// LoadSpec reads and validates a spec file (.json, .yaml or .yml).
+// LoadSpec reads and validates a spec file (.json, .yaml or .yml); errors
+// name the file.
 func LoadSpec(path string) (*Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	s, err := DecodeSpec(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	if err == nil {
+		err = s.Validate()
 	}
-	if err := s.Validate(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	return s, nil
 }
 
-// jsonCompatible turns a YAML tree into one encoding/json can write,
-// rejecting non-string keys and non-finite numbers with their path.
-func jsonCompatible(v any, path string) (any, error) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			c, err := jsonCompatible(e, joinPath(path, k))
-			if err != nil {
-				return nil, err
-			}
-			x[k] = c
-		}
-	case map[any]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			ks, ok := k.(string)
-			if !ok {
-				return nil, fieldErr(ErrInvalid, path, k, "map keys must be strings")
-			}
-			c, err := jsonCompatible(e, joinPath(path, ks))
-			if err != nil {
-				return nil, err
-			}
-			m[ks] = c
-		}
-		return m, nil
-	case []any:
-		for i, e := range x {
-			c, err := jsonCompatible(e, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			x[i] = c
-		}
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fieldErr(ErrNonFinite, path, x, "must be finite")
-		}
-	}
-	return v, nil
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
 // Validate checks every field and returns all problems found, each a
 // *FieldError naming the field and its value (joined with errors.Join).
+// A spec that validates builds (NewNetwork).
 func (s *Spec) Validate() error {
 	var errs []error
 	add := func(e *FieldError) { errs = append(errs, e) }
@@ -308,38 +408,40 @@ func (s *Spec) Validate() error {
 	if b := s.BetaOrDefault(); finite("beta", b) && b < 0 {
 		add(fieldErr(ErrInvalid, "beta", b, "must be ≥ 0"))
 	}
-	if _, err := ParseLoss(s.Loss); err != nil {
-		add(fieldErr(ErrUnknownName, "loss", s.Loss, "want mse, ce or none"))
+	if s.Loss < 0 || int(s.Loss) >= len(lossNames) {
+		add(fieldErr(ErrUnknownName, "loss", int(s.Loss), "want mse, ce or none"))
 	}
 	if s.Steps < 0 {
 		add(fieldErr(ErrInvalid, "steps", s.Steps, "must be ≥ 0"))
 	}
-	if finite("tau_m_min", s.TauMMin) && s.TauMMin < 0 {
-		add(fieldErr(ErrInvalid, "tau_m_min", s.TauMMin, "must be ≥ 0"))
+	if finite("tau_m_min", s.TauMMin) && s.TauMMin != 0 && s.TauMMin < s.Dt {
+		add(fieldErr(ErrInvalid, "tau_m_min", s.TauMMin, "must be ≥ dt = %g (Euler integration needs τ ≥ dt; omit it for dt)", s.Dt))
 	}
 	if s.LearnFromStep < 0 {
 		add(fieldErr(ErrInvalid, "learn_from_step", s.LearnFromStep, "must be ≥ 0"))
 	}
-	errs = append(errs, s.Optimizer.validate()...)
-	if len(s.Layers) == 0 {
-		add(fieldErr(ErrInvalid, "layers", "[]", "need at least one layer"))
+	if finite("feedback_decay", s.FeedbackDecay) && s.FeedbackDecay < 0 {
+		add(fieldErr(ErrInvalid, "feedback_decay", s.FeedbackDecay, "must be ≥ 0"))
 	}
-	for i := range s.Layers {
-		errs = append(errs, s.Layers[i].validate(fmt.Sprintf("layers[%d]", i), s.Dt)...)
-		if i > 0 && s.Layers[i].In != s.Layers[i-1].Out {
-			add(fieldErr(ErrShape, fmt.Sprintf("layers[%d].in", i), s.Layers[i].In,
-				"must equal layers[%d].out = %d", i-1, s.Layers[i-1].Out))
-		}
+	errs = append(errs, s.Optimizer.validate()...)
+	graphForm := s.Inputs != 0 || s.Output != "" || s.Populations != nil || s.Projections != nil
+	switch {
+	case s.Layered() && graphForm:
+		add(fieldErr(ErrInvalid, "layers", fmt.Sprintf("%d layers", len(s.Layers)), "give either layers or inputs, output, populations and projections, not both"))
+	case s.Layered():
+		errs = append(errs, s.validateLayers()...)
+	case graphForm:
+		errs = append(errs, s.validateGraph()...)
+	default:
+		add(fieldErr(ErrInvalid, "layers", "[]", "need layers, or populations and projections"))
 	}
 	return errors.Join(errs...)
 }
 
 func (o *OptimizerSpec) validate() []error {
 	var errs []error
-	switch o.Kind {
-	case "", "sgd", "adam":
-	default:
-		errs = append(errs, fieldErr(ErrUnknownName, "optimizer.kind", o.Kind, "want sgd or adam"))
+	if o.Kind < 0 || o.Kind > optim.KindAdam {
+		errs = append(errs, fieldErr(ErrUnknownName, "optimizer.kind", int(o.Kind), "want sgd or adam"))
 	}
 	if math.IsNaN(o.LR) || math.IsInf(o.LR, 0) || o.LR < 0 {
 		errs = append(errs, fieldErr(ErrInvalid, "optimizer.lr", o.LR, "must be finite and ≥ 0"))
@@ -358,30 +460,33 @@ func (o *OptimizerSpec) validate() []error {
 	return errs
 }
 
-func (l *LayerSpec) validate(name string, dt float64) []error {
+// neuronParams are the neuron fields that layers and populations share.
+type neuronParams struct {
+	size       int
+	phi        Activation
+	tauM, tauR Taus
+	gamma      float64
+	bias       Bias
+}
+
+// validateNeurons checks the neuron fields of a layer or population named
+// name ("layers[2]", "populations[1]").
+func validateNeurons(name string, p neuronParams, dt float64) []error {
 	var errs []error
 	add := func(e *FieldError) { errs = append(errs, e) }
-	if l.In <= 0 {
-		add(fieldErr(ErrInvalid, name+".in", l.In, "must be positive"))
-	}
-	if l.Out <= 0 {
-		add(fieldErr(ErrInvalid, name+".out", l.Out, "must be positive"))
-	}
-	if l.Phi != "" {
-		if _, err := ParseActivation(l.Phi); err != nil {
-			add(fieldErr(ErrUnknownName, name+".phi", l.Phi, "want one of %s", strings.Join(activationNames[:], ", ")))
-		}
+	if !p.phi.valid() {
+		add(fieldErr(ErrUnknownName, name+".phi", int(p.phi), "not an activation"))
 	}
 	for _, tc := range []struct {
 		field string
 		taus  Taus
-	}{{"tau_m", l.TauM}, {"tau_r", l.TauR}} {
+	}{{"tau_m", p.tauM}, {"tau_r", p.tauR}} {
 		f := name + "." + tc.field
 		switch {
 		case len(tc.taus) == 0:
 			add(fieldErr(ErrInvalid, f, "[]", "is required"))
-		case len(tc.taus) != 1 && len(tc.taus) != l.Out:
-			add(fieldErr(ErrShape, f, fmt.Sprintf("%d values", len(tc.taus)), "want 1 or out = %d", l.Out))
+		case len(tc.taus) != 1 && len(tc.taus) != p.size:
+			add(fieldErr(ErrShape, f, fmt.Sprintf("%d values", len(tc.taus)), "want 1 or %d (one per neuron)", p.size))
 		}
 		for j, v := range tc.taus {
 			fj := fmt.Sprintf("%s[%d]", f, j)
@@ -393,42 +498,163 @@ func (l *LayerSpec) validate(name string, dt float64) []error {
 			}
 		}
 	}
-	if math.IsNaN(l.Gamma) || math.IsInf(l.Gamma, 0) {
-		add(fieldErr(ErrNonFinite, name+".gamma", l.Gamma, "must be finite"))
+	if math.IsNaN(p.gamma) || math.IsInf(p.gamma, 0) {
+		add(fieldErr(ErrNonFinite, name+".gamma", p.gamma, "must be finite"))
 	}
-	switch l.Init {
-	case "", "pytorch", "zeros":
-	case "identity":
-		if l.In != l.Out {
-			add(fieldErr(ErrShape, name+".init", l.Init, "needs in = out, have %d×%d", l.Out, l.In))
+	if p.bias.Values != nil {
+		if len(p.bias.Values) != p.size {
+			add(fieldErr(ErrShape, name+".bias", fmt.Sprintf("%d values", len(p.bias.Values)), "want %d (one per neuron)", p.size))
 		}
-	default:
-		add(fieldErr(ErrUnknownName, name+".init", l.Init, "want pytorch, zeros or identity"))
-	}
-	if l.Weight != nil {
-		if len(l.Weight) != l.Out {
-			add(fieldErr(ErrShape, name+".weight", fmt.Sprintf("%d rows", len(l.Weight)), "want out = %d rows", l.Out))
-		}
-		for r, row := range l.Weight {
-			if len(row) != l.In {
-				add(fieldErr(ErrShape, fmt.Sprintf("%s.weight[%d]", name, r), fmt.Sprintf("%d values", len(row)), "want in = %d", l.In))
-			}
-			for c, v := range row {
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					add(fieldErr(ErrNonFinite, fmt.Sprintf("%s.weight[%d][%d]", name, r, c), v, "must be finite"))
-				}
-			}
-		}
-	}
-	if l.Bias.Values != nil {
-		if len(l.Bias.Values) != l.Out {
-			add(fieldErr(ErrShape, name+".bias", fmt.Sprintf("%d values", len(l.Bias.Values)), "want out = %d", l.Out))
-		}
-		for j, v := range l.Bias.Values {
+		for j, v := range p.bias.Values {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				add(fieldErr(ErrNonFinite, fmt.Sprintf("%s.bias[%d]", name, j), v, "must be finite"))
 			}
 		}
 	}
 	return errs
+}
+
+// validateMatrix checks a given out × in matrix.
+func validateMatrix(field string, m [][]float64, out, in int) []error {
+	if m == nil {
+		return nil
+	}
+	if len(m) != out {
+		return []error{fieldErr(ErrShape, field, fmt.Sprintf("%d rows", len(m)), "want %d rows", out)}
+	}
+	var errs []error
+	for r, row := range m {
+		if len(row) != in {
+			errs = append(errs, fieldErr(ErrShape, fmt.Sprintf("%s[%d]", field, r), fmt.Sprintf("%d values", len(row)), "want %d", in))
+		}
+		for c, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				errs = append(errs, fieldErr(ErrNonFinite, fmt.Sprintf("%s[%d][%d]", field, r, c), v, "must be finite"))
+			}
+		}
+	}
+	return errs
+}
+
+func validateInit(field string, init Init, out, in int) []error {
+	switch {
+	case init < 0 || int(init) >= len(initNames):
+		return []error{fieldErr(ErrUnknownName, field, int(init), "want pytorch, zeros or identity")}
+	case init == InitIdentity && in != out:
+		return []error{fieldErr(ErrShape, field, init, "needs a square matrix, have %d×%d", out, in)}
+	}
+	return nil
+}
+
+func validSize(field string, n int) *FieldError {
+	if n <= 0 || n > maxNeurons {
+		return fieldErr(ErrInvalid, field, n, "must be in 1…%d", maxNeurons)
+	}
+	return nil
+}
+
+func (s *Spec) validateLayers() []error {
+	var errs []error
+	for i := range s.Layers {
+		l := &s.Layers[i]
+		name := fmt.Sprintf("layers[%d]", i)
+		sizesOK := true
+		for _, f := range []struct {
+			field string
+			n     int
+		}{{".in", l.In}, {".out", l.Out}} {
+			if e := validSize(name+f.field, f.n); e != nil {
+				errs, sizesOK = append(errs, e), false
+			}
+		}
+		if i > 0 && l.In != s.Layers[i-1].Out {
+			errs = append(errs, fieldErr(ErrShape, name+".in", l.In, "must equal layers[%d].out = %d", i-1, s.Layers[i-1].Out))
+		}
+		if !sizesOK {
+			continue
+		}
+		errs = append(errs, validateNeurons(name, neuronParams{l.Out, l.Phi, l.TauM, l.TauR, l.Gamma, l.Bias}, s.Dt)...)
+		errs = append(errs, validateInit(name+".init", l.Init, l.Out, l.In)...)
+		errs = append(errs, validateMatrix(name+".weight", l.Weight, l.Out, l.In)...)
+	}
+	return errs
+}
+
+func (s *Spec) validateGraph() []error {
+	var errs []error
+	add := func(e *FieldError) { errs = append(errs, e) }
+	if e := validSize("inputs", s.Inputs); e != nil {
+		add(e)
+	}
+	if len(s.Populations) == 0 {
+		add(fieldErr(ErrInvalid, "populations", "[]", "need at least one population"))
+	}
+	size := map[string]int{}
+	for i, p := range s.Populations {
+		name := fmt.Sprintf("populations[%d]", i)
+		switch _, dup := size[p.Name]; {
+		case p.Name == "" || p.Name == InputName:
+			add(fieldErr(ErrInvalid, name+".name", p.Name, `must be non-empty and not "input"`))
+		case dup:
+			add(fieldErr(ErrInvalid, name+".name", p.Name, "is used twice"))
+		}
+		if e := validSize(name+".size", p.Size); e != nil {
+			add(e)
+			continue
+		}
+		size[p.Name] = p.Size
+		errs = append(errs, validateNeurons(name, neuronParams{p.Size, p.Phi, p.TauM, p.TauR, p.Gamma, p.Bias}, s.Dt)...)
+	}
+	if _, ok := size[s.Output]; !ok {
+		add(fieldErr(ErrInvalid, "output", s.Output, "names no population"))
+	}
+	size[InputName] = s.Inputs
+	if len(s.Projections) == 0 {
+		add(fieldErr(ErrInvalid, "projections", "[]", "need at least one projection"))
+	}
+	for i, p := range s.Projections {
+		name := fmt.Sprintf("projections[%d]", i)
+		in, okF := size[p.From]
+		out, okT := size[p.To]
+		if !okF {
+			add(fieldErr(ErrInvalid, name+".from", p.From, "names no population (nor input)"))
+		}
+		if !okT || p.To == InputName {
+			add(fieldErr(ErrInvalid, name+".to", p.To, "names no population"))
+			okT = false
+		}
+		if p.Feedback < 0 || int(p.Feedback) >= len(feedbackNames) {
+			add(fieldErr(ErrUnknownName, name+".feedback", int(p.Feedback), "want symmetric, random or learned"))
+		} else if p.Feedback != Symmetric && p.From == InputName {
+			add(fieldErr(ErrInvalid, name+".feedback", p.Feedback, "the input receives no errors; only symmetric applies"))
+		}
+		if p.Feedback == Symmetric && p.FeedbackWeight != nil {
+			add(fieldErr(ErrInvalid, name+".feedback_weight", fmt.Sprintf("%d rows", len(p.FeedbackWeight)), "only random and learned feedback have feedback weights"))
+		}
+		if !okF || !okT || in <= 0 {
+			continue
+		}
+		errs = append(errs, validateInit(name+".init", p.Init, out, in)...)
+		errs = append(errs, validateMatrix(name+".weight", p.Weight, out, in)...)
+		errs = append(errs, validateMatrix(name+".feedback_weight", p.FeedbackWeight, out, in)...)
+	}
+	if len(errs) == 0 && !s.outputReachable() {
+		add(fieldErr(ErrInvalid, "output", s.Output, "is not reachable from the input through the projections"))
+	}
+	return errs
+}
+
+// outputReachable reports whether a path of projections leads from the
+// input to the output population.
+func (s *Spec) outputReachable() bool {
+	seen := map[string]bool{InputName: true}
+	for changed := true; changed; {
+		changed = false
+		for _, p := range s.Projections {
+			if seen[p.From] && !seen[p.To] {
+				seen[p.To], changed = true, true
+			}
+		}
+	}
+	return seen[s.Output]
 }

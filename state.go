@@ -10,56 +10,40 @@ import (
 // float64 (the state of an Engine).
 type State = StateOf[float64]
 
-// LayerState is one layer's float64 state.
-type LayerState = LayerStateOf[float64]
-
-// StateOf is the dynamic state of a network for a batch of samples: one
-// LayerStateOf per layer, each a set of flat batch-major arrays of T.
+// StateOf is the dynamic state of a network for a batch of samples, as
+// flat batch-major arrays of T: per population U, V, R and RPrime
+// (Batch×N; sample b's neuron o at b*N+o), per projection EBottom.
 type StateOf[T Float] struct {
-	Batch  int
-	Layers []LayerStateOf[T]
+	Batch int
+	Pops  []PopulationStateOf[T]
+	// EBottom[k] is the error projection k sends back to its source,
+	// ê_to M_k (Batch × source size); for a chain, layer l's e_bottom.
+	EBottom [][]T
 }
 
-// LayerStateOf holds one layer's state. U, V, R and RPrime are Batch×Out,
-// EBottom is Batch×In; sample b's neuron o is at index b*Out+o.
-type LayerStateOf[T Float] struct {
-	U       []T // membrane potential u
-	V       []T // error potential v (τr v̇ = e − v); equals e without prospective errors
-	R       []T // rate r = φ(ŭ)
-	RPrime  []T // φ′(ŭ), gating the error arriving from above
-	EBottom []T // error sent to the layer below: ê W
+// PopulationStateOf holds one population's state.
+type PopulationStateOf[T Float] struct {
+	U      []T // membrane potential u
+	V      []T // error potential v (τr v̇ = e − v); equals e without prospective errors
+	R      []T // rate r = φ(ŭ)
+	RPrime []T // φ′(ŭ), gating the error arriving
 }
 
 // NewState returns the zero float64 state of n for the given batch size.
 func NewState(n *Network, batch int) *State { return NewStateOf[float64](n, batch) }
 
-// NewStateOf returns the zero state of n in T for the given batch size.
+// NewStateOf returns the zero state of n in T for the given batch size
+// (which must be positive; NewEngineOf checks it).
 func NewStateOf[T Float](n *Network, batch int) *StateOf[T] {
-	s := &StateOf[T]{Batch: batch, Layers: make([]LayerStateOf[T], len(n.Layers))}
-	for i, l := range n.Layers {
-		s.Layers[i] = LayerStateOf[T]{
-			U: make([]T, batch*l.Out), V: make([]T, batch*l.Out),
-			R: make([]T, batch*l.Out), RPrime: make([]T, batch*l.Out),
-			EBottom: make([]T, batch*l.In),
-		}
+	s := &StateOf[T]{Batch: batch, Pops: make([]PopulationStateOf[T], len(n.Pops)), EBottom: make([][]T, len(n.Projs))}
+	for q, p := range n.Pops {
+		m := batch * p.N
+		s.Pops[q] = PopulationStateOf[T]{U: make([]T, m), V: make([]T, m), R: make([]T, m), RPrime: make([]T, m)}
+	}
+	for k := range n.Projs {
+		s.EBottom[k] = make([]T, batch*n.FromSize(&n.Projs[k]))
 	}
 	return s
-}
-
-// ConvertState returns a copy of src in the element type D (float32 →
-// float64 is exact, so a float32 state survives a round trip through a
-// float64 checkpoint).
-func ConvertState[D, S Float](src *StateOf[S]) *StateOf[D] {
-	out := &StateOf[D]{Batch: src.Batch, Layers: make([]LayerStateOf[D], len(src.Layers))}
-	for i := range src.Layers {
-		var dst [5][]D
-		for k, f := range src.Layers[i].fields() {
-			dst[k] = make([]D, len(f.x))
-			kernel.Convert(dst[k], f.x)
-		}
-		out.Layers[i] = LayerStateOf[D]{U: dst[0], V: dst[1], R: dst[2], RPrime: dst[3], EBottom: dst[4]}
-	}
-	return out
 }
 
 // namedArray is one state variable with its name.
@@ -68,72 +52,129 @@ type namedArray[T Float] struct {
 	x    []T
 }
 
-// fields returns the arrays of ls with their names, in a fixed order.
-func (ls *LayerStateOf[T]) fields() [5]namedArray[T] {
-	return [5]namedArray[T]{{"u", ls.U}, {"v", ls.V}, {"r", ls.R}, {"r_prime", ls.RPrime}, {"e_bottom", ls.EBottom}}
+// fields returns population q's arrays with their names, in a fixed order.
+func (s *StateOf[T]) fields(q int) [4]namedArray[T] {
+	p := &s.Pops[q]
+	return [4]namedArray[T]{{"u", p.U}, {"v", p.V}, {"r", p.R}, {"r_prime", p.RPrime}}
+}
+
+// arrays returns every array of s (populations, then projections).
+func (s *StateOf[T]) arrays() [][]T {
+	var out [][]T
+	for q := range s.Pops {
+		for _, f := range s.fields(q) {
+			out = append(out, f.x)
+		}
+	}
+	return append(out, s.EBottom...)
+}
+
+// ConvertState returns a copy of src in the element type D (float32 →
+// float64 is exact, so a float32 state survives a round trip through a
+// float64 checkpoint).
+func ConvertState[D, S Float](src *StateOf[S]) *StateOf[D] {
+	conv := func(x []S) []D {
+		d := make([]D, len(x))
+		kernel.Convert(d, x)
+		return d
+	}
+	out := &StateOf[D]{Batch: src.Batch, Pops: make([]PopulationStateOf[D], len(src.Pops)), EBottom: make([][]D, len(src.EBottom))}
+	for q, p := range src.Pops {
+		out.Pops[q] = PopulationStateOf[D]{U: conv(p.U), V: conv(p.V), R: conv(p.R), RPrime: conv(p.RPrime)}
+	}
+	for k, e := range src.EBottom {
+		out.EBottom[k] = conv(e)
+	}
+	return out
 }
 
 // Reset sets every state variable to zero, the state of a network that
 // has never run.
 func (s *StateOf[T]) Reset() {
-	for i := range s.Layers {
-		s.ResetLayer(i)
+	for _, a := range s.arrays() {
+		clear(a)
 	}
 }
 
-// ResetLayer sets layer i's state variables to zero and leaves the other
-// layers' as they are (a part of the network that starts every sequence
-// from rest, as the static LagNet's fixed chain).
-func (s *StateOf[T]) ResetLayer(i int) {
-	for _, f := range s.Layers[i].fields() {
+// ResetPopulation sets population q's state to zero, and the errors it
+// sends back (its projections' EBottom), leaving the rest as it is: a
+// part of the network that starts every sequence from rest, as the static
+// LagNet's fixed chain.
+func (s *StateOf[T]) ResetPopulation(n *Network, q int) {
+	for _, f := range s.fields(q) {
 		clear(f.x)
+	}
+	for k := range n.Projs {
+		if n.Projs[k].To == q {
+			clear(s.EBottom[k])
+		}
 	}
 }
 
 // CopyFrom copies src into s; both must have the same shapes.
 func (s *StateOf[T]) CopyFrom(src *StateOf[T]) {
-	for i := range s.Layers {
-		d, f := s.Layers[i].fields(), src.Layers[i].fields()
-		for k := range d {
-			copy(d[k].x, f[k].x)
+	d, f := s.arrays(), src.arrays()
+	for k := range d {
+		copy(d[k], f[k])
+	}
+}
+
+// fits reports whether s has the shapes of n's state for its batch.
+func (s *StateOf[T]) fits(n *Network) error {
+	if s == nil || s.Batch <= 0 || len(s.Pops) != len(n.Pops) || len(s.EBottom) != len(n.Projs) {
+		return fmt.Errorf("%w: the state does not belong to this network", ErrShape)
+	}
+	want := NewStateOf[T](n, 1).arrays()
+	for k, a := range s.arrays() {
+		if len(a) != s.Batch*len(want[k]) {
+			return fmt.Errorf("%w: state array %d has %d values, want batch %d × %d", ErrShape, k, len(a), s.Batch, len(want[k]))
 		}
 	}
+	return nil
 }
 
 // Resized returns the state for a batch of the given size that continues
 // s the way the reference does when the batch size changes without a
 // reset: sample b of the new state takes the state of sample b mod
 // s.Batch (the old batch tiled, then truncated).
-func (s *StateOf[T]) Resized(batch int) *StateOf[T] {
+func (s *StateOf[T]) Resized(batch int) (*StateOf[T], error) {
 	if batch <= 0 {
-		panic(fmt.Sprintf("gle: State.Resized(%d): batch must be positive", batch))
+		return nil, fieldErr(ErrInvalid, "batch", batch, "must be positive")
 	}
-	out := &StateOf[T]{Batch: batch, Layers: make([]LayerStateOf[T], len(s.Layers))}
-	for i := range s.Layers {
-		src := s.Layers[i].fields()
-		var dst [5][]T
-		for k, f := range src {
-			width := len(f.x) / s.Batch
-			dst[k] = make([]T, batch*width)
-			for b := range batch {
-				copy(dst[k][b*width:(b+1)*width], f.x[(b%s.Batch)*width:])
-			}
+	tile := func(x []T) []T {
+		width := len(x) / s.Batch
+		out := make([]T, batch*width)
+		for b := range batch {
+			copy(out[b*width:(b+1)*width], x[(b%s.Batch)*width:])
 		}
-		out.Layers[i] = LayerStateOf[T]{U: dst[0], V: dst[1], R: dst[2], RPrime: dst[3], EBottom: dst[4]}
+		return out
 	}
-	return out
+	out := &StateOf[T]{Batch: batch, Pops: make([]PopulationStateOf[T], len(s.Pops)), EBottom: make([][]T, len(s.EBottom))}
+	for q, p := range s.Pops {
+		out.Pops[q] = PopulationStateOf[T]{U: tile(p.U), V: tile(p.V), R: tile(p.R), RPrime: tile(p.RPrime)}
+	}
+	for k, e := range s.EBottom {
+		out.EBottom[k] = tile(e)
+	}
+	return out, nil
 }
 
-// CheckFinite returns an ErrDiverged error naming the first layer, state
-// variable, sample and neuron that holds NaN or ±Inf, or nil.
-func (s *StateOf[T]) CheckFinite() error {
-	for i := range s.Layers {
-		for _, f := range s.Layers[i].fields() {
+// CheckFinite returns an ErrDiverged error naming the first population,
+// state variable, sample and neuron that holds NaN or ±Inf, or nil.
+func (s *StateOf[T]) CheckFinite(n *Network) error {
+	for q := range s.Pops {
+		for _, f := range s.fields(q) {
 			if j := firstNonFinite(f.x); j >= 0 {
-				width := len(f.x) / s.Batch
-				return fmt.Errorf("%w: layer %d %s of sample %d, neuron %d is %v",
-					ErrDiverged, i, f.name, j/width, j%width, f.x[j])
+				return fmt.Errorf("%w: population %s, %s of sample %d, neuron %d is %v",
+					ErrDiverged, n.Pops[q].Name, f.name, j/n.Pops[q].N, j%n.Pops[q].N, f.x[j])
 			}
+		}
+	}
+	for k, e := range s.EBottom {
+		if j := firstNonFinite(e); j >= 0 {
+			w := n.FromSize(&n.Projs[k])
+			return fmt.Errorf("%w: the error projection %s sends back, sample %d, neuron %d is %v",
+				ErrDiverged, n.ProjectionName(k), j/w, j%w, e[j])
 		}
 	}
 	return nil

@@ -1,111 +1,287 @@
 package gle
 
 import (
+	"context"
 	"fmt"
 	"math"
+
+	"github.com/gle-go/gle/optim"
 )
 
-// Optimizer updates parameters from gradients, in place: params[k] and
-// grads[k] are aligned slices (see Pairs). Package optim implements SGD
-// and Adam with PyTorch's semantics.
-type Optimizer interface {
-	Step(params, grads [][]float64)
-	LR() float64
-	SetLR(lr float64)
-}
-
-// Trainer runs a float64 Engine with online learning.
+// Trainer trains a network online on the float64 Engine.
 type Trainer = TrainerOf[float64]
 
-// Trainer32 runs a float32 Engine32 with online learning; parameters,
-// gradients and the optimizer stay in float64 (see Float).
+// Trainer32 trains on the float32 Engine32; parameters, gradients and the
+// optimizer stay in float64 (see Float).
 type Trainer32 = TrainerOf[float32]
 
-// TrainerOf runs an engine with online learning: at every dt step it
-// computes the gradients of SPEC §3, lets the optimizer step on them, then
-// clamps τm from below (SPEC §3, §5).
+// Rule is a learning rule other than GLE's local one, chosen per trainer:
+// truncated or full BPTT (package exact). It runs the trainer's engine
+// and says when the gradient it accumulated is ready for the optimizer.
+type Rule interface {
+	// Name identifies the rule in checkpoints ("tbptt:100", "bptt").
+	Name() string
+	// Step runs one step of e (out receives the output, as Engine.Step)
+	// and reports whether g now holds a gradient to apply.
+	Step(e *Engine, out, x []float64, t Target, g *Grads) (ready bool, err error)
+	// EndSequence reports whether g holds a gradient for the steps since
+	// the last one (the end of a sequence or trial).
+	EndSequence(e *Engine, g *Grads) (ready bool, err error)
+	// Pending returns the number of recorded steps not yet turned into a
+	// gradient.
+	Pending() int
+	// Reset forgets the recorded steps (the engine's state changed).
+	Reset()
+}
+
+// TrainerOf runs an engine with learning. With the default rule (Rule
+// nil) it is GLE's local rule: at every dt step the engine computes the
+// local gradients (docs/model.md §3), the optimizer steps on them, then τm
+// is clamped from below. With a Rule (truncated or full BPTT) the
+// optimizer steps whenever the rule has a gradient ready.
 type TrainerOf[T Float] struct {
 	Engine *EngineOf[T]
 	// Opt steps on the gradients; nil runs the network without learning.
-	Opt Optimizer
-	// TauMMin, when positive, clamps every τm to at least this value after
-	// each optimizer step.
+	Opt optim.Optimizer
+	// Rule, when set, replaces GLE's local rule (float64 trainers only).
+	Rule Rule
+	// TauMMin clamps every τm to at least this value after each optimizer
+	// step (NewTrainer sets dt; 0 switches the clamp off).
 	TauMMin float64
 	// LearnFromStep is the first step (counting from 0) at which Opt steps.
 	LearnFromStep int
+	// MaxLoopGain, when positive, scales the weights of every loop down
+	// after each EndSequence so that its loop gain is at most MaxLoopGain
+	// (LoopGains; the stability condition of the real-time errors,
+	// docs/vle.md §4).
+	MaxLoopGain float64
 	// Steps counts the calls of Step so far.
 	Steps int
 
-	params, grads [][]float64
+	grads       *Grads
+	params, gsl [][]float64
 }
 
 // NewTrainer returns a float64 trainer for n with a zero state for the
-// given batch size; opt may be nil.
-func NewTrainer(n *Network, batch int, opt Optimizer) (*Trainer, error) {
+// given batch size; opt may be nil. τm is clamped to dt.
+func NewTrainer(n *Network, batch int, opt optim.Optimizer) (*Trainer, error) {
 	return NewTrainerOf[float64](n, batch, opt)
 }
 
 // NewTrainerOf returns a trainer in T for n with a zero state for the
-// given batch size; opt may be nil.
-func NewTrainerOf[T Float](n *Network, batch int, opt Optimizer) (*TrainerOf[T], error) {
-	for i, l := range n.Layers {
-		if l.LearnTauR && opt != nil {
-			return nil, fieldErr(ErrInvalid, fmt.Sprintf("layers[%d].learn_tau_r", i), true,
-				"GLE's local rule has no τr update; train τr with exact gradients (package bptt)")
-		}
-	}
+// given batch size; opt may be nil. τm is clamped to dt.
+func NewTrainerOf[T Float](n *Network, batch int, opt optim.Optimizer) (*TrainerOf[T], error) {
 	e, err := NewEngineOf[T](n, batch)
 	if err != nil {
 		return nil, err
 	}
 	g := NewGrads(n)
-	tr := &TrainerOf[T]{Engine: e, Opt: opt}
-	tr.params, tr.grads = Pairs(n, g)
-	e.Grads = g
+	tr := &TrainerOf[T]{Engine: e, Opt: opt, TauMMin: n.Dt, grads: g}
+	tr.params, tr.gsl = Pairs(n, g)
+	if err := e.SetGrads(g); err != nil {
+		return nil, err
+	}
 	return tr, nil
 }
 
-// Step runs one dt step of the engine (see Engine.Step for the output lag)
-// and, from LearnFromStep on, one optimizer step. It returns the loss of
-// the output against t (0 without a target). It fails with ErrDiverged,
-// naming the layer, variable, sample and neuron, when the state becomes
-// NaN or ±Inf.
+// NewTrainerFromSpec builds the network, the optimizer and the trainer a
+// spec declares (optimizer, τm clamp, first learning step) for the given
+// batch size, on the engine in T.
+func NewTrainerFromSpec[T Float](s *Spec, batch int) (*TrainerOf[T], error) {
+	n, err := NewNetwork(s)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := s.Optimizer.New()
+	if err != nil {
+		return nil, err
+	}
+	tr, err := NewTrainerOf[T](n, batch, opt)
+	if err != nil {
+		return nil, err
+	}
+	tr.TauMMin, tr.LearnFromStep = s.TauMMinOrDefault(), s.LearnFromStep
+	return tr, nil
+}
+
+// Grads returns the gradients the trainer steps on (the rule's or the
+// engine's local ones).
+func (tr *TrainerOf[T]) Grads() *Grads { return tr.grads }
+
+// check refuses settings that cannot work: τr learned by the local rule,
+// a rule on a float32 engine.
+func (tr *TrainerOf[T]) check() error {
+	if tr.Rule != nil {
+		if !is64[T]() {
+			return fieldErr(ErrInvalid, "rule", tr.Rule.Name(), "exact-gradient rules run on the float64 engine only")
+		}
+		return nil
+	}
+	if tr.Opt == nil {
+		return nil
+	}
+	for q, p := range tr.Engine.Net.Pops {
+		if p.LearnTauR {
+			return fieldErr(ErrInvalid, fmt.Sprintf("population %s (%d).learn_tau_r", p.Name, q), true,
+				"GLE's local rule has no τr update; train τr with an exact rule (tbptt, bptt)")
+		}
+	}
+	return nil
+}
+
+// Step runs one dt step (see Engine.Step for the output lag) and, from
+// LearnFromStep on, lets the optimizer step when the rule has a gradient
+// (every step for GLE's local rule). out must hold Batch×Outputs values.
+// It returns the loss of the output against t (0 without a target) and
+// fails with ErrDiverged, naming the step, population, variable, sample
+// and neuron — and the loop gains of the network's loops — when the state
+// becomes NaN or ±Inf.
 func (tr *TrainerOf[T]) Step(out, x []float64, t Target) (float64, error) {
 	if out == nil {
 		return 0, fmt.Errorf("%w: Trainer.Step needs an output buffer", ErrShape)
 	}
-	learn := tr.Opt != nil && tr.Steps >= tr.LearnFromStep
-	grads := tr.Engine.Grads
-	if !learn {
-		tr.Engine.Grads = nil // skip computing gradients nobody uses
-	}
-	err := tr.Engine.Step(out, x, t)
-	tr.Engine.Grads = grads
-	if err != nil {
+	if err := tr.check(); err != nil {
 		return 0, err
+	}
+	learn := tr.Opt != nil && tr.Steps >= tr.LearnFromStep
+	ready := learn
+	if tr.Rule != nil {
+		e, _ := any(tr.Engine).(*Engine)
+		var err error
+		if ready, err = tr.Rule.Step(e, out, x, t, tr.grads); err != nil {
+			return 0, err
+		}
+		ready = ready && learn
+	} else {
+		tr.Engine.skipGrads = !learn // no gradients nobody uses
+		err := tr.Engine.Step(out, x, t)
+		tr.Engine.skipGrads = false
+		if err != nil {
+			return 0, err
+		}
 	}
 	tr.Steps++
 	loss := tr.Engine.Net.Loss.Value(out, t, tr.Engine.Net.Outputs())
 	if math.IsNaN(loss) || math.IsInf(loss, 0) || firstNonFinite(out) >= 0 {
-		if err := tr.Engine.State.CheckFinite(); err != nil {
-			return loss, fmt.Errorf("step %d: %w", tr.Steps-1, err)
-		}
-		return loss, fmt.Errorf("step %d: %w: output or loss is %v", tr.Steps-1, ErrDiverged, loss)
+		return loss, tr.diverged(loss)
 	}
-	if learn {
-		tr.Opt.Step(tr.params, tr.grads)
-		if tr.TauMMin > 0 {
-			clampTauM(tr.Engine.Net, tr.TauMMin)
-		}
+	if ready {
+		tr.apply()
 	}
 	return loss, nil
 }
 
-// clampTauM sets τm = max(τm, min) for every neuron of n.
-func clampTauM(n *Network, min float64) {
-	for i := range n.Layers {
-		ClampTaus(n.Layers[i].TauM, min)
+// EndSequence marks the end of a sequence (a trial, a batch of
+// sequences): a full-BPTT rule turns its recorded steps into a gradient
+// and the optimizer steps on it; then loops are held to MaxLoopGain. With
+// GLE's local rule only the loop-gain limit applies.
+func (tr *TrainerOf[T]) EndSequence() error {
+	if tr.Rule != nil {
+		e, _ := any(tr.Engine).(*Engine)
+		ready, err := tr.Rule.EndSequence(e, tr.grads)
+		if err != nil {
+			return err
+		}
+		if ready && tr.Opt != nil && tr.Steps > tr.LearnFromStep {
+			tr.apply()
+		}
 	}
+	if tr.MaxLoopGain > 0 {
+		return LimitLoopGain(tr.Engine.Net, tr.MaxLoopGain)
+	}
+	return nil
+}
+
+// Run feeds one sequence: the frames xs[t] (Batch×Inputs) with targets
+// ts[t] (nil: no targets), writes each step's output into outs[t] when
+// outs is non-nil (Batch×Outputs each), calls each(t, loss) when given,
+// then EndSequence, and returns the mean loss per step. Cancelling ctx
+// stops it between steps with ctx.Err(); the steps run so far stand.
+func (tr *TrainerOf[T]) Run(ctx context.Context, xs [][]float64, ts []Target, outs [][]float64, each func(t int, loss float64)) (float64, error) {
+	if ts != nil && len(ts) != len(xs) {
+		return 0, fmt.Errorf("%w: %d input steps but %d targets", ErrShape, len(xs), len(ts))
+	}
+	if outs != nil && len(outs) != len(xs) {
+		return 0, fmt.Errorf("%w: %d input steps but %d output buffers", ErrShape, len(xs), len(outs))
+	}
+	out := make([]float64, tr.Engine.Batch()*tr.Engine.Net.Outputs())
+	var sum float64
+	for t, x := range xs {
+		if t%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return sum / float64(max(t, 1)), err
+			}
+		}
+		var tgt Target
+		if ts != nil {
+			tgt = ts[t]
+		}
+		o := out
+		if outs != nil {
+			o = outs[t]
+		}
+		loss, err := tr.Step(o, x, tgt)
+		if err != nil {
+			return sum / float64(max(t, 1)), err
+		}
+		sum += loss
+		if each != nil {
+			each(t, loss)
+		}
+	}
+	return sum / float64(max(len(xs), 1)), tr.EndSequence()
+}
+
+// apply lets the optimizer step and clamps τm.
+func (tr *TrainerOf[T]) apply() {
+	tr.Opt.Step(tr.params, tr.gsl)
+	if tr.TauMMin > 0 {
+		for q := range tr.Engine.Net.Pops {
+			ClampTaus(tr.Engine.Net.Pops[q].TauM, tr.TauMMin)
+		}
+	}
+}
+
+// diverged builds the divergence error: which step, population, variable
+// and neuron, which parameter ran away, and the loops' gains.
+func (tr *TrainerOf[T]) diverged(loss float64) error {
+	n := tr.Engine.Net
+	err := tr.Engine.state.CheckFinite(n)
+	if err == nil {
+		err = checkParamsFinite(n)
+	}
+	if err == nil {
+		err = fmt.Errorf("%w: the output or the loss is %v", ErrDiverged, loss)
+	}
+	err = fmt.Errorf("step %d: %w", tr.Steps-1, err)
+	if gains, gerr := LoopGains(n); gerr == nil && len(gains) > 0 {
+		msg := ""
+		for _, g := range gains {
+			msg += fmt.Sprintf("; loop %v has gain %.3g", g.Populations, g.Gain)
+		}
+		err = fmt.Errorf("%w%s (real-time errors on a loop are stable only below gain 1, docs/vle.md §4; Trainer.MaxLoopGain limits it)", err, msg)
+	}
+	return err
+}
+
+// checkParamsFinite names the first parameter that is NaN or ±Inf.
+func checkParamsFinite(n *Network) error {
+	for k, p := range n.Projs {
+		if j := firstNonFinite(p.W); j >= 0 {
+			return fmt.Errorf("%w: weight %d of projection %s is %v", ErrDiverged, j, n.ProjectionName(k), p.W[j])
+		}
+	}
+	for _, p := range n.Pops {
+		for _, a := range []struct {
+			name string
+			x    []float64
+		}{{"bias", p.Bias}, {"tau_m", p.TauM}, {"tau_r", p.TauR}} {
+			if j := firstNonFinite(a.x); j >= 0 {
+				return fmt.Errorf("%w: %s of population %s, neuron %d is %v", ErrDiverged, a.name, p.Name, j, a.x[j])
+			}
+		}
+	}
+	return nil
 }
 
 // ClampTaus sets every τ in taus to at least min.

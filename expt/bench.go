@@ -12,7 +12,7 @@ import (
 	"github.com/gle-go/gle/optim"
 )
 
-// BenchResult is one workload's timing (SPEC §11).
+// BenchResult is one workload's timing (docs/performance.md).
 type BenchResult struct {
 	Workload    string  `json:"workload"`
 	MSPerStep   float64 `json:"ms_per_step"` // median over repetitions
@@ -25,21 +25,26 @@ type BenchResult struct {
 // Workload is a standard benchmark: Setup builds it and returns one step.
 type Workload struct {
 	Name        string
-	ReferenceMS float64 // the reference's float32 time per dt step (SPEC §11)
+	ReferenceMS float64 // the reference's float32 time per dt step (docs/performance.md)
 	FLOPs       float64 // floating-point operations per step (the three products)
 	Setup       func() (step func() error, err error)
 }
 
-// layerFLOPs counts the products of one dt step: s = W r and e_bottom = ê W
-// always, the weight gradient ê rᵀ when learning: 2·B·In·Out each.
-func layerFLOPs(s *gle.Spec, batch int, learn bool) float64 {
+// productFLOPs counts the products of one dt step: s += W r and the error
+// sent back ê W for every projection, the weight gradient ê rᵀ when
+// learning: 2·B·from·to each.
+func productFLOPs(s *gle.Spec, batch int, learn bool) float64 {
 	per := 4.0
 	if learn {
 		per = 6
 	}
+	n, err := gle.NewNetwork(s)
+	if err != nil {
+		return 0
+	}
 	var f float64
-	for _, l := range s.Layers {
-		f += per * float64(batch*l.In*l.Out)
+	for _, p := range n.Projs {
+		f += per * float64(batch*len(p.W))
 	}
 	return f
 }
@@ -47,15 +52,15 @@ func layerFLOPs(s *gle.Spec, batch int, learn bool) float64 {
 // trainerWorkload steps a network of spec s on a fixed input frame, on
 // the engine in T.
 func trainerWorkload[T gle.Float](name string, ref float64, s *gle.Spec, batch int, learn bool) Workload {
-	return Workload{Name: name, ReferenceMS: ref, FLOPs: layerFLOPs(s, batch, learn), Setup: func() (func() error, error) {
-		tr, err := optim.NewTrainerOf[T](s, batch)
+	return Workload{Name: name, ReferenceMS: ref, FLOPs: productFLOPs(s, batch, learn), Setup: func() (func() error, error) {
+		tr, err := gle.NewTrainerFromSpec[T](s, batch)
 		if err != nil {
 			return nil, err
 		}
 		if !learn {
 			tr.Opt = nil
 		}
-		in, k := tr.Engine.Net.Inputs(), tr.Engine.Net.Outputs()
+		in, k := tr.Engine.Net.Inputs, tr.Engine.Net.Outputs()
 		x := make([]float64, batch*in)
 		for i := range x {
 			x[i] = math.Sin(float64(i))
@@ -73,24 +78,48 @@ func trainerWorkload[T gle.Float](name string, ref float64, s *gle.Spec, batch i
 	}}
 }
 
-// GSCSpec is the speech network of SPEC §9: 32 → 750 → 750 → 750 → 12,
+// GSCSpec is the speech network of docs/model.md §9: 32 → 750 → 750 → 750 → 12,
 // each hidden layer five groups of 150 neurons with (τm, τr) = (2.4, 2.4),
 // (0.6, 0.1), (1.2, 0.1), (1.8, 0.1), (2.4, 0.1); tanh (first layer
 // linear), linear outputs with τm = τr = 2.4, CE, dt = 0.05.
 func GSCSpec() *gle.Spec {
 	tauM := slices.Concat(tauGroup(150, 2.4), tauGroup(150, 0.6), tauGroup(150, 1.2), tauGroup(150, 1.8), tauGroup(150, 2.4))
 	tauR := slices.Concat(tauGroup(150, 2.4), tauGroup(600, 0.1))
-	s := &gle.Spec{Dt: 0.05, Loss: "ce", Seed: 1, Optimizer: gle.OptimizerSpec{Kind: "adam", LR: 5e-4 * 0.05 * 625 / 800}}
+	s := &gle.Spec{Dt: 0.05, Loss: gle.CE, Seed: 1, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: 5e-4 * 0.05 * 625 / 800}}
 	in := 32
 	for i := range 3 {
-		phi := "tanh"
+		phi := gle.Tanh
 		if i == 0 {
-			phi = "linear"
+			phi = gle.Linear
 		}
 		s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: 750, Phi: phi, TauM: tauM, TauR: tauR})
 		in = 750
 	}
 	s.Layers = append(s.Layers, gle.LayerSpec{In: 750, Out: 12, TauM: gle.Taus{2.4}, TauR: gle.Taus{2.4}})
+	return s
+}
+
+// RecurrentSpec is the graph workload: 32 inputs → a recurrent tanh
+// population of 256 (h → h) → 10 linear outputs, with a skip projection
+// input → out; CE, τm = 1, τr = 0.1, dt = 0.1, Adam.
+func RecurrentSpec() *gle.Spec {
+	pop := func(name string, n int, phi gle.Activation) gle.PopulationSpec {
+		return gle.PopulationSpec{Name: name, Size: n, Phi: phi, TauM: gle.Taus{1}, TauR: gle.Taus{0.1}}
+	}
+	s := &gle.Spec{Dt: 0.1, Loss: gle.CE, Seed: 1, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: 1e-4},
+		Inputs: 32, Output: "out", Populations: []gle.PopulationSpec{pop("h", 256, gle.Tanh), pop("out", 10, gle.Linear)},
+		Projections: []gle.ProjectionSpec{{From: gle.InputName, To: "h"}, {From: "h", To: "h"}, {From: "h", To: "out"}, {From: gle.InputName, To: "out"}}}
+	return s
+}
+
+// ChainOfRecurrentSize is the chain with the recurrent workload's weights
+// laid out as layers: 32 → 256 → 256 → 10, the same neurons and products
+// but one population more.
+func ChainOfRecurrentSize() *gle.Spec {
+	s := &gle.Spec{Dt: 0.1, Loss: gle.CE, Seed: 1, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: 1e-4}}
+	for _, l := range [][3]int{{32, 256, int(gle.Tanh)}, {256, 256, int(gle.Tanh)}, {256, 10, int(gle.Linear)}} {
+		s.Layers = append(s.Layers, gle.LayerSpec{In: l[0], Out: l[1], Phi: gle.Activation(l[2]), TauM: gle.Taus{1}, TauR: gle.Taus{0.1}})
+	}
 	return s
 }
 
@@ -105,7 +134,7 @@ func Workloads() []Workload {
 		trainerWorkload[float64]("mnist1d-eval", 17.3, e2e.Spec(), 1000, false),
 		{Name: "lagline", ReferenceMS: 0.478,
 			// student (learning) + teacher (forward) products
-			FLOPs: layerFLOPs(lag.chainSpec([2]float64{1, 2}, [2]float64{1, 2}), 100, true) * 10 / 6,
+			FLOPs: productFLOPs(lag.chainSpec([2]float64{1, 2}, [2]float64{1, 2}), 100, true) * 10 / 6,
 			Setup: func() (func() error, error) {
 				// One call runs lagLineStepsPerCall steps; Bench divides by it.
 				c := lag
@@ -114,6 +143,8 @@ func Workloads() []Workload {
 				return func() error { _, err := RunLagLine(context.Background(), c, nil); return err }, nil
 			}},
 		trainerWorkload[float64]("gsc", 0, GSCSpec(), 256, true),
+		trainerWorkload[float64]("graph-recurrent", 0, RecurrentSpec(), 100, true),
+		trainerWorkload[float64]("chain-same-size", 0, ChainOfRecurrentSize(), 100, true),
 		trainerWorkload[float32]("mnist1d-e2e-f32", 2.19, e2e.Spec(), 100, true),
 		trainerWorkload[float32]("mnist1d-eval-f32", 17.3, e2e.Spec(), 1000, false),
 		trainerWorkload[float32]("gsc-f32", 0, GSCSpec(), 256, true),

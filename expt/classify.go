@@ -2,17 +2,19 @@ package expt
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/optim"
 	"github.com/gle-go/gle/plots"
 )
@@ -91,86 +93,96 @@ type ClassifyOptions struct {
 	sequenceStart func(s *gle.StateOf[float64], epoch, batch int)
 }
 
-// classifyCheckpoint is everything a run needs to continue bit-identically.
-type classifyCheckpoint struct {
-	Tag     string
+// classifyMeta is what a classifier run keeps in its trainer's checkpoint
+// besides the trainer: the epochs done and the scheduler.
+type classifyMeta struct {
 	Result  ClassifyResult
-	Net     *gle.Network
-	State   *gle.State
-	Adam    *optim.Adam
 	Plateau *optim.Plateau
-	Steps   int
 }
 
 // TrainClassifier trains the network of spec on train and evaluates on
 // test before the first epoch (epoch 0) and after every epoch; every
 // evaluation feeds the plateau scheduler. The spec's tau_m_min and
 // learn_from_step apply. Cancelling ctx returns the epochs finished so far
-// with ctx.Err(); the checkpoint holds the last finished epoch.
+// with ctx.Err(); the checkpoint holds the last finished epoch. A resumed
+// run refuses a checkpoint of a run with another spec, batch, learning
+// rate, schedule, data or precision, naming what differs.
 func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, train, test SeqSet, o ClassifyOptions) (*ClassifyResult, error) {
 	if c.Float32 {
-		c.Tag += " float32"
 		return trainClassifier[float32](ctx, spec, c, train, test, o)
 	}
 	return trainClassifier[float64](ctx, spec, c, train, test, o)
+}
+
+// identity is what defines a classifier run, for its checkpoint: resuming
+// with any of it changed is refused. The epoch count may change.
+func (c *ClassifyConfig) identity(spec *gle.Spec, train, test SeqSet) map[string]string {
+	js, _ := json.Marshal(spec)
+	sum := sha256.Sum256(js)
+	return map[string]string{
+		"run": c.Tag, "spec": hex.EncodeToString(sum[:8]), "batch": fmt.Sprint(c.Batch), "lr": fmt.Sprint(c.LR),
+		"plateau": fmt.Sprintf("factor %g, patience %d", c.PlateauFactor, c.PlateauPatience),
+		"data":    fmt.Sprintf("%d training and %d test sequences of %d steps", train.Len(), test.Len(), train.Steps()),
+		"fresh":   fmt.Sprint(c.FreshLayers),
+	}
 }
 
 func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c ClassifyConfig, train, test SeqSet, o ClassifyOptions) (*ClassifyResult, error) {
 	if train.Len() < c.Batch || c.Batch <= 0 {
 		return nil, &gle.FieldError{Field: "batch", Value: c.Batch, Why: fmt.Sprintf("must be in 1…%d (the training samples)", train.Len()), Err: gle.ErrInvalid}
 	}
-	if train.Features() != spec.Layers[0].In || test.Features() != train.Features() {
-		return nil, fmt.Errorf("%w: %d/%d features per step, the network takes %d", gle.ErrShape, train.Features(), test.Features(), spec.Layers[0].In)
+	if err := spec.Validate(); err != nil {
+		return nil, err
 	}
-	for _, li := range c.FreshLayers {
-		if li < 0 || li >= len(spec.Layers) {
-			return nil, &gle.FieldError{Field: "fresh_layers", Value: li, Why: fmt.Sprintf("want a layer in 0…%d", len(spec.Layers)-1), Err: gle.ErrInvalid}
-		}
+	if train.Features() != spec.NumInputs() || test.Features() != train.Features() {
+		return nil, fmt.Errorf("%w: %d/%d features per step, the network takes %d", gle.ErrShape, train.Features(), test.Features(), spec.NumInputs())
 	}
-	k := spec.Layers[len(spec.Layers)-1].Out
-	var ck classifyCheckpoint
+	k := spec.NumOutputs()
+	id := c.identity(spec, train, test)
+	var meta classifyMeta
+	var tr *gle.TrainerOf[T]
 	if o.Resume && o.Checkpoint != "" {
-		if err := loadGob(o.Checkpoint, &ck); err != nil && !errors.Is(err, os.ErrNotExist) {
+		var err error
+		tr, err = gle.LoadTrainer[T](o.Checkpoint, id, nil, &meta)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
-		if ck.Net != nil && ck.Tag != c.Tag {
-			return nil, fmt.Errorf("resume: checkpoint %s belongs to run %q, not %q", o.Checkpoint, ck.Tag, c.Tag)
+		if err == nil {
+			if err := tr.Engine.SetBatch(c.Batch); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if ck.Net == nil {
+	if tr == nil {
 		net, err := gle.NewNetwork(spec)
 		if err != nil {
 			return nil, err
 		}
-		plateau, err := optim.NewPlateau("min", c.PlateauFactor, c.PlateauPatience)
-		if err != nil {
+		if meta.Plateau, err = optim.NewPlateau("min", c.PlateauFactor, c.PlateauPatience); err != nil {
 			return nil, err
 		}
-		ck = classifyCheckpoint{Tag: c.Tag, Net: net, Adam: optim.NewAdam(c.LR), Plateau: plateau,
-			Result: ClassifyResult{Params: net.NumParams()}}
+		if tr, err = gle.NewTrainerOf[T](net, c.Batch, optim.NewAdam(c.LR)); err != nil {
+			return nil, err
+		}
+		tr.TauMMin, tr.LearnFromStep = spec.TauMMinOrDefault(), spec.LearnFromStep
+		meta.Result = ClassifyResult{Params: net.NumParams()}
 	}
-	tr, err := gle.NewTrainerOf[T](ck.Net, c.Batch, ck.Adam)
-	if err != nil {
-		return nil, err
+	for _, li := range c.FreshLayers {
+		if li < 0 || li >= len(tr.Engine.Net.Pops) {
+			return nil, &gle.FieldError{Field: "fresh_layers", Value: li, Why: fmt.Sprintf("want a population in 0…%d", len(tr.Engine.Net.Pops)-1), Err: gle.ErrInvalid}
+		}
 	}
 	if o.network != nil {
-		o.network(ck.Net)
+		o.network(tr.Engine.Net)
 	}
-	if ck.State != nil {
-		tr.Engine.State = gle.ConvertState[T](ck.State)
-		if err := tr.Engine.SetBatch(c.Batch); err != nil {
-			return nil, err
-		}
-	}
-	tr.Steps, tr.TauMMin, tr.LearnFromStep = ck.Steps, spec.TauMMin, spec.LearnFromStep
-	res := &ck.Result
+	res := &meta.Result
 	// fresh resets the layers that start every sequence from rest.
 	fresh := func(epoch, batch int) {
 		for _, li := range c.FreshLayers {
-			tr.Engine.State.ResetLayer(li)
+			tr.Engine.State().ResetPopulation(tr.Engine.Net, li)
 		}
 		if o.sequenceStart != nil {
-			if st, ok := any(tr.Engine.State).(*gle.StateOf[float64]); ok {
+			if st, ok := any(tr.Engine.State()).(*gle.State); ok {
 				o.sequenceStart(st, epoch, batch)
 			}
 		}
@@ -185,8 +197,8 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 		if err := tr.Engine.SetBatch(c.Batch); err != nil { // truncate back, as the reference
 			return err
 		}
-		ep.TestLoss, ep.TestAcc, ep.LR = testLoss, testAcc, ck.Adam.LR()
-		if _, err := ck.Plateau.Step(testLoss, ck.Adam); err != nil {
+		ep.TestLoss, ep.TestAcc, ep.LR = testLoss, testAcc, tr.Opt.LR()
+		if _, err := meta.Plateau.Step(testLoss, tr.Opt); err != nil {
 			return err
 		}
 		ep.Seconds = time.Since(start).Seconds()
@@ -197,8 +209,7 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 		}
 		slog.Info("epoch", "run", c.Tag, "epoch", ep.Epoch, "train_acc", ep.TrainAcc, "test_acc", ep.TestAcc, "lr", ep.LR, "seconds", ep.Seconds)
 		if o.Checkpoint != "" {
-			ck.State, ck.Steps = gle.ConvertState[float64](tr.Engine.State), tr.Steps
-			if err := saveGob(o.Checkpoint, &ck); err != nil {
+			if err := tr.Save(o.Checkpoint, id, &meta); err != nil {
 				return fmt.Errorf("checkpoint: %w", err)
 			}
 			slog.Debug("checkpoint written", "path", o.Checkpoint, "epoch", ep.Epoch)
@@ -276,6 +287,9 @@ func Evaluate[T gle.Float](e *gle.EngineOf[T], set SeqSet) (loss, acc float64, c
 // the set (to reset the layers that start every sequence from rest).
 func evaluateFresh[T gle.Float](e *gle.EngineOf[T], set SeqSet, fresh func()) (loss, acc float64, conf [][]int, err error) {
 	n, F, L, k := set.Len(), set.Features(), set.Steps(), e.Net.Outputs()
+	if F != e.Net.Inputs {
+		return 0, 0, nil, fmt.Errorf("%w: %d features per step, the network takes %d", gle.ErrShape, F, e.Net.Inputs)
+	}
 	if err = e.SetBatch(n); err != nil {
 		return
 	}
@@ -351,10 +365,6 @@ func countCorrect(sum []float64, labels []int, k int) int {
 	}
 	return c
 }
-
-func saveGob(path string, v any) error { return atomicfile.WriteGob(path, v) }
-
-func loadGob(path string, v any) error { return atomicfile.ReadGob(path, v) }
 
 // ClassifierFigure draws the learning curves and the last confusion
 // matrix (rows and columns named by labels, if given) and saves

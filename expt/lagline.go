@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/bptt"
+	"github.com/gle-go/gle/exact"
 	"github.com/gle-go/gle/optim"
 	"github.com/gle-go/gle/plots"
 )
@@ -123,47 +123,39 @@ func (c *LagLineConfig) window() (int, error) {
 var LagLineVariants = []string{"gle", "bp", "bptt-tw1", "bptt-tw2", "bptt-tw4"}
 
 // stepper is a student that learns online: gle.Trainer or bptt.Trainer.
-type stepper interface {
-	Step(out, x []float64, t gle.Target) (float64, error)
-}
-
-// newStudent builds the student network and its trainer for the variant.
-func (c *LagLineConfig) newStudent(w, tauM [2]float64) (*gle.Network, stepper, error) {
+// newStudent builds the student's trainer for the variant: GLE's local
+// rule (gle, bp), or truncated BPTT over the window with the learning
+// rate scaled by the window length, as the reference does.
+func (c *LagLineConfig) newStudent(w, tauM [2]float64) (*gle.Trainer, error) {
 	spec := c.chainSpec(w, tauM)
 	window, _ := c.window()
-	if window == 0 {
-		tr, err := optim.NewTrainer(spec, c.Batch)
-		if err != nil {
-			return nil, nil, err
-		}
-		return tr.Engine.Net, tr, nil
+	if window > 0 {
+		spec.Optimizer.LR *= float64(window)
 	}
-	net, err := gle.NewNetwork(spec)
+	tr, err := gle.NewTrainerFromSpec[float64](spec, c.Batch)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	opt := optim.NewAdam(spec.Optimizer.LR * float64(window))
-	tr, err := bptt.NewTrainer(net, c.Batch, window, opt)
-	if err != nil {
-		return nil, nil, err
+	if window > 0 {
+		tr.Rule = exact.TBPTT(window)
 	}
-	tr.TauMMin, tr.LearnFromStep = spec.TauMMin, spec.LearnFromStep
-	return net, tr, nil
+	return tr, nil
 }
 
-// chainSpec is the 1→1→1 softplus chain without bias.
+// chainSpec is the 1→1→1 softplus chain with weights w and time constants
+// tauM, learning w and τm with Adam after the settling time.
 func (c *LagLineConfig) chainSpec(w, tauM [2]float64) *gle.Spec {
-	prosp := c.Variant == "gle"
-	beta := c.Beta
 	s := &gle.Spec{
-		Dt: c.Dt, Beta: &beta, Loss: "mse", ProspectiveErrors: &prosp,
-		Optimizer:     gle.OptimizerSpec{Kind: "adam", LR: c.LRBeta / c.Beta},
+		Dt: c.Dt, Loss: gle.MSE,
+		Optimizer:     gle.OptimizerSpec{Kind: optim.KindAdam, LR: c.LRBeta / c.Beta},
 		TauMMin:       c.TauMin * c.Dt,
 		LearnFromStep: int(math.Round(c.SettleTime / c.Dt)),
 	}
+	s.SetBeta(c.Beta)
+	s.SetProspectiveErrors(c.Variant == "gle")
 	for i := range 2 {
 		s.Layers = append(s.Layers, gle.LayerSpec{
-			In: 1, Out: 1, Phi: "softplus", TauM: gle.Taus{tauM[i]}, TauR: gle.Taus{c.TauR},
+			In: 1, Out: 1, Phi: gle.Softplus, TauM: gle.Taus{tauM[i]}, TauR: gle.Taus{c.TauR},
 			Gamma: c.Gamma, Weight: [][]float64{{w[i]}}, Bias: gle.Bias{Disabled: true},
 			LearnTauM: true,
 		})
@@ -185,12 +177,13 @@ func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)
 		w0[i] = rng.Float64()
 		tau0[i] = max(rng.Float64(), c.TauMin*c.Dt)
 	}
-	net, student, err := c.newStudent(w0, tau0)
+	student, err := c.newStudent(w0, tau0)
 	if err != nil {
 		return nil, err
 	}
+	net := student.Engine.Net
 	teacherSpec := c.chainSpec(c.TeacherW, c.TeacherTauM)
-	teacherSpec.Loss = "none"
+	teacherSpec.Loss = gle.NoLoss
 	teacherNet, err := gle.NewNetwork(teacherSpec)
 	if err != nil {
 		return nil, err
@@ -229,7 +222,7 @@ func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)
 	record := func(t int, n int) {
 		rec := LagLineRecord{Time: float64(t) * c.Dt, Loss: lossSum / float64(max(n, 1))}
 		for i := range 2 {
-			rec.W[i], rec.TauM[i] = net.Layers[i].W[0], net.Layers[i].TauM[0]
+			rec.W[i], rec.TauM[i] = net.Projs[i].W[0], net.Pops[i].TauM[0]
 		}
 		res.Records = append(res.Records, rec)
 		if report != nil {

@@ -7,12 +7,12 @@ import (
 	"math/cmplx"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/bptt"
+	"github.com/gle-go/gle/exact"
 	"github.com/gle-go/gle/plots"
 )
 
 // LagNetConfig sets up the LagNet comparison of GLE's errors with the
-// adjoint (GLE paper Fig. 6, SPEC §9): a small lagged network 1→2→2→1
+// adjoint (GLE paper Fig. 6, docs/model.md §9): a small lagged network 1→2→2→1
 // (tanh hidden, linear output, τm = 1, τr = 0.1, dt = 0.01) driven by a
 // sine, with a cosine target. Learning is off and γ = 0, so GLE's errors ê
 // and the adjoint λ are computed on the same forward trajectory.
@@ -61,14 +61,12 @@ func RunLagNet(ctx context.Context, c LagNetConfig) (*LagNetResult, error) {
 	if !(c.Dt > 0) || !(c.TauR >= c.Dt) || !(c.TauM >= c.Dt) || !(c.Time > 2*c.Settle) || c.Hidden <= 0 {
 		return nil, &gle.FieldError{Field: "lagnet config", Value: fmt.Sprintf("%+v", c), Why: "need dt > 0, τ ≥ dt, time > 2·settle, hidden > 0", Err: gle.ErrInvalid}
 	}
-	zero, prosp := 0.0, true
-	beta := 1.0
-	s := &gle.Spec{Dt: c.Dt, Beta: &beta, Loss: "mse", ProspectiveErrors: &prosp, Seed: c.Seed, Optimizer: gle.OptimizerSpec{LR: zero}}
+	s := &gle.Spec{Dt: c.Dt, Loss: gle.MSE, Seed: c.Seed}
 	sizes := []int{1, c.Hidden, c.Hidden, 1}
 	for i := range 3 {
-		phi := "tanh"
+		phi := gle.Tanh
 		if i == 2 {
-			phi = "linear"
+			phi = gle.Linear
 		}
 		s.Layers = append(s.Layers, gle.LayerSpec{In: sizes[i], Out: sizes[i+1], Phi: phi,
 			TauM: gle.Taus{c.TauM}, TauR: gle.Taus{c.TauR}})
@@ -80,9 +78,9 @@ func RunLagNet(ctx context.Context, c LagNetConfig) (*LagNetResult, error) {
 	// Weights of a fixed scale, so the hidden neurons are neither silent
 	// nor saturated.
 	rng := newRNG(c.Seed)
-	for i := range net.Layers {
-		for k := range net.Layers[i].W {
-			net.Layers[i].W[k] = c.WeightStd * rng.NormFloat64()
+	for i := range net.Projs {
+		for k := range net.Projs[i].W {
+			net.Projs[i].W[k] = c.WeightStd * rng.NormFloat64()
 		}
 	}
 	eng, err := gle.NewEngine(net, 1)
@@ -100,11 +98,14 @@ func RunLagNet(ctx context.Context, c LagNetConfig) (*LagNetResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rec, err := bptt.Record(eng, xs, ts)
+	rec, err := exact.Record(eng, xs, ts)
 	if err != nil {
 		return nil, err
 	}
-	lambda := bptt.Adjoint(net, rec)
+	lambda, err := exact.LambdaTrace(net, rec)
+	if err != nil {
+		return nil, err
+	}
 	res := &LagNetResult{Config: c, EHat: rec.EHat, Lambda: lambda, Time: make([]float64, steps)}
 	for t := range steps {
 		res.Time[t] = float64(t) * c.Dt
@@ -115,13 +116,13 @@ func RunLagNet(ctx context.Context, c LagNetConfig) (*LagNetResult, error) {
 	from := int(math.Round(c.Settle / c.Dt))
 	n := int(math.Floor((c.Time-2*c.Settle)/period)) * int(math.Round(period/c.Dt))
 	h := (1 + c.Omega*c.Omega*c.TauM*c.TauM) / (1 + c.Omega*c.Omega*c.TauR*c.TauR)
-	for li, l := range net.Layers {
-		for o := range l.Out {
-			ae := fourier(rec.EHat[li], l.Out, o, from, n, c.Omega*c.Dt)
-			al := fourier(lambda[li], l.Out, o, from, n, c.Omega*c.Dt)
+	for li, l := range net.Pops {
+		for o := range l.N {
+			ae := fourier(rec.EHat[li], l.N, o, from, n, c.Omega*c.Dt)
+			al := fourier(lambda[li], l.N, o, from, n, c.Omega*c.Dt)
 			r := ae / al
 			res.Neurons = append(res.Neurons, LagNetNeuron{Layer: li, Neuron: o, Phase: cmplx.Phase(r), Gain: cmplx.Abs(r),
-				PredictedGain: math.Pow(h, float64(len(net.Layers)-li))})
+				PredictedGain: math.Pow(h, float64(len(net.Pops)-li))})
 		}
 	}
 	return res, nil

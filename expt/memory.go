@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/graph"
+	"github.com/gle-go/gle/exact"
 	"github.com/gle-go/gle/optim"
 	"github.com/gle-go/gle/plots"
 )
@@ -53,9 +52,9 @@ type MemoryConfig struct {
 // learning online with its local rule (GLE's errors on a graph); "gle-layered"
 // — the chain input → h1 → h2 → out (no recurrence) with GLE's rule;
 // "bptt" — the recurrent graph trained with the exact gradient of each
-// whole trial (graph.Loss), the non-local upper bound; "bptt-twN" —
+// whole trial (exact.FullBPTT), the non-local upper bound; "bptt-twN" —
 // truncated BPTT, one gradient step per window of N time units with the
-// state carried across windows (graph.LossFrom).
+// state carried across windows (exact.TBPTT).
 var MemoryVariants = []string{"vle-local", "gle-layered", "bptt-tw1", "bptt"}
 
 // DefaultMemory returns the sweep of `gle run recurrent-memory`.
@@ -78,7 +77,7 @@ const memoryTarget = 1.0
 // memoryTrial returns the inputs and targets of one batch of trials with
 // the given cues (true: A).
 func (c *MemoryConfig) memoryTrial(gap float64, cues []bool) ([][]float64, []gle.Target) {
-	steps := int(math.Round((1 + gap + c.Response) / c.Dt))
+	steps := c.trialSteps(gap)
 	goStep, cueSteps := int(math.Round((1+gap)/c.Dt)), int(math.Round(1/c.Dt))
 	B := len(cues)
 	xs, ts := make([][]float64, steps), make([]gle.Target, steps)
@@ -112,29 +111,29 @@ func (c *MemoryConfig) memoryTrial(gap float64, cues []bool) ([][]float64, []gle
 }
 
 // memoryNet builds the variant's network.
-func (c *MemoryConfig) memoryNet(variant string) (*graph.Network, error) {
-	pop := func(name string, size int, phi string) graph.PopulationSpec {
-		return graph.PopulationSpec{Name: name, Size: size, Phi: phi, TauM: gle.Taus{c.TauM}, TauR: gle.Taus{c.TauM}}
+func (c *MemoryConfig) memoryNet(variant string) (*gle.Network, error) {
+	pop := func(name string, size int, phi gle.Activation) gle.PopulationSpec {
+		return gle.PopulationSpec{Name: name, Size: size, Phi: phi, TauM: gle.Taus{c.TauM}, TauR: gle.Taus{c.TauM}}
 	}
-	s := &graph.Spec{Dt: c.Dt, Beta: 1, Loss: "mse", ProspectiveErrors: true, Inputs: 3, Output: "out", Seed: c.Seed}
+	s := &gle.Spec{Dt: c.Dt, Loss: gle.MSE, Inputs: 3, Output: "out", Seed: c.Seed}
 	if strings.HasPrefix(variant, "bptt-tw") {
 		variant = "bptt"
 	}
 	switch variant {
 	case "vle-local", "bptt":
-		s.Populations = []graph.PopulationSpec{pop("h", c.Hidden, "tanh"), pop("out", 1, "linear")}
-		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h"}, {From: "h", To: "h"}, {From: "h", To: "out"}}
+		s.Populations = []gle.PopulationSpec{pop("h", c.Hidden, gle.Tanh), pop("out", 1, gle.Linear)}
+		s.Projections = []gle.ProjectionSpec{{From: gle.InputName, To: "h"}, {From: "h", To: "h"}, {From: "h", To: "out"}}
 	case "gle-layered":
-		s.Populations = []graph.PopulationSpec{pop("h1", c.Hidden, "tanh"), pop("h2", c.Hidden, "tanh"), pop("out", 1, "linear")}
-		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
+		s.Populations = []gle.PopulationSpec{pop("h1", c.Hidden, gle.Tanh), pop("h2", c.Hidden, gle.Tanh), pop("out", 1, gle.Linear)}
+		s.Projections = []gle.ProjectionSpec{{From: gle.InputName, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
 	default:
-		return nil, fmt.Errorf("%w: variant %q (want one of %v)", gle.ErrUnknownName, variant, MemoryVariants)
+		return nil, &gle.FieldError{Field: "variant", Value: variant, Why: fmt.Sprintf("want one of %v", MemoryVariants), Err: gle.ErrUnknownName}
 	}
-	n, err := graph.New(s)
+	n, err := gle.NewNetwork(s)
 	if err != nil || c.InitLoopGain <= 0 {
 		return n, err
 	}
-	return n, c.scaleLoops(n, func(gain float64) float64 { return c.InitLoopGain / gain })
+	return n, gle.SetLoopGain(n, c.InitLoopGain)
 }
 
 // RunMemory trains every variant at every gap and measures the accuracy on
@@ -164,7 +163,10 @@ func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) (
 			if err := c.trainMemory(ctx, n, variant, gap, cues); err != nil {
 				return res, fmt.Errorf("%s, gap %g: %w", variant, gap, err)
 			}
-			r := c.testMemory(n, variant, gap, cues(200))
+			r, err := c.testMemory(n, variant, gap, cues(200))
+			if err != nil {
+				return res, err
+			}
 			res = append(res, r)
 			if report != nil {
 				report(r)
@@ -174,46 +176,28 @@ func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) (
 	return res, nil
 }
 
-func (c *MemoryConfig) trainMemory(ctx context.Context, n *graph.Network, variant string, gap float64, cues func(int) []bool) error {
+// trainMemory trains n on c.Trials batches of trials, each from rest:
+// online with the local rule, or with the exact gradient of every whole
+// trial (bptt) or of every window of it (bptt-twN).
+func (c *MemoryConfig) trainMemory(ctx context.Context, n *gle.Network, variant string, gap float64, cues func(int) []bool) error {
+	lr := c.LR
+	var rule gle.Rule
 	if strings.HasPrefix(variant, "bptt") {
-		opt := optim.NewAdam(c.BPTTLR)
-		window := 0 // steps; 0: the whole trial
+		lr = c.BPTTLR
+		rule = exact.FullBPTT(c.trialSteps(gap))
 		if w, ok := strings.CutPrefix(variant, "bptt-tw"); ok {
 			tw, err := strconv.ParseFloat(w, 64)
 			if err != nil || !(tw >= c.Dt) {
-				return fmt.Errorf("%w: variant %q: the window must be a number of time units ≥ dt", gle.ErrInvalid, variant)
+				return &gle.FieldError{Field: "variant", Value: variant, Why: "the window must be a number of time units ≥ dt", Err: gle.ErrInvalid}
 			}
-			window = int(math.Round(tw / c.Dt))
+			rule = exact.TBPTT(int(math.Round(tw / c.Dt)))
 		}
-		g := graph.NewGrads(n)
-		params, grads := graph.Pairs(n, g)
-		for trial := range c.Trials {
-			if trial%50 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			xs, ts := c.memoryTrial(gap, cues(c.Batch))
-			w := window
-			if w == 0 {
-				w = len(xs)
-			}
-			s := graph.NewState(n, c.Batch)
-			for t0 := 0; t0 < len(xs); t0 += w {
-				t1 := min(t0+w, len(xs))
-				if _, err := graph.LossFrom(n, s, xs[t0:t1], ts[t0:t1], g); err != nil {
-					return err
-				}
-				opt.Step(params, grads)
-			}
-			if err := c.limitLoopGain(n); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
-	tr, err := graph.NewTrainer(n, c.Batch, optim.NewAdam(c.LR))
+	tr, err := gle.NewTrainer(n, c.Batch, optim.NewAdam(lr))
 	if err != nil {
 		return err
 	}
+	tr.Rule, tr.MaxLoopGain = rule, c.MaxLoopGain
 	out := make([]float64, c.Batch)
 	for trial := range c.Trials {
 		if trial%50 == 0 && ctx.Err() != nil {
@@ -226,58 +210,37 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *graph.Network, varian
 				return fmt.Errorf("trial %d: %w", trial, err)
 			}
 		}
-		if err := tr.Engine.CheckFinite(); err != nil {
+		if err := tr.EndSequence(); err != nil {
 			return fmt.Errorf("trial %d: %w", trial, err)
 		}
-		if err := c.limitLoopGain(n); err != nil {
-			return err
-		}
 	}
 	return nil
 }
 
-// limitLoopGain scales every self-projection of n down to the loop gain
-// c.MaxLoopGain (no-op when that is 0 or the gain is below it).
-func (c *MemoryConfig) limitLoopGain(n *graph.Network) error {
-	if c.MaxLoopGain <= 0 {
-		return nil
-	}
-	return c.scaleLoops(n, func(gain float64) float64 { return min(1, c.MaxLoopGain/gain) })
-}
-
-// scaleLoops multiplies the weights of every self-projection of n by
-// factor(its loop gain ρ(W)·τm/τr).
-func (c *MemoryConfig) scaleLoops(n *graph.Network, factor func(gain float64) float64) error {
-	for k, p := range n.Projs {
-		if p.From != p.To {
-			continue
-		}
-		rho, err := n.SpectralRadius(k)
-		if err != nil {
-			return err
-		}
-		pop := &n.Pops[p.To]
-		f := factor(rho * slices.Max(pop.TauM) / slices.Min(pop.TauR))
-		for i := range p.W {
-			p.W[i] *= f
-		}
-	}
-	return nil
+// trialSteps returns the length of a trial at the gap: the cue, the gap
+// and the response window.
+func (c *MemoryConfig) trialSteps(gap float64) int {
+	return int(math.Round((1 + gap + c.Response) / c.Dt))
 }
 
 // testMemory runs the trials without learning and scores the sign of the
 // output averaged over the second half of the response window.
-func (c *MemoryConfig) testMemory(n *graph.Network, variant string, gap float64, cues []bool) MemoryResult {
+func (c *MemoryConfig) testMemory(n *gle.Network, variant string, gap float64, cues []bool) (MemoryResult, error) {
 	B := len(cues)
 	xs, ts := c.memoryTrial(gap, cues)
-	e := graph.NewEngine(n, B)
+	e, err := gle.NewEngine(n, B)
+	if err != nil {
+		return MemoryResult{}, err
+	}
 	out := make([]float64, B)
 	sum := make([]float64, B)
 	var loss float64
 	var scored int
 	first := len(xs) - int(math.Round(c.Response/(2*c.Dt)))
 	for s, x := range xs {
-		_ = e.Step(out, x, gle.Target{}) // no target: the test run does not nudge
+		if err := e.Step(out, x, gle.Target{}); err != nil { // no target: the test run does not nudge
+			return MemoryResult{}, err
+		}
 		if !ts[s].None() {
 			loss += n.Loss.Value(out, ts[s], 1)
 			scored++
@@ -294,7 +257,7 @@ func (c *MemoryConfig) testMemory(n *graph.Network, variant string, gap float64,
 			correct++
 		}
 	}
-	return MemoryResult{Variant: variant, Gap: gap, Accuracy: float64(correct) / float64(B), Loss: loss / float64(max(scored, 1))}
+	return MemoryResult{Variant: variant, Gap: gap, Accuracy: float64(correct) / float64(B), Loss: loss / float64(max(scored, 1))}, nil
 }
 
 // MemoryFigure draws accuracy against the gap, one line per variant.

@@ -10,10 +10,11 @@ import (
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data/mnist1d"
+	"github.com/gle-go/gle/optim"
 )
 
 // MNIST1DConfig sets up MNIST-1D classification with GLE (GLE paper
-// Fig. 8, SPEC §9): sequences of 360 steps (dt = 0.2, one value per step),
+// Fig. 8, docs/model.md §9): sequences of 360 steps (dt = 0.2, one value per step),
 // CE against the label at every step, Adam stepping every dt, state
 // carried over between batches and into evaluation, prediction = argmax of
 // the outputs summed over the sequence, one evaluation before the first
@@ -24,9 +25,9 @@ type MNIST1DConfig struct {
 	// Variant names a preset network (see MNIST1DVariants) or, with Net,
 	// labels the run.
 	Variant string
-	// Net, when set, is trained instead of the variant's network (its seed
-	// is replaced by Seed; its layers must take 1 input and give 10
-	// outputs).
+	// Net, when set, is trained instead of the variant's network (either
+	// spec form; its seed is replaced by Seed; it must take 1 input and
+	// give 10 outputs).
 	Net    *gle.Spec
 	Seed   uint64
 	Epochs int
@@ -130,7 +131,7 @@ func (c *MNIST1DConfig) Validate() error {
 		if err := c.Net.Validate(); err != nil {
 			return err
 		}
-		if in, out := c.Net.Layers[0].In, c.Net.Layers[len(c.Net.Layers)-1].Out; in != 1 || out != 10 {
+		if in, out := c.Net.NumInputs(), c.Net.NumOutputs(); in != 1 || out != 10 {
 			return bad("spec", fmt.Sprintf("%d inputs, %d outputs", in, out), "MNIST-1D needs 1 input and 10 outputs")
 		}
 	}
@@ -153,8 +154,8 @@ func (c *MNIST1DConfig) Spec() *gle.Spec {
 	return MNIST1DVariants[c.Variant].spec(c)
 }
 
-// freshLayers returns the layers that start every batch and evaluation
-// from zero state.
+// freshLayers returns the layers (populations) that start every batch
+// and evaluation from zero state.
 func (c *MNIST1DConfig) freshLayers() []int {
 	if c.Net != nil {
 		return nil
@@ -165,9 +166,7 @@ func (c *MNIST1DConfig) freshLayers() []int {
 // baseSpec is the experiment's common spec: CE with β = 1, prospective
 // errors, Adam.
 func (c *MNIST1DConfig) baseSpec() *gle.Spec {
-	prosp, beta := true, 1.0
-	return &gle.Spec{Dt: c.Dt, Beta: &beta, Loss: "ce", ProspectiveErrors: &prosp, Seed: c.Seed,
-		Optimizer: gle.OptimizerSpec{Kind: "adam", LR: c.LR}}
+	return &gle.Spec{Dt: c.Dt, Loss: gle.CE, Seed: c.Seed, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: c.LR}}
 }
 
 // mixedSpec builds the E2E family: depth hidden layers of the given
@@ -186,14 +185,14 @@ func (c *MNIST1DConfig) mixedSpec(depth int, groups []NeuronGroup) *gle.Spec {
 	}
 	in := 1
 	for i := range depth {
-		phi := "tanh"
+		phi := gle.Tanh
 		if i == 0 {
-			phi = "linear"
+			phi = gle.Linear
 		}
 		s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: len(tauM), Phi: phi, TauM: tauM, TauR: tauR})
 		in = len(tauM)
 	}
-	s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: 10, Phi: "linear", TauM: gle.Taus{c.Tau}, TauR: gle.Taus{c.Tau}})
+	s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: 10, Phi: gle.Linear, TauM: gle.Taus{c.Tau}, TauR: gle.Taus{c.Tau}})
 	return s
 }
 
@@ -209,21 +208,20 @@ func (c *MNIST1DConfig) lagNetSpec() *gle.Spec {
 	for i := range tauM {
 		tauM[i] = math.Round((dt+(c.ChainTauMax-dt)*float64(i)/9)*100) / 100
 	}
-	f := false
-	fixed := func(in int, init string) gle.LayerSpec {
-		return gle.LayerSpec{In: in, Out: 10, Phi: "linear", TauM: tauM, TauR: tauGroup(10, dt), Init: init,
-			LearnWeight: &f, LearnBias: &f, Bias: gle.Bias{Disabled: true}}
+	fixed := func(in int, init gle.Init) gle.LayerSpec {
+		return gle.LayerSpec{In: in, Out: 10, Phi: gle.Linear, TauM: tauM, TauR: tauGroup(10, dt), Init: init,
+			Bias: gle.Bias{Disabled: true}}.Fixed()
 	}
-	first := fixed(1, "")
+	first := fixed(1, gle.InitPyTorch)
 	first.Weight = make([][]float64, 10)
 	for i := range first.Weight {
 		first.Weight[i] = []float64{1}
 	}
-	s.Layers = append(s.Layers, first, fixed(10, "identity"), fixed(10, "identity"), fixed(10, "identity"))
-	le := func(in, out int, phi string) gle.LayerSpec {
+	s.Layers = append(s.Layers, first, fixed(10, gle.InitIdentity), fixed(10, gle.InitIdentity), fixed(10, gle.InitIdentity))
+	le := func(in, out int, phi gle.Activation) gle.LayerSpec {
 		return gle.LayerSpec{In: in, Out: out, Phi: phi, TauM: gle.Taus{c.Tau}, TauR: gle.Taus{c.Tau}}
 	}
-	s.Layers = append(s.Layers, le(10, 60, "tanh"), le(60, 60, "tanh"), le(60, 10, "linear"))
+	s.Layers = append(s.Layers, le(10, 60, gle.Tanh), le(60, 60, gle.Tanh), le(60, 10, gle.Linear))
 	return s
 }
 

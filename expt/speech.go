@@ -8,10 +8,12 @@ import (
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data/audio"
 	"github.com/gle-go/gle/data/speech"
+	"github.com/gle-go/gle/internal/atomicfile"
+	"github.com/gle-go/gle/optim"
 )
 
 // SpeechConfig sets up keyword spotting on Speech Commands (GLE paper
-// Fig. 8, SPEC §9): 32 log-mel bands, 40 frames per 1-s clip, each frame
+// Fig. 8, docs/model.md §9): 32 log-mel bands, 40 frames per 1-s clip, each frame
 // held for Hold steps of dt. The default is the paper's network
 // (32 → 750 → 750 → 750 → 12, 1.16 M parameters, batch 256, 420 epochs);
 // Small is a laptop-sized network for quick runs.
@@ -59,11 +61,10 @@ func (c *SpeechConfig) Spec(classes int) *gle.Spec {
 	}
 	tauM := slices.Concat(tauGroup(32, 2.4), tauGroup(32, 0.6), tauGroup(32, 1.2), tauGroup(32, 2.4))
 	tauR := slices.Concat(tauGroup(32, 2.4), tauGroup(96, 0.1))
-	prosp := true
-	s := &gle.Spec{Dt: c.Dt, Loss: "ce", Seed: c.Seed, ProspectiveErrors: &prosp, Optimizer: gle.OptimizerSpec{Kind: "adam", LR: c.LR}}
+	s := &gle.Spec{Dt: c.Dt, Loss: gle.CE, Seed: c.Seed, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: c.LR}}
 	s.Layers = []gle.LayerSpec{
-		{In: 32, Out: 128, Phi: "linear", TauM: tauM, TauR: tauR},
-		{In: 128, Out: 128, Phi: "tanh", TauM: tauM, TauR: tauR},
+		{In: 32, Out: 128, Phi: gle.Linear, TauM: tauM, TauR: tauR},
+		{In: 128, Out: 128, Phi: gle.Tanh, TauM: tauM, TauR: tauR},
 		{In: 128, Out: classes, TauM: gle.Taus{2.4}, TauR: gle.Taus{2.4}},
 	}
 	return s
@@ -138,12 +139,12 @@ func RunSpeech(ctx context.Context, c SpeechConfig, o ClassifyOptions) (*SpeechR
 }
 
 // SaveSpeechModel writes the model atomically (gob).
-func SaveSpeechModel(path string, m *SpeechModel) error { return saveGob(path, m) }
+func SaveSpeechModel(path string, m *SpeechModel) error { return atomicfile.WriteGob(path, m) }
 
 // LoadSpeechModel reads a model written by SaveSpeechModel.
 func LoadSpeechModel(path string) (*SpeechModel, error) {
 	var m SpeechModel
-	if err := loadGob(path, &m); err != nil {
+	if err := atomicfile.ReadGob(path, &m); err != nil {
 		return nil, err
 	}
 	if m.Net == nil || len(m.Labels) != m.Net.Outputs() || m.Hold <= 0 {

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/graph"
+	"github.com/gle-go/gle/exact"
 	"github.com/gle-go/gle/plots"
 )
 
@@ -40,46 +40,49 @@ type VLEAlignRow struct {
 	// LoopGain is ρ(W_loop)·sup|H| for the recurrent networks (0 for the
 	// chain), sup|H| = τm/τr for prospective errors and 1 for instantaneous
 	// ones: the real-time errors are stable only below 1 (docs/vle.md §4).
-	LoopGain  float64
-	Diverged  bool
-	Alignment graph.Alignment
+	LoopGain float64
+	Diverged bool
+	// Label names the parameter for people ("W h→h", "b out", "tau_m h").
+	Label     string
+	Alignment exact.AlignmentRow
 }
 
-// MarshalJSON writes one flat object: network, tau_m, diverged, param,
-// cosine, norm_ratio (null when undefined).
+// MarshalJSON writes one flat object: network, tau_m, loop_gain,
+// diverged, param (the tensor name), label, cosine, norm_ratio (null when
+// undefined).
 func (r VLEAlignRow) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(r.Alignment)
-	if err != nil {
-		return nil, err
+	a := r.Alignment
+	return json.Marshal(map[string]any{"network": r.Network, "tau_m": r.TauM, "loop_gain": r.LoopGain, "diverged": r.Diverged,
+		"param": a.Param, "label": r.Label, "cosine": finiteOrNil(a.Cosine), "norm_ratio": finiteOrNil(a.NormRatio)})
+}
+
+func finiteOrNil(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
 	}
-	head, err := json.Marshal(map[string]any{"network": r.Network, "tau_m": r.TauM, "loop_gain": r.LoopGain, "diverged": r.Diverged})
-	if err != nil {
-		return nil, err
-	}
-	// Merge the two objects: {head…, alignment…}.
-	return append(append(head[:len(head)-1], ','), b[1:]...), nil
+	return v
 }
 
 // vleAlignNetwork builds one of the sweep's networks with every τm = tauM.
-func vleAlignNetwork(name string, tauM, tauR float64, c VLEAlignConfig) (*graph.Network, error) {
-	pop := func(n string, size int, phi string) graph.PopulationSpec {
-		return graph.PopulationSpec{Name: n, Size: size, Phi: phi, TauM: gle.Taus{tauM}, TauR: gle.Taus{tauR}}
+func vleAlignNetwork(name string, tauM, tauR float64, c VLEAlignConfig) (*gle.Network, error) {
+	pop := func(n string, size int, phi gle.Activation) gle.PopulationSpec {
+		return gle.PopulationSpec{Name: n, Size: size, Phi: phi, TauM: gle.Taus{tauM}, TauR: gle.Taus{tauR}}
 	}
-	s := &graph.Spec{Dt: c.Dt, Beta: 1, Loss: "mse", ProspectiveErrors: true, Inputs: 1, Output: "out", Seed: c.Seed}
+	s := &gle.Spec{Dt: c.Dt, Loss: gle.MSE, Inputs: 1, Output: "out", Seed: c.Seed}
 	switch name {
 	case "chain": // input → h1 → h2 → out: the layered case (GLE)
-		s.Populations = []graph.PopulationSpec{pop("h1", 8, "tanh"), pop("h2", 8, "tanh"), pop("out", 1, "linear")}
-		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
+		s.Populations = []gle.PopulationSpec{pop("h1", 8, gle.Tanh), pop("h2", 8, gle.Tanh), pop("out", 1, gle.Linear)}
+		s.Projections = []gle.ProjectionSpec{{From: gle.InputName, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
 	case "recurrent", "recurrent-weak", "recurrent-instant": // input → h ⟲ → out, with a skip input → out
-		h := pop("h", 12, "tanh")
+		h := pop("h", 12, gle.Tanh)
 		h.InstantErrors = name == "recurrent-instant"
-		s.Populations = []graph.PopulationSpec{h, pop("out", 1, "linear")}
-		s.Projections = []graph.ProjectionSpec{{From: graph.Input, To: "h"}, {From: "h", To: "h"},
-			{From: "h", To: "out"}, {From: graph.Input, To: "out"}}
+		s.Populations = []gle.PopulationSpec{h, pop("out", 1, gle.Linear)}
+		s.Projections = []gle.ProjectionSpec{{From: gle.InputName, To: "h"}, {From: "h", To: "h"},
+			{From: "h", To: "out"}, {From: gle.InputName, To: "out"}}
 	default:
-		return nil, fmt.Errorf("%w: network %q (want chain, recurrent, recurrent-weak or recurrent-instant)", gle.ErrUnknownName, name)
+		return nil, &gle.FieldError{Field: "network", Value: name, Why: "want chain, recurrent, recurrent-weak or recurrent-instant", Err: gle.ErrUnknownName}
 	}
-	n, err := graph.New(s)
+	n, err := gle.NewNetwork(s)
 	if err != nil {
 		return nil, err
 	}
@@ -116,31 +119,28 @@ func RunVLEAlign(ctx context.Context, c VLEAlignConfig) ([]VLEAlignRow, error) {
 			if err != nil {
 				return nil, err
 			}
-			var gain float64
-			for k, p := range n.Projs {
-				if p.From == p.To {
-					rho, err := n.SpectralRadius(k)
-					if err != nil {
-						return nil, err
-					}
-					ratio := tm / c.TauR // sup |H| of the prospective errors
-					if n.Pops[p.To].InstantErrors {
-						ratio = 1
-					}
-					gain = max(gain, rho*ratio)
-				}
+			gains, err := gle.LoopGains(n)
+			if err != nil {
+				return nil, err
 			}
-			al, err := graph.Align(n, 1, xs, ts)
+			var gain float64
+			for _, g := range gains {
+				gain = max(gain, g.Gain)
+			}
+			al, err := exact.Align(n, 1, xs, ts, len(xs))
 			if errors.Is(err, gle.ErrDiverged) {
 				rows = append(rows, VLEAlignRow{Network: name, TauM: tm, LoopGain: gain, Diverged: true,
-					Alignment: graph.Alignment{Cosine: math.NaN(), NormRatio: math.NaN()}})
+					Alignment: exact.AlignmentRow{Window: -1, Cosine: math.NaN(), NormRatio: math.NaN()}})
 				continue
 			}
 			if err != nil {
 				return nil, fmt.Errorf("%s, tau_m %g: %w", name, tm, err)
 			}
+			labels := tensorLabels(n)
 			for _, a := range al {
-				rows = append(rows, VLEAlignRow{Network: name, TauM: tm, LoopGain: gain, Alignment: a})
+				if a.Window == -1 && a.Param != "all" {
+					rows = append(rows, VLEAlignRow{Network: name, TauM: tm, LoopGain: gain, Label: labels[a.Param], Alignment: a})
+				}
 			}
 		}
 	}
@@ -164,15 +164,15 @@ func VLEAlignFigure(base string, rows []VLEAlignRow) error {
 		if r.Diverged {
 			diverged[r.Network] = append(diverged[r.Network], strconv.FormatFloat(r.TauM, 'g', -1, 64))
 		}
-		if r.Diverged || !strings.HasPrefix(r.Alignment.Param, "W ") {
+		if r.Diverged || !strings.HasPrefix(r.Label, "W ") {
 			continue
 		}
-		k := [2]string{r.Network, r.Alignment.Param}
+		k := [2]string{r.Network, r.Label}
 		i, ok := index[k]
 		if !ok {
 			i = len(byNet[r.Network])
 			index[k] = i
-			name := r.Alignment.Param
+			name := r.Label
 			byNet[r.Network] = append(byNet[r.Network], &[2]plots.Series{{Name: name, Color: i}, {Name: name, Color: i}})
 		}
 		s := byNet[r.Network][i]
@@ -195,4 +195,18 @@ func VLEAlignFigure(base string, rows []VLEAlignRow) error {
 		panels = append(panels, cos, ratio)
 	}
 	return plots.Save(base, len(networks), 2, 12, 3.2*float64(len(networks)), panels...)
+}
+
+// tensorLabels maps n's tensor names to the labels of the tables and
+// figures: "W from→to" for weights, "b pop" and "tau_m pop" otherwise.
+func tensorLabels(n *gle.Network) map[string]string {
+	out := map[string]string{}
+	for k := range n.Projs {
+		out[n.ProjectionPrefix(k)+"weight"] = "W " + n.ProjectionName(k)
+	}
+	for q, p := range n.Pops {
+		out[n.PopulationPrefix(q)+"bias"] = "b " + p.Name
+		out[n.PopulationPrefix(q)+"tau_m"] = "tau_m " + p.Name
+	}
+	return out
 }

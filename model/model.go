@@ -1,7 +1,9 @@
-// Package model saves and loads trained networks: the spec (JSON, with
-// the learned parameters) and the parameters as safetensors, readable by
-// PyTorch users (safetensors.torch.load_file) and by this package, with
-// shapes and dtypes checked on load.
+// Package model saves and loads trained networks of either spec form: the
+// parameters as safetensors, readable by PyTorch users
+// (safetensors.torch.load_file) and by this package, with shapes and
+// dtypes checked on load, and the spec (JSON, with the learned
+// parameters) in the file's metadata, so that Load rebuilds the network
+// from the file alone.
 package model
 
 import (
@@ -28,18 +30,14 @@ type tensorInfo struct {
 	DataOffsets [2]int `json:"data_offsets"`
 }
 
-// Tensors names every parameter of n as safetensors does: layers.L.weight
-// (out × in), layers.L.bias, layers.L.tau_m and layers.L.tau_r.
+// Tensors returns every parameter of n by its name (gle.Network.Tensors):
+// layers.L.weight (out × in), .bias, .tau_m, .tau_r for a layered
+// network; projections.K.weight, .feedback_weight and
+// populations.NAME.bias, .tau_m, .tau_r for any other.
 func Tensors(n *gle.Network) map[string]Tensor {
 	out := map[string]Tensor{}
-	for i, l := range n.Layers {
-		p := fmt.Sprintf("layers.%d.", i)
-		out[p+"weight"] = Tensor{Shape: []int{l.Out, l.In}, Data: l.W}
-		if l.B != nil {
-			out[p+"bias"] = Tensor{Shape: []int{l.Out}, Data: l.B}
-		}
-		out[p+"tau_m"] = Tensor{Shape: []int{l.Out}, Data: l.TauM}
-		out[p+"tau_r"] = Tensor{Shape: []int{l.Out}, Data: l.TauR}
+	for _, t := range n.Tensors() {
+		out[t.Name] = Tensor{Shape: t.Shape, Data: t.Data}
 	}
 	return out
 }
@@ -94,41 +92,51 @@ func EncodeSafetensors(tensors map[string]Tensor, metadata map[string]string) ([
 
 // DecodeSafetensors reads a safetensors file of F64 or F32 tensors.
 func DecodeSafetensors(data []byte) (map[string]Tensor, error) {
+	ts, _, err := decode(data)
+	return ts, err
+}
+
+// decode reads a safetensors file and its string metadata.
+func decode(data []byte) (map[string]Tensor, map[string]string, error) {
 	if len(data) < 8 {
-		return nil, fmt.Errorf("%w: %d bytes, too short for the header length", ErrFormat, len(data))
+		return nil, nil, fmt.Errorf("%w: %d bytes, too short for the header length", ErrFormat, len(data))
 	}
 	hl := binary.LittleEndian.Uint64(data)
 	if hl > uint64(len(data)-8) {
-		return nil, fmt.Errorf("%w: header of %d bytes in a file of %d", ErrFormat, hl, len(data))
+		return nil, nil, fmt.Errorf("%w: header of %d bytes in a file of %d", ErrFormat, hl, len(data))
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data[8:8+hl], &raw); err != nil {
-		return nil, fmt.Errorf("%w: header: %v", ErrFormat, err)
+		return nil, nil, fmt.Errorf("%w: header: %v", ErrFormat, err)
 	}
 	body := data[8+hl:]
 	out := map[string]Tensor{}
+	var meta map[string]string
 	for name, r := range raw {
 		if name == "__metadata__" {
+			if err := json.Unmarshal(r, &meta); err != nil {
+				return nil, nil, fmt.Errorf("%w: metadata: %v", ErrFormat, err)
+			}
 			continue
 		}
 		var ti tensorInfo
 		if err := json.Unmarshal(r, &ti); err != nil {
-			return nil, fmt.Errorf("%w: tensor %s: %v", ErrFormat, name, err)
+			return nil, nil, fmt.Errorf("%w: tensor %s: %v", ErrFormat, name, err)
 		}
 		size := map[string]int{"F64": 8, "F32": 4}[ti.DType]
 		if size == 0 {
-			return nil, fmt.Errorf("%w: tensor %s has dtype %s, want F64 or F32", ErrFormat, name, ti.DType)
+			return nil, nil, fmt.Errorf("%w: tensor %s has dtype %s, want F64 or F32", ErrFormat, name, ti.DType)
 		}
 		n := 1
 		for _, d := range ti.Shape {
 			if d < 0 || (d > 0 && n > math.MaxInt32/d) {
-				return nil, fmt.Errorf("%w: tensor %s has shape %v", ErrFormat, name, ti.Shape)
+				return nil, nil, fmt.Errorf("%w: tensor %s has shape %v", ErrFormat, name, ti.Shape)
 			}
 			n *= d
 		}
 		b, e := ti.DataOffsets[0], ti.DataOffsets[1]
 		if b < 0 || e < b || e > len(body) || e-b != n*size {
-			return nil, fmt.Errorf("%w: tensor %s: offsets %v do not fit shape %v of %s in %d data bytes", ErrFormat, name, ti.DataOffsets, ti.Shape, ti.DType, len(body))
+			return nil, nil, fmt.Errorf("%w: tensor %s: offsets %v do not fit shape %v of %s in %d data bytes", ErrFormat, name, ti.DataOffsets, ti.Shape, ti.DType, len(body))
 		}
 		t := Tensor{Shape: ti.Shape, Data: make([]float64, n)}
 		for i := range n {
@@ -140,7 +148,7 @@ func DecodeSafetensors(data []byte) (map[string]Tensor, error) {
 		}
 		out[name] = t
 	}
-	return out, nil
+	return out, meta, nil
 }
 
 // Save writes the network's parameters to path (safetensors), with the
@@ -161,6 +169,34 @@ func Save(path string, n *gle.Network, spec *gle.Spec) error {
 	return atomicfile.Write(path, b)
 }
 
+// Load rebuilds the network a file written by Save holds, from the spec
+// in its metadata and the tensors, and returns it with that spec.
+func Load(path string) (*gle.Network, *gle.Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	ts, meta, err := decode(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if meta["spec"] == "" {
+		return nil, nil, fmt.Errorf("%s: %w: no spec in the metadata (not written by gle); load it into a network with LoadInto", path, ErrFormat)
+	}
+	spec, err := gle.DecodeSpec([]byte(meta["spec"]))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: metadata spec: %w", path, err)
+	}
+	n, err := gle.NewNetwork(spec)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: metadata spec: %w", path, err)
+	}
+	if err := loadTensors(path, ts, n); err != nil {
+		return nil, nil, err
+	}
+	return n, spec, nil
+}
+
 // LoadInto reads a safetensors file into n's parameters, checking that
 // every parameter is present with the right shape and finite values.
 func LoadInto(path string, n *gle.Network) error {
@@ -172,6 +208,10 @@ func LoadInto(path string, n *gle.Network) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	return loadTensors(path, ts, n)
+}
+
+func loadTensors(path string, ts map[string]Tensor, n *gle.Network) error {
 	for name, want := range Tensors(n) {
 		got, ok := ts[name]
 		if !ok {

@@ -1,19 +1,60 @@
 package optim
 
 import (
-	"fmt"
 	"math"
 
-	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/errs"
 	"github.com/gle-go/gle/internal/kernel"
 )
+
+// Optimizer updates parameters from gradients, in place: params[k] and
+// grads[k] are aligned slices (gle.Pairs gives them for a network). It
+// does not know which rule filled the gradients.
+type Optimizer interface {
+	Step(params, grads [][]float64)
+	LR() float64
+	SetLR(lr float64)
+}
+
+// Kind names an optimizer in a spec file.
+type Kind int
+
+const (
+	KindSGD Kind = iota // "sgd"
+	KindAdam            // "adam"
+)
+
+var kindNames = [...]string{KindSGD: "sgd", KindAdam: "adam"}
+
+func (k Kind) String() string {
+	if k < 0 || int(k) >= len(kindNames) {
+		return "Kind(?)"
+	}
+	return kindNames[k]
+}
+
+// MarshalText writes the spec name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a spec name ("" is sgd).
+func (k *Kind) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "", "sgd":
+		*k = KindSGD
+	case "adam":
+		*k = KindAdam
+	default:
+		return errs.Field(errs.ErrUnknownName, "optimizer.kind", string(b), "want sgd or adam")
+	}
+	return nil
+}
 
 // SGD is plain gradient descent: p ← p − lr g.
 type SGD struct {
 	Rate float64
 }
 
-// Step implements gle.Optimizer.
+// Step implements Optimizer.
 func (o *SGD) Step(params, grads [][]float64) {
 	for k, p := range params {
 		g := grads[k][:len(p)]
@@ -47,7 +88,7 @@ func NewAdam(lr float64) *Adam {
 	return &Adam{Rate: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 }
 
-// Step implements gle.Optimizer. The moments are allocated on the first
+// Step implements Optimizer. The moments are allocated on the first
 // call; later calls allocate nothing.
 func (o *Adam) Step(params, grads [][]float64) {
 	if o.M == nil {
@@ -71,47 +112,3 @@ func (o *Adam) LR() float64 { return o.Rate }
 // SetLR sets the learning rate.
 func (o *Adam) SetLR(lr float64) { o.Rate = lr }
 
-// New returns the optimizer a spec asks for.
-func New(s gle.OptimizerSpec) (gle.Optimizer, error) {
-	switch s.Kind {
-	case "", "sgd":
-		return &SGD{Rate: s.LR}, nil
-	case "adam":
-		a := NewAdam(s.LR)
-		if s.Betas != nil {
-			if len(s.Betas) != 2 {
-				return nil, fmt.Errorf("%w: optimizer.betas has %d values, want 2", gle.ErrShape, len(s.Betas))
-			}
-			a.Beta1, a.Beta2 = s.Betas[0], s.Betas[1]
-		}
-		if s.Eps != nil {
-			a.Eps = *s.Eps
-		}
-		return a, nil
-	}
-	return nil, fmt.Errorf("%w: optimizer.kind %q (want sgd or adam)", gle.ErrUnknownName, s.Kind)
-}
-
-// NewTrainer builds the network, optimizer and trainer that a spec
-// declares (optimizer, τm clamp, first learning step) for the given batch
-// size.
-func NewTrainer(s *gle.Spec, batch int) (*gle.Trainer, error) { return NewTrainerOf[float64](s, batch) }
-
-// NewTrainerOf is NewTrainer for an engine in T (gle.Trainer32 for
-// float32).
-func NewTrainerOf[T gle.Float](s *gle.Spec, batch int) (*gle.TrainerOf[T], error) {
-	net, err := gle.NewNetwork(s)
-	if err != nil {
-		return nil, err
-	}
-	opt, err := New(s.Optimizer)
-	if err != nil {
-		return nil, err
-	}
-	tr, err := gle.NewTrainerOf[T](net, batch, opt)
-	if err != nil {
-		return nil, err
-	}
-	tr.TauMMin, tr.LearnFromStep = s.TauMMin, s.LearnFromStep
-	return tr, nil
-}

@@ -1,10 +1,9 @@
 package optim
 
 import (
-	"fmt"
 	"math"
 
-	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/errs"
 )
 
 // Plateau is torch.optim.lr_scheduler.ReduceLROnPlateau with relative
@@ -29,13 +28,13 @@ type Plateau struct {
 // cooldown, min_lr and eps.
 func NewPlateau(mode string, factor float64, patience int) (*Plateau, error) {
 	if mode != "min" && mode != "max" {
-		return nil, &gle.FieldError{Field: "mode", Value: mode, Why: "want min or max", Err: gle.ErrUnknownName}
+		return nil, errs.Field(errs.ErrUnknownName, "mode", mode, "want min or max")
 	}
 	if !(factor > 0 && factor < 1) {
-		return nil, &gle.FieldError{Field: "factor", Value: factor, Why: "must be in (0, 1)", Err: gle.ErrInvalid}
+		return nil, errs.Field(errs.ErrInvalid, "factor", factor, "must be in (0, 1)")
 	}
 	if patience < 0 {
-		return nil, &gle.FieldError{Field: "patience", Value: patience, Why: "must be ≥ 0", Err: gle.ErrInvalid}
+		return nil, errs.Field(errs.ErrInvalid, "patience", patience, "must be ≥ 0")
 	}
 	best := math.Inf(1)
 	if mode == "max" {
@@ -53,9 +52,9 @@ func (p *Plateau) better(a float64) bool {
 
 // Step records one epoch's metric and lowers opt's learning rate when
 // the metric has plateaued. It reports whether the rate was lowered.
-func (p *Plateau) Step(metric float64, opt gle.Optimizer) (bool, error) {
+func (p *Plateau) Step(metric float64, opt Optimizer) (bool, error) {
 	if math.IsNaN(metric) {
-		return false, fmt.Errorf("%w: plateau metric is NaN", gle.ErrNonFinite)
+		return false, errs.Field(errs.ErrNonFinite, "plateau metric", metric, "must be a number")
 	}
 	if p.better(metric) {
 		p.Best, p.BadEpoch = metric, 0

@@ -1,5 +1,5 @@
 // Package trajectory reads, replays and checks reference trajectories:
-// files of the format "gle-reference-trajectory/1" (SPEC §6) that record a
+// files of the format "gle-reference-trajectory/1" (docs/model.md §6) that record a
 // network, its inputs and targets, and the outputs, final parameters and
 // final state the reference produced.
 //
@@ -17,7 +17,6 @@ import (
 	"os"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/optim"
 )
 
 // Format is the format tag this package reads.
@@ -116,6 +115,9 @@ func (f *File) check() error {
 	if err := f.Spec.Validate(); err != nil {
 		return fmt.Errorf("%w: spec: %w", ErrMalformed, err)
 	}
+	if !f.Spec.Layered() {
+		return malformed("spec.layers", "missing: the format declares a layered network")
+	}
 	steps := len(f.Inputs)
 	if steps == 0 {
 		return malformed("inputs", "no steps")
@@ -185,9 +187,8 @@ func (f *File) decodeTargets(steps, batch, nOut int) error {
 		f.Targets = make([]gle.Target, steps)
 		return nil
 	}
-	loss, _ := gle.ParseLoss(f.Spec.Loss)
 	f.Targets = make([]gle.Target, steps)
-	switch loss {
+	switch f.Spec.Loss {
 	case gle.MSE:
 		var y [][][]float64
 		if err := json.Unmarshal(raw, &y); err != nil {
@@ -275,10 +276,10 @@ type Result struct {
 }
 
 // Replay runs the file through the public API: build the network and
-// optimizer from the spec, start from the zero state, and for each step
-// feed inputs[t] and targets[t], record the output (the top layer's rate
-// from before the step's commit), then let the optimizer step (from
-// learn_from_step on) and clamp τm.
+// optimizer from the spec (gle.NewTrainerFromSpec), start from the zero
+// state, and for each step feed inputs[t] and targets[t], record the
+// output (the top layer's rate from before the step's commit), then let
+// the optimizer step (from learn_from_step on) and clamp τm.
 func (f *File) Replay() (*Result, error) { return replay[float64](f) }
 
 // ReplayFloat32 is Replay on the float32 engine (gle.Engine32); its state
@@ -287,7 +288,7 @@ func (f *File) ReplayFloat32() (*Result, error) { return replay[float32](f) }
 
 func replay[T gle.Float](f *File) (*Result, error) {
 	batch := f.Batch()
-	tr, err := optim.NewTrainerOf[T](&f.Spec, batch)
+	tr, err := gle.NewTrainerFromSpec[T](&f.Spec, batch)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +301,7 @@ func replay[T gle.Float](f *File) (*Result, error) {
 		}
 		res.Output[t] = unflatten(out, batch, nOut)
 	}
-	res.State = gle.ConvertState[float64](tr.Engine.State)
+	res.State = gle.ConvertState[float64](tr.Engine.State())
 	return res, nil
 }
 
@@ -335,17 +336,18 @@ func (f *File) Compare(res *Result) (Report, error) {
 		}
 	}
 	batch := f.Batch()
-	for i, l := range res.Net.Layers {
-		p, s, ls := e.FinalParams[i], e.FinalState[i], res.State.Layers[i]
+	for i := range res.Net.Pops {
+		pop, proj, ps := &res.Net.Pops[i], &res.Net.Projs[i], &res.State.Pops[i]
+		p, s := e.FinalParams[i], e.FinalState[i]
 		name := fmt.Sprintf("layer %d ", i)
-		worst(&rep.Params, &rep.ParamsAt, name+"weight", l.W, flatten(p.Weight))
-		worst(&rep.Params, &rep.ParamsAt, name+"bias", l.B, p.Bias)
-		worst(&rep.Params, &rep.ParamsAt, name+"tau_m", l.TauM, p.TauM)
+		worst(&rep.Params, &rep.ParamsAt, name+"weight", proj.W, flatten(p.Weight))
+		worst(&rep.Params, &rep.ParamsAt, name+"bias", pop.Bias, p.Bias)
+		worst(&rep.Params, &rep.ParamsAt, name+"tau_m", pop.TauM, p.TauM)
 		for _, a := range []struct {
 			field string
 			got   []float64
 			want  [][]float64
-		}{{"u", ls.U, s.U}, {"v", ls.V, s.V}, {"r", ls.R, s.R}, {"r_prime", ls.RPrime, s.RPrime}, {"e_bottom", ls.EBottom, s.EBottom}} {
+		}{{"u", ps.U, s.U}, {"v", ps.V, s.V}, {"r", ps.R, s.R}, {"r_prime", ps.RPrime, s.RPrime}, {"e_bottom", res.State.EBottom[i], s.EBottom}} {
 			if len(a.got) != batch*len(a.want[0]) {
 				return rep, malformed("expected.final_state", "layer %d %s does not fit the network", i, a.field)
 			}

@@ -1,122 +1,97 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/bptt"
+	"github.com/gle-go/gle/exact"
 	"github.com/gle-go/gle/expt"
-	"github.com/gle-go/gle/graph"
+	"github.com/gle-go/gle/internal/atomicfile"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
 )
 
 // runAlign compares GLE's local updates with the exact BPTT gradient on a
-// spec and a data file, window by window (graph specs: whole sequence).
+// spec (either form) and a data file, window by window.
 func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	window, steps := 100, 0
 	if _, err := parseFlags("align", args, func(fs *flag.FlagSet) {
 		f.define(fs)
+		fs.StringVar(&f.out, "out", "", "output folder (default runs/align-<timestamp>)")
 		fs.IntVar(&window, "window", window, "steps per comparison window")
 		fs.IntVar(&steps, "steps", 0, "use only the first N steps (0: all; memory grows with steps)")
 	}); err != nil {
 		return err
 	}
-	l, err := f.load()
+	if window <= 0 || steps < 0 {
+		return usagef("--window = %d must be positive and --steps = %d ≥ 0", window, steps)
+	}
+	spec, seq, err := f.load()
 	if err != nil {
 		return err
 	}
-	if l.graphNet != nil {
-		return alignGraph(ctx, &f, l, steps, stdout)
-	}
-	spec, seq := l.spec, l.seq
 	net, err := gle.NewNetwork(spec)
 	if err != nil {
 		return err
 	}
 	xs := seq.Frames(steps)
 	T := len(xs)
-	rows, err := bptt.Align(net, seq.Batch, xs, seq.Targets[:T], window)
+	rows, err := exact.Align(net, seq.Batch, xs, seq.Targets[:T], min(window, T))
 	if err != nil {
 		return err
 	}
-	dir, err := runDir(f.out, "align")
+	dir, err := runs.Dir(f.out, "align", false)
 	if err != nil {
 		return err
 	}
-	if err := writeRunConfig(dir, map[string]any{"spec": spec, "data": f.data, "window": window, "steps": T}); err != nil {
+	if err := runs.WriteConfig(dir, map[string]any{"spec": spec, "data": f.data, "window": window, "steps": T}); err != nil {
 		return err
 	}
 	if err := writeJSONL(filepath.Join(dir, "alignment.jsonl"), rows); err != nil {
 		return err
 	}
-	var panels []plots.Panel
-	cos := plots.Panel{Title: "cosine(GLE, BPTT) per window, all parameters", XLabel: "window end (step)", YLabel: "cosine"}
-	ratio := plots.Panel{Title: "norm ratio |GLE| / (c |BPTT|)", XLabel: "window end (step)", YLabel: "ratio", LogY: true}
-	for li := range net.Layers {
+	cos := plots.Panel{Title: "cosine(GLE, BPTT) per window", XLabel: fmt.Sprintf("window end (time, dt = %g)", net.Dt), YLabel: "cosine"}
+	ratio := plots.Panel{Title: "norm ratio |GLE| / (c |BPTT|)", XLabel: fmt.Sprintf("window end (time, dt = %g)", net.Dt), YLabel: "ratio", LogY: true}
+	var params []string
+	for _, r := range rows {
+		if r.Window == 0 && (r.Param == "all" || strings.HasSuffix(r.Param, "weight")) {
+			params = append(params, r.Param)
+		}
+	}
+	for i, p := range params {
 		var x, yc, yr []float64
 		for _, r := range rows {
-			if r.Layer == li && r.Param == "all" && r.Window >= 0 {
-				x, yc, yr = append(x, float64(r.End)), append(yc, r.Cosine), append(yr, r.NormRatio)
+			if r.Param == p && r.Window >= 0 {
+				x, yc, yr = append(x, float64(r.End)*net.Dt), append(yc, r.Cosine), append(yr, r.NormRatio)
 			}
 		}
-		name := fmt.Sprintf("layer %d", li)
-		cos.Series = append(cos.Series, plots.Series{Name: name, X: x, Y: yc, Color: li})
-		ratio.Series = append(ratio.Series, plots.Series{Name: name, X: x, Y: yr, Color: li})
+		cos.Series = append(cos.Series, plots.Series{Name: p, X: x, Y: yc, Color: i})
+		ratio.Series = append(ratio.Series, plots.Series{Name: p, X: x, Y: yr, Color: i})
 	}
-	panels = append(panels, cos, ratio)
-	if err := plots.Save(filepath.Join(dir, "alignment"), 2, 1, 8, 7, panels...); err != nil {
+	if err := plots.Save(filepath.Join(dir, "alignment"), 2, 1, 9, 7, cos, ratio); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%5s %-7s %10s %10s   (whole sequence, %d steps, windows of %d)\n", "layer", "param", "cosine", "ratio", T, window)
-	for _, r := range rows {
-		if r.Window == -1 {
-			fmt.Fprintf(stdout, "%5d %-7s %10.4f %10.4g\n", r.Layer, r.Param, r.Cosine, r.NormRatio)
-		}
-	}
-	fmt.Fprintf(stdout, "wrote alignment.jsonl and alignment.png/.svg to %s\n", dir)
-	return ctx.Err()
-}
-
-// alignGraph is gle align for a graph spec: the local rule's updates summed
-// over the whole sequence against the exact gradient, per projection and
-// population (graph.Align; no windows).
-func alignGraph(ctx context.Context, f *sessionFlags, l *loaded, steps int, stdout io.Writer) error {
-	seq := l.seq
-	xs := seq.Frames(steps)
-	T := len(xs)
-	rows, err := graph.Align(l.graphNet, seq.Batch, xs, seq.Targets[:T])
-	if err != nil {
-		return err
-	}
-	dir, err := runDir(f.out, "align")
-	if err != nil {
-		return err
-	}
-	if err := writeRunConfig(dir, map[string]any{"spec": l.graphSpec, "data": f.data, "steps": T}); err != nil {
-		return err
-	}
-	if err := writeJSONL(filepath.Join(dir, "alignment.jsonl"), rows); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%-24s %10s %10s   (whole sequence, %d steps)\n", "parameter", "cosine", "ratio", T)
+	fmt.Fprintf(stdout, "%-28s %10s %10s   (whole sequence, %d steps, windows of %d)\n", "tensor", "cosine", "ratio", T, window)
 	exploding := false
 	for _, r := range rows {
-		fmt.Fprintf(stdout, "%-24s %10.4f %10.4g\n", r.Param, r.Cosine, r.NormRatio)
-		exploding = exploding || r.NormRatio > 1e6
+		if r.Window == -1 {
+			fmt.Fprintf(stdout, "%-28s %10.4f %10.4g\n", r.Param, r.Cosine, r.NormRatio)
+			exploding = exploding || r.NormRatio > 1e6
+		}
 	}
 	if exploding {
 		fmt.Fprintln(stdout, "note: the real-time errors grow without bound on a loop of this network: its loop gain ρ(W)·τm/τr exceeds 1 (docs/vle.md §4; instant_errors: true on the loop's population bounds them)")
 	}
-	fmt.Fprintf(stdout, "wrote alignment.jsonl to %s\n", dir)
+	fmt.Fprintf(stdout, "wrote alignment.jsonl and alignment.png/.svg to %s\n", dir)
 	return ctx.Err()
 }
 
@@ -126,25 +101,16 @@ func writeJSONLine(w io.Writer, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// writeJSONL writes one JSON value per line.
+// writeJSONL writes one JSON value per line, atomically.
 func writeJSONL[T any](path string, rows []T) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(fh)
-	enc := json.NewEncoder(bw)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	for _, r := range rows {
 		if err := enc.Encode(r); err != nil {
-			fh.Close()
 			return err
 		}
 	}
-	if err := bw.Flush(); err != nil {
-		fh.Close()
-		return err
-	}
-	return fh.Close()
+	return atomicfile.Write(path, b.Bytes())
 }
 
 func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
@@ -164,14 +130,14 @@ func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir, err := runDir(out, "lagnet")
+	dir, err := runs.Dir(out, "lagnet", false)
 	if err != nil {
 		return err
 	}
-	if err := writeRunConfig(dir, c); err != nil {
+	if err := runs.WriteConfig(dir, c); err != nil {
 		return err
 	}
-	if err := writeSummary(dir, res.Neurons); err != nil {
+	if err := runs.WriteSummary(dir, res.Neurons); err != nil {
 		return err
 	}
 	if err := writeJSONL(filepath.Join(dir, "lagnet.jsonl"), res.Neurons); err != nil {

@@ -44,11 +44,24 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	if format == "safetensors" {
 		err = model.Save(out, net, spec)
 	} else {
-		err = npy.WriteNPZ(out, networkArrays(net, nil)...)
+		var arrs []npy.Named
+		for _, t := range net.Tensors() {
+			arrs = append(arrs, npy.Named{Name: t.Name, Array: &npy.Array{Shape: t.Shape, Float: t.Data}})
+		}
+		err = npy.WriteNPZ(out, arrs...)
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s, %d parameters of which %d learn)\n", out, format, len(model.Tensors(net)), net.NumParams())
+	fmt.Fprintf(stdout, "wrote %s (%s, %d tensors, %d parameters of which %d learn)\n", out, format, len(net.Tensors()), countParams(net), net.NumParams())
 	return ctx.Err()
+}
+
+// countParams returns the number of parameter values of n.
+func countParams(n *gle.Network) int {
+	var c int
+	for _, t := range n.Tensors() {
+		c += len(t.Data)
+	}
+	return c
 }

@@ -1,21 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
+
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/expt"
 	"github.com/gle-go/gle/internal/atomicfile"
+	"github.com/gle-go/gle/internal/runs"
 )
 
 // runMNIST1D runs one or several seeds of an MNIST-1D variant; variant ""
@@ -64,7 +63,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 		list := []uint64{c.Seed}
 		if seeds != "" {
 			var err error
-			if list, err = parseSeeds(seeds); err != nil {
+			if list, err = runs.ParseSeeds(seeds); err != nil {
 				return usagef("--seeds: %v", err)
 			}
 		}
@@ -77,82 +76,60 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 		if resume && out == "" {
 			return usagef("--resume needs --out, the folder of the run to continue")
 		}
-		dir, err := runDir(out, name)
+		dir, err := runs.Dir(out, name, resume)
 		if err != nil {
 			return err
 		}
-		if err := writeRunConfig(dir, map[string]any{"experiment": c, "seeds": list}); err != nil {
+		if err := runs.WriteConfig(dir, map[string]any{"experiment": c, "seeds": list}); err != nil {
 			return err
 		}
 		results := make([]*expt.MNIST1DResult, len(list))
-		errs := make([]error, len(list))
 		var mu sync.Mutex
-		sem := make(chan struct{}, jobs)
-		var wg sync.WaitGroup
-		for i, seed := range list {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				cs := c
-				cs.Seed = seed
-				name := fmt.Sprintf("seed%d", seed)
-				metricsPath := filepath.Join(dir, name+".jsonl")
-				var metrics *os.File
-				defer func() {
-					if metrics != nil {
-						metrics.Close()
+		err = runs.FanOut(len(list), jobs, func(i int) error {
+			cs := c
+			cs.Seed = list[i]
+			name := fmt.Sprintf("seed%d", cs.Seed)
+			var metrics *runs.Metrics
+			var merr error
+			defer func() { metrics.Close() }()
+			var bar *progress
+			if len(list) == 1 {
+				bar = newProgress(name)
+			}
+			opts := expt.ClassifyOptions{
+				Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume,
+				// The metrics file holds exactly the checkpoint's epochs, then
+				// one whole line per new epoch.
+				Start: func(done []expt.ClassifyEpoch) {
+					metrics, merr = runs.OpenMetrics(filepath.Join(dir, name+".jsonl"), done)
+				},
+				Progress: func(epoch int, frac float64, steps int) { bar.update(fmt.Sprintf("epoch %d", epoch), frac, steps) },
+				Epoch: func(e expt.ClassifyEpoch) {
+					bar.restart()
+					merr = errors.Join(merr, metrics.Write(e))
+					mu.Lock()
+					defer mu.Unlock()
+					train := "before training          "
+					if e.Epoch > 0 {
+						train = fmt.Sprintf("train loss %.4f acc %5.2f%%", e.TrainLoss, 100*e.TrainAcc)
 					}
-				}()
-				var bar *progress
-				if len(list) == 1 {
-					bar = newProgress(name)
-				}
-				opts := expt.ClassifyOptions{
-					Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume,
-					// The metrics file holds exactly the checkpoint's epochs, then
-					// one whole line per new epoch.
-					Start: func(done []expt.ClassifyEpoch) {
-						var b bytes.Buffer
-						for _, e := range done {
-							writeJSONLine(&b, e)
-						}
-						if err := atomicfile.Write(metricsPath, b.Bytes()); err != nil {
-							errs[i] = err
-							return
-						}
-						metrics, errs[i] = os.OpenFile(metricsPath, os.O_WRONLY|os.O_APPEND, 0o644)
-					},
-					Progress: func(epoch int, frac float64, steps int) { bar.update(fmt.Sprintf("epoch %d", epoch), frac, steps) },
-					Epoch: func(e expt.ClassifyEpoch) {
-						bar.restart()
-						mu.Lock()
-						defer mu.Unlock()
-						if metrics != nil {
-							writeJSONLine(metrics, e)
-						}
-						train := "before training          "
-						if e.Epoch > 0 {
-							train = fmt.Sprintf("train loss %.4f acc %5.2f%%", e.TrainLoss, 100*e.TrainAcc)
-						}
-						fmt.Fprintf(stdout, "seed %d epoch %3d: %s  test loss %.4f acc %5.2f%%  lr %.3g  %.1fs\n",
-							seed, e.Epoch, train, e.TestLoss, 100*e.TestAcc, e.LR, e.Seconds)
-					},
-				}
-				r, err := expt.RunMNIST1D(ctx, cs, opts)
-				results[i], errs[i] = r, errors.Join(errs[i], err)
-				if r != nil && len(r.Epochs) > 1 {
-					errs[i] = errors.Join(errs[i], expt.MNIST1DFigure(filepath.Join(dir, name), r))
-				}
-			}()
-		}
-		wg.Wait()
-		if err := writeMNIST1DTable(dir, c.Variant, results, stdout); err != nil {
-			errs = append(errs, err)
+					fmt.Fprintf(stdout, "seed %d epoch %3d: %s  test loss %.4f acc %5.2f%%  lr %.3g  %.1fs\n",
+						cs.Seed, e.Epoch, train, e.TestLoss, 100*e.TestAcc, e.LR, e.Seconds)
+				},
+			}
+			r, err := expt.RunMNIST1D(ctx, cs, opts)
+			results[i] = r
+			err = errors.Join(err, merr)
+			if r != nil && len(r.Epochs) > 1 {
+				err = errors.Join(err, expt.MNIST1DFigure(filepath.Join(dir, name), r))
+			}
+			return err
+		})
+		if terr := writeMNIST1DTable(dir, c.Variant, results, stdout); terr != nil {
+			err = errors.Join(err, terr)
 		}
 		fmt.Fprintf(stdout, "wrote metrics, checkpoints, figures and the table to %s\n", dir)
-		return errors.Join(errs...)
+		return err
 	}
 }
 
@@ -163,28 +140,6 @@ func flagGiven(args []string, name string) bool {
 		}
 	}
 	return false
-}
-
-// parseSeeds reads "1-10" or "1,4,7".
-func parseSeeds(s string) ([]uint64, error) {
-	var out []uint64
-	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.ParseUint(strings.TrimSpace(lo), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a seed", lo)
-		}
-		b := a
-		if isRange {
-			if b, err = strconv.ParseUint(strings.TrimSpace(hi), 10, 64); err != nil || b < a {
-				return nil, fmt.Errorf("%q is not a seed range", part)
-			}
-		}
-		for v := a; v <= b; v++ {
-			out = append(out, v)
-		}
-	}
-	return out, nil
 }
 
 // writeMNIST1DTable writes table.md and table.csv: final test accuracy and
@@ -209,7 +164,7 @@ func writeMNIST1DTable(dir, variant string, results []*expt.MNIST1DResult, stdou
 	}
 	a, l := expt.Summarize(accs), expt.Summarize(losses)
 	paper := expt.MNIST1DVariants[variant].Paper
-	if err := writeSummary(dir, map[string]any{"variant": variant, "seeds": len(accs),
+	if err := runs.WriteSummary(dir, map[string]any{"variant": variant, "seeds": len(accs),
 		"test_acc_mean": a.Mean, "test_acc_std": a.Std, "test_acc_sample_std": a.SampleStd, "test_acc_min": a.Min, "test_acc_max": a.Max,
 		"test_loss_mean": l.Mean, "test_loss_std": l.Std, "test_loss_min": l.Min, "test_loss_max": l.Max,
 		"paper_mean": paper[0], "paper_std": paper[1]}); err != nil {

@@ -9,10 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/internal/runs"
 )
 
 // experiments maps "gle run NAME" to its runner.
@@ -51,15 +50,6 @@ func experimentNames() string {
 	return strings.Join(names, ", ")
 }
 
-// runDir returns dir, or runs/<name>-<timestamp> when dir is empty, and
-// creates it.
-func runDir(dir, name string) (string, error) {
-	if dir == "" {
-		dir = filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
-	}
-	return dir, os.MkdirAll(dir, 0o755)
-}
-
 func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	c := expt.DefaultLagLine()
 	variants, out := "all", ""
@@ -89,27 +79,19 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	if jobs < 1 {
 		return usagef("--jobs = %d must be ≥ 1", jobs)
 	}
-	dir, err := runDir(out, "lagline")
+	dir, err := runs.Dir(out, "lagline", false)
 	if err != nil {
 		return err
 	}
-	if err := writeRunConfig(dir, configs); err != nil {
+	if err := runs.WriteConfig(dir, configs); err != nil {
 		return err
 	}
 	results := make([]*expt.LagLineResult, len(configs))
 	errs := make([]error, len(configs))
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i := range configs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i], errs[i] = expt.RunLagLine(ctx, configs[i], nil)
-		}()
-	}
-	wg.Wait()
+	runs.FanOut(len(configs), jobs, func(i int) error {
+		results[i], errs[i] = expt.RunLagLine(ctx, configs[i], nil)
+		return errs[i]
+	})
 	fmt.Fprintf(stdout, "%-10s %9s %9s %9s %9s %12s %9s %8s\n", "variant", "w1", "w2", "τm1", "τm2", "final loss", "max err", "seconds")
 	var done []*expt.LagLineResult
 	for i, res := range results {
@@ -136,7 +118,7 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 		summary[res.Config.Variant] = map[string]any{"w": f.W, "tau_m": f.TauM, "loss": f.Loss,
 			"max_rel_param_error": res.Config.ParamError(f), "seconds": res.Elapsed.Seconds()}
 	}
-	errs = append(errs, writeSummary(dir, summary))
+	errs = append(errs, runs.WriteSummary(dir, summary))
 	fmt.Fprintf(stdout, "wrote config.yaml, metrics (JSONL, CSV), lagline.png/.svg and summary.json to %s\n", dir)
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/gle-go/gle/internal/runs"
 	"io"
 	"strings"
 )
@@ -33,7 +34,7 @@ func runSlurm(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(extra) > 0 || len(rest) < 2 {
 		return usagef("give the experiment after the flags: gle slurm --seeds 1-10 run mnist1d-e2e [flags]")
 	}
-	if _, err := parseSeeds(seeds); err != nil {
+	if _, err := runs.ParseSeeds(seeds); err != nil {
 		return usagef("--seeds: %v", err)
 	}
 	fmt.Fprintf(stdout, `#!/bin/bash

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gle-go/gle/data/audio"
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/internal/runs"
 )
 
 func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
@@ -58,11 +59,11 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	if resume && out == "" {
 		return usagef("--resume needs --out")
 	}
-	dir, err := runDir(out, "speech")
+	dir, err := runs.Dir(out, "speech", false)
 	if err != nil {
 		return err
 	}
-	if err := writeRunConfig(dir, c); err != nil {
+	if err := runs.WriteConfig(dir, c); err != nil {
 		return err
 	}
 	metrics, err := os.OpenFile(filepath.Join(dir, "metrics.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -87,7 +88,7 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	var errs []error
 	errs = append(errs, err)
 	if len(res.Epochs) > 0 {
-		errs = append(errs, writeSummary(dir, map[string]any{"last_epoch": res.Epochs[len(res.Epochs)-1], "labels": res.Model.Labels, "params": res.Params}))
+		errs = append(errs, runs.WriteSummary(dir, map[string]any{"last_epoch": res.Epochs[len(res.Epochs)-1], "labels": res.Model.Labels, "params": res.Params}))
 		errs = append(errs, expt.ClassifierFigure(filepath.Join(dir, "speech"), fmt.Sprintf("speech %s", c.Task), &res.ClassifyResult, 0, res.Model.Labels))
 	}
 	model := filepath.Join(dir, "model.gob")

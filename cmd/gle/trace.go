@@ -10,25 +10,28 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/bptt"
+	"github.com/gle-go/gle/exact"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
 )
 
 // runTrace runs a network on data without learning and records, for one
-// sample, the traces of chosen neurons (u, r, GLE's ê and the adjoint λ)
-// and a heat map of every layer's rates over time.
+// sample, the traces of chosen neurons (u, r, GLE's ê and, for networks
+// without loops, the adjoint λ) and a heat map of every population's
+// rates over time.
 func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	neurons, sample := "0,1,2", 0
 	if _, err := parseFlags("trace", args, func(fs *flag.FlagSet) {
 		f.define(fs)
+		fs.StringVar(&f.out, "out", "", "output folder (default runs/trace-<timestamp>)")
 		fs.StringVar(&neurons, "neurons", neurons, "neurons to trace in every layer")
 		fs.IntVar(&sample, "sample", sample, "which sample of the batch")
 	}); err != nil {
 		return err
 	}
-	spec, seq, err := f.loadLayered("trace")
+	spec, seq, err := f.load()
 	if err != nil {
 		return err
 	}
@@ -51,13 +54,12 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	xs := seq.Frames(0)
-	rec, err := bptt.Record(eng, xs, seq.Targets)
+	rec, err := exact.Record(eng, seq.Frames(0), seq.Targets)
 	if err != nil {
 		return err
 	}
-	lambda := bptt.Adjoint(net, rec)
-	dir, err := runDir(f.out, "trace")
+	lambda, lerr := exact.LambdaTrace(net, rec) // nil on a network with loops
+	dir, err := runs.Dir(f.out, "trace", false)
 	if err != nil {
 		return err
 	}
@@ -68,34 +70,41 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var panels []plots.Panel
 	arrs := []npy.Named{{Name: "time", Array: &npy.Array{Shape: []int{T}, Float: time}}}
-	for li, l := range net.Layers {
+	for q, p := range net.Pops {
 		pick := func(x []float64, o int) []float64 {
 			out := make([]float64, T)
 			for t := range out {
-				out[t] = x[(t*seq.Batch+sample)*l.Out+o]
+				out[t] = x[(t*seq.Batch+sample)*p.N+o]
 			}
 			return out
 		}
 		for _, o := range which {
-			if o >= l.Out {
+			if o >= p.N {
 				continue
 			}
-			panels = append(panels, plots.Panel{Title: fmt.Sprintf("layer %d neuron %d", li, o), XLabel: "time",
-				Series: []plots.Series{{Name: "u", X: time, Y: pick(rec.U[li], o), Color: 0}, {Name: "r", X: time, Y: pick(rec.R[li], o), Color: 1},
-					{Name: "ê (GLE)", X: time, Y: pick(rec.EHat[li], o), Color: 2}, {Name: "λ (adjoint)", X: time, Y: pick(lambda[li], o), Color: 3, Dashed: true}}})
+			series := []plots.Series{{Name: "u", X: time, Y: pick(rec.U[q], o), Color: 0}, {Name: "r", X: time, Y: pick(rec.R[q], o), Color: 1},
+				{Name: "ê (GLE)", X: time, Y: pick(rec.EHat[q], o), Color: 2}}
+			if lambda != nil {
+				series = append(series, plots.Series{Name: "λ (adjoint)", X: time, Y: pick(lambda[q], o), Color: 3, Dashed: true})
+			}
+			panels = append(panels, plots.Panel{Title: fmt.Sprintf("%s neuron %d", p.Name, o), XLabel: "time", Series: series})
 		}
-		// Heat map of the layer's rates: neurons × time (≤ 300 columns).
+		// Heat map of the population's rates: neurons × time (≤ 300 columns).
 		cols := min(T, 300)
-		hm := make([][]float64, l.Out)
+		hm := make([][]float64, p.N)
 		for o := range hm {
 			hm[o] = make([]float64, cols)
 			for c := range cols {
-				hm[o][c] = rec.R[li][((c*T/cols)*seq.Batch+sample)*l.Out+o]
+				hm[o][c] = rec.R[q][((c*T/cols)*seq.Batch+sample)*p.N+o]
 			}
 		}
-		panels = append(panels, plots.Panel{Title: fmt.Sprintf("layer %d rates (neuron ↓, time →)", li), Matrix: hm, HideValues: true})
-		for name, x := range map[string][]float64{"u": rec.U[li], "r": rec.R[li], "ehat": rec.EHat[li], "lambda": lambda[li]} {
-			arrs = append(arrs, npy.Named{Name: fmt.Sprintf("layers.%d.%s", li, name), Array: &npy.Array{Shape: []int{T, seq.Batch, l.Out}, Float: x}})
+		panels = append(panels, plots.Panel{Title: fmt.Sprintf("%s rates (neuron ↓, time →)", p.Name), Matrix: hm, HideValues: true})
+		named := map[string][]float64{"u": rec.U[q], "r": rec.R[q], "ehat": rec.EHat[q]}
+		if lambda != nil {
+			named["lambda"] = lambda[q]
+		}
+		for name, x := range named {
+			arrs = append(arrs, npy.Named{Name: net.PopulationPrefix(q) + name, Array: &npy.Array{Shape: []int{T, seq.Batch, p.N}, Float: x}})
 		}
 	}
 	if err := npy.WriteNPZ(filepath.Join(dir, "trace.npz"), arrs...); err != nil {
@@ -105,6 +114,9 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := plots.Save(filepath.Join(dir, "trace"), rows, 2, 12, 3*float64(rows), panels...); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote trace.npz (u, r, ê, λ of every layer) and trace.png/.svg to %s\n", dir)
+	if lerr != nil {
+		fmt.Fprintf(stdout, "no λ traces: %v\n", lerr)
+	}
+	fmt.Fprintf(stdout, "wrote trace.npz (u, r, ê, λ of every population) and trace.png/.svg to %s\n", dir)
 	return ctx.Err()
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/internal/runs"
 )
 
 // runVLEAlign: `gle run vle-align` — alignment of the local rule with the
@@ -33,11 +34,11 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir, err := runDir(out, "vle-align")
+	dir, err := runs.Dir(out, "vle-align", false)
 	if err != nil {
 		return err
 	}
-	if err := writeRunConfig(dir, c); err != nil {
+	if err := runs.WriteConfig(dir, c); err != nil {
 		return err
 	}
 	if err := writeJSONL(filepath.Join(dir, "vle-align.jsonl"), rows); err != nil {
@@ -113,11 +114,11 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	c.Variants = strings.Split(variants, ",")
-	dir, err := runDir(out, "recurrent-memory")
+	dir, err := runs.Dir(out, "recurrent-memory", false)
 	if err != nil {
 		return err
 	}
-	if err := writeRunConfig(dir, c); err != nil {
+	if err := runs.WriteConfig(dir, c); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%-12s %5s %9s %12s\n", "variant", "gap", "accuracy", "test loss")

@@ -1,0 +1,245 @@
+// Package runs is what the commands of gle share about run folders: one
+// folder per run (created exclusively, unique even for runs started in
+// the same second), its config snapshot (config.yaml, in the schema of
+// the files it came from, so that a spec in it reloads), its summary, the
+// metrics file (whole JSON lines, rewritten to the checkpoint's epochs on
+// resume), and the fan-out of seeds over parallel jobs.
+package runs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/gle-go/gle/internal/atomicfile"
+)
+
+// Dir returns the run folder: dir when given (created if missing; an
+// existing one is used only when resume is set or it is empty), else a
+// new folder runs/<name>-<date>-<time>[-n] created exclusively.
+func Dir(dir, name string, resume bool) (string, error) {
+	if dir != "" {
+		entries, err := os.ReadDir(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return dir, os.MkdirAll(dir, 0o755)
+		case err != nil:
+			return "", err
+		case len(entries) > 0 && !resume:
+			return "", fmt.Errorf("%w: run folder %s exists and is not empty: continue it with --resume, or name another", fs.ErrExist, dir)
+		}
+		return dir, nil
+	}
+	if err := os.MkdirAll("runs", 0o755); err != nil {
+		return "", err
+	}
+	base := filepath.Join("runs", name+"-"+time.Now().Format("20060102-150405"))
+	for i := 0; ; i++ {
+		d := base
+		if i > 0 {
+			d = fmt.Sprintf("%s-%d", base, i+1)
+		}
+		err := os.Mkdir(d, 0o755) // exclusive: fails if another run took it
+		if err == nil {
+			return d, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+}
+
+// info describes how a run was made.
+type info struct {
+	Command  string `json:"command"`
+	Started  string `json:"started"`
+	Go       string `json:"go_version"`
+	Revision string `json:"git_revision"`
+	Config   any    `json:"config"`
+}
+
+// WriteConfig writes DIR/config.yaml: the command line, the resolved
+// configuration, the Go version and the git revision of the source. The
+// configuration is written through its JSON form, so a spec in it has the
+// keys of a spec file and reloads with --spec (gle.DecodeSpec).
+func WriteConfig(dir string, config any) error {
+	b, err := YAML(info{Command: strings.Join(os.Args, " "), Started: time.Now().UTC().Format(time.RFC3339),
+		Go: runtime.Version(), Revision: GitRevision(), Config: config})
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, "config.yaml"), b)
+}
+
+// YAML writes v as YAML with the keys of its JSON form.
+func YAML(v any) ([]byte, error) {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var tree any
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		return nil, err
+	}
+	return yaml.Marshal(numbers(tree))
+}
+
+// numbers turns json.Number leaves into int64 or float64 for YAML.
+func numbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = numbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = numbers(e)
+		}
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+// WriteSummary writes DIR/summary.json atomically.
+func WriteSummary(dir string, summary any) error {
+	b, err := json.MarshalIndent(summary, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(filepath.Join(dir, "summary.json"), append(b, '\n'))
+}
+
+// ErrorText is how a summary records a run's error: "" for none.
+func ErrorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// GitRevision returns the commit of the working directory's checkout
+// (with "+dirty" for uncommitted changes), or "unknown".
+func GitRevision() string {
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		rev += "+dirty"
+	}
+	return rev
+}
+
+// Metrics is a JSON-lines metrics file written one whole record at a
+// time (a record is one write of one line, so a run killed at any moment
+// leaves whole lines, at most missing the last).
+type Metrics struct {
+	mu sync.Mutex
+	fh *os.File
+}
+
+// OpenMetrics starts the metrics file at path with exactly the records
+// given (those of the checkpoint a run resumes from; none for a new run),
+// written atomically, then appends.
+func OpenMetrics[T any](path string, done []T) (*Metrics, error) {
+	var b bytes.Buffer
+	for _, r := range done {
+		line, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(append(line, '\n'))
+	}
+	if err := atomicfile.Write(path, b.Bytes()); err != nil {
+		return nil, err
+	}
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &Metrics{fh: fh}, nil
+}
+
+// Write appends one record as one line; a nil Metrics discards it.
+func (m *Metrics) Write(record any) error {
+	if m == nil {
+		return nil
+	}
+	line, err := json.Marshal(record)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err = m.fh.Write(append(line, '\n'))
+	return err
+}
+
+// Close closes the file.
+func (m *Metrics) Close() error {
+	if m == nil {
+		return nil
+	}
+	return m.fh.Close()
+}
+
+// ParseSeeds reads "1-10" or "1,4,7" (or a mix).
+func ParseSeeds(s string) ([]uint64, error) {
+	var out []uint64
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.ParseUint(strings.TrimSpace(lo), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a seed", lo)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.ParseUint(strings.TrimSpace(hi), 10, 64); err != nil || b < a || b-a > 1<<20 {
+				return nil, fmt.Errorf("%q is not a seed range", part)
+			}
+		}
+		for v := a; v <= b; v++ {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// FanOut runs job(i) for i = 0…n−1 with at most jobs running at once and
+// returns their errors joined.
+func FanOut(n, jobs int, job func(i int) error) error {
+	errs := make([]error, n)
+	sem := make(chan struct{}, max(1, jobs))
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{} // jobs start in order
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = job(i)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
