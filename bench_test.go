@@ -14,21 +14,21 @@ import (
 func BenchmarkTrainerStep(b *testing.B) {
 	for _, c := range []struct{ in, width, depth, out, batch int }{
 		{1, 8, 2, 1, 1},
-		{1, 53, 6, 10, 100}, // the MNIST-1D E2E network (SPEC §9)
+		{1, 53, 6, 10, 100}, // the MNIST-1D E2E network (docs/model.md §9)
 		{32, 256, 2, 12, 32},
 	} {
 		b.Run(fmt.Sprintf("in%d_%dx%d_out%d_batch%d", c.in, c.depth, c.width, c.out, c.batch), func(b *testing.B) {
-			s := &gle.Spec{Dt: 0.2, Loss: "ce", Optimizer: gle.OptimizerSpec{Kind: "adam", LR: 1e-3}, Seed: 1}
+			s := &gle.Spec{Dt: 0.2, Loss: gle.CE, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: 1e-3}, Seed: 1}
 			in := c.in
 			for range c.depth {
-				s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: c.width, Phi: "tanh",
+				s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: c.width, Phi: gle.Tanh,
 					TauM: gle.Taus{0.6, 1.2, 1.2}, TauR: gle.Taus{0.2, 0.2, 1.2}})
 				s.Layers[len(s.Layers)-1].TauM = repeatTo(s.Layers[len(s.Layers)-1].TauM, c.width)
 				s.Layers[len(s.Layers)-1].TauR = repeatTo(s.Layers[len(s.Layers)-1].TauR, c.width)
 				in = c.width
 			}
 			s.Layers = append(s.Layers, gle.LayerSpec{In: in, Out: c.out, TauM: gle.Taus{1.2}, TauR: gle.Taus{1.2}})
-			tr, err := optim.NewTrainer(s, c.batch)
+			tr, err := gle.NewTrainerFromSpec[float64](s, c.batch)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -13,9 +13,9 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 // oneLayer is a single layer 1→n with given τ's and activation.
-func oneLayer(phi string, tauM, tauR float64, n int) *gle.Spec {
+func oneLayer(phi gle.Activation, tauM, tauR float64, n int) *gle.Spec {
 	return &gle.Spec{
-		Dt: 0.01, Loss: "none", Seed: 3,
+		Dt: 0.01, Loss: gle.NoLoss, Seed: 3,
 		Layers: []gle.LayerSpec{{In: 1, Out: n, Phi: phi, TauM: gle.Taus{tauM}, TauR: gle.Taus{tauR}}},
 	}
 }
@@ -37,10 +37,9 @@ func mustEngine(t testing.TB, s *gle.Spec, batch int) *gle.Engine {
 // W x + b, so the committed rate is φ(W x + b) after every step, for any
 // input history.
 func TestLENeuronIsInstantaneous(t *testing.T) {
-	for _, phi := range []string{"linear", "tanh", "sigmoid", "softplus", "relu"} {
-		e := mustEngine(t, oneLayer(phi, 0.7, 0.7, 3), 2)
-		l := e.Net.Layers[0]
-		act, _ := gle.ParseActivation(phi)
+	for _, act := range []gle.Activation{gle.Linear, gle.Tanh, gle.Sigmoid, gle.Softplus, gle.ReLU} {
+		e := mustEngine(t, oneLayer(act, 0.7, 0.7, 3), 2)
+		w, bias := e.Net.Projs[0].W, e.Net.Pops[0].Bias
 		out := make([]float64, 2*3)
 		for step := range 50 {
 			x := []float64{math.Sin(0.3 * float64(step)), math.Cos(1.7 * float64(step))}
@@ -49,10 +48,10 @@ func TestLENeuronIsInstantaneous(t *testing.T) {
 			}
 			for b := range 2 {
 				for o := range 3 {
-					want, _ := act.Eval(l.W[o]*x[b] + l.B[o])
-					got := e.State.Layers[0].R[b*3+o]
+					want, _ := act.Eval(w[o]*x[b] + bias[o])
+					got := e.State().Pops[0].R[b*3+o]
 					if math.Abs(got-want) > 1e-14 {
-						t.Fatalf("%s step %d: r = %.17g, φ(Wx+b) = %.17g", phi, step, got, want)
+						t.Fatalf("%s step %d: r = %.17g, φ(Wx+b) = %.17g", act, step, got, want)
 					}
 				}
 			}
@@ -63,13 +62,13 @@ func TestLENeuronIsInstantaneous(t *testing.T) {
 // TestOutputLag: the output of step t is the rate committed at step t−1,
 // zero at t = 0.
 func TestOutputLag(t *testing.T) {
-	e := mustEngine(t, oneLayer("linear", 1, 1, 1), 1)
+	e := mustEngine(t, oneLayer(gle.Linear, 1, 1, 1), 1)
 	out := []float64{42}
 	e.Step(out, []float64{1}, gle.Target{})
 	if out[0] != 0 {
 		t.Fatalf("first output %g, want 0", out[0])
 	}
-	r := e.State.Layers[0].R[0]
+	r := e.State().Pops[0].R[0]
 	e.Step(out, []float64{5}, gle.Target{})
 	if out[0] != r {
 		t.Fatalf("second output %g, want the first step's rate %g", out[0], r)
@@ -82,7 +81,7 @@ func TestOutputLag(t *testing.T) {
 // 1 − (1 − τr/τm) e^{−t dt/τm}.
 func TestLagNeuronStepResponse(t *testing.T) {
 	const dt, tauM, tauR = 0.01, 1.0, 0.1
-	s := oneLayer("linear", tauM, tauR, 1)
+	s := oneLayer(gle.Linear, tauM, tauR, 1)
 	s.Dt = dt
 	s.Layers[0].Weight = [][]float64{{1}}
 	s.Layers[0].Bias = gle.Bias{Disabled: true}
@@ -92,11 +91,11 @@ func TestLagNeuronStepResponse(t *testing.T) {
 		e.Step(out, []float64{1}, gle.Target{})
 		decay := math.Pow(1-dt/tauM, float64(step))
 		want := 1 - (1-tauR/tauM)*decay
-		if got := e.State.Layers[0].R[0]; math.Abs(got-want) > 1e-13 {
+		if got := e.State().Pops[0].R[0]; math.Abs(got-want) > 1e-13 {
 			t.Fatalf("step %d: r = %.15g, discrete solution %.15g", step, got, want)
 		}
 		cont := 1 - (1-tauR/tauM)*math.Exp(-float64(step)*dt/tauM)
-		if got := e.State.Layers[0].R[0]; math.Abs(got-cont) > dt {
+		if got := e.State().Pops[0].R[0]; math.Abs(got-cont) > dt {
 			t.Fatalf("step %d: r = %g, continuous solution %g", step, got, cont)
 		}
 	}
@@ -108,7 +107,7 @@ func TestLagNeuronStepResponse(t *testing.T) {
 func TestLagNeuronPhaseShift(t *testing.T) {
 	const dt, omega = 0.001, 2.0
 	for _, tc := range []struct{ tauM, tauR float64 }{{1, 0.1}, {0.5, 0.5}, {2, 0.01}} {
-		s := oneLayer("linear", tc.tauM, tc.tauR, 1)
+		s := oneLayer(gle.Linear, tc.tauM, tc.tauR, 1)
 		s.Dt = dt
 		s.Layers[0].Weight = [][]float64{{1}}
 		s.Layers[0].Bias = gle.Bias{Disabled: true}
@@ -120,7 +119,7 @@ func TestLagNeuronPhaseShift(t *testing.T) {
 			tt := float64(step) * dt
 			e.Step(out, []float64{math.Sin(omega * tt)}, gle.Target{})
 			if step >= settle {
-				r := e.State.Layers[0].R[0]
+				r := e.State().Pops[0].R[0]
 				cs += r * math.Sin(omega*tt)
 				cc += r * math.Cos(omega*tt)
 			}
@@ -138,12 +137,12 @@ func TestLagNeuronPhaseShift(t *testing.T) {
 // mlpSpec is a small 3-layer network with mixed neurons and CE loss.
 func mlpSpec(seed uint64, lr, beta float64) *gle.Spec {
 	return &gle.Spec{
-		Dt: 0.1, Beta: ptr(beta), Loss: "ce", Seed: seed,
-		Optimizer: gle.OptimizerSpec{Kind: "adam", LR: lr},
+		Dt: 0.1, Beta: ptr(beta), Loss: gle.CE, Seed: seed,
+		Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: lr},
 		TauMMin:   0.2,
 		Layers: []gle.LayerSpec{
-			{In: 2, Out: 6, Phi: "tanh", TauM: gle.Taus{0.5, 1, 1, 0.5, 1, 1}, TauR: gle.Taus{0.1, 1, 0.1, 0.5, 1, 0.1}, LearnTauM: true},
-			{In: 6, Out: 3, Phi: "linear", TauM: gle.Taus{1}, TauR: gle.Taus{1}},
+			{In: 2, Out: 6, Phi: gle.Tanh, TauM: gle.Taus{0.5, 1, 1, 0.5, 1, 1}, TauR: gle.Taus{0.1, 1, 0.1, 0.5, 1, 0.1}, LearnTauM: true},
+			{In: 6, Out: 3, Phi: gle.Linear, TauM: gle.Taus{1}, TauR: gle.Taus{1}},
 		},
 	}
 }
@@ -162,7 +161,7 @@ func classTask(batch int) (x []float64, y []int) {
 func train(t testing.TB, s *gle.Spec, steps int) (*gle.Trainer, []float64) {
 	t.Helper()
 	x, y := classTask(12)
-	tr, err := optim.NewTrainer(s, 12)
+	tr, err := gle.NewTrainerFromSpec[float64](s, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,13 +206,13 @@ func TestNothingLearns(t *testing.T) {
 }
 
 func sameParams(a, b *gle.Network) bool {
-	for i := range a.Layers {
-		la, lb := a.Layers[i], b.Layers[i]
-		if !slices.Equal(la.W, lb.W) || !slices.Equal(la.B, lb.B) || !slices.Equal(la.TauM, lb.TauM) {
+	ta, tb := a.Tensors(), b.Tensors()
+	for i := range ta {
+		if ta[i].Name != tb[i].Name || !slices.Equal(ta[i].Data, tb[i].Data) {
 			return false
 		}
 	}
-	return true
+	return len(ta) == len(tb)
 }
 
 // TestDeterministic: the same seed gives bit-identical results; another
@@ -223,7 +222,7 @@ func TestDeterministic(t *testing.T) {
 	b, lb := train(t, mlpSpec(5, 0.01, 1), 300)
 	c, _ := train(t, mlpSpec(6, 0.01, 1), 300)
 	if !slices.Equal(la, lb) || !sameParams(a.Engine.Net, b.Engine.Net) ||
-		!slices.Equal(a.Engine.State.Layers[0].U, b.Engine.State.Layers[0].U) {
+		!slices.Equal(a.Engine.State().Pops[0].U, b.Engine.State().Pops[0].U) {
 		t.Error("same seed, different results")
 	}
 	if sameParams(a.Engine.Net, c.Engine.Net) {
@@ -236,7 +235,7 @@ func TestTauMClamp(t *testing.T) {
 	s := mlpSpec(1, 0.5, 1) // a large rate pushes τm around
 	s.TauMMin = 0.45
 	tr, _ := train(t, s, 300)
-	for _, v := range tr.Engine.Net.Layers[0].TauM {
+	for _, v := range tr.Engine.Net.Pops[0].TauM {
 		if v < 0.45 {
 			t.Fatalf("τm = %g below the clamp 0.45", v)
 		}
@@ -244,23 +243,23 @@ func TestTauMClamp(t *testing.T) {
 }
 
 func TestStepAllocatesNothing(t *testing.T) {
-	for _, loss := range []string{"ce", "mse", "none"} {
+	for _, loss := range []gle.Loss{gle.CE, gle.MSE, gle.NoLoss} {
 		s := mlpSpec(1, 0.01, 1)
 		s.Loss = loss
-		tr64, err := optim.NewTrainer(s, 12)
+		tr64, err := gle.NewTrainerFromSpec[float64](s, 12)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tr32, err := optim.NewTrainerOf[float32](s, 12)
+		tr32, err := gle.NewTrainerFromSpec[float32](s, 12)
 		if err != nil {
 			t.Fatal(err)
 		}
 		x, y := classTask(12)
 		tgt := gle.Target{Classes: y}
 		switch loss {
-		case "mse":
+		case gle.MSE:
 			tgt = gle.Target{Values: make([]float64, 12*3)}
-		case "none":
+		case gle.NoLoss:
 			tgt = gle.Target{}
 		}
 		out := make([]float64, 12*3)
@@ -291,7 +290,7 @@ func TestEngine32Agrees(t *testing.T) {
 	o64, o32 := make([]float64, 12*3), make([]float64, 12*3)
 
 	// Gradients of one step, after 20 steps of learning in float64.
-	tr64, err := optim.NewTrainer(s, 12)
+	tr64, err := gle.NewTrainerFromSpec[float64](s, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,36 +303,41 @@ func TestEngine32Agrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e32.State = gle.ConvertState[float32](tr64.Engine.State)
+	if err := e32.SetState(gle.ConvertState[float32](tr64.Engine.State())); err != nil {
+		t.Fatal(err)
+	}
 	g64, g32 := gle.NewGrads(tr64.Engine.Net), gle.NewGrads(tr64.Engine.Net)
-	tr64.Engine.Grads, e32.Grads = g64, g32
+	if err := tr64.Engine.SetGrads(g64); err != nil {
+		t.Fatal(err)
+	}
+	if err := e32.SetGrads(g32); err != nil {
+		t.Fatal(err)
+	}
 	if err := tr64.Engine.Step(o64, x, tgt); err != nil {
 		t.Fatal(err)
 	}
 	if err := e32.Step(o32, x, tgt); err != nil {
 		t.Fatal(err)
 	}
-	for i := range g64.Layers {
-		for _, p := range [][2][]float64{{g64.Layers[i].W, g32.Layers[i].W}, {g64.Layers[i].B, g32.Layers[i].B}, {g64.Layers[i].TauM, g32.Layers[i].TauM}} {
-			if p[0] == nil {
-				continue // not learned
-			}
+	t64, t32 := g64.Tensors(tr64.Engine.Net), g32.Tensors(tr64.Engine.Net)
+	for i := range t64 {
+		for _, p := range [][2][]float64{{t64[i].Data, t32[i].Data}} {
 			var scale, d float64
 			for k := range p[0] {
 				scale, d = max(scale, math.Abs(p[0][k])), max(d, math.Abs(p[0][k]-p[1][k]))
 			}
 			if d > 1e-5*scale || scale == 0 {
-				t.Errorf("layer %d: gradients differ by %.3g (scale %.3g)", i, d, scale)
+				t.Errorf("%s: gradients differ by %.3g (scale %.3g)", t64[i].Name, d, scale)
 			}
 		}
 	}
 
 	// Training side by side from the start.
-	tr64, err = optim.NewTrainer(s, 12)
+	tr64, err = gle.NewTrainerFromSpec[float64](s, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr32, err := optim.NewTrainerOf[float32](s, 12)
+	tr32, err := gle.NewTrainerFromSpec[float32](s, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,18 +372,18 @@ func TestEngine32Agrees(t *testing.T) {
 // TestSetBatchTilesState: changing the batch size keeps the state of
 // sample b mod old batch, as the reference's tiling and truncation do.
 func TestSetBatchTilesState(t *testing.T) {
-	e := mustEngine(t, oneLayer("tanh", 1, 0.1, 2), 3)
+	e := mustEngine(t, oneLayer(gle.Tanh, 1, 0.1, 2), 3)
 	out := make([]float64, 3*2)
 	for range 10 {
 		e.Step(out, []float64{0.1, -0.5, 0.9}, gle.Target{})
 	}
-	old := slices.Clone(e.State.Layers[0].U)
+	old := slices.Clone(e.State().Pops[0].U)
 	if err := e.SetBatch(7); err != nil {
 		t.Fatal(err)
 	}
 	for b := range 7 {
 		for o := range 2 {
-			if got, want := e.State.Layers[0].U[b*2+o], old[(b%3)*2+o]; got != want {
+			if got, want := e.State().Pops[0].U[b*2+o], old[(b%3)*2+o]; got != want {
 				t.Fatalf("sample %d neuron %d: u = %g, want %g", b, o, got, want)
 			}
 		}
@@ -388,11 +392,11 @@ func TestSetBatchTilesState(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.SetBatch(2)
-	if e.Batch() != 2 || len(e.State.Layers[0].EBottom) != 2 {
-		t.Fatalf("truncation: batch %d, e_bottom %d values", e.Batch(), len(e.State.Layers[0].EBottom))
+	if e.Batch() != 2 || len(e.State().EBottom[0]) != 2 {
+		t.Fatalf("truncation: batch %d, e_bottom %d values", e.Batch(), len(e.State().EBottom[0]))
 	}
 	e.Reset()
-	for _, v := range e.State.Layers[0].U {
+	for _, v := range e.State().Pops[0].U {
 		if v != 0 {
 			t.Fatal("Reset left a non-zero u")
 		}
@@ -404,7 +408,7 @@ func TestSetBatchTilesState(t *testing.T) {
 
 func TestStepShapeErrors(t *testing.T) {
 	s := mlpSpec(1, 0.01, 1)
-	tr, err := optim.NewTrainer(s, 4)
+	tr, err := gle.NewTrainerFromSpec[float64](s, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,14 +435,14 @@ func TestStepShapeErrors(t *testing.T) {
 // and Step says where.
 func TestDivergenceIsReported(t *testing.T) {
 	s := mlpSpec(1, 1e200, 1)
-	s.Optimizer.Kind = "sgd"
-	s.Layers[0].Phi = "linear"
+	s.Optimizer.Kind = optim.KindSGD
+	s.Layers[0].Phi = gle.Linear
 	x, y := classTask(12)
-	tr64, err := optim.NewTrainer(s, 12)
+	tr64, err := gle.NewTrainerFromSpec[float64](s, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr32, err := optim.NewTrainerOf[float32](s, 12)
+	tr32, err := gle.NewTrainerFromSpec[float32](s, 12)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,12 +468,12 @@ func TestNetworkCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net.Layers[1].TauR[2] = 0.01
+	net.Pops[1].TauR[2] = 0.01
 	if _, err := gle.NewEngine(net, 1); !errors.Is(err, gle.ErrInvalid) {
 		t.Errorf("τr < dt: %v", err)
 	}
-	net.Layers[1].TauR[2] = 1
-	net.Layers[0].W[3] = math.NaN()
+	net.Pops[1].TauR[2] = 1
+	net.Projs[0].W[3] = math.NaN()
 	if _, err := gle.NewEngine(net, 1); !errors.Is(err, gle.ErrNonFinite) {
 		t.Errorf("NaN weight: %v", err)
 	}

@@ -29,7 +29,7 @@ layers:
 	out := make([]float64, 1)
 	for _, x := range []float64{1, 2, 2} {
 		eng.Step(out, []float64{x}, gle.Target{})
-		fmt.Printf("input %.0f: output (previous step's rate) %.4f, rate now %.4f\n", x, out[0], eng.State.Layers[0].R[0])
+		fmt.Printf("input %.0f: output (previous step's rate) %.4f, rate now %.4f\n", x, out[0], eng.State().Pops[0].R[0])
 	}
 	// Output:
 	// input 1: output (previous step's rate) 0.0000, rate now 0.6351

@@ -53,7 +53,7 @@ func TestDecodeSpecJSONAndYAMLAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l0, l1 := net.Layers[0], net.Layers[1]
+	l0, l1 := net.Pops[0], net.Pops[1]
 	if want := []float64{1, 1, 1, 0.5, 0.6}; !slices.Equal(l0.TauM, want) {
 		t.Errorf("tau_m groups expand to %v, want %v", l0.TauM, want)
 	}
@@ -63,11 +63,14 @@ func TestDecodeSpecJSONAndYAMLAgree(t *testing.T) {
 	if l0.Phi != Tanh || l1.Phi != Linear || l0.Gamma != 0.2 {
 		t.Errorf("phi %v/%v gamma %v", l0.Phi, l1.Phi, l0.Gamma)
 	}
-	if l1.B != nil || l1.LearnB || !l1.LearnTauM || !l0.LearnW || !l0.LearnB {
+	if l1.Bias != nil || l1.LearnBias || !l1.LearnTauM || !net.Projs[0].LearnWeight || !l0.LearnBias {
 		t.Errorf("bias/learn flags wrong: %+v", l1)
 	}
+	if !net.Layered || net.Projs[1].From != 0 || net.Projs[1].To != 1 || net.Projs[0].From != Input {
+		t.Errorf("not a chain: %+v", net.Projs)
+	}
 	// PyTorch-style init: uniform in ±1/√in.
-	for _, w := range l0.W {
+	for _, w := range net.Projs[0].W {
 		if math.Abs(w) > 1/math.Sqrt(2) || w == 0 {
 			t.Errorf("layer 0 weight %g outside ±1/√2", w)
 		}
@@ -90,28 +93,29 @@ func TestSpecValidationErrors(t *testing.T) {
 		{"dt NaN", func(s *Spec) { s.Dt = math.NaN() }, "dt", ErrNonFinite},
 		{"beta negative", func(s *Spec) { b := -1.0; s.Beta = &b }, "beta", ErrInvalid},
 		{"beta Inf", func(s *Spec) { b := math.Inf(1); s.Beta = &b }, "beta", ErrNonFinite},
-		{"unknown loss", func(s *Spec) { s.Loss = "hinge" }, "loss", ErrUnknownName},
-		{"unknown optimizer", func(s *Spec) { s.Optimizer.Kind = "rmsprop" }, "optimizer.kind", ErrUnknownName},
+		{"unknown loss", func(s *Spec) { s.Loss = 7 }, "loss", ErrUnknownName},
+		{"unknown optimizer", func(s *Spec) { s.Optimizer.Kind = 9 }, "optimizer.kind", ErrUnknownName},
 		{"negative lr", func(s *Spec) { s.Optimizer.LR = -1 }, "optimizer.lr", ErrInvalid},
 		{"three betas", func(s *Spec) { s.Optimizer.Betas = []float64{0.9, 0.9, 0.9} }, "optimizer.betas", ErrShape},
 		{"beta1 = 1", func(s *Spec) { s.Optimizer.Betas = []float64{1, 0.9} }, "optimizer.betas[0]", ErrInvalid},
 		{"negative eps", func(s *Spec) { e := -1e-8; s.Optimizer.Eps = &e }, "optimizer.eps", ErrInvalid},
 		{"negative tau_m_min", func(s *Spec) { s.TauMMin = -1 }, "tau_m_min", ErrInvalid},
+		{"tau_m_min below dt", func(s *Spec) { s.TauMMin = 0.05 }, "tau_m_min", ErrInvalid},
 		{"negative learn_from_step", func(s *Spec) { s.LearnFromStep = -1 }, "learn_from_step", ErrInvalid},
 		{"negative steps", func(s *Spec) { s.Steps = -3 }, "steps", ErrInvalid},
 		{"no layers", func(s *Spec) { s.Layers = nil }, "layers", ErrInvalid},
 		{"zero in", func(s *Spec) { s.Layers[0].In = 0 }, "layers[0].in", ErrInvalid},
 		{"negative out", func(s *Spec) { s.Layers[1].Out = -2 }, "layers[1].out", ErrInvalid},
 		{"sizes do not chain", func(s *Spec) { s.Layers[1].In = 4 }, "layers[1].in", ErrShape},
-		{"unknown activation", func(s *Spec) { s.Layers[0].Phi = "swish" }, "layers[0].phi", ErrUnknownName},
+		{"unknown activation", func(s *Spec) { s.Layers[0].Phi = 42 }, "layers[0].phi", ErrUnknownName},
 		{"tau_m below dt", func(s *Spec) { s.Layers[0].TauM = Taus{0.05} }, "layers[0].tau_m[0]", ErrInvalid},
 		{"tau_r below dt", func(s *Spec) { s.Layers[1].TauR = Taus{1, 0.01, 1} }, "layers[1].tau_r[1]", ErrInvalid},
 		{"tau_m NaN", func(s *Spec) { s.Layers[0].TauM = Taus{math.NaN()} }, "layers[0].tau_m[0]", ErrNonFinite},
 		{"tau_m missing", func(s *Spec) { s.Layers[0].TauM = nil }, "layers[0].tau_m", ErrInvalid},
 		{"tau_r wrong count", func(s *Spec) { s.Layers[0].TauR = Taus{1, 1} }, "layers[0].tau_r", ErrShape},
 		{"gamma NaN", func(s *Spec) { s.Layers[0].Gamma = math.NaN() }, "layers[0].gamma", ErrNonFinite},
-		{"unknown init", func(s *Spec) { s.Layers[0].Init = "xavier" }, "layers[0].init", ErrUnknownName},
-		{"identity not square", func(s *Spec) { s.Layers[0].Init = "identity" }, "layers[0].init", ErrShape},
+		{"unknown init", func(s *Spec) { s.Layers[0].Init = 5 }, "layers[0].init", ErrUnknownName},
+		{"identity not square", func(s *Spec) { s.Layers[0].Init = InitIdentity }, "layers[0].init", ErrShape},
 		{"weight rows", func(s *Spec) { s.Layers[1].Weight = [][]float64{{1, 2, 3, 4, 5}} }, "layers[1].weight", ErrShape},
 		{"weight cols", func(s *Spec) {
 			s.Layers[1].Weight = [][]float64{{1, 2, 3, 4, 5}, {1, 2, 3, 4}, {1, 2, 3, 4, 5}}
@@ -197,10 +201,8 @@ func FuzzDecodeSpec(f *testing.F) {
 		if s.Validate() != nil {
 			return
 		}
-		for _, l := range s.Layers { // keep the fuzzer away from huge allocations
-			if l.In*l.Out > 1<<16 {
-				return
-			}
+		if ParamBytes(s) > 1<<22 { // keep the fuzzer away from huge allocations
+			return
 		}
 		if _, err := NewNetwork(s); err != nil {
 			t.Fatalf("a valid spec did not build: %v", err)
