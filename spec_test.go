@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gle-go/gle/optim"
 )
 
 const specJSON = `{
@@ -208,4 +210,21 @@ func FuzzDecodeSpec(f *testing.F) {
 			t.Fatalf("a valid spec did not build: %v", err)
 		}
 	})
+}
+
+func TestOptimizerSpecNew(t *testing.T) {
+	eps := 1e-6
+	o, err := OptimizerSpec{Kind: optim.KindAdam, LR: 0.01, Betas: []float64{0.8, 0.99}, Eps: &eps}.New()
+	if a, ok := o.(*optim.Adam); err != nil || !ok || a.Beta1 != 0.8 || a.Beta2 != 0.99 || a.Eps != 1e-6 || a.LR() != 0.01 {
+		t.Errorf("adam: %+v, %v", o, err)
+	}
+	if o, err := (OptimizerSpec{LR: 0.5}).New(); err != nil || o.(*optim.SGD).Rate != 0.5 {
+		t.Errorf("sgd: %+v, %v", o, err)
+	}
+	if _, err := (OptimizerSpec{Kind: optim.KindAdam, Betas: []float64{0.9}}).New(); !errors.Is(err, ErrShape) {
+		t.Errorf("one beta: %v", err)
+	}
+	if _, err := (OptimizerSpec{Kind: 7}).New(); !errors.Is(err, ErrUnknownName) {
+		t.Errorf("unknown kind: %v", err)
+	}
 }

@@ -12,7 +12,7 @@ import (
 
 func testNet(t *testing.T, seed uint64) (*gle.Network, *gle.Spec) {
 	s := &gle.Spec{Dt: 0.1, Seed: seed, Layers: []gle.LayerSpec{
-		{In: 3, Out: 4, Phi: "tanh", TauM: gle.Taus{1}, TauR: gle.Taus{0.2}},
+		{In: 3, Out: 4, Phi: gle.Tanh, TauM: gle.Taus{1}, TauR: gle.Taus{0.2}},
 		{In: 4, Out: 2, TauM: gle.Taus{1}, TauR: gle.Taus{1}, Bias: gle.Bias{Disabled: true}},
 	}}
 	n, err := gle.NewNetwork(s)

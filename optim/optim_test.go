@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/errs"
 )
 
 // TestAdamMatchesTextbook compares Adam with the bias-corrected update
@@ -13,10 +13,7 @@ import (
 func TestAdamMatchesTextbook(t *testing.T) {
 	const lr, b1, b2, eps = 0.01, 0.8, 0.99, 1e-6
 	eps64 := eps
-	opt, err := New(gle.OptimizerSpec{Kind: "adam", LR: lr, Betas: []float64{b1, b2}, Eps: &eps64})
-	if err != nil {
-		t.Fatal(err)
-	}
+	opt := &Adam{Rate: lr, Beta1: b1, Beta2: b2, Eps: eps64}
 	p := [][]float64{{1, -2}}
 	g := [][]float64{{0, 0}}
 	want := []float64{1, -2}
@@ -40,7 +37,7 @@ func TestAdamMatchesTextbook(t *testing.T) {
 }
 
 func TestSGD(t *testing.T) {
-	opt, _ := New(gle.OptimizerSpec{LR: 0.5})
+	opt := &SGD{Rate: 0.5}
 	p := [][]float64{{1, 2}, {3}}
 	opt.Step(p, [][]float64{{2, -2}, {0.5}})
 	if p[0][0] != 0 || p[0][1] != 3 || p[1][0] != 2.75 {
@@ -52,12 +49,17 @@ func TestSGD(t *testing.T) {
 	}
 }
 
-func TestNewErrors(t *testing.T) {
-	if _, err := New(gle.OptimizerSpec{Kind: "lbfgs"}); !errors.Is(err, gle.ErrUnknownName) {
-		t.Errorf("unknown kind: %v", err)
+func TestKindNames(t *testing.T) {
+	for _, k := range []Kind{KindSGD, KindAdam} {
+		var back Kind
+		b, _ := k.MarshalText()
+		if err := back.UnmarshalText(b); err != nil || back != k {
+			t.Errorf("%v: round trip gives %v, %v", k, back, err)
+		}
 	}
-	if _, err := New(gle.OptimizerSpec{Kind: "adam", Betas: []float64{0.9}}); !errors.Is(err, gle.ErrShape) {
-		t.Errorf("one beta: %v", err)
+	var k Kind
+	if err := k.UnmarshalText([]byte("lbfgs")); !errors.Is(err, errs.ErrUnknownName) {
+		t.Errorf("unknown kind: %v", err)
 	}
 }
 
@@ -90,10 +92,10 @@ func TestPlateau(t *testing.T) {
 	if math.Abs(opt.Rate-0.1) > 1e-15 {
 		t.Fatalf("max mode: lr %g, want 0.1", opt.Rate)
 	}
-	if _, err := NewPlateau("sideways", 0.5, 1); !errors.Is(err, gle.ErrUnknownName) {
+	if _, err := NewPlateau("sideways", 0.5, 1); !errors.Is(err, errs.ErrUnknownName) {
 		t.Error(err)
 	}
-	if _, err := NewPlateau("min", 1.5, 1); !errors.Is(err, gle.ErrInvalid) {
+	if _, err := NewPlateau("min", 1.5, 1); !errors.Is(err, errs.ErrInvalid) {
 		t.Error(err)
 	}
 }

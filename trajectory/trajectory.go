@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/gle-go/gle"
 )
@@ -30,7 +31,7 @@ type File struct {
 	Format      string          `json:"format"`
 	Name        string          `json:"name"`
 	Description string          `json:"description"`
-	Spec        gle.Spec        `json:"spec"`
+	Spec        gle.Spec        `json:"-"`       // decoded strictly from "spec"
 	Inputs      [][][]float64   `json:"inputs"`  // [steps][batch][in]
 	RawTargets  json.RawMessage `json:"targets"` // null, [steps][batch][out] (mse) or [steps][batch] (ce)
 	Expected    *Expected       `json:"expected,omitempty"`
@@ -79,12 +80,29 @@ func Read(path string) (*File, error) {
 // Decode reads and checks a trajectory from r.
 func Decode(r io.Reader) (*File, error) {
 	var f File
-	if err := json.NewDecoder(r).Decode(&f); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, fmt.Errorf("%w: truncated JSON (%v)", ErrMalformed, err)
-		}
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	var raw struct {
+		Spec json.RawMessage `json:"spec"`
 	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	for _, dst := range []any{&f, &raw} {
+		if err := json.Unmarshal(data, dst); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end") {
+				return nil, fmt.Errorf("%w: truncated JSON (%v)", ErrMalformed, err)
+			}
+			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		}
+	}
+	if len(raw.Spec) == 0 || string(raw.Spec) == "null" {
+		return nil, malformed("spec", "missing")
+	}
+	spec, err := gle.DecodeSpec(raw.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: spec: %w", ErrMalformed, err)
+	}
+	f.Spec = *spec
 	if err := f.check(); err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/gle-go/gle"
 
 	"github.com/gle-go/gle/internal/testutil"
-	"github.com/gle-go/gle/optim"
 	"github.com/gle-go/gle/trajectory"
 )
 
@@ -185,7 +184,7 @@ func TestFieldsHonoured(t *testing.T) {
 	if !reflect.DeepEqual(res.Net, initial) {
 		t.Error("targets = null: parameters changed")
 	}
-	for _, v := range res.State.Layers[0].EBottom {
+	for _, v := range res.State.EBottom[0] {
 		if v != 0 {
 			t.Fatal("targets = null: non-zero error")
 		}
@@ -202,7 +201,7 @@ func BenchmarkFixtureStep(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(strings.TrimSuffix(filepath.Base(path), ".json"), func(b *testing.B) {
-			tr, err := optim.NewTrainer(&f.Spec, f.Batch())
+			tr, err := gle.NewTrainerFromSpec[float64](&f.Spec, f.Batch())
 			if err != nil {
 				b.Fatal(err)
 			}
