@@ -101,12 +101,7 @@ func Adjoint(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, g *gle.
 			if g.Projs[k].W == nil {
 				continue
 			}
-			in := n.FromSize(p)
-			src := b.x[t*B*in : (t+1)*B*in]
-			if p.From != gle.Input {
-				src = b.r[p.From][t*B*in : (t+1)*B*in]
-			}
-			kernel.AddAtB(g.Projs[k].W, scaled[p.To], src, B, n.Pops[p.To].N, in) // −dt λ_g r_fᵀ
+			kernel.AddAtB(g.Projs[k].W, scaled[p.To], b.source(p, t), B, n.Pops[p.To].N, n.FromSize(p)) // −dt λ_g r_fᵀ
 		}
 		lambda, lambdaNext = lambdaNext, lambda
 		alpha, alphaNext = alphaNext, alpha

@@ -162,6 +162,15 @@ func (b *BPTT) recordTarget(ts int, t gle.Target) {
 	}
 }
 
+// source returns the rates projection p read at tape step ts.
+func (b *BPTT) source(p *gle.Projection, ts int) []float64 {
+	m := b.Batch * b.Net.FromSize(p)
+	if p.From == gle.Input {
+		return b.x[ts*m : (ts+1)*m]
+	}
+	return b.r[p.From][ts*m : (ts+1)*m]
+}
+
 // Discard empties the tape without computing a gradient.
 func (b *BPTT) Discard() { b.steps = 0 }
 
@@ -237,10 +246,7 @@ func (b *BPTT) backward(sink func(ts int) *gle.Grads) {
 		for k := range n.Projs {
 			p := &n.Projs[k]
 			in, out := n.FromSize(p), n.Pops[p.To].N
-			src := b.x[ts*B*in : (ts+1)*B*in]
-			if p.From != gle.Input {
-				src = b.r[p.From][ts*B*in : (ts+1)*B*in]
-			}
+			src := b.source(p, ts)
 			if w := g.Projs[k].W; w != nil {
 				kernel.AddAtB(w, b.gs[p.To], src, B, out, in) // ∂W += g_s rᵀ
 			}

@@ -67,7 +67,7 @@ func TestMNIST1DResume(t *testing.T) {
 		// A float64 run does not resume a float32 checkpoint, nor the converse.
 		other := c
 		other.Float32 = !f32
-		if _, err := RunMNIST1D(context.Background(), other, ClassifyOptions{Checkpoint: ckpt, Resume: true}); err == nil || !strings.Contains(err.Error(), "belongs to run") {
+		if _, err := RunMNIST1D(context.Background(), other, ClassifyOptions{Checkpoint: ckpt, Resume: true}); !errors.Is(err, gle.ErrMismatch) || !strings.Contains(err.Error(), "precision") {
 			t.Errorf("float32=%v: resuming in the other precision gave %v, want a refusal", f32, err)
 		}
 		resumed, err := RunMNIST1D(context.Background(), c, ClassifyOptions{Checkpoint: ckpt, Resume: true})
@@ -208,9 +208,9 @@ func TestMNIST1DLagNetChain(t *testing.T) {
 	c.Epochs, c.TrainSamples, c.TestSamples = 2, 300, 100
 	var starts, evals int
 	opts := ClassifyOptions{sequenceStart: func(st *gle.State, epoch, batch int) {
-		for li, ls := range st.Layers {
+		for li, ls := range st.Pops {
 			nonzero := slices.ContainsFunc(ls.U, func(v float64) bool { return v != 0 }) ||
-				slices.ContainsFunc(ls.EBottom, func(v float64) bool { return v != 0 })
+				slices.ContainsFunc(st.EBottom[li], func(v float64) bool { return v != 0 })
 			if li < 4 && nonzero {
 				t.Errorf("epoch %d batch %d: chain layer %d starts from a non-zero state", epoch, batch, li)
 			}
@@ -245,7 +245,7 @@ func TestMNIST1DEpochZero(t *testing.T) {
 	firstBatchZero := true
 	opts := ClassifyOptions{sequenceStart: func(st *gle.State, epoch, batch int) {
 		if epoch == 1 && batch == 0 {
-			firstBatchZero = !slices.ContainsFunc(st.Layers[0].U, func(v float64) bool { return v != 0 })
+			firstBatchZero = !slices.ContainsFunc(st.Pops[0].U, func(v float64) bool { return v != 0 })
 		}
 	}}
 	res, err := RunMNIST1D(context.Background(), c, opts)

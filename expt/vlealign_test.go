@@ -25,12 +25,12 @@ func TestVLEAlign(t *testing.T) {
 		if r.Diverged == stable {
 			t.Errorf("%s τm %g: loop gain %.3g, diverged %v", r.Network, r.TauM, r.LoopGain, r.Diverged)
 		}
-		if r.Diverged || !strings.HasPrefix(r.Alignment.Param, "W ") || r.Network == "recurrent-instant" {
+		if r.Diverged || !strings.HasPrefix(r.Label, "W ") || r.Network == "recurrent-instant" {
 			continue // instantaneous errors trade alignment for stability
 		}
 		checked++
 		if r.Alignment.Cosine < 0.999 || r.Alignment.NormRatio < 0.9 || r.Alignment.NormRatio > 1.5 {
-			t.Errorf("%s τm %g %s: cosine %.5f, norm ratio %.3f", r.Network, r.TauM, r.Alignment.Param, r.Alignment.Cosine, r.Alignment.NormRatio)
+			t.Errorf("%s τm %g %s: cosine %.5f, norm ratio %.3f", r.Network, r.TauM, r.Label, r.Alignment.Cosine, r.Alignment.NormRatio)
 		}
 	}
 	// chain 2×3, recurrent at τm 0.1 (gain 0.67) 4, recurrent-weak 2×4; recurrent at τm 0.3 diverges.
