@@ -20,8 +20,8 @@ type Optimizer interface {
 type Kind int
 
 const (
-	KindSGD Kind = iota // "sgd"
-	KindAdam            // "adam"
+	KindSGD  Kind = iota // "sgd"
+	KindAdam             // "adam"
 )
 
 var kindNames = [...]string{KindSGD: "sgd", KindAdam: "adam"}
@@ -111,4 +111,3 @@ func (o *Adam) LR() float64 { return o.Rate }
 
 // SetLR sets the learning rate.
 func (o *Adam) SetLR(lr float64) { o.Rate = lr }
-

@@ -375,4 +375,3 @@ func saveSpecFile(path string, spec *gle.Spec) error {
 	}
 	return atomicfile.Write(path, b)
 }
-
