@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"time"
 
@@ -20,6 +21,9 @@ type BenchResult struct {
 	ReferenceMS float64 `json:"reference_ms_per_step"` // 0: no reference figure
 	Speedup     float64 `json:"speedup"`               // reference / ours; 0 without a reference
 	PeakRSSKB   int64   `json:"peak_rss_kb,omitempty"` // the workload's peak resident set (gle bench)
+	// AllocsPerStep is the number of heap allocations per dt step over the
+	// timed repetitions (0 for the engine).
+	AllocsPerStep float64 `json:"allocs_per_step"`
 }
 
 // Workload is a standard benchmark: Setup builds it and returns one step.
@@ -169,6 +173,9 @@ func Bench(w Workload, minTime time.Duration, reps int) (BenchResult, error) {
 		return BenchResult{}, err
 	}
 	times := make([]float64, 0, reps)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	calls := 0
 	for range reps {
 		n := 0
 		start := time.Now()
@@ -179,10 +186,13 @@ func Bench(w Workload, minTime time.Duration, reps int) (BenchResult, error) {
 			n++
 		}
 		times = append(times, time.Since(start).Seconds()/float64(n*stepsPerCall))
+		calls += n
 	}
+	runtime.ReadMemStats(&after)
 	slices.Sort(times)
 	med := times[len(times)/2]
-	r := BenchResult{Workload: w.Name, MSPerStep: med * 1e3, GFLOPS: w.FLOPs / med / 1e9, ReferenceMS: w.ReferenceMS}
+	r := BenchResult{Workload: w.Name, MSPerStep: med * 1e3, GFLOPS: w.FLOPs / med / 1e9, ReferenceMS: w.ReferenceMS,
+		AllocsPerStep: float64(after.Mallocs-before.Mallocs) / float64(calls*stepsPerCall)}
 	if w.ReferenceMS > 0 {
 		r.Speedup = w.ReferenceMS / r.MSPerStep
 	}
@@ -212,5 +222,5 @@ func (r BenchResult) String() string {
 	if r.ReferenceMS > 0 {
 		ref, sp = fmt.Sprintf("%.3f", r.ReferenceMS), fmt.Sprintf("%.2f×", r.Speedup)
 	}
-	return fmt.Sprintf("%-17s %12.4f %10.2f %14s %9s", r.Workload, r.MSPerStep, r.GFLOPS, ref, sp)
+	return fmt.Sprintf("%-17s %12.4f %10.2f %14s %9s %8.2g", r.Workload, r.MSPerStep, r.GFLOPS, ref, sp, r.AllocsPerStep)
 }

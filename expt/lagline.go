@@ -16,7 +16,7 @@ import (
 	"github.com/gle-go/gle/plots"
 )
 
-// LagLineConfig sets up the LagLine experiment (GLE paper Fig. 5, SPEC §9):
+// LagLineConfig sets up the LagLine experiment (GLE paper Fig. 5, docs/model.md §9):
 // a chain of two softplus neurons 1→1→1 without bias learns the weights
 // and membrane time constants of a teacher chain from the teacher's
 // output alone.

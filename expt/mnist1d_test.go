@@ -157,7 +157,7 @@ func neuronGroups(l gle.LayerSpec, dt float64) map[string]int {
 
 // TestMNIST1D42kGroups: every hidden layer of the 42k variant has 30 LE
 // neurons (τm = τr = τ = 1.2), 30 lagged with τm = τ/2 and 30 lagged with
-// τm = τ (SPEC §9), and the run's learning rate is the paper's 5e-4.
+// τm = τ (docs/model.md §9), and the run's learning rate is the paper's 5e-4.
 func TestMNIST1D42kGroups(t *testing.T) {
 	c := DefaultMNIST1D("e2e-42k")
 	if c.LR != 5e-4 {
@@ -184,7 +184,7 @@ func TestMNIST1D42kGroups(t *testing.T) {
 // TestMNIST1DLagNetChain: the static LagNet's fixed chain has τm =
 // linspace(dt, 1.8, 10) rounded to 0.01 and τr = dt, its learned LE MLP is
 // 10→60→60→10, and during training and evaluation the chain starts every
-// batch from zero state while the MLP carries its state over (SPEC §9).
+// batch from zero state while the MLP carries its state over (docs/model.md §9).
 func TestMNIST1DLagNetChain(t *testing.T) {
 	c := DefaultMNIST1D("lagnet")
 	s := c.Spec()

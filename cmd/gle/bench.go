@@ -17,7 +17,7 @@ import (
 	"github.com/gle-go/gle/internal/kernel"
 )
 
-// runBench times the standard workloads against the reference (SPEC §11).
+// runBench times the standard workloads against the reference (docs/performance.md).
 func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := false
 	names := ""
@@ -25,7 +25,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	minTime := 500 * time.Millisecond
 	if _, err := parseFlags("bench", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
-		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc, and the float32 engine's mnist1d-e2e-f32, mnist1d-eval-f32, gsc-f32)")
+		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc, graph-recurrent, chain-same-size, and the float32 engine's mnist1d-e2e-f32, mnist1d-eval-f32, gsc-f32)")
 		fs.IntVar(&reps, "reps", reps, "repetitions; the median is reported")
 		fs.DurationVar(&minTime, "min-time", minTime, "minimum time of one repetition")
 		fs.Func("threads", "goroutines for large products (default GLE_THREADS or 1)", func(v string) error {
@@ -52,7 +52,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var results []expt.BenchResult
 	if !asJSON {
-		fmt.Fprintf(stdout, "%-17s %12s %10s %14s %9s   (-f32: float32 engine; %s, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", cores, reps)
+		fmt.Fprintf(stdout, "%-17s %12s %10s %14s %9s %8s   (-f32: float32 engine; %s, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", "allocs", cores, reps)
 	}
 	for _, w := range ws {
 		if err := ctx.Err(); err != nil {

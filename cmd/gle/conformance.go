@@ -13,8 +13,10 @@ import (
 // prints one line per file with the largest relative errors.
 func runConformance(ctx context.Context, args []string, stdout io.Writer) error {
 	tol := 1e-9
+	f32 := false
 	files, err := parseFlags("conformance", args, func(fs *flag.FlagSet) {
-		fs.Float64Var(&tol, "tol", tol, "largest relative error max|a−b|/max(1,|b|) that passes")
+		fs.Float64Var(&tol, "tol", tol, "largest relative error max|a−b|/max(1,|b|) that passes (with --float32 the tolerances are 1e-5 for outputs and parameters, 1e-3 for the state)")
+		fs.BoolVar(&f32, "float32", false, "replay on the float32 engine")
 	})
 	if err != nil {
 		return err
@@ -27,14 +29,20 @@ func runConformance(ctx context.Context, args []string, stdout io.Writer) error 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rep, err := checkTrajectory(path)
+		rep, err := checkTrajectory(path, f32)
 		if err != nil {
 			fmt.Fprintf(stdout, "FAIL %s: %v\n", path, err)
 			failed++
 			continue
 		}
 		status := "ok  "
-		if !(rep.Max() <= tol) {
+		if ok := rep.Max() <= tol; f32 {
+			ok = rep.Output <= 1e-5 && rep.Params <= 1e-5 && rep.State <= 1e-3
+			if !ok {
+				status = "FAIL"
+				failed++
+			}
+		} else if !ok {
 			status = "FAIL"
 			failed++
 		}
@@ -47,7 +55,7 @@ func runConformance(ctx context.Context, args []string, stdout io.Writer) error 
 	return nil
 }
 
-func checkTrajectory(path string) (trajectory.Report, error) {
+func checkTrajectory(path string, f32 bool) (trajectory.Report, error) {
 	f, err := trajectory.Read(path)
 	if err != nil {
 		return trajectory.Report{}, err
@@ -55,7 +63,11 @@ func checkTrajectory(path string) (trajectory.Report, error) {
 	if f.Expected == nil {
 		return trajectory.Report{}, fmt.Errorf("no \"expected\" field: nothing to check")
 	}
-	res, err := f.Replay()
+	replay := f.Replay
+	if f32 {
+		replay = f.ReplayFloat32
+	}
+	res, err := replay()
 	if err != nil {
 		return trajectory.Report{}, err
 	}

@@ -530,7 +530,7 @@ func TestTrainFloat32(t *testing.T) {
 }
 
 // TestBenchJSON: gle bench --json prints the documented fields for the
-// chosen workloads, with the speed-up against SPEC §11's figure; an unknown
+// chosen workloads, with the speed-up against the reference figure of docs/performance.md; an unknown
 // workload is a usage error.
 func TestBenchJSON(t *testing.T) {
 	code, stdout, stderr := runCLI(t, "bench", "--json", "--workload", "lagline,mnist1d-e2e-f32", "--reps", "1", "--min-time", "1ms")

@@ -1,4 +1,4 @@
 // Package audio reads and writes WAV files and computes the log-mel
-// spectrogram of the GLE speech experiments (SPEC §10), matching
+// spectrogram of the GLE speech experiments (docs/model.md §10), matching
 // torchaudio's MelSpectrogram as the reference configures it.
 package audio

@@ -20,8 +20,8 @@ type EulerParams[T Float] struct {
 	UBreve      []T
 }
 
-// Euler advances every neuron of a population by one Euler step (SPEC §3),
-// the per-neuron part of a step shared by the layered and the graph engine,
+// Euler advances every neuron of a population by one Euler step (docs/model.md §3),
+// the per-neuron part of the engine's step,
 // element-wise:
 //
 //	e = e_arriving ⊙ r′
