@@ -63,7 +63,7 @@ func init() {
 		"conformance": {
 			summary: "replay reference trajectory files and check every number to 1e-9",
 			usage:   "[--tol 1e-9] FILE.json...",
-			example: "gle conformance ../shared/reference/trajectories/*.json",
+			example: "gle conformance testdata/reference/trajectories/*.json",
 			run:     runConformance,
 		},
 		"export": {
@@ -75,7 +75,7 @@ func init() {
 		"gradcheck": {
 			summary: "compare the exact BPTT gradient of a trajectory file's network with finite differences",
 			usage:   "[--tol 1e-5] [--steps N] FILE.json",
-			example: "gle gradcheck ../shared/reference/trajectories/mlp_ce_gle.json",
+			example: "gle gradcheck testdata/reference/trajectories/mlp_ce_gle.json",
 			run:     runGradcheck,
 		},
 		"mel": {

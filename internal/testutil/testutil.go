@@ -7,9 +7,11 @@ import (
 	"testing"
 )
 
-// ReferenceDir returns the shared golden data folder, shared/reference
-// beside the module's checkout (override with GLE_REFERENCE). It fails
-// the test when the folder is missing: the conformance checks must not
+// ReferenceDir returns the golden data folder the tests read: the copy
+// kept in the repository, testdata/reference at the module's root, so
+// that a clone tests itself with nothing beside it (GLE_REFERENCE
+// overrides it, e.g. with the project's shared/reference). It fails the
+// test when the folder is missing: the conformance checks must not
 // silently pass.
 func ReferenceDir(t testing.TB) string {
 	t.Helper()
@@ -22,7 +24,7 @@ func ReferenceDir(t testing.TB) string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			ref := filepath.Join(dir, "..", "shared", "reference")
+			ref := filepath.Join(dir, "testdata", "reference")
 			if _, err := os.Stat(ref); err != nil {
 				t.Fatalf("golden data not found at %s (set GLE_REFERENCE): %v", ref, err)
 			}
