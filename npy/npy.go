@@ -130,9 +130,16 @@ func Read(r io.Reader) (*Array, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := make([]byte, n*size)
-	if k, err := io.ReadFull(r, data); err != nil {
-		return nil, fmt.Errorf("%w: truncated data: have %d of %d bytes for shape %v", ErrFormat, k, len(data), shape)
+	// Read what is there before allocating what the header claims: a
+	// header that lies about the shape costs the file's size, not the
+	// shape's.
+	want := int64(n) * int64(size)
+	data, err := io.ReadAll(io.LimitReader(r, want))
+	if err != nil {
+		return nil, fmt.Errorf("%w: data: %v", ErrFormat, err)
+	}
+	if int64(len(data)) != want {
+		return nil, fmt.Errorf("%w: the header claims shape %v (%d bytes of data) but the file holds %d", ErrFormat, shape, want, len(data))
 	}
 	a := &Array{Shape: shape, DType: dm[1]}
 	if kind == "f" {

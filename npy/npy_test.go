@@ -5,7 +5,9 @@ import (
 	"errors"
 	"maps"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gle-go/gle/internal/testutil"
@@ -131,4 +133,27 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLyingHeader: a small file whose header claims a huge shape is
+// refused without allocating what the header claims.
+func TestLyingHeader(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, &Array{Shape: []int{16, 4, 2}, Float: make([]float64, 128)}); err != nil {
+		t.Fatal(err)
+	}
+	lie := bytes.Replace(buf.Bytes(), []byte("(16, 4, 2)"), []byte("(90000000, 4, 2)"), 1)
+	if bytes.Equal(lie, buf.Bytes()) {
+		t.Fatal("could not forge the header")
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := Read(bytes.NewReader(lie))
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "the file holds") {
+		t.Errorf("lying header: %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("reading a %d-byte file allocated %d bytes", len(lie), grew)
+	}
 }
