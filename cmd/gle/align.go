@@ -24,7 +24,7 @@ import (
 func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	window, steps := 100, 0
-	if _, err := parseFlags("align", args, func(fs *flag.FlagSet) {
+	if err := parseNoArgs("align", args, func(fs *flag.FlagSet) {
 		f.define(fs)
 		fs.StringVar(&f.out, "out", "", "output folder (default runs/align-<timestamp>)")
 		fs.IntVar(&window, "window", window, "steps per comparison window")
@@ -43,13 +43,13 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	xs := seq.Frames(steps)
-	T := len(xs)
-	rows, err := exact.Align(net, seq.Batch, xs, seq.Targets[:T], min(window, T))
+	dir, err := runs.Dir(f.out, "align", f.force)
 	if err != nil {
 		return err
 	}
-	dir, err := runs.Dir(f.out, "align", false)
+	xs := seq.Frames(steps)
+	T := len(xs)
+	rows, err := exact.Align(net, seq.Batch, xs, seq.Targets[:T], min(window, T))
 	if err != nil {
 		return err
 	}
@@ -116,7 +116,9 @@ func writeJSONL[T any](path string, rows []T) error {
 func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	c := expt.DefaultLagNet()
 	out := ""
-	if _, err := parseFlags("run lagnet", args, func(fs *flag.FlagSet) {
+	var force bool
+	if err := parseNoArgs("run lagnet", args, func(fs *flag.FlagSet) {
+		defineCommon(fs, &force)
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the weights")
 		fs.Float64Var(&c.Omega, "omega", c.Omega, "angular frequency of the input sine and target cosine")
 		fs.Float64Var(&c.Time, "time", c.Time, "simulated time")
@@ -126,11 +128,11 @@ func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	res, err := expt.RunLagNet(ctx, c)
+	dir, err := runs.Dir(out, "lagnet", force)
 	if err != nil {
 		return err
 	}
-	dir, err := runs.Dir(out, "lagnet", false)
+	res, err := expt.RunLagNet(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	names := ""
 	reps := 5
 	minTime := 500 * time.Millisecond
-	if _, err := parseFlags("bench", args, func(fs *flag.FlagSet) {
+	if err := parseNoArgs("bench", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
 		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc, graph-recurrent, chain-same-size, and the float32 engine's mnist1d-e2e-f32, mnist1d-eval-f32, gsc-f32)")
 		fs.IntVar(&reps, "reps", reps, "repetitions; the median is reported")
@@ -38,8 +38,8 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if t := kernel.Threads(); t > 1 {
 		cores = fmt.Sprintf("%d threads", t)
 	}
-	if reps < 1 {
-		return usagef("--reps = %d must be ≥ 1", reps)
+	if reps < 1 || minTime <= 0 {
+		return usagef("--reps = %d must be ≥ 1 and --min-time = %v positive", reps, minTime)
 	}
 	var ws []expt.Workload
 	for _, w := range expt.Workloads() {

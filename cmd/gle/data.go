@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/gle-go/gle/data/mnist1d"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
 )
 
@@ -21,11 +22,13 @@ func runData(ctx context.Context, args []string, stdout io.Writer) error {
 	a := mnist1d.DefaultArgs()
 	seed := uint64(a.Seed)
 	out := "mnist1d.npz"
-	if _, err := parseFlags("data mnist1d", args[1:], func(fs *flag.FlagSet) {
+	var force bool
+	if err := parseNoArgs("data mnist1d", args[1:], func(fs *flag.FlagSet) {
 		fs.Uint64Var(&seed, "seed", seed, "seed of NumPy's legacy generator (np.random.seed)")
 		fs.IntVar(&a.FinalSeqLength, "length", a.FinalSeqLength, "final_seq_length: values per sample")
 		fs.IntVar(&a.NumSamples, "samples", a.NumSamples, "num_samples: train + test")
 		fs.Float64Var(&a.TrainSplit, "train-split", a.TrainSplit, "fraction of samples in the training set")
+		defineCommon(fs, &force)
 		fs.StringVar(&out, "out", out, "output .npz: x, y, x_test, y_test, t, templates_x, templates_t")
 	}); err != nil {
 		return err
@@ -36,6 +39,9 @@ func runData(ctx context.Context, args []string, stdout io.Writer) error {
 	a.Seed = uint32(seed)
 	if err := a.Validate(); err != nil {
 		return usagef("%v", err)
+	}
+	if err := runs.CheckOutputs(force, nil, out); err != nil {
+		return err
 	}
 	d, err := mnist1d.Generate(a)
 	if err != nil {

@@ -14,11 +14,14 @@ import (
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	c := expt.DefaultLagLine()
 	c.TrainTime = 800
-	if _, err := parseFlags("demo", args, func(fs *flag.FlagSet) {
+	if err := parseNoArgs("demo", args, func(fs *flag.FlagSet) {
 		fs.Float64Var(&c.TrainTime, "time", c.TrainTime, "training time in time units (the paper trains 4000)")
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the student's initial parameters and the input phases")
 	}); err != nil {
 		return err
+	}
+	if !(c.TrainTime > 0) || c.TrainTime > 1e6 {
+		return usagef("--time = %g: want a positive number of time units (at most 1e6)", c.TrainTime)
 	}
 	c.LogEvery = c.TrainTime / 10
 	fmt.Fprintf(stdout, "GLE demo: a chain of two softplus neurons (1→1→1) learns the weights w and\n"+

@@ -5,8 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/model"
 	"github.com/gle-go/gle/npy"
 )
@@ -14,19 +17,32 @@ import (
 // runExport writes a network's parameters as safetensors or npz.
 func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	var specPath, params, format, out string
-	if _, err := parseFlags("export", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&specPath, "spec", "", "network spec (e.g. written by gle train --save-spec); required")
+	var force bool
+	if err := parseNoArgs("export", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&specPath, "spec", "", "network spec, either form (e.g. written by gle train --save-spec); required")
 		fs.StringVar(&params, "params", "", "load the parameters from this .safetensors first")
-		fs.StringVar(&format, "format", "safetensors", "safetensors or npz")
-		fs.StringVar(&out, "out", "", "output file; required")
+		fs.StringVar(&format, "format", "", "safetensors or npz (default: from the extension of --out)")
+		fs.StringVar(&out, "out", "", "output file, .safetensors or .npz; required")
+		defineCommon(fs, &force)
 	}); err != nil {
 		return err
 	}
 	if specPath == "" || out == "" {
 		return usagef("--spec and --out are required")
 	}
-	if format != "safetensors" && format != "npz" {
+	ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(out)), ".")
+	switch {
+	case format == "" && (ext == "safetensors" || ext == "npz"):
+		format = ext
+	case format == "":
+		return usagef("--out %s: name a .safetensors or .npz file, or give --format", out)
+	case format != "safetensors" && format != "npz":
 		return usagef("--format %q: want safetensors or npz", format)
+	case ext != format && (ext == "safetensors" || ext == "npz"):
+		return usagef("--format %s does not match the extension of --out %s", format, out)
+	}
+	if err := runs.CheckOutputs(force, []string{specPath, params}, out); err != nil {
+		return err
 	}
 	spec, err := gle.LoadSpec(specPath)
 	if err != nil {

@@ -143,7 +143,10 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func main() {
-	setupLogging(os.Stderr, os.Getenv("GLE_LOG"))
+	if err := setupLogging(os.Stderr, os.Getenv("GLE_LOG")); err != nil {
+		fmt.Fprintln(os.Stderr, "gle:", err)
+		os.Exit(2)
+	}
 	if err := setupThreads(os.Getenv("GLE_THREADS")); err != nil {
 		fmt.Fprintln(os.Stderr, "gle:", err)
 		os.Exit(2)
@@ -168,14 +171,16 @@ func setupThreads(spec string) error {
 // setupLogging sends structured logs (log/slog, text) to w at the level
 // named by GLE_LOG: debug, info, warn (default) or error; "json" or
 // "json:LEVEL" selects JSON lines.
-func setupLogging(w io.Writer, spec string) {
+func setupLogging(w io.Writer, spec string) error {
 	format, level, _ := strings.Cut(spec, ":")
 	if format != "json" {
 		format, level = "text", spec
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil || level == "" {
-		lv = slog.LevelWarn
+	lv := slog.LevelWarn
+	if level != "" {
+		if err := lv.UnmarshalText([]byte(level)); err != nil {
+			return fmt.Errorf("GLE_LOG = %q: want debug, info, warn or error, optionally after json: (e.g. json:info)", spec)
+		}
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	if format == "json" {
@@ -183,6 +188,7 @@ func setupLogging(w io.Writer, spec string) {
 	} else {
 		slog.SetDefault(slog.New(slog.NewTextHandler(w, opts)))
 	}
+	return nil
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -298,6 +304,16 @@ func printCommandHelp(w io.Writer, name string, c command, flags string) {
 type helpRequest struct{ flags string }
 
 func (helpRequest) Error() string { return "help requested" }
+
+// parseNoArgs is parseFlags for commands that take no positional
+// arguments: a stray one is a usage error.
+func parseNoArgs(name string, args []string, define func(*flag.FlagSet)) error {
+	rest, err := parseFlags(name, args, define)
+	if err == nil && len(rest) > 0 {
+		err = usagef("unexpected argument %q (gle %s takes only flags; see gle help %s)", rest[0], name, strings.Fields(name)[0])
+	}
+	return err
+}
 
 // parseFlags defines a command's flags with define, parses args and
 // returns the positional arguments. Flags may come before and after

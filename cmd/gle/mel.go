@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/gle-go/gle/data/audio"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
 )
 
@@ -14,12 +15,14 @@ import (
 func runMel(ctx context.Context, args []string, stdout io.Writer) error {
 	p := audio.GSCMel()
 	out := ""
+	var force bool
 	files, err := parseFlags("mel", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&p.NFFT, "n-fft", p.NFFT, "FFT size and window length")
 		fs.IntVar(&p.Hop, "hop", p.Hop, "hop length in samples")
 		fs.IntVar(&p.NMels, "n-mels", p.NMels, "mel bands")
 		fs.Float64Var(&p.FMin, "f-min", p.FMin, "lowest frequency (Hz)")
 		fs.Float64Var(&p.FMax, "f-max", 0, "highest frequency (Hz; 0: half the sample rate)")
+		defineCommon(fs, &force)
 		fs.StringVar(&out, "out", "", "output .npy (float64, n_mels × frames); required")
 	})
 	if err != nil {
@@ -27,6 +30,9 @@ func runMel(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if len(files) != 1 || out == "" {
 		return usagef("want one WAV file and --out")
+	}
+	if err := runs.CheckOutputs(force, files, out); err != nil {
+		return err
 	}
 	w, err := audio.ReadWAVFile(files[0])
 	if err != nil {

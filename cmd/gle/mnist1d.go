@@ -27,7 +27,9 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 		seeds, out, specPath := "", "", ""
 		jobs := 1
 		resume := false
-		if _, err := parseFlags("run "+name, args, func(fs *flag.FlagSet) {
+		force := false
+		if err := parseNoArgs("run "+name, args, func(fs *flag.FlagSet) {
+			defineCommon(fs, &force)
 			fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the initial weights and the batch order")
 			fs.StringVar(&seeds, "seeds", "", "run several seeds, e.g. 1-10 or 1,4,7 (overrides --seed) and write a table")
 			fs.IntVar(&jobs, "jobs", jobs, "seeds run in parallel")
@@ -73,10 +75,13 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 		if jobs < 1 {
 			return usagef("--jobs = %d must be ≥ 1", jobs)
 		}
+		if c.TrainSamples < 0 || c.TestSamples < 0 {
+			return usagef("--train-samples = %d and --test-samples = %d must be ≥ 0", c.TrainSamples, c.TestSamples)
+		}
 		if resume && out == "" {
 			return usagef("--resume needs --out, the folder of the run to continue")
 		}
-		dir, err := runs.Dir(out, name, resume)
+		dir, err := runs.Dir(out, name, resume || force)
 		if err != nil {
 			return err
 		}

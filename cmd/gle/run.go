@@ -54,7 +54,9 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	c := expt.DefaultLagLine()
 	variants, out := "all", ""
 	jobs := 2
-	if _, err := parseFlags("run lagline", args, func(fs *flag.FlagSet) {
+	var force bool
+	if err := parseNoArgs("run lagline", args, func(fs *flag.FlagSet) {
+		defineCommon(fs, &force)
 		fs.StringVar(&variants, "variant", variants, "comma-separated variants: gle, bp, bptt-twN (N time units), or all = "+strings.Join(expt.LagLineVariants, ","))
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the student's initial parameters and the input phases")
 		fs.Float64Var(&c.TrainTime, "time", c.TrainTime, "training time in time units (after the settling time)")
@@ -79,7 +81,7 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	if jobs < 1 {
 		return usagef("--jobs = %d must be ≥ 1", jobs)
 	}
-	dir, err := runs.Dir(out, "lagline", false)
+	dir, err := runs.Dir(out, "lagline", force)
 	if err != nil {
 		return err
 	}

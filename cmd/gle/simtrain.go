@@ -27,14 +27,30 @@ import (
 
 // sessionFlags are the flags the commands that run a network on data share.
 type sessionFlags struct {
-	spec, data, out string
-	batchMajor      bool
+	spec, data, out   string
+	batchMajor, force bool
 }
 
 func (f *sessionFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.spec, "spec", "", "network spec (.json, .yaml or .yml): layers, or populations and projections (docs/spec.md); required")
 	fs.StringVar(&f.data, "data", "", "inputs x and optional targets y (.npz, .npy or .json); required")
 	fs.BoolVar(&f.batchMajor, "batch-major", false, "arrays are [batch][steps][features] (2-D: [batch][steps]) instead of [steps][batch][features]")
+	defineCommon(fs, &f.force)
+}
+
+// defineCommon adds the flags every command that writes files or builds
+// networks has: --force (overwrite outputs that exist) and --max-memory
+// (the memory a network, batch or tape may need; default the machine's
+// available memory).
+func defineCommon(fs *flag.FlagSet, force *bool) {
+	fs.BoolVar(force, "force", false, "overwrite output files and folders that exist")
+	fs.Func("max-memory", "refuse networks, batches and BPTT tapes needing more memory than this, e.g. 8G (default: the memory available)", func(v string) error {
+		n, err := runs.ParseBytes(v)
+		if err == nil {
+			gle.SetMemoryLimit(n)
+		}
+		return err
+	})
 }
 
 // load reads the spec (either form) and the data, checking that they fit.
@@ -78,11 +94,14 @@ func parseRule(s string, steps int) (gle.Rule, error) {
 func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	var f32 bool
-	if _, err := parseFlags("simulate", args, func(fs *flag.FlagSet) {
+	if err := parseNoArgs("simulate", args, func(fs *flag.FlagSet) {
 		f.define(fs)
 		fs.StringVar(&f.out, "out", "", "write outputs, parameters and final state here (.npz)")
 		fs.BoolVar(&f32, "float32", false, "run on the float32 engine (about 2× faster; float32 rounding, float64 parameters)")
 	}); err != nil {
+		return err
+	}
+	if err := runs.CheckOutputs(f.force, []string{f.spec, f.data}, f.out); err != nil {
 		return err
 	}
 	spec, seq, err := f.load()
@@ -177,7 +196,7 @@ type trainFlags struct {
 func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	var f trainFlags
 	f.epochs = 1
-	if _, err := parseFlags("train", args, func(fs *flag.FlagSet) {
+	if err := parseNoArgs("train", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&f.dir, "run-dir", "", "run folder for config.yaml, summary.json and every output not named by its own flag (default runs/train-<timestamp>)")
 		f.define(fs)
 		fs.StringVar(&f.out, "out", "", "write outputs, learned parameters and final state here (.npz; default RUN-DIR/out.npz)")
@@ -239,7 +258,7 @@ func (f *trainFlags) identity(spec *gle.Spec) (map[string]string, error) {
 }
 
 func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq *data.Sequence, rule gle.Rule, stdout io.Writer) error {
-	dir, err := runs.Dir(f.dir, "train", f.resume)
+	dir, err := runs.Dir(f.dir, "train", f.resume || f.force)
 	if err != nil {
 		return err
 	}
@@ -250,6 +269,11 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq 
 		if *d.flag == "" {
 			*d.flag = filepath.Join(dir, d.name)
 		}
+	}
+	// Every output is checked before the first step: none may be an input,
+	// none may exist unless the run is resumed (its own files) or forced.
+	if err := runs.CheckOutputs(f.resume || f.force, []string{f.spec, f.data}, f.out, f.saveSpec, f.metrics, f.checkpoint); err != nil {
+		return err
 	}
 	id, err := f.identity(spec)
 	if err != nil {
@@ -278,6 +302,10 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq 
 		return fmt.Errorf("%s: checkpoint of batch %d, the data has %d samples", f.checkpoint, tr.Engine.Batch(), seq.Batch)
 	}
 	if err := runs.WriteConfig(dir, map[string]any{"spec": spec, "data": f.data, "epochs": f.epochs, "rule": f.rule, "reset": f.reset, "float32": f.f32}); err != nil {
+		return err
+	}
+	// The resolved spec, loadable with --spec as it is.
+	if err := saveSpecFile(filepath.Join(dir, "spec.yaml"), spec); err != nil {
 		return err
 	}
 	metrics, err := runs.OpenMetrics(f.metrics, meta.Records)

@@ -21,7 +21,9 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	out := ""
 	var epochs, batch, hold int
 	var lr float64
-	if _, err := parseFlags("run speech", args, func(fs *flag.FlagSet) {
+	var force bool
+	if err := parseNoArgs("run speech", args, func(fs *flag.FlagSet) {
+		defineCommon(fs, &force)
 		fs.StringVar(&c.Data, "data", "", "Speech Commands folder (word folders, validation_list.txt, testing_list.txt, _background_noise_); required")
 		fs.BoolVar(&small, "small", false, "laptop-sized network and schedule instead of the paper's")
 		fs.StringVar(&c.Task, "task", c.Task, "kw12 (10 keywords + unknown + silence) or words35")
@@ -59,7 +61,7 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	if resume && out == "" {
 		return usagef("--resume needs --out")
 	}
-	dir, err := runs.Dir(out, "speech", false)
+	dir, err := runs.Dir(out, "speech", force)
 	if err != nil {
 		return err
 	}

@@ -23,7 +23,7 @@ import (
 func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	neurons, sample := "0,1,2", 0
-	if _, err := parseFlags("trace", args, func(fs *flag.FlagSet) {
+	if err := parseNoArgs("trace", args, func(fs *flag.FlagSet) {
 		f.define(fs)
 		fs.StringVar(&f.out, "out", "", "output folder (default runs/trace-<timestamp>)")
 		fs.StringVar(&neurons, "neurons", neurons, "neurons to trace in every layer")
@@ -50,7 +50,20 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	largest := 0
+	for _, p := range net.Pops {
+		largest = max(largest, p.N)
+	}
+	for _, o := range which {
+		if o >= largest {
+			return usagef("--neurons: neuron %d does not exist (the largest population has %d neurons)", o, largest)
+		}
+	}
 	eng, err := gle.NewEngine(net, seq.Batch)
+	if err != nil {
+		return err
+	}
+	dir, err := runs.Dir(f.out, "trace", f.force)
 	if err != nil {
 		return err
 	}
@@ -59,10 +72,6 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	lambda, lerr := exact.LambdaTrace(net, rec) // nil on a network with loops
-	dir, err := runs.Dir(f.out, "trace", false)
-	if err != nil {
-		return err
-	}
 	T := seq.Steps
 	time := make([]float64, T)
 	for t := range time {

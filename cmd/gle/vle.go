@@ -18,7 +18,9 @@ import (
 func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	c := expt.DefaultVLEAlign()
 	out, networks := "", strings.Join(c.Networks, ",")
-	if _, err := parseFlags("run vle-align", args, func(fs *flag.FlagSet) {
+	var force bool
+	if err := parseNoArgs("run vle-align", args, func(fs *flag.FlagSet) {
+		defineCommon(fs, &force)
 		fs.Var(floatsFlag{&c.TauM, func(v float64) bool { return v > 0 }, "a positive number"}, "tau-m", "comma-separated τm values (every population)")
 		fs.Float64Var(&c.TauR, "tau-r", c.TauR, "τr of every neuron")
 		fs.Float64Var(&c.Dt, "dt", c.Dt, "time step")
@@ -30,11 +32,11 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	c.Networks = strings.Split(networks, ",")
-	rows, err := expt.RunVLEAlign(ctx, c)
+	dir, err := runs.Dir(out, "vle-align", force)
 	if err != nil {
 		return err
 	}
-	dir, err := runs.Dir(out, "vle-align", false)
+	rows, err := expt.RunVLEAlign(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -97,7 +99,9 @@ func (f floatsFlag) Set(list string) error {
 func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 	c := expt.DefaultMemory()
 	out, variants := "", strings.Join(c.Variants, ",")
-	if _, err := parseFlags("run recurrent-memory", args, func(fs *flag.FlagSet) {
+	var force bool
+	if err := parseNoArgs("run recurrent-memory", args, func(fs *flag.FlagSet) {
+		defineCommon(fs, &force)
 		fs.Var(floatsFlag{&c.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "gaps", "comma-separated gap lengths (time units)")
 		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(expt.MemoryVariants, ", "))
 		fs.Float64Var(&c.TauM, "tau-m", c.TauM, "τm (= τr) of every population")
@@ -114,7 +118,7 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	c.Variants = strings.Split(variants, ",")
-	dir, err := runs.Dir(out, "recurrent-memory", false)
+	dir, err := runs.Dir(out, "recurrent-memory", force)
 	if err != nil {
 		return err
 	}

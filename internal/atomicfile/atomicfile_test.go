@@ -2,8 +2,12 @@ package atomicfile
 
 import (
 	"errors"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -43,5 +47,60 @@ func TestWriteAndGob(t *testing.T) {
 	}
 	if err := Write(filepath.Join(dir, "no", "such", "dir"), nil); err == nil {
 		t.Error("writing into a missing folder succeeded")
+	}
+}
+
+// fullDisk fails every write after the first n bytes, as a full file
+// system does.
+type fullDisk struct {
+	w io.Writer
+	n int
+}
+
+func (d *fullDisk) Write(p []byte) (int, error) {
+	if len(p) > d.n {
+		k, _ := d.w.Write(p[:d.n])
+		d.n = 0
+		return k, syscall.ENOSPC
+	}
+	d.n -= len(p)
+	return d.w.Write(p)
+}
+
+// TestFullDisk: a write that fails half-way (no space left) reports the
+// user's path and the cause, and leaves the previous file whole and
+// loadable, with no temporary file behind.
+func TestFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ck.gob")
+	if err := WriteGob(p, []float64{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	wrap = func(f *os.File) io.Writer { return &fullDisk{w: f, n: 10} }
+	defer func() { wrap = func(f *os.File) io.Writer { return f } }()
+	err := WriteGob(p, make([]float64, 1000))
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), p) || strings.Contains(err.Error(), ".tmp") {
+		t.Errorf("write on a full disk: %v; want ENOSPC naming %s and no temporary file", err, p)
+	}
+	var back []float64
+	if err := ReadGob(p, &back); err != nil || len(back) != 3 {
+		t.Errorf("the previous checkpoint does not load: %v, %v", back, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the folder, want only the checkpoint", len(entries))
+	}
+}
+
+func TestCheckWritable(t *testing.T) {
+	dir := t.TempDir()
+	if err := CheckWritable(filepath.Join(dir, "out.npz")); err != nil {
+		t.Error(err)
+	}
+	missing := filepath.Join(dir, "no", "such", "out.npz")
+	if err := CheckWritable(missing); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("missing folder: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("CheckWritable left %d files", len(entries))
 	}
 }

@@ -27,9 +27,10 @@ import (
 )
 
 // Dir returns the run folder: dir when given (created if missing; an
-// existing one is used only when resume is set or it is empty), else a
-// new folder runs/<name>-<date>-<time>[-n] created exclusively.
-func Dir(dir, name string, resume bool) (string, error) {
+// existing one is used only when it is empty or reuse is set: --resume or
+// --force), else a new folder runs/<name>-<date>-<time>[-n] created
+// exclusively, unique even for runs started in the same second.
+func Dir(dir, name string, reuse bool) (string, error) {
 	if dir != "" {
 		entries, err := os.ReadDir(dir)
 		switch {
@@ -37,8 +38,8 @@ func Dir(dir, name string, resume bool) (string, error) {
 			return dir, os.MkdirAll(dir, 0o755)
 		case err != nil:
 			return "", err
-		case len(entries) > 0 && !resume:
-			return "", fmt.Errorf("%w: run folder %s exists and is not empty: continue it with --resume, or name another", fs.ErrExist, dir)
+		case len(entries) > 0 && !reuse:
+			return "", fmt.Errorf("run folder %s exists and is not empty: continue it with --resume (where the command has it), overwrite with --force, or name another: %w", dir, fs.ErrExist)
 		}
 		return dir, nil
 	}
@@ -242,4 +243,64 @@ func FanOut(n, jobs int, job func(i int) error) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// ErrExists marks an output that exists and would be overwritten.
+var ErrExists = errors.New("exists (--force overwrites it)")
+
+// CheckOutputs checks, before a command does any work, the files it will
+// write: an output that is one of the inputs is refused always, one that
+// exists is refused unless overwrite is set (--force, or a resumed run
+// rewriting its own files), and every output's folder must be writable.
+// Errors name the user's paths. Empty paths are skipped.
+func CheckOutputs(overwrite bool, inputs []string, outputs ...string) error {
+	var errs []error
+	for _, out := range outputs {
+		if out == "" {
+			continue
+		}
+		for _, in := range inputs {
+			if in != "" && samePath(in, out) {
+				errs = append(errs, fmt.Errorf("%s is an input of this command: writing it would destroy it", out))
+			}
+		}
+		if _, err := os.Stat(out); err == nil && !overwrite {
+			errs = append(errs, fmt.Errorf("%s %w", out, ErrExists))
+			continue
+		}
+		if err := atomicfile.CheckWritable(out); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// samePath reports whether a and b name the same file.
+func samePath(a, b string) bool {
+	if sa, err := os.Stat(a); err == nil {
+		if sb, err := os.Stat(b); err == nil {
+			return os.SameFile(sa, sb)
+		}
+	}
+	aa, _ := filepath.Abs(a)
+	ab, _ := filepath.Abs(b)
+	return aa == ab
+}
+
+// ParseBytes reads a memory size: a number of bytes with an optional unit
+// K, M, G or T (powers of 1024, an optional "i" and "B" allowed: 8G, 512MiB).
+func ParseBytes(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(strings.TrimSpace(s)), "B"), "I")
+	mult := int64(1)
+	for i, u := range "KMGT" {
+		if strings.HasSuffix(t, string(u)) {
+			mult, t = int64(1)<<(10*(i+1)), strings.TrimSuffix(t, string(u))
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || !(v > 0) || v*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("%q is not a memory size (want e.g. 8G, 512M)", s)
+	}
+	return int64(v * float64(mult)), nil
 }
