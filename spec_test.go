@@ -228,3 +228,29 @@ func TestOptimizerSpecNew(t *testing.T) {
 		t.Errorf("unknown kind: %v", err)
 	}
 }
+
+// TestStrictSpecErrors: keys are case-sensitive, unknown keys and every
+// other problem are reported together, each with its full path; a
+// population of size 0 is named as such.
+func TestStrictSpecErrors(t *testing.T) {
+	_, err := DecodeSpec([]byte("dt: 0.1\nlayers:\n  - {in: 1, out: 2, PHI: tanh, tau_m: 1, tau_r: 1}\n  - {in: 2, out: 1, tau_n: 1, tau_r: 1, Init: zeros}\n"))
+	for _, want := range []string{"layers[0].PHI: unknown field", "layers[1].tau_n: unknown field", "layers[1].Init: unknown field"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: want %q", err, want)
+		}
+	}
+	s, err := DecodeSpec([]byte(`{"dt": 0.1, "inputs": 1, "output": "o", "populations": [{"name": "h", "size": 0, "tau_m": 1, "tau_r": 1}, {"name": "o", "size": 1, "tau_m": 0.01, "tau_r": 1}], "projections": [{"from": "input", "to": "h"}, {"from": "h", "to": "o"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Validate()
+	for _, want := range []string{"populations[0].size = 0", "populations[1].tau_m[0] = 0.01"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: want %q", err, want)
+		}
+	}
+	if _, err := DecodeSpec([]byte(`{"dt": 0.1, "loss": "hinge", "layers": [{"in": 1, "out": 1, "phi": "swish", "tau_m": 1, "tau_r": 1}]}`)); err == nil ||
+		!strings.Contains(err.Error(), "loss = hinge") || !strings.Contains(err.Error(), "layers[0].phi = swish") {
+		t.Errorf("unknown names: %v", err)
+	}
+}
