@@ -6,6 +6,9 @@ import (
 	"bytes"
 	"fmt"
 	"image/color"
+	"math"
+	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -32,6 +35,8 @@ type Panel struct {
 	Series                []Series
 	LogY                  bool
 	// Legend places the legend: "" top right, "bottom right", or "none".
+	// Line panels leave a margin right of the data for it, so that it
+	// never covers a curve.
 	Legend string
 	// Matrix, when set, draws a heat map instead of lines: row i at the
 	// top of the panel, with each cell's value printed; MatrixLabels name
@@ -40,15 +45,69 @@ type Panel struct {
 	MatrixLabels []string
 	// HideValues leaves the heat map's cells unlabelled (large matrices).
 	HideValues bool
+	// MatrixX, when set, gives the x coordinate of every column (e.g. the
+	// time of each sample); the x axis is then numeric, labelled XLabel.
+	MatrixX []float64
 }
 
-// grid adapts a matrix to plotter.GridXYZ (row 0 at the top).
-type grid [][]float64
+// grid adapts a matrix to plotter.GridXYZ (row 0 at the top), with
+// optional column coordinates.
+type grid struct {
+	m [][]float64
+	x []float64
+}
 
-func (g grid) Dims() (c, r int)   { return len(g[0]), len(g) }
-func (g grid) Z(c, r int) float64 { return g[len(g)-1-r][c] }
-func (g grid) X(c int) float64    { return float64(c) }
-func (g grid) Y(r int) float64    { return float64(r) }
+func (g grid) Dims() (c, r int)   { return len(g.m[0]), len(g.m) }
+func (g grid) Z(c, r int) float64 { return g.m[len(g.m)-1-r][c] }
+func (g grid) X(c int) float64 {
+	if g.x != nil {
+		return g.x[c]
+	}
+	return float64(c)
+}
+func (g grid) Y(r int) float64 { return float64(r) }
+
+// Tick labels: at most 4 significant digits, exponents without padding
+// (0.1, 2.5e-5 — never 0.09999999999999998 or 9.999999999999998e-05).
+func tickLabel(v float64) string {
+	s := strconv.FormatFloat(v, 'g', 4, 64)
+	if i := strings.IndexAny(s, "e"); i >= 0 {
+		mant, exp := s[:i], s[i+1:]
+		sign := ""
+		if exp[0] == '-' || exp[0] == '+' {
+			if exp[0] == '-' {
+				sign = "-"
+			}
+			exp = exp[1:]
+		}
+		s = mant + "e" + sign + strings.TrimLeft(exp, "0")
+	}
+	return s
+}
+
+// cleanTicks relabels another ticker's major ticks with tickLabel.
+type cleanTicks struct{ plot.Ticker }
+
+func (c cleanTicks) Ticks(min, max float64) []plot.Tick {
+	ts := c.Ticker.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = tickLabel(ts[i].Value)
+		}
+	}
+	return ts
+}
+
+// logTicks marks powers of ten, and falls back to linear ticks when the
+// range spans less than a decade (one label would be all there is).
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	if min > 0 && max/min < 10 {
+		return cleanTicks{plot.DefaultTicks{}}.Ticks(min, max)
+	}
+	return cleanTicks{plot.LogTicks{Prec: -1}}.Ticks(min, max)
+}
 
 // Palette holds distinguishable line colours (Okabe–Ito).
 var Palette = []color.Color{
@@ -64,10 +123,13 @@ func (p Panel) plot() (*plot.Plot, error) {
 		return p.heatMap(pl)
 	}
 	pl.Add(plotter.NewGrid())
+	pl.X.Tick.Marker, pl.Y.Tick.Marker = cleanTicks{plot.DefaultTicks{}}, cleanTicks{plot.DefaultTicks{}}
 	if p.LogY {
 		pl.Y.Scale = plot.LogScale{}
-		pl.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		pl.Y.Tick.Marker = logTicks{}
 	}
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	legend := false
 	for i, s := range p.Series {
 		if len(s.X) != len(s.Y) {
 			return nil, fmt.Errorf("plots: series %q has %d x and %d y values", s.Name, len(s.X), len(s.Y))
@@ -81,6 +143,9 @@ func (p Panel) plot() (*plot.Plot, error) {
 		}
 		if len(xy) == 0 {
 			continue
+		}
+		for _, v := range xy {
+			xmin, xmax = math.Min(xmin, v.X), math.Max(xmax, v.X)
 		}
 		line, err := plotter.NewLine(xy)
 		if err != nil {
@@ -98,9 +163,15 @@ func (p Panel) plot() (*plot.Plot, error) {
 		pl.Add(line)
 		if s.Name != "" && p.Legend != "none" {
 			pl.Legend.Add(s.Name, line)
+			legend = true
 		}
 	}
 	pl.Legend.Top = p.Legend != "bottom right"
+	if legend && xmax > xmin {
+		// A margin right of the data, a quarter of its width, holds the
+		// legend.
+		pl.X.Min, pl.X.Max = xmin, xmax+0.3*(xmax-xmin)
+	}
 	return pl, nil
 }
 
@@ -153,12 +224,16 @@ func Save(base string, rows, cols int, width, height float64, panels ...Panel) e
 	return atomicfile.Write(base+".svg", sb.Bytes())
 }
 
-// heatMap draws p.Matrix with its values written in the cells.
+// heatMap draws p.Matrix with its values written in the cells (unless
+// HideValues), and a colour key of five values in a legend beside it.
 func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
-	g := grid(p.Matrix)
-	if len(g) == 0 || len(g[0]) == 0 {
+	if len(p.Matrix) == 0 || len(p.Matrix[0]) == 0 {
 		return nil, fmt.Errorf("plots: empty matrix")
 	}
+	if p.MatrixX != nil && len(p.MatrixX) != len(p.Matrix[0]) {
+		return nil, fmt.Errorf("plots: %d column coordinates for %d columns", len(p.MatrixX), len(p.Matrix[0]))
+	}
+	g := grid{p.Matrix, p.MatrixX}
 	// White (0) to dark blue (the largest count).
 	cols := make([]color.Color, 64)
 	for i := range cols {
@@ -167,8 +242,45 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 	}
 	hm := plotter.NewHeatMap(g, palette.Palette(colors(cols)))
 	pl.Add(hm)
+	// The colour key: five swatches from the smallest value to the largest.
+	for i := range 5 {
+		v := hm.Min + float64(4-i)/4*(hm.Max-hm.Min)
+		k := 0
+		if hm.Max > hm.Min {
+			k = int(math.Round((v - hm.Min) / (hm.Max - hm.Min) * float64(len(cols)-1)))
+		}
+		pl.Legend.Add(tickLabel(v), swatch{cols[k]})
+	}
+	pl.Legend.Top = true
 	var labels plotter.XYLabels
-	rows, ncols := len(g), len(g[0])
+	rows, ncols := len(p.Matrix), len(p.Matrix[0])
+	if p.MatrixX != nil {
+		lo, hi := p.MatrixX[0], p.MatrixX[ncols-1]
+		pl.X.Min, pl.X.Max = lo, hi+0.3*(hi-lo)
+		pl.X.Tick.Marker = cleanTicks{plot.DefaultTicks{}}
+	} else {
+		pl.X.Max = float64(ncols) + 0.35*float64(ncols)
+	}
+	ticks := func(n int, flip bool) plot.ConstantTicks {
+		step := max(1, n/10) // at most about ten labels
+		var t plot.ConstantTicks
+		for i := range n {
+			v := i
+			if flip {
+				v = n - 1 - i // row 0 is drawn at the top
+			}
+			label := fmt.Sprint(v)
+			if v < len(p.MatrixLabels) {
+				label = p.MatrixLabels[v]
+			}
+			if v%step != 0 {
+				label = ""
+			}
+			t = append(t, plot.Tick{Value: float64(i), Label: label})
+		}
+		return t
+	}
+	pl.Y.Tick.Marker = ticks(rows, true)
 	if p.HideValues {
 		return pl, nil
 	}
@@ -187,23 +299,17 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
 	}
 	pl.Add(l)
-	ticks := func(n int, flip bool) plot.ConstantTicks {
-		t := make(plot.ConstantTicks, n)
-		for i := range n {
-			v := i
-			if flip {
-				v = n - 1 - i
-			}
-			label := fmt.Sprint(v)
-			if v < len(p.MatrixLabels) {
-				label = p.MatrixLabels[v]
-			}
-			t[i] = plot.Tick{Value: float64(i), Label: label}
-		}
-		return t
+	if p.MatrixX == nil {
+		pl.X.Tick.Marker = ticks(ncols, false)
 	}
-	pl.X.Tick.Marker, pl.Y.Tick.Marker = ticks(ncols, false), ticks(rows, true)
 	return pl, nil
+}
+
+// swatch is a legend thumbnail filled with one colour.
+type swatch struct{ c color.Color }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(s.c, c.ClipPolygonXY([]vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}}))
 }
 
 // colors is a fixed palette.

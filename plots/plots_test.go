@@ -31,3 +31,21 @@ func TestSave(t *testing.T) {
 		t.Error("a series with mismatched x and y accepted")
 	}
 }
+
+func TestTickLabels(t *testing.T) {
+	for v, want := range map[float64]string{0.09999999999999998: "0.1", 9.999999999999998e-05: "0.0001", 1e-7: "1e-7", 2.5e6: "2.5e6", -3e-12: "-3e-12", 42: "42"} {
+		if got := tickLabel(v); got != want {
+			t.Errorf("tickLabel(%v) = %q, want %q", v, got, want)
+		}
+	}
+	// Less than a decade on a log axis still gets several labels.
+	var labelled int
+	for _, tk := range (logTicks{}).Ticks(0.9, 1.6) {
+		if tk.Label != "" {
+			labelled++
+		}
+	}
+	if labelled < 3 {
+		t.Errorf("%d labelled ticks on [0.9, 1.6]", labelled)
+	}
+}

@@ -96,18 +96,29 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 			if lambda != nil {
 				series = append(series, plots.Series{Name: "λ (adjoint)", X: time, Y: pick(lambda[q], o), Color: 3, Dashed: true})
 			}
+			if q == net.Output && net.Loss == gle.MSE && !seq.Targets[0].None() {
+				y := make([]float64, T)
+				for t := range y {
+					y[t] = seq.Targets[t].Values[sample*p.N+o]
+				}
+				series = append(series, plots.Series{Name: "target", X: time, Y: y, Color: 6, Dashed: true})
+			}
 			panels = append(panels, plots.Panel{Title: fmt.Sprintf("%s neuron %d", p.Name, o), XLabel: "time", Series: series})
 		}
 		// Heat map of the population's rates: neurons × time (≤ 300 columns).
 		cols := min(T, 300)
-		hm := make([][]float64, p.N)
+		hm, at := make([][]float64, p.N), make([]float64, cols)
+		for c := range cols {
+			at[c] = time[c*T/cols]
+		}
 		for o := range hm {
 			hm[o] = make([]float64, cols)
 			for c := range cols {
 				hm[o][c] = rec.R[q][((c*T/cols)*seq.Batch+sample)*p.N+o]
 			}
 		}
-		panels = append(panels, plots.Panel{Title: fmt.Sprintf("%s rates (neuron ↓, time →)", p.Name), Matrix: hm, HideValues: true})
+		panels = append(panels, plots.Panel{Title: fmt.Sprintf("%s rates r (neuron ↓; key: r)", p.Name), XLabel: "time", YLabel: "neuron",
+			Matrix: hm, MatrixX: at, HideValues: true})
 		named := map[string][]float64{"u": rec.U[q], "r": rec.R[q], "ehat": rec.EHat[q]}
 		if lambda != nil {
 			named["lambda"] = lambda[q]
