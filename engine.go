@@ -202,7 +202,7 @@ func (e *EngineOf[T]) SetBatch(batch int) error {
 // slices are written; nil stops the gradients.
 func (e *EngineOf[T]) SetGrads(g *Grads) error {
 	if g != nil {
-		if err := g.fits(e.Net); err != nil {
+		if err := g.Fits(e.Net); err != nil {
 			return err
 		}
 	}

@@ -66,49 +66,67 @@ func NewFullGrads(n *Network) *Grads {
 	return g
 }
 
-// tensors returns every slice of g, in a fixed order.
-func (g *Grads) tensors() [][]float64 {
-	var out [][]float64
+// each calls f with every slice of g and the matching one of other (nil
+// when other is nil), in a fixed order, without allocating.
+func (g *Grads) each(other *Grads, f func(a, b []float64)) {
+	pick := func(x []float64, ok bool) []float64 {
+		if ok {
+			return x
+		}
+		return nil
+	}
 	for k := range g.Projs {
-		out = append(out, g.Projs[k].W, g.Projs[k].FeedbackWeight)
+		o := other != nil && k < len(other.Projs)
+		var ow, of []float64
+		if o {
+			ow, of = other.Projs[k].W, other.Projs[k].FeedbackWeight
+		}
+		f(g.Projs[k].W, pick(ow, o))
+		f(g.Projs[k].FeedbackWeight, pick(of, o))
 	}
 	for q := range g.Pops {
 		p := &g.Pops[q]
-		out = append(out, p.Bias, p.TauM, p.TauR)
+		o := other != nil && q < len(other.Pops)
+		var op PopulationGrads
+		if o {
+			op = other.Pops[q]
+		}
+		f(p.Bias, op.Bias)
+		f(p.TauM, op.TauM)
+		f(p.TauR, op.TauR)
 	}
-	return out
 }
 
 // Zero sets every gradient to zero.
-func (g *Grads) Zero() {
-	for _, x := range g.tensors() {
-		clear(x)
-	}
-}
+func (g *Grads) Zero() { g.each(nil, func(a, _ []float64) { clear(a) }) }
 
-// Add adds src to g (slices that are nil in either are skipped).
+// Add adds src, gradients of the same network, to g (slices that are nil
+// in either are skipped).
 func (g *Grads) Add(src *Grads) {
-	a, b := g.tensors(), src.tensors()
-	for i := range a {
-		if a[i] != nil && b[i] != nil {
-			for j, v := range b[i] {
-				a[i][j] += v
+	g.each(src, func(a, b []float64) {
+		if a != nil && b != nil {
+			for j, v := range b[:len(a)] {
+				a[j] += v
 			}
 		}
-	}
+	})
 }
 
 // Scale multiplies every gradient by c.
 func (g *Grads) Scale(c float64) {
-	for _, x := range g.tensors() {
-		for i := range x {
-			x[i] *= c
+	g.each(nil, func(a, _ []float64) {
+		for i := range a {
+			a[i] *= c
 		}
-	}
+	})
 }
 
-// fits checks that g has n's shapes where it has slices.
-func (g *Grads) fits(n *Network) error {
+// Fits checks that g holds gradients of n: one entry per projection and
+// population, and n's shapes where it has slices.
+func (g *Grads) Fits(n *Network) error {
+	if g == nil {
+		return fmt.Errorf("%w: no gradients (nil)", ErrShape)
+	}
 	if len(g.Projs) != len(n.Projs) || len(g.Pops) != len(n.Pops) {
 		return fmt.Errorf("%w: gradients for %d projections and %d populations, the network has %d and %d",
 			ErrShape, len(g.Projs), len(g.Pops), len(n.Projs), len(n.Pops))

@@ -232,12 +232,17 @@ func (tr *TrainerOf[T]) Run(ctx context.Context, xs [][]float64, ts []Target, ou
 	return sum / float64(max(len(xs), 1)), tr.EndSequence()
 }
 
-// apply lets the optimizer step and clamps τm.
+// apply lets the optimizer step and clamps τm to TauMMin and learned τr
+// to dt (the Euler step needs τ ≥ dt).
 func (tr *TrainerOf[T]) apply() {
 	tr.Opt.Step(tr.params, tr.gsl)
-	if tr.TauMMin > 0 {
-		for q := range tr.Engine.Net.Pops {
-			ClampTaus(tr.Engine.Net.Pops[q].TauM, tr.TauMMin)
+	n := tr.Engine.Net
+	for q := range n.Pops {
+		if tr.TauMMin > 0 {
+			ClampTaus(n.Pops[q].TauM, tr.TauMMin)
+		}
+		if n.Pops[q].LearnTauR {
+			ClampTaus(n.Pops[q].TauR, n.Dt)
 		}
 	}
 }

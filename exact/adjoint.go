@@ -36,6 +36,9 @@ func Adjoint(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, g *gle.
 	if err != nil {
 		return 0, err
 	}
+	if err := g.Fits(n); err != nil {
+		return 0, err
+	}
 	g.Zero()
 	dt, T, B, K := n.Dt, len(xs), batch, n.Outputs()
 	alloc := func() [][]float64 {
@@ -126,9 +129,27 @@ type Recording struct {
 	TargetError []float64
 }
 
+// fits checks that rec holds what LambdaTrace reads of a run of n: φ′ of
+// every population and the target errors.
+func (rec *Recording) fits(n *gle.Network) error {
+	T, B := rec.Steps, rec.Batch
+	if T <= 0 || B <= 0 || len(rec.RPrime) != len(n.Pops) || len(rec.TargetError) != T*B*n.Outputs() {
+		return fmt.Errorf("%w: the recording does not belong to this network", gle.ErrShape)
+	}
+	for q, p := range n.Pops {
+		if len(rec.RPrime[q]) != T*B*p.N {
+			return fmt.Errorf("%w: the recording of population %s has %d values, want %d", gle.ErrShape, p.Name, len(rec.RPrime[q]), T*B*p.N)
+		}
+	}
+	return nil
+}
+
 // Record runs e over the inputs and targets (no learning) and records φ′,
 // ê, u, r and the target error of every step.
 func Record(e *gle.Engine, xs [][]float64, ts []gle.Target) (*Recording, error) {
+	if e == nil {
+		return nil, &gle.FieldError{Field: "engine", Why: "is nil", Err: gle.ErrInvalid}
+	}
 	if len(ts) != len(xs) {
 		return nil, fmt.Errorf("%w: %d input steps but %d targets", gle.ErrShape, len(xs), len(ts))
 	}
@@ -178,6 +199,12 @@ func Record(e *gle.Engine, xs [][]float64, ts []gle.Target) (*Recording, error) 
 // α one step earlier, so the populations are integrated one after the
 // other, from the output down: the network must have no loops.
 func LambdaTrace(n *gle.Network, rec *Recording) ([][]float64, error) {
+	if n == nil || rec == nil {
+		return nil, &gle.FieldError{Field: "network/recording", Why: "is nil", Err: gle.ErrInvalid}
+	}
+	if err := rec.fits(n); err != nil {
+		return nil, err
+	}
 	order, err := reverseTopological(n)
 	if err != nil {
 		return nil, err

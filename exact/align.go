@@ -51,6 +51,9 @@ func finiteOrNil(v float64) any {
 // with ErrDiverged when the real-time errors grow without bound (a loop
 // whose gain exceeds 1, docs/vle.md §4). n is not changed.
 func Align(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, window int) ([]AlignmentRow, error) {
+	if n == nil {
+		return nil, &gle.FieldError{Field: "network", Why: "is nil", Err: gle.ErrInvalid}
+	}
 	T := len(xs)
 	if window <= 0 || window > T {
 		return nil, &gle.FieldError{Field: "window", Value: window, Why: fmt.Sprintf("want 1…%d steps", T), Err: gle.ErrInvalid}

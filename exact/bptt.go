@@ -46,6 +46,9 @@ func TapeBytes(n *gle.Network, batch, window int) float64 {
 // New returns a BPTT for n with zero state and room for window steps. It
 // refuses a tape larger than gle.MemoryLimit.
 func New(n *gle.Network, batch, window int) (*BPTT, error) {
+	if n == nil {
+		return nil, &gle.FieldError{Field: "network", Why: "is nil", Err: gle.ErrInvalid}
+	}
 	if window <= 0 {
 		return nil, &gle.FieldError{Field: "window", Value: window, Why: "must be positive", Err: gle.ErrInvalid}
 	}
@@ -176,10 +179,15 @@ func (b *BPTT) Discard() { b.steps = 0 }
 
 // Backward writes the gradient of Σ_t L_t over the recorded steps into
 // every non-nil slice of g (overwriting it), then empties the tape. The
-// state stays where the forward pass left it.
-func (b *BPTT) Backward(g *gle.Grads) {
+// state stays where the forward pass left it. It fails (ErrShape) when g
+// does not hold gradients of the network.
+func (b *BPTT) Backward(g *gle.Grads) error {
+	if err := g.Fits(b.Net); err != nil {
+		return err
+	}
 	g.Zero()
 	b.backward(func(int) *gle.Grads { return g })
+	return nil
 }
 
 // BackwardSplit computes the same gradient as Backward but splits it by
@@ -192,6 +200,9 @@ func (b *BPTT) BackwardSplit(gs []*gle.Grads, every int) error {
 		return fmt.Errorf("%w: %d parts of %d steps do not cover %d steps", gle.ErrShape, len(gs), every, b.steps)
 	}
 	for _, g := range gs {
+		if err := g.Fits(b.Net); err != nil {
+			return err
+		}
 		g.Zero()
 	}
 	b.backward(func(ts int) *gle.Grads { return gs[ts/every] })
@@ -313,6 +324,5 @@ func Full(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, g *gle.Gra
 	if err != nil {
 		return 0, err
 	}
-	b.Backward(g)
-	return j, nil
+	return j, b.Backward(g)
 }

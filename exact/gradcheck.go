@@ -1,7 +1,6 @@
 package exact
 
 import (
-	"fmt"
 	"hash/fnv"
 	"math"
 
@@ -35,6 +34,9 @@ type CheckResult struct {
 // max(|numeric|, 1e-4·G), G being the largest numeric gradient component.
 // n's parameters are restored.
 func GradCheck(n *gle.Network, batch int, xs [][]float64, ts []gle.Target) ([]CheckResult, error) {
+	if n == nil {
+		return nil, &gle.FieldError{Field: "network", Why: "is nil", Err: gle.ErrInvalid}
+	}
 	g := gle.NewFullGrads(n)
 	if _, err := Full(n, batch, xs, ts, g); err != nil {
 		return nil, err
@@ -50,13 +52,15 @@ func GradCheck(n *gle.Network, batch int, xs [][]float64, ts []gle.Target) ([]Ch
 		kink        []bool
 	}
 	var groups []*group
-	params, grads := n.Tensors(), g.Tensors(n)
-	for i, gt := range grads {
-		pt := params[i]
-		if pt.Name != gt.Name {
-			return nil, fmt.Errorf("exact: internal: tensor %s paired with %s", pt.Name, gt.Name)
-		}
-		groups = append(groups, &group{gt.Name, pt.Data, gt.Data, make([]float64, len(pt.Data)), make([]bool, len(pt.Data))})
+	// Every parameter that has a gradient (feedback weights never enter
+	// the forward pass and have none), paired by name.
+	params := map[string][]float64{}
+	for _, pt := range n.Tensors() {
+		params[pt.Name] = pt.Data
+	}
+	for _, gt := range g.Tensors(n) {
+		p := params[gt.Name]
+		groups = append(groups, &group{gt.Name, p, gt.Data, make([]float64, len(p)), make([]bool, len(p))})
 	}
 	base, err := b.kinkPattern(xs, ts)
 	if err != nil {

@@ -69,8 +69,7 @@ func (r *Rule) Step(e *gle.Engine, out, x []float64, t gle.Target, g *gle.Grads)
 	if r.full || r.bptt.Steps() < r.Window {
 		return false, nil
 	}
-	r.bptt.Backward(g)
-	return true, nil
+	return true, r.bptt.Backward(g)
 }
 
 // EndSequence implements gle.Rule: the gradient of the steps since the
@@ -79,8 +78,7 @@ func (r *Rule) EndSequence(e *gle.Engine, g *gle.Grads) (bool, error) {
 	if r.bptt == nil || r.bptt.Steps() == 0 {
 		return false, nil
 	}
-	r.bptt.Backward(g)
-	return true, nil
+	return true, r.bptt.Backward(g)
 }
 
 // Pending implements gle.Rule.

@@ -129,6 +129,7 @@ func (p Panel) plot() (*plot.Plot, error) {
 		pl.Y.Tick.Marker = logTicks{}
 	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
+	ymin, ymax := math.Inf(1), math.Inf(-1)
 	legend := false
 	for i, s := range p.Series {
 		if len(s.X) != len(s.Y) {
@@ -146,6 +147,7 @@ func (p Panel) plot() (*plot.Plot, error) {
 		}
 		for _, v := range xy {
 			xmin, xmax = math.Min(xmin, v.X), math.Max(xmax, v.X)
+			ymin, ymax = math.Min(ymin, v.Y), math.Max(ymax, v.Y)
 		}
 		line, err := plotter.NewLine(xy)
 		if err != nil {
@@ -167,6 +169,13 @@ func (p Panel) plot() (*plot.Plot, error) {
 		}
 	}
 	pl.Legend.Top = p.Legend != "bottom right"
+	if p.LogY && ymax >= ymin { // the log axis spans the data, at least a factor of 2
+		if ymax < 2*ymin {
+			mid := math.Sqrt(ymin * ymax)
+			ymin, ymax = mid/1.5, mid*1.5
+		}
+		pl.Y.Min, pl.Y.Max = ymin, ymax
+	}
 	if legend && xmax > xmin {
 		// A margin right of the data, a quarter of its width, holds the
 		// legend.
@@ -177,7 +186,12 @@ func (p Panel) plot() (*plot.Plot, error) {
 
 // Save draws the panels in a grid of rows × cols (row-major) and writes
 // base+".png" and base+".svg" atomically. width and height are in inches.
-func Save(base string, rows, cols int, width, height float64, panels ...Panel) error {
+func Save(base string, rows, cols int, width, height float64, panels ...Panel) (err error) {
+	defer func() { // gonum/plot panics on some degenerate data: report it instead
+		if r := recover(); r != nil {
+			err = fmt.Errorf("plots: cannot draw %s: %v", base, r)
+		}
+	}()
 	if rows*cols < len(panels) {
 		return fmt.Errorf("plots: %d panels do not fit %d×%d", len(panels), rows, cols)
 	}

@@ -15,10 +15,10 @@ import (
 	"github.com/gle-go/gle/expt"
 )
 
-// runPlot regenerates a run folder's figures from its metrics: learning
-// curves of classifier runs (SEED.jsonl or metrics.jsonl; the confusion
-// matrix comes from the checkpoint when there is one) and the LagLine
-// figure (lagline-VARIANT.jsonl).
+// runPlot regenerates a run folder's figures from its metrics: the loss
+// and output figures of a gle train run (metrics.jsonl, out.npz),
+// learning curves of classifier runs (SEED.jsonl) and the LagLine figure
+// (lagline-VARIANT.jsonl).
 func runPlot(ctx context.Context, args []string, stdout io.Writer) error {
 	dirs, err := parseFlags("plot", args, func(fs *flag.FlagSet) {})
 	if err != nil {
@@ -41,9 +41,12 @@ func runPlot(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func plotDir(dir string) (int, error) {
+	drawn, err := plotTrainRun(dir) // a gle train run: loss and outputs
+	if err != nil {
+		return drawn, err
+	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	sort.Strings(files)
-	drawn := 0
 	var lag []*expt.LagLineResult
 	for _, f := range files {
 		base := strings.TrimSuffix(f, ".jsonl")

@@ -128,7 +128,7 @@ func simulate[T gle.Float](ctx context.Context, f *sessionFlags, spec *gle.Spec,
 	}
 	fmt.Fprintln(stdout, msg)
 	if f.out != "" {
-		if werr := saveOutputs(f.out, tr, outputs[:tr.Steps*seq.Batch*tr.Engine.Net.Outputs()], seq.Batch, stdout); werr != nil {
+		if werr := saveOutputs(f.out, tr, outputs[:tr.Steps*seq.Batch*tr.Engine.Net.Outputs()], seq, stdout); werr != nil {
 			return errors.Join(err, werr)
 		}
 	}
@@ -146,13 +146,22 @@ func outputBuffers(seq *data.Sequence, k int) ([]float64, [][]float64) {
 	return all, outs
 }
 
-// saveOutputs writes the outputs (steps × batch × outputs), the
-// parameters and the final state (gle.Network.Tensors, gle.StateTensors)
-// to path (.npz).
-func saveOutputs[T gle.Float](path string, tr *gle.TrainerOf[T], outputs []float64, batch int, stdout io.Writer) error {
+// saveOutputs writes the outputs (steps × batch × outputs), the targets
+// of values (same shape) when the data has them, dt, the parameters and
+// the final state (gle.Network.Tensors, gle.StateTensors) to path (.npz).
+func saveOutputs[T gle.Float](path string, tr *gle.TrainerOf[T], outputs []float64, seq *data.Sequence, stdout io.Writer) error {
 	n := tr.Engine.Net
-	k := n.Outputs()
-	arrs := []npy.Named{{Name: "output", Array: &npy.Array{Shape: []int{len(outputs) / (k * batch), batch, k}, Float: outputs}}}
+	k, batch := n.Outputs(), seq.Batch
+	steps := len(outputs) / (k * batch)
+	arrs := []npy.Named{{Name: "output", Array: &npy.Array{Shape: []int{steps, batch, k}, Float: outputs}},
+		{Name: "dt", Array: &npy.Array{Shape: []int{1}, Float: []float64{n.Dt}}}}
+	if steps > 0 && seq.Targets[0].Values != nil {
+		tg := make([]float64, 0, len(outputs))
+		for t := range steps {
+			tg = append(tg, seq.Targets[t].Values...)
+		}
+		arrs = append(arrs, npy.Named{Name: "target", Array: &npy.Array{Shape: []int{steps, batch, k}, Float: tg}})
+	}
 	for _, t := range n.Tensors() {
 		arrs = append(arrs, npy.Named{Name: t.Name, Array: &npy.Array{Shape: t.Shape, Float: t.Data}})
 	}
@@ -173,6 +182,7 @@ type trainRecord struct {
 	Epoch   int                   `json:"epoch"`
 	Step    int                   `json:"step,omitempty"`
 	Loss    float64               `json:"loss"`
+	ValLoss *float64              `json:"val_loss,omitempty"` // mean loss on --val-data (no learning, from rest)
 	Seconds float64               `json:"seconds,omitempty"`
 	LR      float64               `json:"lr,omitempty"`
 	TauM    map[string][3]float64 `json:"tau_m,omitempty"`
@@ -191,6 +201,7 @@ type trainFlags struct {
 	epochs, logEvery                         int
 	reset, resume, f32                       bool
 	rule, saveSpec, metrics, checkpoint, dir string
+	valData                                  string
 }
 
 func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
@@ -209,6 +220,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint written after every epoch, atomically (default RUN-DIR/checkpoint.gob)")
 		fs.BoolVar(&f.resume, "resume", false, "continue the run of --run-dir (or --checkpoint) from its checkpoint")
 		fs.BoolVar(&f.f32, "float32", false, "train on the float32 engine (about 2× faster; float32 rounding, float64 parameters)")
+		fs.StringVar(&f.valData, "val-data", "", "held-out inputs and targets, run after every epoch without learning from rest: val_loss in the metrics and the loss figure")
 	}); err != nil {
 		return err
 	}
@@ -232,13 +244,34 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var val *data.Sequence
+	if f.valData != "" {
+		vf := f.sessionFlags
+		vf.data = f.valData
+		if _, val, err = vf.load(); err != nil {
+			return err
+		}
+		if val.Targets[0].None() {
+			return fmt.Errorf("%s: no targets \"y\" to validate on", f.valData)
+		}
+	}
 	if rule != nil && f.f32 {
 		return usagef("--rule %s runs on the float64 engine only: drop --float32", f.rule)
 	}
 	if f.f32 {
-		return train[float32](ctx, &f, spec, seq, rule, stdout)
+		return train[float32](ctx, &f, spec, seq, val, rule, stdout)
 	}
-	return train[float64](ctx, &f, spec, seq, rule, stdout)
+	return train[float64](ctx, &f, spec, seq, val, rule, stdout)
+}
+
+// validate runs the network of tr on val without learning, from rest, on
+// an engine of its own, and returns the mean loss per step.
+func validate[T gle.Float](ctx context.Context, tr *gle.TrainerOf[T], val *data.Sequence) (float64, error) {
+	v, err := gle.NewTrainerOf[T](tr.Engine.Net, val.Batch, nil)
+	if err != nil {
+		return 0, err
+	}
+	return v.Run(ctx, val.Frames(0), val.Targets, nil, nil)
 }
 
 // identity is what defines a gle train run: resuming with any of it
@@ -257,7 +290,7 @@ func (f *trainFlags) identity(spec *gle.Spec) (map[string]string, error) {
 		"reset": fmt.Sprint(f.reset), "batch_major": fmt.Sprint(f.batchMajor)}, nil
 }
 
-func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq *data.Sequence, rule gle.Rule, stdout io.Writer) error {
+func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq, val *data.Sequence, rule gle.Rule, stdout io.Writer) error {
 	dir, err := runs.Dir(f.dir, "train", f.resume || f.force)
 	if err != nil {
 		return err
@@ -319,6 +352,18 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq 
 	}
 	outputs, outs := outputBuffers(seq, tr.Engine.Net.Outputs())
 	xs := seq.Frames(0)
+	// outputFiles writes what was learned: the outputs of the last pass,
+	// the parameters and state, the learned spec, the figures.
+	outputFiles := func() error {
+		done := outputs[:min(tr.Steps, seq.Steps)*seq.Batch*tr.Engine.Net.Outputs()]
+		err := errors.Join(saveOutputs(f.out, tr, done, seq, stdout), trainFigures(dir, meta.Records, done, seq, tr.Engine.Net.Dt))
+		if serr := saveSpecFile(f.saveSpec, tr.Engine.Net.ToSpec(spec)); serr != nil {
+			return errors.Join(err, serr)
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", f.saveSpec)
+		return err
+	}
+	finished := false
 	for epoch := meta.Epoch + 1; epoch <= f.epochs && err == nil; epoch++ {
 		if f.reset {
 			tr.Engine.Reset()
@@ -345,22 +390,34 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq 
 		if tr.Opt != nil {
 			lr = tr.Opt.LR()
 		}
-		err = record(trainRecord{Epoch: epoch, Loss: loss, Seconds: time.Since(start).Seconds(), LR: lr, TauM: tauMStats(tr.Engine.Net)})
-		fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g (%.2fs)\n", epoch, f.epochs, loss, time.Since(start).Seconds())
+		rec := trainRecord{Epoch: epoch, Loss: loss, LR: lr, TauM: tauMStats(tr.Engine.Net)}
+		msg := ""
+		if val != nil {
+			var vl float64
+			if vl, err = validate(ctx, tr, val); err != nil {
+				break
+			}
+			rec.ValLoss, msg = &vl, fmt.Sprintf(", validation %.6g", vl)
+		}
+		rec.Seconds = time.Since(start).Seconds()
+		err = record(rec)
+		fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g%s (%.2fs)\n", epoch, f.epochs, loss, msg, rec.Seconds)
+		if err == nil && epoch == f.epochs {
+			// The last epoch writes its files before its checkpoint: a run
+			// stopped in between resumes from the epoch before and writes
+			// them again, and a checkpoint that says "finished" means they
+			// are all there.
+			err, finished = outputFiles(), true
+		}
 		if err == nil {
 			err = tr.Save(f.checkpoint, id, &meta)
 		}
 	}
-	// Save what was learned even when the run was interrupted (then the
-	// parameters are those of the last step taken), not when it diverged.
+	// An interrupted run keeps what it learned so far (the parameters of
+	// the last step taken); a diverged one has nothing worth keeping.
 	var werr error
-	if !errors.Is(err, gle.ErrDiverged) {
-		werr = saveOutputs(f.out, tr, outputs[:min(tr.Steps, seq.Steps)*seq.Batch*tr.Engine.Net.Outputs()], seq.Batch, stdout)
-		if serr := saveSpecFile(f.saveSpec, tr.Engine.Net.ToSpec(spec)); serr != nil {
-			werr = errors.Join(werr, serr)
-		} else {
-			fmt.Fprintf(stdout, "wrote %s\n", f.saveSpec)
-		}
+	if !finished && err != nil && !errors.Is(err, gle.ErrDiverged) {
+		werr = outputFiles()
 	}
 	werr = errors.Join(werr, runs.WriteSummary(dir, map[string]any{"epochs": meta.Epoch, "last_loss": meta.LastLoss, "steps": tr.Steps, "error": runs.ErrorText(err)}))
 	fmt.Fprintf(stdout, "run folder %s\n", dir)

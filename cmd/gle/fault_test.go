@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gle-go/gle/npy"
+)
+
+// TestMain lets the tests run the command as a separate process: the test
+// binary itself, started with GLE_RUN_MAIN=1, is gle.
+func TestMain(m *testing.M) {
+	if os.Getenv("GLE_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// gleProcess returns the command gle args, run by the test binary.
+func gleProcess(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "GLE_RUN_MAIN=1")
+	return cmd
+}
+
+// epochLines returns the epoch records of a metrics file without their
+// timings, and fails on any line that is not whole JSON.
+func epochLines(t *testing.T, path string) []string {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var out []string
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		var r map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("%s: a line that is not a whole record: %q", path, sc.Text())
+		}
+		delete(r, "seconds")
+		b, _ := json.Marshal(r)
+		out = append(out, string(b))
+	}
+	return out
+}
+
+// TestKilledTrainingResumes is the fault-injection test: gle train is
+// stopped at random moments by SIGTERM (graceful: exit 143, checkpoint and
+// metrics written) or SIGKILL (nothing written at all), then resumed with
+// --resume until it finishes. Every run must end with exactly the outputs,
+// learned spec and metrics of an uninterrupted run — bit for bit, each
+// epoch once.
+func TestKilledTrainingResumes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a dozen processes")
+	}
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o644)
+	data := delayedSine(t, dir)
+	const epochs = 40
+	train := func(run string, extra ...string) *exec.Cmd {
+		return gleProcess(t, append([]string{"train", "--spec", spec, "--data", data, "--epochs", fmt.Sprint(epochs),
+			"--log-every", "100", "--run-dir", filepath.Join(dir, run)}, extra...)...)
+	}
+	start := time.Now()
+	if out, err := train("clean").CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+	want := epochLines(t, filepath.Join(dir, "clean", "metrics.jsonl"))
+	wantSpec, _ := os.ReadFile(filepath.Join(dir, "clean", "learned.json"))
+	wantOut, err := npy.ReadNPZ(filepath.Join(dir, "clean", "out.npz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signals, interrupted, resumes int
+	for seed := range 8 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		sig := syscall.SIGTERM
+		if seed%2 == 1 {
+			sig = syscall.SIGKILL
+		}
+		run := fmt.Sprintf("run%d", seed)
+		cmd := train(run)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration((0.1 + 0.7*rng.Float64()) * float64(full)))
+		cmd.Process.Signal(sig)
+		signals++
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		switch {
+		case err == nil: // finished before the signal arrived
+		case sig == syscall.SIGTERM && errors.As(err, &exit) && exit.ExitCode() == 143:
+			interrupted++
+			if !strings.Contains(stderr.String(), "stopped by terminated") {
+				t.Errorf("seed %d: SIGTERM message %q", seed, stderr.String())
+			}
+		case sig == syscall.SIGKILL && errors.As(err, &exit):
+			interrupted++
+		default:
+			t.Fatalf("seed %d: %v after %v (%s)", seed, err, sig, stderr.String())
+		}
+		for attempt := 0; ; attempt++ {
+			out, err := train(run, "--resume").CombinedOutput()
+			resumes++
+			if err == nil {
+				break
+			}
+			if attempt == 3 {
+				t.Fatalf("seed %d: resume keeps failing: %v\n%s", seed, err, out)
+			}
+		}
+		got := epochLines(t, filepath.Join(dir, run, "metrics.jsonl"))
+		if !slices.Equal(got, want) {
+			t.Errorf("seed %d (%v): metrics differ from the uninterrupted run:\n%s\nwant\n%s", seed, sig, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if s, _ := os.ReadFile(filepath.Join(dir, run, "learned.json")); !bytes.Equal(s, wantSpec) {
+			t.Errorf("seed %d (%v): the learned spec differs", seed, sig)
+		}
+		gotOut, err := npy.ReadNPZ(filepath.Join(dir, run, "out.npz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, a := range wantOut {
+			if b := gotOut[name]; b == nil || !slices.Equal(a.Float, b.Float) {
+				t.Errorf("seed %d (%v): out.npz %s differs", seed, sig, name)
+			}
+		}
+	}
+	t.Logf("%d signals sent, %d runs interrupted, %d resumes; every run bit-identical to the uninterrupted one (%v)", signals, interrupted, resumes, full)
+	if interrupted < signals/2 {
+		t.Errorf("only %d of %d runs were interrupted: the signals came too late to test anything", interrupted, signals)
+	}
+}
+
+// TestResumeRefusesChanges: resuming with another spec or learning rate is
+// refused, naming what differs; resuming a finished run says so and
+// touches nothing.
+func TestResumeRefusesChanges(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o644)
+	data := delayedSine(t, dir)
+	run := filepath.Join(dir, "run")
+	if code, out, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "2", "--run-dir", run); code != 0 {
+		t.Fatalf("train: %d\n%s%s", code, out, errs)
+	}
+	before := map[string][]byte{}
+	for _, f := range []string{"out.npz", "summary.json", "metrics.jsonl", "checkpoint.gob", "learned.json"} {
+		before[f], _ = os.ReadFile(filepath.Join(run, f))
+	}
+	code, out, _ := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "2", "--run-dir", run, "--resume")
+	if code != 0 || !strings.Contains(out, "already finished") {
+		t.Errorf("resume of a finished run: exit %d, %s", code, out)
+	}
+	for f, b := range before {
+		if now, _ := os.ReadFile(filepath.Join(run, f)); !bytes.Equal(now, b) {
+			t.Errorf("resuming the finished run changed %s", f)
+		}
+	}
+	changed := filepath.Join(dir, "changed.yaml")
+	os.WriteFile(changed, []byte(strings.Replace(cliSpec, "lr: 0.001", "lr: 0.002", 1)), 0o644)
+	if code, _, errs := runCLI(t, "train", "--spec", changed, "--data", data, "--epochs", "4", "--run-dir", run, "--resume"); code != 1 || !strings.Contains(errs, "checkpoint of another run: spec") {
+		t.Errorf("resume with another lr: exit %d, %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "4", "--run-dir", run, "--resume", "--reset"); code != 1 || !strings.Contains(errs, "reset") {
+		t.Errorf("resume with --reset: exit %d, %s", code, errs)
+	}
+	if code, out, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "4", "--run-dir", run, "--resume"); code != 0 || !strings.Contains(out, "epoch 4/4") {
+		t.Errorf("resume with more epochs: exit %d, %s%s", code, out, errs)
+	}
+}
+
+// TestNothingOverwritten: outputs that exist are kept unless --force, the
+// input is never overwritten, --save-spec keeps the format of its
+// extension, and an unwritable output is reported before training.
+func TestNothingOverwritten(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o644)
+	data := delayedSine(t, dir)
+	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--out", data, "--run-dir", filepath.Join(dir, "a")); code != 1 || !strings.Contains(errs, "is an input") {
+		t.Errorf("--out = --data: exit %d, %s", code, errs)
+	}
+	kept := filepath.Join(dir, "kept.npz")
+	os.WriteFile(kept, []byte("mine"), 0o644)
+	if code, _, errs := runCLI(t, "simulate", "--spec", spec, "--data", data, "--out", kept); code != 1 || !strings.Contains(errs, "--force") {
+		t.Errorf("existing --out: exit %d, %s", code, errs)
+	}
+	if b, _ := os.ReadFile(kept); string(b) != "mine" {
+		t.Error("an existing output was overwritten")
+	}
+	if code, _, errs := runCLI(t, "simulate", "--spec", spec, "--data", data, "--out", kept, "--force"); code != 0 {
+		t.Errorf("--force: exit %d, %s", code, errs)
+	}
+	yml := filepath.Join(dir, "learned.yaml")
+	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--save-spec", yml, "--run-dir", filepath.Join(dir, "b")); code != 0 {
+		t.Fatalf("train: %d %s", code, errs)
+	}
+	if b, _ := os.ReadFile(yml); bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) || !bytes.Contains(b, []byte("layers:")) {
+		t.Errorf("--save-spec .yaml wrote %q", b[:min(len(b), 40)])
+	}
+	start := time.Now()
+	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "50", "--out", filepath.Join(dir, "no", "such", "o.npz"), "--run-dir", filepath.Join(dir, "c")); code != 1 || !strings.Contains(errs, filepath.Join(dir, "no", "such", "o.npz")) || strings.Contains(errs, ".tmp") {
+		t.Errorf("unwritable --out: exit %d, %s", code, errs)
+	}
+	if m, _ := os.ReadFile(filepath.Join(dir, "c", "metrics.jsonl")); len(m) > 0 || time.Since(start) > 5*time.Second {
+		t.Error("training ran before the unwritable output was found")
+	}
+}
+
+// TestTauMStaysValid: learning τm with a large learning rate keeps every
+// τm ≥ dt (tau_m_min defaults to dt) and the run's own spec reloads; a
+// tau_m_min below dt is refused.
+func TestTauMStaysValid(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	learn := strings.Replace(strings.Replace(cliSpec, "lr: 0.001", "lr: 0.05", 1), "tau_m: 0.5,", "tau_m: 0.5, learn_tau_m: true,", -1)
+	os.WriteFile(spec, []byte(learn), 0o644)
+	data := delayedSine(t, dir)
+	run := filepath.Join(dir, "run")
+	code, out, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "10", "--run-dir", run)
+	if code != 0 {
+		t.Fatalf("train: %d\n%s%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "simulate", "--spec", filepath.Join(run, "learned.json"), "--data", data); code != 0 {
+		t.Errorf("the learned spec does not reload: %s", errs)
+	}
+	if !strings.Contains(readFile(t, filepath.Join(run, "metrics.jsonl")), `"tau_m":{`) {
+		t.Error("no τm statistics in the metrics")
+	}
+	low := filepath.Join(dir, "low.yaml")
+	os.WriteFile(low, []byte("tau_m_min: 0.01\n"+learn), 0o644)
+	if code, _, errs := runCLI(t, "train", "--spec", low, "--data", data, "--run-dir", filepath.Join(dir, "r2")); code != 1 || !strings.Contains(errs, "tau_m_min = 0.01") {
+		t.Errorf("tau_m_min below dt: exit %d, %s", code, errs)
+	}
+}
