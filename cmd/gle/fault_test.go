@@ -260,3 +260,37 @@ func TestTauMStaysValid(t *testing.T) {
 		t.Errorf("tau_m_min below dt: exit %d, %s", code, errs)
 	}
 }
+
+// FuzzCLI feeds fuzzed spec files and data to gle simulate and gle train:
+// whatever the bytes, the command exits with a code (0, 1 or 2), never a
+// panic.
+func FuzzCLI(f *testing.F) {
+	f.Add([]byte(cliSpec), 3, 1.5, uint8(0))
+	f.Add([]byte(cliGraphSpec), 5, -0.5, uint8(1))
+	f.Add([]byte(`{"dt": 0.1, "layers": [{"in": 2, "out": 1, "tau_m": 1, "tau_r": 1}]}`), 2, 0.0, uint8(2))
+	f.Fuzz(func(t *testing.T, spec []byte, steps int, v float64, layout uint8) {
+		dir := t.TempDir()
+		sp := filepath.Join(dir, "s.yaml")
+		os.WriteFile(sp, spec, 0o644)
+		steps = 1 + (steps%50+50)%50
+		x, y := make([]float64, steps), make([]float64, steps)
+		for i := range x {
+			x[i], y[i] = v*float64(i%7), -v
+		}
+		dp := filepath.Join(dir, "d.npz")
+		npy.WriteNPZ(dp, npy.Named{Name: "x", Array: &npy.Array{Shape: []int{steps, 1}, Float: x}},
+			npy.Named{Name: "y", Array: &npy.Array{Shape: []int{steps, 1}, Float: y}})
+		extra := []string{}
+		if layout%2 == 1 {
+			extra = append(extra, "--batch-major")
+		}
+		for _, args := range [][]string{
+			append([]string{"simulate", "--spec", sp, "--data", dp, "--max-memory", "64M"}, extra...),
+			append([]string{"train", "--spec", sp, "--data", dp, "--epochs", "2", "--run-dir", filepath.Join(dir, "r"), "--max-memory", "64M", "--figures=false"}, extra...),
+		} {
+			if code, _, _ := runCLI(t, args...); code < 0 || code > 2 {
+				t.Fatalf("%v: exit %d", args, code)
+			}
+		}
+	})
+}

@@ -202,11 +202,12 @@ type trainFlags struct {
 	reset, resume, f32                       bool
 	rule, saveSpec, metrics, checkpoint, dir string
 	valData                                  string
+	figures                                  bool
 }
 
 func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	var f trainFlags
-	f.epochs = 1
+	f.epochs, f.figures = 1, true
 	if err := parseNoArgs("train", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&f.dir, "run-dir", "", "run folder for config.yaml, summary.json and every output not named by its own flag (default runs/train-<timestamp>)")
 		f.define(fs)
@@ -220,6 +221,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.StringVar(&f.checkpoint, "checkpoint", "", "checkpoint written after every epoch, atomically (default RUN-DIR/checkpoint.gob)")
 		fs.BoolVar(&f.resume, "resume", false, "continue the run of --run-dir (or --checkpoint) from its checkpoint")
 		fs.BoolVar(&f.f32, "float32", false, "train on the float32 engine (about 2× faster; float32 rounding, float64 parameters)")
+		fs.BoolVar(&f.figures, "figures", f.figures, "draw loss.png and output.png (and .svg) into the run folder")
 		fs.StringVar(&f.valData, "val-data", "", "held-out inputs and targets, run after every epoch without learning from rest: val_loss in the metrics and the loss figure")
 	}); err != nil {
 		return err
@@ -356,7 +358,10 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 	// the parameters and state, the learned spec, the figures.
 	outputFiles := func() error {
 		done := outputs[:min(tr.Steps, seq.Steps)*seq.Batch*tr.Engine.Net.Outputs()]
-		err := errors.Join(saveOutputs(f.out, tr, done, seq, stdout), trainFigures(dir, meta.Records, done, seq, tr.Engine.Net.Dt))
+		err := saveOutputs(f.out, tr, done, seq, stdout)
+		if f.figures {
+			err = errors.Join(err, trainFigures(dir, meta.Records, done, seq, tr.Engine.Net.Dt))
+		}
 		if serr := saveSpecFile(f.saveSpec, tr.Engine.Net.ToSpec(spec)); serr != nil {
 			return errors.Join(err, serr)
 		}
