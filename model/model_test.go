@@ -70,3 +70,42 @@ func FuzzDecodeSafetensors(f *testing.F) {
 		}
 	})
 }
+
+// TestSaveLoadGraph: a network of the populations form (recurrent, skip,
+// learned feedback) saves and loads from the file alone.
+func TestSaveLoadGraph(t *testing.T) {
+	s, err := gle.DecodeSpec([]byte(`{"dt": 0.1, "inputs": 2, "output": "out", "seed": 3,
+	  "populations": [{"name": "h", "size": 4, "phi": "tanh", "tau_m": 1, "tau_r": 0.2}, {"name": "out", "size": 1, "tau_m": 1, "tau_r": 1, "bias": false}],
+	  "projections": [{"from": "input", "to": "h"}, {"from": "h", "to": "h"}, {"from": "h", "to": "out", "feedback": "learned"}, {"from": "input", "to": "out"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := gle.NewNetwork(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Projs[1].W[5] = 0.125 // a change the spec does not know
+	path := filepath.Join(t.TempDir(), "g.safetensors")
+	if err := Save(path, n, s); err != nil {
+		t.Fatal(err)
+	}
+	back, spec, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, n) || spec.Output != "out" {
+		t.Errorf("loaded network differs:\n%+v\n%+v", back, n)
+	}
+	names := map[string]bool{}
+	for name := range Tensors(n) {
+		names[name] = true
+	}
+	for _, want := range []string{"projections.1.weight", "projections.2.feedback_weight", "populations.h.bias", "populations.out.tau_r"} {
+		if !names[want] {
+			t.Errorf("no tensor %s in %v", want, names)
+		}
+	}
+	if names["populations.out.bias"] {
+		t.Error("a population without bias has a bias tensor")
+	}
+}
