@@ -335,22 +335,22 @@ func (e *EngineOf[T]) Step(out, x []float64, t Target) error {
 		})
 		// r′ = φ(ŭ), r_prime′ = φ′(ŭ)
 		applyPhi(pop.Phi, nx.R, nx.RPrime, w.ubrev)
+		if e.ErrorsOff {
+			continue
+		}
 		if learn {
 			e.populationGrads(q)
 		}
-	}
-	// The errors sent back, e_from′ = ê_to M_p (M_p = W_p, or B_p without
-	// weight transport, with this step's parameters), and the weights'
-	// gradients.
-	for k := range n.Projs {
-		if e.ErrorsOff {
-			break
-		}
-		p := &n.Projs[k]
-		from, to := n.FromSize(p), n.Pops[p.To].N
-		kernel.MulAB(next.EBottom[k], e.pops[p.To].ehat, e.projs[k].fb, B, to, from)
-		if learn {
-			e.projectionGrads(k, e.source(k, xT, cur))
+		// The errors sent back along the projections into q,
+		// e_from′ = ê_q M_p (M_p = W_p, or B_p without weight transport,
+		// with this step's parameters), and the weights' gradients, while
+		// ê_q is in cache.
+		for _, k := range w.in {
+			from := n.FromSize(&n.Projs[k])
+			kernel.MulAB(next.EBottom[k], w.ehat, e.projs[k].fb, B, pop.N, from)
+			if learn {
+				e.projectionGrads(k, e.source(k, xT, cur))
+			}
 		}
 	}
 	// Phase 2: commit.

@@ -23,8 +23,12 @@ type LoopGain struct {
 	pops, projs []int
 }
 
-// LoopGains returns the gain of every loop of n (none for a chain).
+// LoopGains returns the gain of every loop of n (none for a chain). It
+// fails on weights that are not finite.
 func LoopGains(n *Network) ([]LoopGain, error) {
+	if err := checkParamsFinite(n); err != nil {
+		return nil, err
+	}
 	var out []LoopGain
 	for _, comp := range loops(n) {
 		g := LoopGain{pops: comp}

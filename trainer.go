@@ -60,6 +60,7 @@ type TrainerOf[T Float] struct {
 
 	grads       *Grads
 	params, gsl [][]float64
+	learnsTauR  bool // a population learns τr (the local rule cannot)
 }
 
 // NewTrainer returns a float64 trainer for n with a zero state for the
@@ -77,6 +78,9 @@ func NewTrainerOf[T Float](n *Network, batch int, opt optim.Optimizer) (*Trainer
 	}
 	g := NewGrads(n)
 	tr := &TrainerOf[T]{Engine: e, Opt: opt, TauMMin: n.Dt, grads: g}
+	for _, p := range n.Pops {
+		tr.learnsTauR = tr.learnsTauR || p.LearnTauR
+	}
 	tr.params, tr.gsl = Pairs(n, g)
 	if err := e.SetGrads(g); err != nil {
 		return nil, err
@@ -117,7 +121,7 @@ func (tr *TrainerOf[T]) check() error {
 		}
 		return nil
 	}
-	if tr.Opt == nil {
+	if tr.Opt == nil || !tr.learnsTauR {
 		return nil
 	}
 	for q, p := range tr.Engine.Net.Pops {

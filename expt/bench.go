@@ -105,10 +105,12 @@ func GSCSpec() *gle.Spec {
 
 // RecurrentSpec is the graph workload: 32 inputs → a recurrent tanh
 // population of 256 (h → h) → 10 linear outputs, with a skip projection
-// input → out; CE, τm = 1, τr = 0.1, dt = 0.1, Adam.
+// input → out; CE, LE neurons (τm = τr = 1, so that the loop's gain, ≈ 0.6
+// at the default initialisation, keeps the real-time errors bounded),
+// dt = 0.1, Adam.
 func RecurrentSpec() *gle.Spec {
 	pop := func(name string, n int, phi gle.Activation) gle.PopulationSpec {
-		return gle.PopulationSpec{Name: name, Size: n, Phi: phi, TauM: gle.Taus{1}, TauR: gle.Taus{0.1}}
+		return gle.PopulationSpec{Name: name, Size: n, Phi: phi, TauM: gle.Taus{1}, TauR: gle.Taus{1}}
 	}
 	s := &gle.Spec{Dt: 0.1, Loss: gle.CE, Seed: 1, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: 1e-4},
 		Inputs: 32, Output: "out", Populations: []gle.PopulationSpec{pop("h", 256, gle.Tanh), pop("out", 10, gle.Linear)},
@@ -122,7 +124,7 @@ func RecurrentSpec() *gle.Spec {
 func ChainOfRecurrentSize() *gle.Spec {
 	s := &gle.Spec{Dt: 0.1, Loss: gle.CE, Seed: 1, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: 1e-4}}
 	for _, l := range [][3]int{{32, 256, int(gle.Tanh)}, {256, 256, int(gle.Tanh)}, {256, 10, int(gle.Linear)}} {
-		s.Layers = append(s.Layers, gle.LayerSpec{In: l[0], Out: l[1], Phi: gle.Activation(l[2]), TauM: gle.Taus{1}, TauR: gle.Taus{0.1}})
+		s.Layers = append(s.Layers, gle.LayerSpec{In: l[0], Out: l[1], Phi: gle.Activation(l[2]), TauM: gle.Taus{1}, TauR: gle.Taus{1}})
 	}
 	return s
 }
