@@ -124,7 +124,7 @@ func NewNetwork(s *Spec) (*Network, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkMemory(sizeField(s), "", ParamBytes(s)); err != nil {
+	if err := checkMemory(sizeField(s), nil, ParamBytes(s)); err != nil {
 		return nil, err
 	}
 	n := &Network{Dt: s.Dt, Beta: s.BetaOrDefault(), Loss: s.Loss, ProspectiveErrors: s.Prospective(),
@@ -137,12 +137,24 @@ func NewNetwork(s *Spec) (*Network, error) {
 	return n, nil
 }
 
-// sizeField names the sizes of s, for the memory guard.
+// sizeField names the largest layer or population of s, for the memory
+// guard.
 func sizeField(s *Spec) string {
+	best, field := 0.0, ""
 	if s.Layered() {
-		return "layers[*].in × out"
+		for i, l := range s.Layers {
+			if w := float64(l.In) * float64(l.Out); w > best {
+				best, field = w, fmt.Sprintf("layers[%d] (in × out = %d × %d)", i, l.In, l.Out)
+			}
+		}
+		return field
 	}
-	return "populations[*].size"
+	for i, p := range s.Populations {
+		if float64(p.Size) > best {
+			best, field = float64(p.Size), fmt.Sprintf("populations[%d].size (%d)", i, p.Size)
+		}
+	}
+	return field
 }
 
 func (n *Network) buildChain(s *Spec) {

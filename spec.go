@@ -372,8 +372,9 @@ func DecodeSpec(data []byte) (*Spec, error) {
 	return &s, nil
 }
 
-// LoadSpec reads and validates a spec file (.json, .yaml or .yml); errors
-// name the file.
+// LoadSpec reads and validates a spec file (.json, .yaml or .yml) and
+// refuses one whose parameters alone would exceed the memory limit;
+// errors name the file.
 func LoadSpec(path string) (*Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -382,6 +383,9 @@ func LoadSpec(path string) (*Spec, error) {
 	s, err := DecodeSpec(data)
 	if err == nil {
 		err = s.Validate()
+	}
+	if err == nil {
+		err = checkMemory(sizeField(s), nil, ParamBytes(s))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
@@ -598,11 +602,11 @@ func (s *Spec) validateGraph() []error {
 		case dup:
 			add(fieldErr(ErrInvalid, name+".name", p.Name, "is used twice"))
 		}
+		size[p.Name] = p.Size // named even when its size is wrong, so projections find it
 		if e := validSize(name+".size", p.Size); e != nil {
 			add(e)
 			continue
 		}
-		size[p.Name] = p.Size
 		errs = append(errs, validateNeurons(name, neuronParams{p.Size, p.Phi, p.TauM, p.TauR, p.Gamma, p.Bias}, s.Dt)...)
 	}
 	if _, ok := size[s.Output]; !ok {
@@ -631,7 +635,7 @@ func (s *Spec) validateGraph() []error {
 		if p.Feedback == Symmetric && p.FeedbackWeight != nil {
 			add(fieldErr(ErrInvalid, name+".feedback_weight", fmt.Sprintf("%d rows", len(p.FeedbackWeight)), "only random and learned feedback have feedback weights"))
 		}
-		if !okF || !okT || in <= 0 {
+		if !okF || !okT || in <= 0 || in > maxNeurons || out <= 0 || out > maxNeurons {
 			continue
 		}
 		errs = append(errs, validateInit(name+".init", p.Init, out, in)...)
