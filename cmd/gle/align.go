@@ -95,12 +95,6 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	return ctx.Err()
 }
 
-// writeJSONLine appends one JSON value and a newline to w.
-func writeJSONLine(w io.Writer, v any) {
-	b, _ := json.Marshal(v)
-	w.Write(append(b, '\n'))
-}
-
 // writeJSONL writes one JSON value per line, atomically.
 func writeJSONL[T any](path string, rows []T) error {
 	var b bytes.Buffer
