@@ -62,28 +62,12 @@ func Align(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, window in
 		return nil, fmt.Errorf("%w: %d input steps but %d targets", gle.ErrShape, T, len(ts))
 	}
 	parts := (T + window - 1) / window
-	local := n.Clone()
-	for q := range local.Pops {
-		local.Pops[q].Gamma = 0
-	}
-	e, err := gle.NewEngine(local, batch)
-	if err != nil {
-		return nil, err
-	}
-	step := gle.NewFullGrads(local)
-	if err := e.SetGrads(step); err != nil {
-		return nil, err
-	}
 	sums, exact := make([]*gle.Grads, parts), make([]*gle.Grads, parts)
 	for i := range parts {
 		sums[i], exact[i] = gle.NewFullGrads(n), gle.NewFullGrads(n)
 	}
-	out := make([]float64, batch*n.Outputs())
-	for t, x := range xs {
-		if err := e.Step(out, x, ts[t]); err != nil {
-			return nil, fmt.Errorf("GLE step %d: %w", t, err)
-		}
-		sums[t/window].Add(step)
+	if _, err := localSteps(n, batch, xs, ts, func(t int, step *gle.Grads) { sums[t/window].Add(step) }); err != nil {
+		return nil, err
 	}
 	for _, s := range sums {
 		for _, tn := range s.Tensors(n) {

@@ -72,6 +72,12 @@ func init() {
 			example: "gle export --spec learned.json --out model.safetensors",
 			run:     runExport,
 		},
+		"grad": {
+			summary: "the gradient of a network's summed loss on data by one method (bptt, tbptt:N, adjoint, gle), per tensor",
+			usage:   "--spec SPEC --data DATA --method bptt|tbptt:N|adjoint|gle --out G.npz [--steps N]",
+			example: "gle grad --spec net.yaml --data series.npz --method tbptt:50 --out g.npz",
+			run:     runGrad,
+		},
 		"gradcheck": {
 			summary: "compare the exact BPTT gradient of a trajectory file's network with finite differences",
 			usage:   "[--tol 1e-5] [--steps N] FILE.json",

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -555,5 +556,37 @@ func TestBenchJSON(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, "bench", "--workload", "nope"); code != 2 || !strings.Contains(stderr, "nope") {
 		t.Errorf("unknown workload: exit %d, %s", code, stderr)
+	}
+}
+
+// TestGradCommand: gle grad writes one array per parameter tensor for
+// every method; tbptt over the whole run equals bptt.
+func TestGradCommand(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o644)
+	data := delayedSine(t, dir)
+	grads := map[string]map[string]*npy.Array{}
+	for _, m := range []string{"bptt", "tbptt:400", "tbptt:20", "adjoint", "gle"} {
+		out := filepath.Join(dir, strings.ReplaceAll(m, ":", "-")+".npz")
+		if code, stdout, errs := runCLI(t, "grad", "--spec", spec, "--data", data, "--method", m, "--out", out); code != 0 {
+			t.Fatalf("grad %s: exit %d\n%s%s", m, code, stdout, errs)
+		}
+		a, err := npy.ReadNPZ(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads[m] = a
+	}
+	if len(grads["bptt"]) != 8 || grads["bptt"]["layers.0.weight"] == nil || grads["bptt"]["layers.1.tau_r"] == nil {
+		t.Errorf("tensors %v", grads["bptt"])
+	}
+	for name, a := range grads["bptt"] {
+		if !slices.Equal(a.Float, grads["tbptt:400"][name].Float) {
+			t.Errorf("%s: tbptt over the whole run differs from bptt", name)
+		}
+	}
+	if code, _, errs := runCLI(t, "grad", "--spec", spec, "--data", data, "--method", "rprop", "--out", filepath.Join(dir, "x.npz")); code != 1 || !strings.Contains(errs, "method = rprop") {
+		t.Errorf("unknown method: exit %d, %s", code, errs)
 	}
 }

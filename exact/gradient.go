@@ -1,0 +1,118 @@
+package exact
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gle-go/gle"
+)
+
+// Methods lists the names Gradient accepts.
+var Methods = []string{"bptt", "tbptt:N", "adjoint", "gle"}
+
+// Gradient returns the gradient of J = Σ_t L_t over the sequence (xs[t],
+// ts[t]) from rest, for every parameter of n (gle.NewFullGrads), by
+// method:
+//
+//   - "bptt": full BPTT (Full);
+//   - "tbptt:N": truncated BPTT, the sum of the gradients of the windows of
+//     N steps, the state carried from window to window, the graph cut at
+//     each window's start;
+//   - "adjoint": the continuous adjoint (Adjoint; it returns ∫ℓ dt, and its
+//     gradient is that of ∫ℓ dt ≈ dt·J);
+//   - "gle": GLE's local updates (−Δθ/lr of the local rule) summed over the
+//     run, with real-time errors and γ = 0, not learning — what Align
+//     compares with the exact gradient (in units of the target error:
+//     β for CE, β·K/2 for MSE times −∂L/∂r).
+//
+// It also returns the method's objective (J, or ∫ℓ dt for the adjoint;
+// the summed loss for gle). n is not changed.
+func Gradient(n *gle.Network, method string, batch int, xs [][]float64, ts []gle.Target) (*gle.Grads, float64, error) {
+	if n == nil {
+		return nil, 0, &gle.FieldError{Field: "network", Why: "is nil", Err: gle.ErrInvalid}
+	}
+	if len(xs) == 0 || len(ts) != len(xs) {
+		return nil, 0, fmt.Errorf("%w: %d input steps and %d targets (want the same, at least one)", gle.ErrShape, len(xs), len(ts))
+	}
+	g := gle.NewFullGrads(n)
+	switch {
+	case method == "bptt":
+		j, err := Full(n, batch, xs, ts, g)
+		return g, j, err
+	case method == "adjoint":
+		j, err := Adjoint(n, batch, xs, ts, g)
+		return g, j, err
+	case method == "gle":
+		j, err := localSum(n, batch, xs, ts, g)
+		return g, j, err
+	case strings.HasPrefix(method, "tbptt:"):
+		w, err := strconv.Atoi(strings.TrimPrefix(method, "tbptt:"))
+		if err != nil || w <= 0 {
+			return nil, 0, &gle.FieldError{Field: "method", Value: method, Why: "the window of tbptt:N must be a positive number of steps", Err: gle.ErrInvalid}
+		}
+		j, err := truncatedSum(n, batch, min(w, len(xs)), xs, ts, g)
+		return g, j, err
+	}
+	return nil, 0, &gle.FieldError{Field: "method", Value: method, Why: "want " + strings.Join(Methods, ", "), Err: gle.ErrUnknownName}
+}
+
+// truncatedSum adds the window gradients of truncated BPTT into g.
+func truncatedSum(n *gle.Network, batch, window int, xs [][]float64, ts []gle.Target, g *gle.Grads) (float64, error) {
+	b, err := New(n, batch, window)
+	if err != nil {
+		return 0, err
+	}
+	part := gle.NewFullGrads(n)
+	var j float64
+	for t, x := range xs {
+		l, err := b.Step(nil, x, ts[t])
+		if err != nil {
+			return 0, fmt.Errorf("step %d: %w", t, err)
+		}
+		j += l
+		if b.Steps() == window || t == len(xs)-1 {
+			if err := b.Backward(part); err != nil {
+				return 0, err
+			}
+			g.Add(part)
+		}
+	}
+	return j, nil
+}
+
+// localSum adds GLE's local gradients of every step into g and returns
+// the summed loss.
+func localSum(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, g *gle.Grads) (float64, error) {
+	return localSteps(n, batch, xs, ts, func(_ int, step *gle.Grads) { g.Add(step) })
+}
+
+// localSteps runs n with its real-time errors and local rule (γ set to 0
+// so that the forward pass is the one BPTT differentiates; no learning; n
+// is not changed) over the sequence from rest, hands each step's local
+// gradients (gle.NewFullGrads layout) to visit, and returns the summed
+// loss.
+func localSteps(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, visit func(t int, step *gle.Grads)) (float64, error) {
+	local := n.Clone()
+	for q := range local.Pops {
+		local.Pops[q].Gamma = 0
+	}
+	e, err := gle.NewEngine(local, batch)
+	if err != nil {
+		return 0, err
+	}
+	step := gle.NewFullGrads(local)
+	if err := e.SetGrads(step); err != nil {
+		return 0, err
+	}
+	out := make([]float64, batch*n.Outputs())
+	var j float64
+	for t, x := range xs {
+		if err := e.Step(out, x, ts[t]); err != nil {
+			return 0, fmt.Errorf("GLE step %d: %w", t, err)
+		}
+		j += n.Loss.Value(out, ts[t], n.Outputs())
+		visit(t, step)
+	}
+	return j, nil
+}
