@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the speech corpus needs (espeak-ng, sox) when
-# they are missing. Safe to run repeatedly; needs root (or sudo) for apt-get.
+# Installs the Debian packages the project needs when they are missing: the
+# speech corpus's espeak-ng and sox, and for the Python package (make
+# python) NumPy, pytest and Matplotlib (its example) for Debian's Python.
+# Safe to run repeatedly; needs root (or sudo) for apt-get.
 set -euo pipefail
 missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || missing+=(sox)
+for mod in numpy:python3-numpy pytest:python3-pytest matplotlib:python3-matplotlib; do
+  /usr/bin/python3 -c "import ${mod%%:*}" >/dev/null 2>&1 || missing+=("${mod#*:}")
+done
+/usr/bin/python3 -c "import ensurepip" >/dev/null 2>&1 || missing+=(python3-venv)
 [ ${#missing[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,0 +1,15 @@
+# make python: build the Go engine as a shared library and install the
+# Python package into a virtual environment (.venv) that sees Debian's
+# NumPy (python3-numpy; scripts/install-deps.sh installs it).
+PYTHON ?= /usr/bin/python3  # Debian's Python, which sees python3-numpy
+VENV ?= .venv
+
+.PHONY: python python-test
+python:
+	go build -buildmode=c-shared -o python/gle/libgle.so ./cmd/libgle
+	rm -f python/gle/libgle.h
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install --quiet --no-build-isolation --no-index --no-deps ./python
+
+python-test: python
+	cd python && ../$(VENV)/bin/python -m pytest -q tests
