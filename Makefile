@@ -4,7 +4,7 @@
 PYTHON ?= /usr/bin/python3  # Debian's Python, which sees python3-numpy
 VENV ?= .venv
 
-.PHONY: python python-test
+.PHONY: python python-test notebook
 python:
 	go build -buildmode=c-shared -o python/gle/libgle.so ./cmd/libgle
 	rm -f python/gle/libgle.h
@@ -13,3 +13,9 @@ python:
 
 python-test: python
 	cd python && ../$(VENV)/bin/python -m pytest -q tests
+
+# make notebook: re-run python/examples/lagline.ipynb in place (needs
+# Debian's jupyter-nbconvert and python3-ipykernel).
+notebook: python
+	$(VENV)/bin/python -m ipykernel install --prefix $(VENV) --name python3 --display-name "Python 3 (gle)" >/dev/null
+	cd python/examples && JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter ../../$(VENV)/bin/python -m jupyter nbconvert --to notebook --execute --inplace lagline.ipynb
