@@ -175,6 +175,16 @@ func (tr *TrainerOf[T]) Step(out, x []float64, t Target) (float64, error) {
 	return loss, nil
 }
 
+// Reset returns the network to rest (Engine.Reset) and makes the rule
+// forget the steps it recorded and the sensitivities it carries: the
+// start of an independent trial.
+func (tr *TrainerOf[T]) Reset() {
+	tr.Engine.Reset()
+	if tr.Rule != nil {
+		tr.Rule.Reset()
+	}
+}
+
 // EndSequence marks the end of a sequence (a trial, a batch of
 // sequences): a full-BPTT rule turns its recorded steps into a gradient
 // and the optimizer steps on it; then loops are held to MaxLoopGain. With

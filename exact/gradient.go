@@ -9,7 +9,7 @@ import (
 )
 
 // Methods lists the names Gradient accepts.
-var Methods = []string{"bptt", "tbptt:N", "adjoint", "gle"}
+var Methods = []string{"bptt", "tbptt:N", "adjoint", "rtrl", "snap1", "snap2", "gle"}
 
 // Gradient returns the gradient of J = Σ_t L_t over the sequence (xs[t],
 // ts[t]) from rest, for every parameter of n (gle.NewFullGrads), by
@@ -21,6 +21,8 @@ var Methods = []string{"bptt", "tbptt:N", "adjoint", "gle"}
 //     each window's start;
 //   - "adjoint": the continuous adjoint (Adjoint; it returns ∫ℓ dt, and its
 //     gradient is that of ∫ℓ dt ≈ dt·J);
+//   - "rtrl", "snap1", "snap2": forward-mode sensitivities (Forward),
+//     each step's gradient summed over the run; rtrl equals bptt;
 //   - "gle": GLE's local updates (−Δθ/lr of the local rule) summed over the
 //     run, with real-time errors and γ = 0, not learning — what Align
 //     compares with the exact gradient (in units of the target error:
@@ -45,6 +47,10 @@ func Gradient(n *gle.Network, method string, batch int, xs [][]float64, ts []gle
 		return g, j, err
 	case method == "gle":
 		j, err := localSum(n, batch, xs, ts, g)
+		return g, j, err
+	case method == "rtrl" || method == "snap1" || method == "snap2":
+		mode := map[string]Mode{"rtrl": RTRL, "snap1": SnAp1, "snap2": SnAp2}[method]
+		j, err := forwardSum(n, batch, mode, xs, ts, g)
 		return g, j, err
 	case strings.HasPrefix(method, "tbptt:"):
 		w, err := strconv.Atoi(strings.TrimPrefix(method, "tbptt:"))
@@ -77,6 +83,25 @@ func truncatedSum(n *gle.Network, batch, window int, xs [][]float64, ts []gle.Ta
 			}
 			g.Add(part)
 		}
+	}
+	return j, nil
+}
+
+// forwardSum adds the per-step gradients of a Forward of mode into g.
+func forwardSum(n *gle.Network, batch int, mode Mode, xs [][]float64, ts []gle.Target, g *gle.Grads) (float64, error) {
+	f, err := NewForward(n, batch, mode, g)
+	if err != nil {
+		return 0, err
+	}
+	step := gle.NewFullGrads(n)
+	var j float64
+	for t, x := range xs {
+		l, err := f.Step(nil, x, ts[t], step)
+		if err != nil {
+			return 0, fmt.Errorf("step %d: %w", t, err)
+		}
+		j += l
+		g.Add(step)
 	}
 	return j, nil
 }

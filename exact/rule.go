@@ -2,6 +2,8 @@ package exact
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/gle-go/gle"
 )
@@ -94,4 +96,41 @@ func (r *Rule) Reset() {
 	if r.bptt != nil {
 		r.bptt.Discard()
 	}
+}
+
+// RuleNames lists the rules ParseRule reads.
+var RuleNames = []string{"gle", "tbptt:N", "bptt:N", "rtrl", "snap1", "snap2"}
+
+// ParseRule returns the learning rule called name: "gle" (nil: GLE's
+// local rule), "tbptt:N" (TBPTT(N)), "bptt:N" (FullBPTT(N); "bptt" alone
+// takes N = steps, the longest sequence the caller will feed), "rtrl",
+// "snap1" or "snap2" (NewOnline). Errors name the field "rule".
+func ParseRule(name string, steps int) (gle.Rule, error) {
+	switch name {
+	case "", "gle":
+		return nil, nil
+	case "rtrl":
+		return NewOnline(RTRL), nil
+	case "snap1":
+		return NewOnline(SnAp1), nil
+	case "snap2":
+		return NewOnline(SnAp2), nil
+	case "bptt":
+		if steps <= 0 {
+			return nil, &gle.FieldError{Field: "rule", Value: name, Why: "say the longest sequence: bptt:N", Err: gle.ErrInvalid}
+		}
+		return FullBPTT(steps), nil
+	}
+	kind, num, ok := strings.Cut(name, ":")
+	if ok && (kind == "tbptt" || kind == "bptt") {
+		n, err := strconv.Atoi(num)
+		if err != nil || n <= 0 {
+			return nil, &gle.FieldError{Field: "rule", Value: name, Why: "the number of steps must be a positive integer", Err: gle.ErrInvalid}
+		}
+		if kind == "bptt" {
+			return FullBPTT(n), nil
+		}
+		return TBPTT(n), nil
+	}
+	return nil, &gle.FieldError{Field: "rule", Value: name, Why: "want " + strings.Join(RuleNames, ", "), Err: gle.ErrUnknownName}
 }

@@ -25,13 +25,16 @@ func ruleChain(t *testing.T, learnTauR bool) *gle.Network {
 	return n
 }
 
-// sgdByHand applies g to n with SGD and clamps τm at dt, as the trainer
-// does.
+// sgdByHand applies g to n with SGD and clamps τm (and learned τr) at dt,
+// as the trainer does.
 func sgdByHand(n *gle.Network, g *gle.Grads, lr float64) {
 	params, grads := gle.Pairs(n, g)
 	(&optim.SGD{Rate: lr}).Step(params, grads)
 	for q := range n.Pops {
 		gle.ClampTaus(n.Pops[q].TauM, n.Dt)
+		if n.Pops[q].LearnTauR {
+			gle.ClampTaus(n.Pops[q].TauR, n.Dt)
+		}
 	}
 }
 

@@ -204,7 +204,7 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *gle.Network, variant 
 			return ctx.Err()
 		}
 		xs, ts := c.memoryTrial(gap, cues(c.Batch))
-		tr.Engine.Reset()
+		tr.Reset()
 		for s, x := range xs {
 			if _, err := tr.Step(out, x, ts[s]); err != nil {
 				return fmt.Errorf("trial %d: %w", trial, err)

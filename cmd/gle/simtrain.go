@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -71,24 +70,6 @@ func (f *sessionFlags) load() (*gle.Spec, *data.Sequence, error) {
 		return nil, nil, err
 	}
 	return spec, seq, nil
-}
-
-// parseRule reads --rule: gle (GLE's local rule), tbptt:N (truncated BPTT
-// over N steps) or bptt (full BPTT over each pass of the sequence).
-func parseRule(s string, steps int) (gle.Rule, error) {
-	switch {
-	case s == "" || s == "gle":
-		return nil, nil
-	case s == "bptt":
-		return exact.FullBPTT(steps), nil
-	case strings.HasPrefix(s, "tbptt:"):
-		n, err := strconv.Atoi(strings.TrimPrefix(s, "tbptt:"))
-		if err != nil || n <= 0 {
-			return nil, usagef("--rule %q: the window must be a positive number of steps", s)
-		}
-		return exact.TBPTT(n), nil
-	}
-	return nil, usagef("--rule %q: want gle, tbptt:N or bptt", s)
 }
 
 func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
@@ -213,7 +194,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		f.define(fs)
 		fs.StringVar(&f.out, "out", "", "write outputs, learned parameters and final state here (.npz; default RUN-DIR/out.npz)")
 		fs.IntVar(&f.epochs, "epochs", f.epochs, "passes over the sequence")
-		fs.StringVar(&f.rule, "rule", "gle", "learning rule: gle (local, real time), tbptt:N (truncated BPTT over N steps) or bptt (full BPTT per pass)")
+		fs.StringVar(&f.rule, "rule", "gle", "learning rule: gle (local, real time), tbptt:N (truncated BPTT over N steps), bptt (full BPTT per pass), rtrl (exact, online), snap1 or snap2 (sparse online approximations)")
 		fs.BoolVar(&f.reset, "reset", false, "reset the network state at the start of every epoch (default: carry it over, as the reference does)")
 		fs.IntVar(&f.logEvery, "log-every", 0, "also write a metrics line every N steps (0: once per epoch)")
 		fs.StringVar(&f.saveSpec, "save-spec", "", "write the spec with the learned parameters here (.json, .yaml or .yml), loadable with --spec")
@@ -242,7 +223,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if seq.Targets[0].None() {
 		return fmt.Errorf("%s: no targets \"y\": nothing to train on (use gle simulate)", f.data)
 	}
-	rule, err := parseRule(f.rule, seq.Steps)
+	rule, err := exact.ParseRule(f.rule, seq.Steps)
 	if err != nil {
 		return err
 	}
@@ -371,7 +352,7 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 	finished := false
 	for epoch := meta.Epoch + 1; epoch <= f.epochs && err == nil; epoch++ {
 		if f.reset {
-			tr.Engine.Reset()
+			tr.Reset()
 		}
 		start := time.Now()
 		var each func(int, float64)

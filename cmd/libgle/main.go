@@ -451,27 +451,8 @@ func gle_trainer_new(h C.int64_t, batch C.int64_t, rule *C.char, f32 C.int64_t, 
 	})
 }
 
-// parseRule reads a rule name: gle, tbptt:N or bptt:N.
-func parseRule(s string) (gle.Rule, error) {
-	switch {
-	case s == "" || s == "gle":
-		return nil, nil
-	case strings.HasPrefix(s, "tbptt:"), strings.HasPrefix(s, "bptt:"):
-		var n int
-		name, num, _ := strings.Cut(s, ":")
-		if _, err := fmt.Sscanf(num, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != num {
-			return nil, &gle.FieldError{Field: "rule", Value: s, Why: "the number of steps must be a positive integer", Err: gle.ErrInvalid}
-		}
-		if name == "bptt" {
-			return exact.FullBPTT(n), nil
-		}
-		return exact.TBPTT(n), nil
-	}
-	return nil, &gle.FieldError{Field: "rule", Value: s, Why: "want gle, tbptt:N (truncated BPTT over N steps) or bptt:N (full BPTT per sequence of at most N steps)", Err: gle.ErrUnknownName}
-}
-
 func newTrainer(nw *network, batch int, ruleName string, f32 bool) (*trainer, error) {
-	rule, err := parseRule(ruleName)
+	rule, err := exact.ParseRule(ruleName, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -564,12 +545,9 @@ func gle_trainer_reset(th C.int64_t) *C.char {
 			return err
 		}
 		if t.tr32 != nil {
-			t.tr32.Engine.Reset()
+			t.tr32.Reset()
 		} else {
-			t.tr64.Engine.Reset()
-			if t.tr64.Rule != nil {
-				t.tr64.Rule.Reset()
-			}
+			t.tr64.Reset()
 		}
 		return nil
 	})
@@ -659,7 +637,7 @@ func gle_trainer_save(th C.int64_t, path, meta *C.char) *C.char {
 func gle_trainer_load(path, rule *C.char, f32 C.int64_t, spec *C.char, outNet, outTr *C.int64_t, meta **C.char) *C.char {
 	return guard(func() error {
 		ruleName := C.GoString(rule)
-		r, err := parseRule(ruleName)
+		r, err := exact.ParseRule(ruleName, 0)
 		if err != nil {
 			return err
 		}

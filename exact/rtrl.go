@@ -1,0 +1,586 @@
+package exact
+
+import (
+	"fmt"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/kernel"
+)
+
+// Forward-mode credit assignment: exact real-time recurrent learning and
+// its sparse approximations (docs/online.md derives them).
+//
+// For the errors-off Euler map of docs/model.md §7, with the state of a
+// neuron the pair (U, R), the sensitivities J = ∂(U, R)/∂θ of every neuron
+// to every parameter θ obey, per step (synchronous, as the forward pass):
+//
+//	∂s/∂θ  = Σ_p W_p ∂R_from/∂θ + [θ = W_p[o,i]] R_from,i + [θ = b_o]
+//	∂u̇/∂θ  = (∂s/∂θ − ∂U/∂θ)/τm − [θ = τm_o] u̇/τm
+//	∂U′/∂θ = ∂U/∂θ + dt ∂u̇/∂θ
+//	∂Ŭ/∂θ  = ∂U/∂θ + τr ∂u̇/∂θ + [θ = τr_o] u̇
+//	∂R′/∂θ = φ′(Ŭ) ⊙ ∂Ŭ/∂θ
+//
+// and the gradient of the loss of step t is ∂L_t/∂R_out[t] · ∂R_out[t]/∂θ,
+// available at that step (RTRL). SnAp-n (Menick et al. 2021) keeps only
+// the entries of J whose parameter belongs to the neuron itself (n = 1) or
+// to a neuron at most one projection upstream (n = 2); SnAp-1's entries
+// are then eligibility traces, a neuron's own filtered presynaptic rates,
+// and the gradient pairs them with a learning signal sent back from the
+// output error through the projections' feedback matrices.
+
+// Mode selects the sensitivities a Forward keeps.
+type Mode int
+
+const (
+	// RTRL keeps every sensitivity: the exact gradient, O(state ×
+	// parameters) memory.
+	RTRL Mode = iota
+	// SnAp2 keeps the sensitivities of each neuron to its own parameters
+	// and to those of the neurons one projection upstream.
+	SnAp2
+	// SnAp1 keeps the sensitivities of each neuron to its own incoming
+	// parameters only (eligibility traces), with a learning signal.
+	SnAp1
+)
+
+var modeNames = [...]string{RTRL: "rtrl", SnAp2: "snap2", SnAp1: "snap1"}
+
+func (m Mode) String() string {
+	if m < 0 || int(m) >= len(modeNames) {
+		return fmt.Sprintf("Mode(%d)", int(m))
+	}
+	return modeNames[m]
+}
+
+// Forward runs a network's errors-off forward pass on a float64 engine
+// and carries the sensitivities of Mode forward step by step; after every
+// Step the gradient of that step's loss is available (Gradient).
+type Forward struct {
+	Net    *gle.Network
+	Mode   Mode
+	Engine *gle.Engine // runs with ErrorsOff
+
+	cols   *columns
+	batch  int
+	dense  denseSens // RTRL, SnAp2
+	traces traceSens // SnAp1
+
+	lossGrad []float64
+	ls, lsN  [][]float64 // SnAp1: learning signal per population (Batch×N), this step and next
+	tmp      [][]float64
+	sum      []float64 // P: the gradient as one row of columns
+}
+
+// columns maps every parameter that has a gradient slice in the template
+// to a column of the sensitivity matrices.
+type columns struct {
+	P          int
+	w          []int // per projection: offset of W_p's columns (row-major to × from), −1: none
+	b, tm, tr  []int // per population: offsets of bias, τm, τr (−1: none)
+	owner      []int // per column: the population whose neuron it belongs to
+	neuron     []int // per column: that neuron's index
+}
+
+func newColumns(n *gle.Network, g *gle.Grads) *columns {
+	c := &columns{}
+	add := func(q, count, per int) int {
+		off := c.P
+		for k := range count {
+			c.owner = append(c.owner, q)
+			c.neuron = append(c.neuron, k/per)
+		}
+		c.P += count
+		return off
+	}
+	for k, p := range n.Projs {
+		off := -1
+		if g.Projs[k].W != nil {
+			off = add(p.To, len(p.W), n.FromSize(&p))
+		}
+		c.w = append(c.w, off)
+	}
+	for q, p := range n.Pops {
+		pg := g.Pops[q]
+		pick := func(x []float64) int {
+			if x == nil {
+				return -1
+			}
+			return add(q, p.N, 1)
+		}
+		c.b, c.tm, c.tr = append(c.b, pick(pg.Bias)), append(c.tm, pick(pg.TauM)), append(c.tr, pick(pg.TauR))
+	}
+	return c
+}
+
+// denseSens is the full sensitivity matrices per population: (Batch·N) ×
+// P, row-major, for U and R, with scratch for the next step.
+type denseSens struct {
+	U, R, nextU, nextR [][]float64
+	s                  [][]float64 // ∂s/∂θ scratch per population
+	allowed            [][]bool    // SnAp2: per population, per column, whether its neurons keep it (beyond their own)
+}
+
+// traceSens is SnAp-1's eligibility traces: per projection p (into q),
+// Batch × N_to × N_from for U and R; per population Batch × N for bias,
+// τm, τr.
+type traceSens struct {
+	wU, wR         [][]float64
+	bU, bR         [][]float64
+	tmU, tmR       [][]float64
+	trU, trR       [][]float64
+	selfW          [][]float64 // per population: the diagonal of its self projections' weights (nil if none)
+	selfProjection [][]int
+}
+
+// ForwardBytes estimates the memory of a Forward of mode for n, batch and
+// the parameters with a slice in g.
+func ForwardBytes(n *gle.Network, batch int, mode Mode, g *gle.Grads) float64 {
+	c := newColumns(n, g)
+	var rows float64
+	for _, p := range n.Pops {
+		rows += float64(batch * p.N)
+	}
+	if mode == SnAp1 {
+		var traces float64
+		for _, p := range n.Projs {
+			traces += float64(batch * len(p.W))
+		}
+		return 8 * 2 * (traces + 3*rows)
+	}
+	return 8 * 5 * rows * float64(c.P)
+}
+
+// NewForward returns a Forward for n with zero state whose sensitivities
+// cover the parameters that have a slice in g (gle.NewGrads: the
+// learnable ones; gle.NewFullGrads: all). It refuses sensitivities larger
+// than gle.MemoryLimit, naming the estimate.
+func NewForward(n *gle.Network, batch int, mode Mode, g *gle.Grads) (*Forward, error) {
+	if n == nil {
+		return nil, &gle.FieldError{Field: "network", Why: "is nil", Err: gle.ErrInvalid}
+	}
+	e, err := gle.NewEngine(n, batch)
+	if err != nil {
+		return nil, err
+	}
+	return newForwardOn(e, mode, g)
+}
+
+func newForwardOn(e *gle.Engine, mode Mode, g *gle.Grads) (*Forward, error) {
+	n, batch := e.Net, e.Batch()
+	if mode < 0 || int(mode) >= len(modeNames) {
+		return nil, &gle.FieldError{Field: "mode", Value: int(mode), Why: "want rtrl, snap1 or snap2", Err: gle.ErrUnknownName}
+	}
+	if err := g.Fits(n); err != nil {
+		return nil, err
+	}
+	if need, limit := ForwardBytes(n, batch, mode, g), gle.MemoryLimit(); limit > 0 && need > float64(limit) {
+		return nil, &gle.FieldError{Field: "network × batch", Value: fmt.Sprintf("%s at batch %d", mode, batch), Err: gle.ErrTooLarge,
+			Why: fmt.Sprintf("the sensitivities need ≈ %s, above the memory limit of %s", gle.FormatBytes(need), gle.FormatBytes(float64(limit)))}
+	}
+	e.ErrorsOff = true
+	f := &Forward{Net: n, Mode: mode, Engine: e, cols: newColumns(n, g), batch: batch, lossGrad: make([]float64, batch*n.Outputs())}
+	rows := func() [][]float64 {
+		out := make([][]float64, len(n.Pops))
+		for q, p := range n.Pops {
+			out[q] = make([]float64, batch*p.N)
+		}
+		return out
+	}
+	f.tmp = rows()
+	if mode == SnAp1 {
+		t := &f.traces
+		for _, p := range n.Projs {
+			m := batch * len(p.W)
+			t.wU, t.wR = append(t.wU, make([]float64, m)), append(t.wR, make([]float64, m))
+		}
+		t.bU, t.bR, t.tmU, t.tmR, t.trU, t.trR = rows(), rows(), rows(), rows(), rows(), rows()
+		t.selfW, t.selfProjection = make([][]float64, len(n.Pops)), make([][]int, len(n.Pops))
+		for k, p := range n.Projs {
+			if p.From == p.To {
+				t.selfProjection[p.To] = append(t.selfProjection[p.To], k)
+			}
+		}
+		for q, ks := range t.selfProjection {
+			if len(ks) > 0 {
+				t.selfW[q] = make([]float64, n.Pops[q].N)
+			}
+		}
+		f.ls, f.lsN = rows(), rows()
+		return f, nil
+	}
+	d := &f.dense
+	P := f.cols.P
+	f.sum = make([]float64, P)
+	for _, p := range n.Pops {
+		m := batch * p.N * P
+		for _, dst := range []*[][]float64{&d.U, &d.R, &d.nextU, &d.nextR, &d.s} {
+			*dst = append(*dst, make([]float64, m))
+		}
+	}
+	if mode == SnAp2 {
+		d.allowed = make([][]bool, len(n.Pops))
+		for q := range n.Pops {
+			d.allowed[q] = make([]bool, P)
+			upstream := map[int]bool{}
+			for _, p := range n.Projs {
+				if p.To == q && p.From != gle.Input {
+					upstream[p.From] = true
+				}
+			}
+			for c := range P {
+				d.allowed[q][c] = upstream[f.cols.owner[c]]
+			}
+		}
+	}
+	return f, nil
+}
+
+// Reset zeroes the state and the sensitivities.
+func (f *Forward) Reset() {
+	f.Engine.Reset()
+	f.resetSensitivities()
+}
+
+// resetSensitivities zeroes the sensitivities (and SnAp-1's learning
+// signals): the state is taken as given, its past forgotten.
+func (f *Forward) resetSensitivities() {
+	for _, set := range [][][]float64{f.dense.U, f.dense.R, f.traces.wU, f.traces.wR, f.traces.bU, f.traces.bR,
+		f.traces.tmU, f.traces.tmR, f.traces.trU, f.traces.trR, f.ls, f.lsN} {
+		for _, x := range set {
+			clear(x)
+		}
+	}
+}
+
+// Step runs one forward step (out, when not nil, receives the output) and
+// writes into g (zeroed first) the gradient of this step's loss as the
+// mode estimates it: exact for RTRL. It returns the step's loss.
+func (f *Forward) Step(out, x []float64, t gle.Target, g *gle.Grads) (float64, error) {
+	n, B := f.Net, f.batch
+	if f.Engine.Batch() != B {
+		return 0, fmt.Errorf("%w: the engine's batch changed to %d (the sensitivities are for %d)", gle.ErrShape, f.Engine.Batch(), B)
+	}
+	if err := g.Fits(n); err != nil {
+		return 0, err
+	}
+	K := n.Outputs()
+	if err := t.Check(n.Loss, B, K); err != nil {
+		return 0, err
+	}
+	cur := f.Engine.State()
+	outRates := cur.Pops[n.Output].R // the output of this step: rates before it
+	n.Loss.Gradient(f.lossGrad, outRates, t, K)
+	loss := n.Loss.Value(outRates, t, K)
+	if err := f.Engine.Step(out, x, t); err != nil {
+		return 0, err
+	}
+	g.Zero()
+	if f.Mode == SnAp1 {
+		f.snap1Gradient(g)
+		f.snap1Update(x)
+		return loss, nil
+	}
+	f.denseGradient(g)
+	f.denseUpdate(x)
+	return loss, nil
+}
+
+// denseGradient writes ∂L_t/∂R_out[t] · ∂R_out[t]/∂θ into g.
+func (f *Forward) denseGradient(g *gle.Grads) {
+	n, P := f.Net, f.cols.P
+	q := n.Output
+	K := n.Pops[q].N
+	sum := f.sum
+	clear(sum)
+	kernel.GemmAcc(1, P, f.batch*K, f.lossGrad, f.batch*K, 1, f.dense.R[q], P, sum, P) // Σ_rows lossGrad · J_R
+	f.scatter(sum, g)
+}
+
+// scatter adds the column vector v to the gradient slices of g.
+func (f *Forward) scatter(v []float64, g *gle.Grads) {
+	c := f.cols
+	for k, off := range c.w {
+		if off >= 0 {
+			kernel.Axpy(g.Projs[k].W, 1, v[off:off+len(g.Projs[k].W)])
+		}
+	}
+	for q := range c.b {
+		pg := &g.Pops[q]
+		for _, x := range []struct {
+			off int
+			s   []float64
+		}{{c.b[q], pg.Bias}, {c.tm[q], pg.TauM}, {c.tr[q], pg.TauR}} {
+			if x.off >= 0 {
+				kernel.Axpy(x.s, 1, v[x.off:x.off+len(x.s)])
+			}
+		}
+	}
+}
+
+// denseUpdate carries J from step t to t+1 (RTRL; SnAp2 then masks it).
+func (f *Forward) denseUpdate(x []float64) {
+	n, B, P, c, d := f.Net, f.batch, f.cols.P, f.cols, &f.dense
+	prev, next := f.Engine.Previous(), f.Engine.State()
+	for q := range n.Pops {
+		pop := &n.Pops[q]
+		N := pop.N
+		s := d.s[q]
+		clear(s)
+		// ∂s/∂θ = Σ_p W_p ∂R_from/∂θ (per sample) + direct terms.
+		for k := range n.Projs {
+			p := &n.Projs[k]
+			if p.To != q {
+				continue
+			}
+			in := n.FromSize(p)
+			if p.From != gle.Input {
+				for b := range B {
+					kernel.GemmAcc(N, P, in, p.W, in, 1, d.R[p.From][b*in*P:(b+1)*in*P], P, s[b*N*P:(b+1)*N*P], P)
+				}
+			}
+			if off := c.w[k]; off >= 0 {
+				src := x
+				if p.From != gle.Input {
+					src = prev.Pops[p.From].R
+				}
+				for b := range B {
+					for o := range N {
+						row := s[(b*N+o)*P+off+o*in:]
+						for i := range in {
+							row[i] += src[b*in+i]
+						}
+					}
+				}
+			}
+		}
+		udot, rp := f.Engine.UDot(q), next.Pops[q].RPrime
+		JU, nU, nR := d.U[q], d.nextU[q], d.nextR[q]
+		for b := range B {
+			for o := range N {
+				r := b*N + o
+				row, ju, nu, nr := s[r*P:(r+1)*P], JU[r*P:(r+1)*P], nU[r*P:(r+1)*P], nR[r*P:(r+1)*P]
+				if off := c.b[q]; off >= 0 {
+					row[off+o]++
+				}
+				inv := 1 / pop.TauM[o]
+				for col := range P {
+					ud := (row[col] - ju[col]) * inv
+					nu[col] = ju[col] + n.Dt*ud
+					nr[col] = ju[col] + pop.TauR[o]*ud
+				}
+				if off := c.tm[q]; off >= 0 { // ∂u̇/∂τm = −u̇/τm
+					ud := -udot[r] * inv
+					nu[off+o] += n.Dt * ud
+					nr[off+o] += pop.TauR[o] * ud
+				}
+				if off := c.tr[q]; off >= 0 { // ∂Ŭ/∂τr = u̇
+					nr[off+o] += udot[r]
+				}
+				for col := range nr { // ∂R′ = φ′(Ŭ) ∂Ŭ
+					nr[col] *= rp[r]
+				}
+				if f.Mode == SnAp2 {
+					f.mask(q, o, nu, nr)
+				}
+			}
+		}
+	}
+	d.U, d.nextU = d.nextU, d.U
+	d.R, d.nextR = d.nextR, d.R
+}
+
+// mask zeroes, for SnAp-2, the sensitivities of neuron o of population q
+// to parameters that are neither its own nor those of a neuron one
+// projection upstream.
+func (f *Forward) mask(q, o int, u, r []float64) {
+	c, allowed := f.cols, f.dense.allowed[q]
+	for col := range c.P {
+		own := c.owner[col] == q && c.neuron[col] == o
+		if !own && !allowed[col] {
+			u[col], r[col] = 0, 0
+		}
+	}
+}
+
+// snap1Gradient pairs every neuron's eligibility traces with its learning
+// signal: the output error at the output population, and elsewhere the
+// signal sent back through the feedback matrices one projection per step
+// (ls_f = Σ_{p: f→g} (ls_g ⊙ φ′_g) M_p, from the previous step, as GLE's
+// errors travel).
+func (f *Forward) snap1Gradient(g *gle.Grads) {
+	n, B, t := f.Net, f.batch, &f.traces
+	// This step's learning signals.
+	for q := range n.Pops {
+		clear(f.lsN[q])
+	}
+	copy(f.lsN[n.Output], f.lossGrad)
+	cur := f.Engine.Previous() // the state the step read: φ′ of the step before
+	for k := range n.Projs {
+		p := &n.Projs[k]
+		if p.From == gle.Input || p.From == p.To { // a self projection's diagonal is in the traces
+			continue
+		}
+		to, from := n.Pops[p.To].N, n.FromSize(p)
+		gated := f.tmp[p.To]
+		for i, v := range f.ls[p.To] {
+			gated[i] = v * cur.Pops[p.To].RPrime[i]
+		}
+		m := p.W
+		if p.FeedbackWeight != nil {
+			m = p.FeedbackWeight
+		}
+		kernel.GemmAcc(B, from, to, gated, to, 1, m, from, f.lsN[p.From], from)
+	}
+	f.ls, f.lsN = f.lsN, f.ls
+	// g_θ = Σ_b ls · e_R for every neuron's own parameters.
+	for k := range n.Projs {
+		p := &n.Projs[k]
+		if g.Projs[k].W == nil {
+			continue
+		}
+		to, from := n.Pops[p.To].N, n.FromSize(p)
+		for b := range B {
+			for o := range to {
+				l := f.ls[p.To][b*to+o]
+				if l != 0 {
+					kernel.Axpy(g.Projs[k].W[o*from:(o+1)*from], l, t.wR[k][(b*to+o)*from:(b*to+o+1)*from])
+				}
+			}
+		}
+	}
+	// Learned feedback: B_p takes W_p's update, both decay (Kolen–Pollack,
+	// as under GLE's local rule).
+	for k := range n.Projs {
+		p, pg := &n.Projs[k], &g.Projs[k]
+		if pg.FeedbackWeight == nil {
+			continue
+		}
+		if pg.W != nil {
+			copy(pg.FeedbackWeight, pg.W)
+			kernel.Axpy(pg.W, n.FeedbackDecay, p.W)
+		}
+		kernel.Axpy(pg.FeedbackWeight, n.FeedbackDecay, p.FeedbackWeight)
+	}
+	for q := range n.Pops {
+		pg := &g.Pops[q]
+		for _, x := range []struct{ dst, e []float64 }{{pg.Bias, t.bR[q]}, {pg.TauM, t.tmR[q]}, {pg.TauR, t.trR[q]}} {
+			if x.dst == nil {
+				continue
+			}
+			N := n.Pops[q].N
+			for b := range B {
+				for o := range N {
+					x.dst[o] += f.ls[q][b*N+o] * x.e[b*N+o]
+				}
+			}
+		}
+	}
+}
+
+// snap1Update carries the eligibility traces one step: each neuron's own
+// dynamics, with the diagonal of its self projections as the only
+// recurrence.
+func (f *Forward) snap1Update(x []float64) {
+	n, B, t := f.Net, f.batch, &f.traces
+	prev, next := f.Engine.Previous(), f.Engine.State()
+	for q := range n.Pops {
+		if t.selfW[q] == nil {
+			continue
+		}
+		clear(t.selfW[q])
+		N := n.Pops[q].N
+		for _, k := range t.selfProjection[q] {
+			for o := range N {
+				t.selfW[q][o] += n.Projs[k].W[o*N+o]
+			}
+		}
+	}
+	// step updates one trace pair (eU, eR) of neuron (q, o) given ∂s and
+	// the direct terms on u̇ and Ŭ.
+	step := func(q, r, o int, ds, dud, dub float64, eU, eR *float64) {
+		pop := &n.Pops[q]
+		if w := t.selfW[q]; w != nil {
+			ds += w[o] * *eR
+		}
+		ud := (ds-*eU)/pop.TauM[o] + dud
+		u, rp := *eU, next.Pops[q].RPrime[r]
+		*eU = u + n.Dt*ud
+		*eR = rp * (u + pop.TauR[o]*ud + dub)
+	}
+	for k := range n.Projs {
+		p := &n.Projs[k]
+		src := x
+		if p.From != gle.Input {
+			src = prev.Pops[p.From].R
+		}
+		to, from := n.Pops[p.To].N, n.FromSize(p)
+		for b := range B {
+			for o := range to {
+				r := b*to + o
+				for i := range from {
+					j := r*from + i
+					step(p.To, r, o, src[b*from+i], 0, 0, &t.wU[k][j], &t.wR[k][j])
+				}
+			}
+		}
+	}
+	for q, pop := range n.Pops {
+		udot := f.Engine.UDot(q)
+		for b := range B {
+			for o := range pop.N {
+				r := b*pop.N + o
+				step(q, r, o, 1, 0, 0, &t.bU[q][r], &t.bR[q][r])
+				step(q, r, o, 0, -udot[r]/pop.TauM[o], 0, &t.tmU[q][r], &t.tmR[q][r])
+				step(q, r, o, 0, 0, udot[r], &t.trU[q][r], &t.trR[q][r])
+			}
+		}
+	}
+}
+
+// Online is a gle.Rule that learns online from a Forward's per-step
+// gradient: the optimizer steps at every dt step on the gradient of that
+// step's loss, as GLE's local rule does. With the parameters changing as
+// they learn, RTRL's sensitivities are those of the recent past under the
+// parameters of the moment (the usual online RTRL).
+type Online struct {
+	Mode Mode
+	fwd  *Forward
+}
+
+// NewOnline returns the online rule of mode.
+func NewOnline(mode Mode) *Online { return &Online{Mode: mode} }
+
+// Name implements gle.Rule: "rtrl", "snap1" or "snap2".
+func (o *Online) Name() string { return o.Mode.String() }
+
+// Step implements gle.Rule: every step has a gradient.
+func (o *Online) Step(e *gle.Engine, out, x []float64, t gle.Target, g *gle.Grads) (bool, error) {
+	if e == nil {
+		return false, fmt.Errorf("%w: forward-mode rules need a float64 engine", gle.ErrInvalid)
+	}
+	if o.fwd == nil || o.fwd.Engine != e || o.fwd.batch != e.Batch() {
+		f, err := newForwardOn(e, o.Mode, g)
+		if err != nil {
+			return false, err
+		}
+		o.fwd = f
+	}
+	if _, err := o.fwd.Step(out, x, t, g); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// EndSequence implements gle.Rule: nothing is pending.
+func (o *Online) EndSequence(*gle.Engine, *gle.Grads) (bool, error) { return false, nil }
+
+// Pending implements gle.Rule: 0, the gradient is delivered every step.
+func (o *Online) Pending() int { return 0 }
+
+// Reset implements gle.Rule: the sensitivities restart from zero (the
+// state they describe was reset or replaced).
+func (o *Online) Reset() {
+	if o.fwd != nil {
+		o.fwd.resetSensitivities()
+	}
+}
