@@ -74,11 +74,11 @@ type Forward struct {
 // columns maps every parameter that has a gradient slice in the template
 // to a column of the sensitivity matrices.
 type columns struct {
-	P          int
-	w          []int // per projection: offset of W_p's columns (row-major to × from), −1: none
-	b, tm, tr  []int // per population: offsets of bias, τm, τr (−1: none)
-	owner      []int // per column: the population whose neuron it belongs to
-	neuron     []int // per column: that neuron's index
+	P         int
+	w         []int // per projection: offset of W_p's columns (row-major to × from), −1: none
+	b, tm, tr []int // per population: offsets of bias, τm, τr (−1: none)
+	owner     []int // per column: the population whose neuron it belongs to
+	neuron    []int // per column: that neuron's index
 }
 
 func newColumns(n *gle.Network, g *gle.Grads) *columns {
