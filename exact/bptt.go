@@ -186,7 +186,8 @@ func (b *BPTT) Backward(g *gle.Grads) error {
 		return err
 	}
 	g.Zero()
-	b.backward(func(int) *gle.Grads { return g })
+	b.backward(func(int) *gle.Grads { return g }, 0, b.steps)
+	b.steps = 0
 	return nil
 }
 
@@ -205,25 +206,49 @@ func (b *BPTT) BackwardSplit(gs []*gle.Grads, every int) error {
 		}
 		g.Zero()
 	}
-	b.backward(func(ts int) *gle.Grads { return gs[ts/every] })
+	b.backward(func(ts int) *gle.Grads { return gs[ts/every] }, 0, b.steps)
+	b.steps = 0
 	return nil
 }
 
-// backward runs the reverse sweep of docs/gradients.md; the parameter
-// gradient contributions of step ts are added to sink(ts). g_R[q] is
+// BackwardLosses splits the same gradient by the time of the losses:
+// gs[i] (zeroed first) receives the gradient of the losses of steps
+// [i·every, (i+1)·every) through the whole past, which is what a
+// forward-mode rule (RTRL) delivers during that stretch. It costs one
+// reverse sweep per part.
+func (b *BPTT) BackwardLosses(gs []*gle.Grads, every int) error {
+	if every <= 0 || len(gs)*every < b.steps {
+		return fmt.Errorf("%w: %d parts of %d steps do not cover %d steps", gle.ErrShape, len(gs), every, b.steps)
+	}
+	for i, g := range gs {
+		if err := g.Fits(b.Net); err != nil {
+			return err
+		}
+		g.Zero()
+		if from := i * every; from < b.steps {
+			b.backward(func(int) *gle.Grads { return g }, from, min(from+every, b.steps))
+		}
+	}
+	b.steps = 0
+	return nil
+}
+
+// backward runs the reverse sweep of docs/gradients.md for the losses of
+// the tape steps [lossFrom, lossTo); the parameter gradient contributions
+// of step ts are added to sink(ts). The tape is kept. g_R[q] is
 // ∂J/∂R_q[t+1] and g_U[q] = ∂J/∂U_q[t+1]:
 //
 //	g_Ŭ = g_R ⊙ φ′(Ŭ),  g_u̇ = dt g_U + τr g_Ŭ,  g_s = g_u̇ / τm
 //	∂W_p += g_s,to r_fromᵀ,  ∂b += g_s,  ∂τm −= g_s ⊙ u̇,  ∂τr += g_Ŭ ⊙ u̇
 //	g_U ← g_U + g_Ŭ − g_s;   g_R,from[t] = Σ_p g_s,to W_p (+ ∂L_t/∂r for the output)
-func (b *BPTT) backward(sink func(ts int) *gle.Grads) {
+func (b *BPTT) backward(sink func(ts int) *gle.Grads, lossFrom, lossTo int) {
 	n, B := b.Net, b.Batch
 	K := n.Outputs()
 	for q := range n.Pops {
 		clear(b.gR[q]) // nothing depends on the state after the last step
 		clear(b.gU[q])
 	}
-	for ts := b.steps - 1; ts >= 0; ts-- {
+	for ts := lossTo - 1; ts >= 0; ts-- {
 		g := sink(ts)
 		for q := range n.Pops {
 			pop, pg := &n.Pops[q], &g.Pops[q]
@@ -278,15 +303,19 @@ func (b *BPTT) backward(sink func(ts int) *gle.Grads) {
 			}
 		}
 		// The loss of step ts scores the output rates before it.
-		if !b.written[n.Output] {
+		switch {
+		case ts < lossFrom:
+			if !b.written[n.Output] {
+				clear(b.gRnext[n.Output])
+			}
+		case !b.written[n.Output]:
 			n.Loss.Gradient(b.gRnext[n.Output], b.output(ts), b.targets[ts], K)
-		} else {
+		default:
 			n.Loss.Gradient(b.lossGrad, b.output(ts), b.targets[ts], K)
 			kernel.Axpy(b.gRnext[n.Output], 1, b.lossGrad)
 		}
 		b.gR, b.gRnext = b.gRnext, b.gR
 	}
-	b.steps = 0
 }
 
 // run resets b, feeds the whole sequence and returns Σ_t L_t.

@@ -37,6 +37,9 @@ func Gradient(n *gle.Network, method string, batch int, xs [][]float64, ts []gle
 	if len(xs) == 0 || len(ts) != len(xs) {
 		return nil, 0, fmt.Errorf("%w: %d input steps and %d targets (want the same, at least one)", gle.ErrShape, len(xs), len(ts))
 	}
+	if err := CheckMethod(method); err != nil {
+		return nil, 0, err
+	}
 	g := gle.NewFullGrads(n)
 	switch {
 	case method == "bptt":
@@ -53,10 +56,7 @@ func Gradient(n *gle.Network, method string, batch int, xs [][]float64, ts []gle
 		j, err := forwardSum(n, batch, mode, xs, ts, g)
 		return g, j, err
 	case strings.HasPrefix(method, "tbptt:"):
-		w, err := strconv.Atoi(strings.TrimPrefix(method, "tbptt:"))
-		if err != nil || w <= 0 {
-			return nil, 0, &gle.FieldError{Field: "method", Value: method, Why: "the window of tbptt:N must be a positive number of steps", Err: gle.ErrInvalid}
-		}
+		w, _ := strconv.Atoi(strings.TrimPrefix(method, "tbptt:")) // checked above
 		j, err := truncatedSum(n, batch, min(w, len(xs)), xs, ts, g)
 		return g, j, err
 	}
@@ -65,6 +65,13 @@ func Gradient(n *gle.Network, method string, batch int, xs [][]float64, ts []gle
 
 // truncatedSum adds the window gradients of truncated BPTT into g.
 func truncatedSum(n *gle.Network, batch, window int, xs [][]float64, ts []gle.Target, g *gle.Grads) (float64, error) {
+	return truncatedSteps(n, batch, window, xs, ts, func(_ int, part *gle.Grads) { g.Add(part) })
+}
+
+// truncatedSteps runs truncated BPTT over windows of window steps and
+// hands each window's gradient to visit with the step at which it is
+// delivered (the window's last); it returns Σ_t L_t.
+func truncatedSteps(n *gle.Network, batch, window int, xs [][]float64, ts []gle.Target, visit func(t int, g *gle.Grads)) (float64, error) {
 	b, err := New(n, batch, window)
 	if err != nil {
 		return 0, err
@@ -81,7 +88,7 @@ func truncatedSum(n *gle.Network, batch, window int, xs [][]float64, ts []gle.Ta
 			if err := b.Backward(part); err != nil {
 				return 0, err
 			}
-			g.Add(part)
+			visit(t, part)
 		}
 	}
 	return j, nil
@@ -89,11 +96,17 @@ func truncatedSum(n *gle.Network, batch, window int, xs [][]float64, ts []gle.Ta
 
 // forwardSum adds the per-step gradients of a Forward of mode into g.
 func forwardSum(n *gle.Network, batch int, mode Mode, xs [][]float64, ts []gle.Target, g *gle.Grads) (float64, error) {
-	f, err := NewForward(n, batch, mode, g)
+	return forwardSteps(n, batch, mode, xs, ts, func(_ int, step *gle.Grads) { g.Add(step) })
+}
+
+// forwardSteps runs a Forward of mode over the sequence from rest, hands
+// each step's gradient to visit and returns Σ_t L_t.
+func forwardSteps(n *gle.Network, batch int, mode Mode, xs [][]float64, ts []gle.Target, visit func(t int, g *gle.Grads)) (float64, error) {
+	step := gle.NewFullGrads(n)
+	f, err := NewForward(n, batch, mode, step)
 	if err != nil {
 		return 0, err
 	}
-	step := gle.NewFullGrads(n)
 	var j float64
 	for t, x := range xs {
 		l, err := f.Step(nil, x, ts[t], step)
@@ -101,7 +114,7 @@ func forwardSum(n *gle.Network, batch int, mode Mode, xs [][]float64, ts []gle.T
 			return 0, fmt.Errorf("step %d: %w", t, err)
 		}
 		j += l
-		g.Add(step)
+		visit(t, step)
 	}
 	return j, nil
 }

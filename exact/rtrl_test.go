@@ -260,3 +260,47 @@ func TestSnAp1DiagonalRecurrence(t *testing.T) {
 		t.Errorf("full recurrence: snap1 equals rtrl (%.3g): it should drop the off-diagonal sensitivities", d)
 	}
 }
+
+// TestCompareRTRLWithBPTT: split by the losses' time, BPTT's window
+// parts are what RTRL delivers during each window: cosine 1 and norm
+// ratio 1 in every window and tensor. GLE against RTRL runs too (each
+// with its own split), and the adjoint gives whole-sequence rows only.
+func TestCompareRTRLWithBPTT(t *testing.T) {
+	n := randomGraph(t, 8, gle.Tanh, gle.MSE, 0.8)
+	xs, ts := sequence(3, 90, 2, n.Inputs, n.Outputs(), gle.MSE)
+	rows, err := exact.Compare(n, 2, xs, ts, 30, "rtrl", "bptt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	windows := map[int]bool{}
+	for _, r := range rows {
+		windows[r.Window] = true
+		if math.Abs(r.Cosine-1) > 1e-9 || math.Abs(r.NormRatio-1) > 1e-9 {
+			t.Errorf("window %d, %s: cosine %.12f, ratio %.12f, want 1", r.Window, r.Param, r.Cosine, r.NormRatio)
+		}
+	}
+	if len(windows) != 4 {
+		t.Errorf("windows %v, want 0, 1, 2 and the whole sequence", windows)
+	}
+	rows, err = exact.Compare(n, 2, xs, ts, 30, "snap1", "gle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if strings.HasSuffix(r.Param, "tau_r") {
+			t.Errorf("%s compared, but GLE has no τr update", r.Param)
+		}
+	}
+	rows, err = exact.Compare(n, 2, xs, ts, 30, "adjoint", "bptt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Window != -1 {
+			t.Fatalf("adjoint: a row for window %d", r.Window)
+		}
+	}
+	if _, err := exact.Compare(n, 2, xs, ts, 30, "rtrl", "bogus"); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Errorf("an unknown method: %v", err)
+	}
+}

@@ -19,18 +19,28 @@ import (
 	"github.com/gle-go/gle/plots"
 )
 
-// runAlign compares GLE's local updates with the exact BPTT gradient on a
-// spec (either form) and a data file, window by window.
+// runAlign compares two methods' gradients (by default GLE's local
+// updates with the exact BPTT gradient) on a spec (either form) and a data
+// file, window by window.
 func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	window, steps := 100, 0
+	method, against := "gle", "bptt"
+	methods := strings.Join(exact.Methods, ", ")
 	if err := parseNoArgs("align", args, func(fs *flag.FlagSet) {
 		f.define(fs)
 		fs.StringVar(&f.out, "out", "", "output folder (default runs/align-<timestamp>)")
 		fs.IntVar(&window, "window", window, "steps per comparison window")
 		fs.IntVar(&steps, "steps", 0, "use only the first N steps (0: all; memory grows with steps)")
+		fs.StringVar(&method, "method", method, "the method compared: "+methods)
+		fs.StringVar(&against, "against", against, "the method it is compared with: "+methods)
 	}); err != nil {
 		return err
+	}
+	for _, m := range [...]struct{ flag, v string }{{"--method", method}, {"--against", against}} {
+		if err := exact.CheckMethod(m.v); err != nil {
+			return usagef("%s %q: want %s", m.flag, m.v, methods)
+		}
 	}
 	if window <= 0 || steps < 0 {
 		return usagef("--window = %d must be positive and --steps = %d ≥ 0", window, steps)
@@ -49,18 +59,18 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	xs := seq.Frames(steps)
 	T := len(xs)
-	rows, err := exact.Align(net, seq.Batch, xs, seq.Targets[:T], min(window, T))
+	rows, err := exact.Compare(net, seq.Batch, xs, seq.Targets[:T], min(window, T), method, against)
 	if err != nil {
 		return err
 	}
-	if err := runs.WriteConfig(dir, map[string]any{"spec": spec, "data": f.data, "window": window, "steps": T}); err != nil {
+	if err := runs.WriteConfig(dir, map[string]any{"spec": spec, "data": f.data, "window": window, "steps": T, "method": method, "against": against}); err != nil {
 		return err
 	}
 	if err := writeJSONL(filepath.Join(dir, "alignment.jsonl"), rows); err != nil {
 		return err
 	}
-	cos := plots.Panel{Title: "cosine(GLE, BPTT) per window", XLabel: fmt.Sprintf("window end (time, dt = %g)", net.Dt), YLabel: "cosine"}
-	ratio := plots.Panel{Title: "norm ratio |GLE| / (c |BPTT|)", XLabel: fmt.Sprintf("window end (time, dt = %g)", net.Dt), YLabel: "ratio", LogY: true}
+	cos := plots.Panel{Title: fmt.Sprintf("cosine(%s, %s) per window", method, against), XLabel: fmt.Sprintf("window end (time, dt = %g)", net.Dt), YLabel: "cosine"}
+	ratio := plots.Panel{Title: fmt.Sprintf("norm ratio |%s| / |%s| (exact units)", method, against), XLabel: fmt.Sprintf("window end (time, dt = %g)", net.Dt), YLabel: "ratio", LogY: true}
 	var params []string
 	for _, r := range rows {
 		if r.Window == 0 && (r.Param == "all" || strings.HasSuffix(r.Param, "weight")) {
@@ -80,7 +90,7 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := plots.Save(filepath.Join(dir, "alignment"), 2, 1, 9, 7, cos, ratio); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%-28s %10s %10s   (whole sequence, %d steps, windows of %d)\n", "tensor", "cosine", "ratio", T, window)
+	fmt.Fprintf(stdout, "%s against %s\n%-28s %10s %10s   (whole sequence, %d steps, windows of %d)\n", method, against, "tensor", "cosine", "ratio", T, window)
 	exploding := false
 	for _, r := range rows {
 		if r.Window == -1 {

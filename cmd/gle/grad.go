@@ -30,6 +30,9 @@ func runGrad(ctx context.Context, args []string, stdout io.Writer) error {
 	if f.out == "" || steps < 0 {
 		return usagef("--out is required and --steps = %d must be ≥ 0", steps)
 	}
+	if err := exact.CheckMethod(method); err != nil {
+		return usagef("--method %q: want %s", method, strings.Join(exact.Methods, ", "))
+	}
 	if err := runs.CheckOutputs(f.force, []string{f.spec, f.data}, f.out); err != nil {
 		return err
 	}

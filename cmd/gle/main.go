@@ -49,8 +49,8 @@ func init() {
 			run:     runDemo,
 		},
 		"align": {
-			summary: "compare GLE's local updates with the exact BPTT gradient, window by window",
-			usage:   "--spec SPEC --data DATA [--window N] [--steps N] [--out DIR]",
+			summary: "compare two methods' gradients (default GLE's local updates against BPTT), window by window",
+			usage:   "--spec SPEC --data DATA [--method gle] [--against bptt] [--window N] [--steps N] [--out DIR]",
 			example: "gle align --spec net.yaml --data series.npz --window 200 --out runs/align",
 			run:     runAlign,
 		},
@@ -73,8 +73,8 @@ func init() {
 			run:     runExport,
 		},
 		"grad": {
-			summary: "the gradient of a network's summed loss on data by one method (bptt, tbptt:N, adjoint, gle), per tensor",
-			usage:   "--spec SPEC --data DATA --method bptt|tbptt:N|adjoint|gle --out G.npz [--steps N]",
+			summary: "the gradient of a network's summed loss on data by one method (bptt, tbptt:N, adjoint, rtrl, snap1, snap2, gle), per tensor",
+			usage:   "--spec SPEC --data DATA --method bptt|tbptt:N|adjoint|rtrl|snap1|snap2|gle --out G.npz [--steps N]",
 			example: "gle grad --spec net.yaml --data series.npz --method tbptt:50 --out g.npz",
 			run:     runGrad,
 		},

@@ -286,6 +286,30 @@ func TestAlignCommand(t *testing.T) {
 	if len(lines) != 7*(2*3+1) {
 		t.Errorf("%d alignment rows, want %d", len(lines), 7*(2*3+1))
 	}
+	// Any two methods: RTRL against BPTT agrees in every window (τr too).
+	out2 := filepath.Join(dir, "align-rtrl")
+	if code, stdout, errs := runCLI(t, "align", "--spec", spec, "--data", data, "--window", "50", "--method", "rtrl", "--against", "bptt", "--out", out2); code != 0 {
+		t.Fatalf("align rtrl: exit %d\n%s%s", code, stdout, errs)
+	}
+	lines = strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out2, "alignment.jsonl"))), "\n")
+	if len(lines) != 7*(2*4+1) {
+		t.Errorf("rtrl against bptt: %d rows, want %d", len(lines), 7*(2*4+1))
+	}
+	for _, l := range lines {
+		var r struct {
+			Cosine    *float64 `json:"cosine"`
+			NormRatio *float64 `json:"norm_ratio"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Cosine == nil || r.NormRatio == nil || math.Abs(*r.Cosine-1) > 1e-9 || math.Abs(*r.NormRatio-1) > 1e-9 {
+			t.Errorf("rtrl against bptt: %s", l)
+		}
+	}
+	if code, _, errs := runCLI(t, "align", "--spec", spec, "--data", data, "--against", "rtrl2", "--out", filepath.Join(dir, "x")); code != 2 || !strings.Contains(errs, "rtrl2") {
+		t.Errorf("an unknown method: exit %d, %s", code, errs)
+	}
 }
 
 // TestDataMNIST1D writes the canonical dataset through the CLI and
@@ -560,14 +584,15 @@ func TestBenchJSON(t *testing.T) {
 }
 
 // TestGradCommand: gle grad writes one array per parameter tensor for
-// every method; tbptt over the whole run equals bptt.
+// every method; tbptt over the whole run equals bptt, and so does rtrl
+// (to rounding).
 func TestGradCommand(t *testing.T) {
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "net.yaml")
 	os.WriteFile(spec, []byte(cliSpec), 0o644)
 	data := delayedSine(t, dir)
 	grads := map[string]map[string]*npy.Array{}
-	for _, m := range []string{"bptt", "tbptt:400", "tbptt:20", "adjoint", "gle"} {
+	for _, m := range []string{"bptt", "tbptt:400", "tbptt:20", "adjoint", "rtrl", "snap1", "snap2", "gle"} {
 		out := filepath.Join(dir, strings.ReplaceAll(m, ":", "-")+".npz")
 		if code, stdout, errs := runCLI(t, "grad", "--spec", spec, "--data", data, "--method", m, "--out", out); code != 0 {
 			t.Fatalf("grad %s: exit %d\n%s%s", m, code, stdout, errs)
@@ -586,7 +611,16 @@ func TestGradCommand(t *testing.T) {
 			t.Errorf("%s: tbptt over the whole run differs from bptt", name)
 		}
 	}
-	if code, _, errs := runCLI(t, "grad", "--spec", spec, "--data", data, "--method", "rprop", "--out", filepath.Join(dir, "x.npz")); code != 1 || !strings.Contains(errs, "method = rprop") {
+	for name, a := range grads["bptt"] {
+		var scale, diff float64
+		for i, v := range a.Float {
+			scale, diff = max(scale, math.Abs(v)), max(diff, math.Abs(grads["rtrl"][name].Float[i]-v))
+		}
+		if diff > 1e-9*scale {
+			t.Errorf("%s: rtrl differs from bptt by %.3g (scale %.3g)", name, diff, scale)
+		}
+	}
+	if code, _, errs := runCLI(t, "grad", "--spec", spec, "--data", data, "--method", "rprop", "--out", filepath.Join(dir, "x.npz")); code != 2 || !strings.Contains(errs, `"rprop"`) {
 		t.Errorf("unknown method: exit %d, %s", code, errs)
 	}
 }

@@ -707,7 +707,7 @@ func gle_grad(h C.int64_t, method *C.char, x *C.double, steps, batch, inputs, yk
 
 //export gle_align
 func gle_align(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_t, yv *C.double, yc *C.int64_t,
-	window C.int64_t, rows **C.char) *C.char {
+	window C.int64_t, method, against *C.char, rows **C.char) *C.char {
 	return guard(func() error {
 		nw, err := lookup[*network](h)
 		if err != nil {
@@ -717,7 +717,7 @@ func gle_align(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_t, 
 		if err != nil {
 			return err
 		}
-		r, err := exact.Align(nw.net, int(batch), xs, ts, int(window))
+		r, err := exact.Compare(nw.net, int(batch), xs, ts, int(window), C.GoString(method), C.GoString(against))
 		if err != nil {
 			return err
 		}

@@ -439,20 +439,26 @@ def grad(net: Network, x: Any, y: Any = None, *, method: str = "bptt") -> dict[s
     """The gradient of J = Σ_t L_t over the sequence (from rest, the current
     parameters) for every parameter tensor, by method: "bptt" (exact),
     "tbptt:N" (truncated windows of N steps, summed), "adjoint" (the
-    continuous adjoint λ, gradient of ∫ℓ dt) or "gle" (GLE's local updates
-    summed over the run). Keys are the tensor names of net.tensors."""
+    continuous adjoint λ, gradient of ∫ℓ dt), "rtrl" (exact, forward in
+    time), "snap1" / "snap2" (RTRL's sparse approximations) or "gle" (GLE's
+    local updates summed over the run). Keys are the tensor names of
+    net.tensors."""
     xa, T, B, kind, yv, yc = _sequence(net, x, y)
     h, obj = ctypes.c_int64(), ctypes.c_double()
     call("gle_grad", net._h, method.encode(), ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), ctypes.byref(h), ctypes.byref(obj))
     return bundle(h.value)
 
 
-def align(net: Network, x: Any, y: Any = None, *, window: int | None = None) -> list[dict]:
-    """Cosine and norm ratio of GLE's summed local updates against the exact
-    gradient, per tensor (and "all") and per window of steps (window −1:
-    the whole sequence)."""
+def align(net: Network, x: Any, y: Any = None, *, window: int | None = None,
+          method: str = "gle", against: str = "bptt") -> list[dict]:
+    """Cosine and norm ratio of one method's gradient against another's (by
+    default GLE's summed local updates against the exact BPTT gradient),
+    per tensor (and "all") and per window of steps (window −1: the whole
+    sequence). Methods as for grad; docs/online.md says how each is split
+    by time."""
     xa, T, B, kind, yv, yc = _sequence(net, x, y)
-    return call_json("gle_align", net._h, ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), int(window or T))
+    return call_json("gle_align", net._h, ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), int(window or T),
+                     cstr(method), cstr(against))
 
 
 def conformance(path: str | os.PathLike, *, float32: bool = False) -> dict[str, Any]:

@@ -68,7 +68,7 @@ _SIGNATURES = {
     "gle_trainer_save": (_err, [_i64, _str, _str]),
     "gle_trainer_load": (_err, [_str, _str, _i64, _str, _pi64, _pi64, _pstr]),
     "gle_grad": (_err, [_i64, _str, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _pi64, _pf64]),
-    "gle_align": (_err, [_i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _i64, _pstr]),
+    "gle_align": (_err, [_i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _i64, ctypes.c_char_p, ctypes.c_char_p, _pstr]),
     "gle_bundle_info": (_err, [_i64, _pstr]),
     "gle_bundle_get": (_err, [_i64, _str, ctypes.c_void_p, _i64]),
     "gle_mnist1d": (_err, [_i64, _i64, _i64, _f64, _pi64]),

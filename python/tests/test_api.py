@@ -93,11 +93,20 @@ def test_gradients_and_alignment():
     whole_rows = [r for r in rows if r["window"] == -1]
     assert {r["param"] for r in whole_rows} >= {"layers.0.weight", "all"}
     assert next(r for r in whole_rows if r["param"] == "all")["cosine"] > 0.99
+    # Forward mode: RTRL is the exact gradient, window by window.
+    rtrl = gle.grad(net, x, y, method="rtrl")
+    for k in full:
+        assert np.allclose(rtrl[k], full[k], rtol=0, atol=1e-9 * np.abs(full[k]).max()), k
+    for r in gle.align(net, x, y, window=100, method="rtrl", against="bptt"):
+        assert abs(r["cosine"] - 1) < 1e-9 and abs(r["norm_ratio"] - 1) < 1e-9, r
+    with pytest.raises(gle.SpecError, match="rtrl3"):
+        gle.align(net, x, y, method="rtrl3")
 
 
 def test_exact_rules_train(tmp_path):
-    for rule in ["tbptt:50", "bptt:400"]:
-        net = gle.Network(small_spec())
+    for rule in ["tbptt:50", "bptt:400", "rtrl", "snap1", "snap2"]:
+        online = rule in ("rtrl", "snap1", "snap2")  # an Adam step every dt: a smaller rate
+        net = gle.Network(small_spec(optimizer={"kind": "adam", "lr": 0.003 if online else 0.01}))
         x, y = sine()
         tr = gle.Trainer(net, batch=1, rule=rule)
         first = tr.run(x, y)
