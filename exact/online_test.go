@@ -146,3 +146,25 @@ func TestForwardMemoryLimit(t *testing.T) {
 		t.Errorf("an RTRL trainer over the limit: %v", err)
 	}
 }
+
+// TestForwardAllocationFree: a Forward's Step allocates nothing.
+func TestForwardAllocationFree(t *testing.T) {
+	n := randomGraph(t, 4, gle.Tanh, gle.MSE, 0.8)
+	xs, ts := sequence(1, 10, 2, n.Inputs, n.Outputs(), gle.MSE)
+	for _, mode := range []exact.Mode{exact.RTRL, exact.SnAp2, exact.SnAp1} {
+		g := gle.NewFullGrads(n)
+		f, err := exact.NewForward(n, 2, mode, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := 0
+		if a := testing.AllocsPerRun(20, func() {
+			if _, err := f.Step(nil, xs[k%10], ts[k%10], g); err != nil {
+				t.Fatal(err)
+			}
+			k++
+		}); a != 0 {
+			t.Errorf("%s: %.1f allocations per step", mode, a)
+		}
+	}
+}

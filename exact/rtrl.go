@@ -113,11 +113,11 @@ func newColumns(n *gle.Network, g *gle.Grads) *columns {
 }
 
 // denseSens is the full sensitivity matrices per population: (Batch·N) ×
-// P, row-major, for U and R, with scratch for the next step.
+// P, row-major, for U and R, with R's buffer for the next step.
 type denseSens struct {
-	U, R, nextU, nextR [][]float64
-	s                  [][]float64 // ∂s/∂θ scratch per population
-	allowed            [][]bool    // SnAp2: per population, per column, whether its neurons keep it (beyond their own)
+	U, R, nextR [][]float64
+	s           []float64 // ∂s/∂θ of one sample of one population (N × P)
+	allowed     [][]bool  // SnAp2: per population, per column, whether its neurons keep it (beyond their own)
 }
 
 // traceSens is SnAp-1's eligibility traces: per projection p (into q),
@@ -136,18 +136,19 @@ type traceSens struct {
 // the parameters with a slice in g.
 func ForwardBytes(n *gle.Network, batch int, mode Mode, g *gle.Grads) float64 {
 	c := newColumns(n, g)
-	var rows float64
+	var rows, widest float64
 	for _, p := range n.Pops {
 		rows += float64(batch * p.N)
+		widest = max(widest, float64(p.N))
 	}
-	if mode == SnAp1 {
+	if mode == SnAp1 { // U and R traces per weight and per neuron parameter, learning signals
 		var traces float64
 		for _, p := range n.Projs {
 			traces += float64(batch * len(p.W))
 		}
-		return 8 * 2 * (traces + 3*rows)
+		return 8 * (2*traces + 9*rows)
 	}
-	return 8 * 5 * rows * float64(c.P)
+	return 8 * (3*rows + widest) * float64(c.P) // J_U, J_R twice, one sample's ∂s
 }
 
 // NewForward returns a Forward for n with zero state whose sensitivities
@@ -211,12 +212,13 @@ func newForwardOn(e *gle.Engine, mode Mode, g *gle.Grads) (*Forward, error) {
 	d := &f.dense
 	P := f.cols.P
 	f.sum = make([]float64, P)
+	widest := 0
 	for _, p := range n.Pops {
 		m := batch * p.N * P
-		for _, dst := range []*[][]float64{&d.U, &d.R, &d.nextU, &d.nextR, &d.s} {
-			*dst = append(*dst, make([]float64, m))
-		}
+		d.U, d.R, d.nextR = append(d.U, make([]float64, m)), append(d.R, make([]float64, m)), append(d.nextR, make([]float64, m))
+		widest = max(widest, p.N)
 	}
+	d.s = make([]float64, widest*P)
 	if mode == SnAp2 {
 		d.allowed = make([][]bool, len(n.Pops))
 		for q := range n.Pops {
@@ -244,7 +246,7 @@ func (f *Forward) Reset() {
 // resetSensitivities zeroes the sensitivities (and SnAp-1's learning
 // signals): the state is taken as given, its past forgotten.
 func (f *Forward) resetSensitivities() {
-	for _, set := range [][][]float64{f.dense.U, f.dense.R, f.traces.wU, f.traces.wR, f.traces.bU, f.traces.bR,
+	for _, set := range [][][]float64{f.dense.U, f.dense.R, f.dense.nextR, f.traces.wU, f.traces.wR, f.traces.bU, f.traces.bR,
 		f.traces.tmU, f.traces.tmR, f.traces.trU, f.traces.trR, f.ls, f.lsN} {
 		for _, x := range set {
 			clear(x)
@@ -317,61 +319,56 @@ func (f *Forward) scatter(v []float64, g *gle.Grads) {
 	}
 }
 
-// denseUpdate carries J from step t to t+1 (RTRL; SnAp2 then masks it).
+// denseUpdate carries J from step t to t+1 (RTRL; SnAp2 then masks it),
+// one sample at a time: ∂s/∂θ into the scratch, J_U in place, J_R into
+// its second buffer (every population reads the others' J_R of step t).
 func (f *Forward) denseUpdate(x []float64) {
 	n, B, P, c, d := f.Net, f.batch, f.cols.P, f.cols, &f.dense
 	prev, next := f.Engine.Previous(), f.Engine.State()
 	for q := range n.Pops {
 		pop := &n.Pops[q]
 		N := pop.N
-		s := d.s[q]
-		clear(s)
-		// ∂s/∂θ = Σ_p W_p ∂R_from/∂θ (per sample) + direct terms.
-		for k := range n.Projs {
-			p := &n.Projs[k]
-			if p.To != q {
-				continue
-			}
-			in := n.FromSize(p)
-			if p.From != gle.Input {
-				for b := range B {
-					kernel.GemmAcc(N, P, in, p.W, in, 1, d.R[p.From][b*in*P:(b+1)*in*P], P, s[b*N*P:(b+1)*N*P], P)
+		s := d.s[:N*P]
+		udot, rp := f.Engine.UDot(q), next.Pops[q].RPrime
+		for b := range B {
+			clear(s)
+			// ∂s/∂θ = Σ_p W_p ∂R_from/∂θ + [θ = W_p[o,i]] r_from,i + [θ = b_o].
+			for k := range n.Projs {
+				p := &n.Projs[k]
+				if p.To != q {
+					continue
 				}
-			}
-			if off := c.w[k]; off >= 0 {
-				src := x
+				in := n.FromSize(p)
 				if p.From != gle.Input {
-					src = prev.Pops[p.From].R
+					kernel.GemmAcc(N, P, in, p.W, in, 1, d.R[p.From][b*in*P:(b+1)*in*P], P, s, P)
 				}
-				for b := range B {
+				if off := c.w[k]; off >= 0 {
+					src := x
+					if p.From != gle.Input {
+						src = prev.Pops[p.From].R
+					}
+					src = src[b*in : (b+1)*in]
 					for o := range N {
-						row := s[(b*N+o)*P+off+o*in:]
-						for i := range in {
-							row[i] += src[b*in+i]
-						}
+						kernel.Axpy(s[o*P+off+o*in:o*P+off+(o+1)*in], 1, src)
 					}
 				}
 			}
-		}
-		udot, rp := f.Engine.UDot(q), next.Pops[q].RPrime
-		JU, nU, nR := d.U[q], d.nextU[q], d.nextR[q]
-		for b := range B {
 			for o := range N {
 				r := b*N + o
-				row, ju, nu, nr := s[r*P:(r+1)*P], JU[r*P:(r+1)*P], nU[r*P:(r+1)*P], nR[r*P:(r+1)*P]
+				row, ju, nr := s[o*P:(o+1)*P], d.U[q][r*P:(r+1)*P], d.nextR[q][r*P:(r+1)*P]
 				if off := c.b[q]; off >= 0 {
 					row[off+o]++
 				}
-				inv := 1 / pop.TauM[o]
+				inv, tr := 1/pop.TauM[o], pop.TauR[o]
 				for col := range P {
-					ud := (row[col] - ju[col]) * inv
-					nu[col] = ju[col] + n.Dt*ud
-					nr[col] = ju[col] + pop.TauR[o]*ud
+					ud := (row[col] - ju[col]) * inv // ∂u̇ = (∂s − ∂U)/τm
+					nr[col] = ju[col] + tr*ud        // ∂Ŭ = ∂U + τr ∂u̇
+					ju[col] += n.Dt * ud             // ∂U′ = ∂U + dt ∂u̇
 				}
 				if off := c.tm[q]; off >= 0 { // ∂u̇/∂τm = −u̇/τm
 					ud := -udot[r] * inv
-					nu[off+o] += n.Dt * ud
-					nr[off+o] += pop.TauR[o] * ud
+					ju[off+o] += n.Dt * ud
+					nr[off+o] += tr * ud
 				}
 				if off := c.tr[q]; off >= 0 { // ∂Ŭ/∂τr = u̇
 					nr[off+o] += udot[r]
@@ -380,12 +377,11 @@ func (f *Forward) denseUpdate(x []float64) {
 					nr[col] *= rp[r]
 				}
 				if f.Mode == SnAp2 {
-					f.mask(q, o, nu, nr)
+					f.mask(q, o, ju, nr)
 				}
 			}
 		}
 	}
-	d.U, d.nextU = d.nextU, d.U
 	d.R, d.nextR = d.nextR, d.R
 }
 
