@@ -112,6 +112,13 @@ func (g *Grads) Add(src *Grads) {
 	})
 }
 
+// Len returns the number of gradient entries (the parameters g covers).
+func (g *Grads) Len() int {
+	n := 0
+	g.each(nil, func(a, _ []float64) { n += len(a) })
+	return n
+}
+
 // Scale multiplies every gradient by c.
 func (g *Grads) Scale(c float64) {
 	g.each(nil, func(a, _ []float64) {

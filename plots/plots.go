@@ -33,7 +33,7 @@ type Series struct {
 type Panel struct {
 	Title, XLabel, YLabel string
 	Series                []Series
-	LogY                  bool
+	LogX, LogY            bool // logarithmic axes (non-positive values are left out)
 	// Legend places the legend: "" top right, "bottom right", or "none".
 	// Line panels leave a margin right of the data for it, so that it
 	// never covers a curve.
@@ -128,6 +128,10 @@ func (p Panel) plot() (*plot.Plot, error) {
 		pl.Y.Scale = plot.LogScale{}
 		pl.Y.Tick.Marker = logTicks{}
 	}
+	if p.LogX {
+		pl.X.Scale = plot.LogScale{}
+		pl.X.Tick.Marker = logTicks{}
+	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	ymin, ymax := math.Inf(1), math.Inf(-1)
 	legend := false
@@ -137,7 +141,7 @@ func (p Panel) plot() (*plot.Plot, error) {
 		}
 		xy := make(plotter.XYs, 0, len(s.X))
 		for k := range s.X {
-			if p.LogY && !(s.Y[k] > 0) {
+			if (p.LogY && !(s.Y[k] > 0)) || (p.LogX && !(s.X[k] > 0)) {
 				continue
 			}
 			xy = append(xy, plotter.XY{X: s.X[k], Y: s.Y[k]})
@@ -180,6 +184,9 @@ func (p Panel) plot() (*plot.Plot, error) {
 		// A margin right of the data, a quarter of its width, holds the
 		// legend.
 		pl.X.Min, pl.X.Max = xmin, xmax+0.3*(xmax-xmin)
+		if p.LogX {
+			pl.X.Max = xmax * math.Pow(xmax/xmin, 0.3)
+		}
 	}
 	return pl, nil
 }
