@@ -2,6 +2,7 @@ package expt
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -22,6 +23,11 @@ import (
 // than any τm, only a network that holds the cue in its activity can
 // answer.
 type MemoryConfig struct {
+	// Task is "recall" (above) or "xor": two cues A/B separated by the
+	// gap, then the go pulse; the answer is +1 when they differ and −1
+	// when they are the same, so the first cue must be held across the
+	// gap and combined nonlinearly with the second.
+	Task     string
 	Gaps     []float64 // gap lengths swept (time units)
 	Variants []string  // see MemoryVariants
 	Dt       float64
@@ -36,7 +42,13 @@ type MemoryConfig struct {
 	Batch    int     // trials in parallel
 	LR       float64 // Adam, local rules (one step per dt step)
 	BPTTLR   float64 // Adam, BPTT variants (one step per trial or window)
+	OnlineLR float64 // Adam, forward-mode rules rtrl, snap1, snap2 (one step per dt step)
 	Seed     uint64
+	// AlignEvery, when positive, measures every AlignEvery trials (and
+	// after the last) how the variant's gradient on a fixed probe batch
+	// aligns with the exact one of the same trials (exact.Compare against
+	// bptt, all parameters together).
+	AlignEvery int
 	// MaxLoopGain, when positive, rescales the recurrent weights after
 	// every trial so that ρ(W_hh)·τm/τr ≤ MaxLoopGain: the stability
 	// condition (6) of docs/vle.md for the real-time errors (and, here, for
@@ -54,53 +66,121 @@ type MemoryConfig struct {
 // "bptt" — the recurrent graph trained with the exact gradient of each
 // whole trial (exact.FullBPTT), the non-local upper bound; "bptt-twN" —
 // truncated BPTT, one gradient step per window of N time units with the
-// state carried across windows (exact.TBPTT).
+// state carried across windows (exact.TBPTT); "rtrl", "snap1", "snap2" —
+// the recurrent graph learning online from forward-mode sensitivities
+// (exact.NewOnline), exact for rtrl.
 var MemoryVariants = []string{"vle-local", "gle-layered", "bptt-tw1", "bptt"}
+
+// OnlineVariants adds the forward-mode rules to MemoryVariants.
+var OnlineVariants = []string{"gle-layered", "vle-local", "snap1", "snap2", "rtrl", "bptt-tw1", "bptt"}
 
 // DefaultMemory returns the sweep of `gle run recurrent-memory`.
 func DefaultMemory() MemoryConfig {
-	return MemoryConfig{Gaps: []float64{0.5, 1, 2, 4, 8}, Variants: MemoryVariants, Dt: 0.1, TauM: 0.5, Hidden: 16,
-		Response: 1, Trials: 1500, Batch: 16, LR: 3e-5, BPTTLR: 3e-4, Seed: 1, MaxLoopGain: 0.99, InitLoopGain: 0.95}
+	return MemoryConfig{Task: "recall", Gaps: []float64{0.5, 1, 2, 4, 8}, Variants: MemoryVariants, Dt: 0.1, TauM: 0.5, Hidden: 16,
+		Response: 1, Trials: 1500, Batch: 16, LR: 3e-5, BPTTLR: 3e-4, OnlineLR: 3e-5, Seed: 1, MaxLoopGain: 0.99, InitLoopGain: 0.95}
 }
 
 // MemoryResult is one variant's accuracy at one gap.
 type MemoryResult struct {
+	Task     string  `json:"task"`
 	Variant  string  `json:"variant"`
+	Seed     uint64  `json:"seed"`
 	Gap      float64 `json:"gap"`
 	Accuracy float64 `json:"accuracy"` // fraction of test trials answered with the right sign
 	Loss     float64 `json:"loss"`     // mean test loss per response step
+	// Alignment traces the gradient alignment over training (AlignEvery).
+	Alignment []AlignPoint `json:"alignment,omitempty"`
+}
+
+// AlignPoint is the alignment of a variant's gradient with the exact one
+// on the probe batch after Trial training trials.
+type AlignPoint struct {
+	Trial     int     `json:"trial"`
+	Cosine    float64 `json:"cosine"`
+	NormRatio float64 `json:"norm_ratio"`
+}
+
+// MarshalJSON writes an undefined cosine or ratio (a zero gradient) as
+// null.
+func (a AlignPoint) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{"trial": a.Trial, "cosine": finiteOrNil(a.Cosine), "norm_ratio": finiteOrNil(a.NormRatio)})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes (null: NaN).
+func (a *AlignPoint) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Trial     int      `json:"trial"`
+		Cosine    *float64 `json:"cosine"`
+		NormRatio *float64 `json:"norm_ratio"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	a.Trial, a.Cosine, a.NormRatio = v.Trial, math.NaN(), math.NaN()
+	if v.Cosine != nil {
+		a.Cosine = *v.Cosine
+	}
+	if v.NormRatio != nil {
+		a.NormRatio = *v.NormRatio
+	}
+	return nil
 }
 
 // memoryTarget is the answer's magnitude.
 const memoryTarget = 1.0
 
+// cuesPerTrial is the number of A/B cues of a trial.
+func (c *MemoryConfig) cuesPerTrial() int {
+	if c.Task == "xor" {
+		return 2
+	}
+	return 1
+}
+
+// answer is trial b's right answer (true: +1) given the cues of the batch.
+func (c *MemoryConfig) answer(cues []bool, b int) bool {
+	if c.Task == "xor" {
+		return cues[2*b] != cues[2*b+1]
+	}
+	return cues[b]
+}
+
 // memoryTrial returns the inputs and targets of one batch of trials with
-// the given cues (true: A).
+// the given cues (true: A; cuesPerTrial per trial).
 func (c *MemoryConfig) memoryTrial(gap float64, cues []bool) ([][]float64, []gle.Target) {
 	steps := c.trialSteps(gap)
-	goStep, cueSteps := int(math.Round((1+gap)/c.Dt)), int(math.Round(1/c.Dt))
-	B := len(cues)
+	unit := int(math.Round(1 / c.Dt)) // a cue or the go pulse lasts one time unit
+	k := c.cuesPerTrial()
+	// cue i of a trial starts at i·(1 + gap); the go pulse after the last.
+	cueStart := func(i int) int { return int(math.Round(float64(i) * (1 + gap) / c.Dt)) }
+	goStep := cueStart(k-1) + unit
+	if k == 1 {
+		goStep = int(math.Round((1 + gap) / c.Dt))
+	}
+	B := len(cues) / k
 	xs, ts := make([][]float64, steps), make([]gle.Target, steps)
 	for s := range steps {
 		x := make([]float64, 3*B)
-		for b, a := range cues {
-			if s < cueSteps {
-				if a {
-					x[3*b] = 1
-				} else {
-					x[3*b+1] = 1
+		for b := range B {
+			for i := range k {
+				if st := cueStart(i); s >= st && s < st+unit {
+					if cues[k*b+i] {
+						x[3*b] = 1
+					} else {
+						x[3*b+1] = 1
+					}
 				}
 			}
-			if s >= goStep && s < goStep+cueSteps {
+			if s >= goStep && s < goStep+unit {
 				x[3*b+2] = 1
 			}
 		}
 		xs[s] = x
 		if s >= goStep {
 			y := make([]float64, B)
-			for b, a := range cues {
+			for b := range B {
 				y[b] = -memoryTarget
-				if a {
+				if c.answer(cues, b) {
 					y[b] = memoryTarget
 				}
 			}
@@ -120,14 +200,14 @@ func (c *MemoryConfig) memoryNet(variant string) (*gle.Network, error) {
 		variant = "bptt"
 	}
 	switch variant {
-	case "vle-local", "bptt":
+	case "vle-local", "bptt", "rtrl", "snap1", "snap2":
 		s.Populations = []gle.PopulationSpec{pop("h", c.Hidden, gle.Tanh), pop("out", 1, gle.Linear)}
 		s.Projections = []gle.ProjectionSpec{{From: gle.InputName, To: "h"}, {From: "h", To: "h"}, {From: "h", To: "out"}}
 	case "gle-layered":
 		s.Populations = []gle.PopulationSpec{pop("h1", c.Hidden, gle.Tanh), pop("h2", c.Hidden, gle.Tanh), pop("out", 1, gle.Linear)}
 		s.Projections = []gle.ProjectionSpec{{From: gle.InputName, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
 	default:
-		return nil, &gle.FieldError{Field: "variant", Value: variant, Why: fmt.Sprintf("want one of %v", MemoryVariants), Err: gle.ErrUnknownName}
+		return nil, &gle.FieldError{Field: "variant", Value: variant, Why: fmt.Sprintf("want one of %v", OnlineVariants), Err: gle.ErrUnknownName}
 	}
 	n, err := gle.NewNetwork(s)
 	if err != nil || c.InitLoopGain <= 0 {
@@ -139,8 +219,11 @@ func (c *MemoryConfig) memoryNet(variant string) (*gle.Network, error) {
 // RunMemory trains every variant at every gap and measures the accuracy on
 // 200 fresh test trials. report, when non-nil, receives each result.
 func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) ([]MemoryResult, error) {
-	if !(c.Dt > 0) || c.Trials <= 0 || c.Batch <= 0 || c.Hidden <= 0 || !(c.TauM >= c.Dt) || !(c.Response > 0) || !(c.LR > 0) || !(c.BPTTLR > 0) {
-		return nil, fmt.Errorf("%w: memory task needs dt > 0, tau_m ≥ dt, response > 0 and positive trials, batch, hidden, lr, bptt_lr (got %+v)", gle.ErrInvalid, c)
+	if !(c.Dt > 0) || c.Trials <= 0 || c.Batch <= 0 || c.Hidden <= 0 || !(c.TauM >= c.Dt) || !(c.Response > 0) || !(c.LR > 0) || !(c.BPTTLR > 0) || !(c.OnlineLR > 0) || c.AlignEvery < 0 {
+		return nil, fmt.Errorf("%w: memory task needs dt > 0, tau_m ≥ dt, response > 0, align_every ≥ 0 and positive trials, batch, hidden, lr, bptt_lr, online_lr (got %+v)", gle.ErrInvalid, c)
+	}
+	if c.Task != "recall" && c.Task != "xor" {
+		return nil, &gle.FieldError{Field: "task", Value: c.Task, Why: "want recall or xor", Err: gle.ErrUnknownName}
 	}
 	var res []MemoryResult
 	for _, variant := range c.Variants {
@@ -160,13 +243,15 @@ func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) (
 				}
 				return v
 			}
-			if err := c.trainMemory(ctx, n, variant, gap, cues); err != nil {
+			align, err := c.trainMemory(ctx, n, variant, gap, cues)
+			if err != nil {
 				return res, fmt.Errorf("%s, gap %g: %w", variant, gap, err)
 			}
-			r, err := c.testMemory(n, variant, gap, cues(200))
+			r, err := c.testMemory(n, variant, gap, cues(200*c.cuesPerTrial()))
 			if err != nil {
 				return res, err
 			}
+			r.Alignment = align
 			res = append(res, r)
 			if report != nil {
 				report(r)
@@ -177,56 +262,94 @@ func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) (
 }
 
 // trainMemory trains n on c.Trials batches of trials, each from rest:
-// online with the local rule, or with the exact gradient of every whole
-// trial (bptt) or of every window of it (bptt-twN).
-func (c *MemoryConfig) trainMemory(ctx context.Context, n *gle.Network, variant string, gap float64, cues func(int) []bool) error {
+// online with the local rule or a forward-mode rule, or with the exact
+// gradient of every whole trial (bptt) or of every window of it
+// (bptt-twN). With AlignEvery it returns the alignment trace.
+func (c *MemoryConfig) trainMemory(ctx context.Context, n *gle.Network, variant string, gap float64, cues func(int) []bool) ([]AlignPoint, error) {
 	lr := c.LR
 	var rule gle.Rule
-	if strings.HasPrefix(variant, "bptt") {
+	method := "gle" // what the alignment compares with bptt
+	switch {
+	case strings.HasPrefix(variant, "bptt"):
 		lr = c.BPTTLR
-		rule = exact.FullBPTT(c.trialSteps(gap))
+		rule, method = exact.FullBPTT(c.trialSteps(gap)), ""
 		if w, ok := strings.CutPrefix(variant, "bptt-tw"); ok {
 			tw, err := strconv.ParseFloat(w, 64)
 			if err != nil || !(tw >= c.Dt) {
-				return &gle.FieldError{Field: "variant", Value: variant, Why: "the window must be a number of time units ≥ dt", Err: gle.ErrInvalid}
+				return nil, &gle.FieldError{Field: "variant", Value: variant, Why: "the window must be a number of time units ≥ dt", Err: gle.ErrInvalid}
 			}
-			rule = exact.TBPTT(int(math.Round(tw / c.Dt)))
+			steps := int(math.Round(tw / c.Dt))
+			rule, method = exact.TBPTT(steps), fmt.Sprintf("tbptt:%d", steps)
 		}
+	case variant == "rtrl" || variant == "snap1" || variant == "snap2":
+		lr, method = c.OnlineLR, variant
+		rule, _ = exact.ParseRule(variant, 0)
 	}
 	tr, err := gle.NewTrainer(n, c.Batch, optim.NewAdam(lr))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tr.Rule, tr.MaxLoopGain = rule, c.MaxLoopGain
+	// The probe: a fixed batch of trials, its own cue stream.
+	probeRng := rand.New(rand.NewPCG(c.Seed+1000, math.Float64bits(gap)))
+	probeCues := make([]bool, c.Batch*c.cuesPerTrial())
+	for i := range probeCues {
+		probeCues[i] = probeRng.IntN(2) == 0
+	}
+	px, pt := c.memoryTrial(gap, probeCues)
+	var align []AlignPoint
+	measure := func(trial int) error {
+		if c.AlignEvery <= 0 || method == "" {
+			return nil
+		}
+		rows, err := exact.Compare(n, c.Batch, px, pt, len(px), method, "bptt")
+		if err != nil {
+			return fmt.Errorf("alignment after %d trials: %w", trial, err)
+		}
+		for _, r := range rows {
+			if r.Window == -1 && r.Param == "all" {
+				align = append(align, AlignPoint{Trial: trial, Cosine: r.Cosine, NormRatio: r.NormRatio})
+			}
+		}
+		return nil
+	}
 	out := make([]float64, c.Batch)
 	for trial := range c.Trials {
 		if trial%50 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+			return align, ctx.Err()
 		}
-		xs, ts := c.memoryTrial(gap, cues(c.Batch))
+		if trial%max(c.AlignEvery, 1) == 0 {
+			if err := measure(trial); err != nil {
+				return align, err
+			}
+		}
+		xs, ts := c.memoryTrial(gap, cues(c.Batch*c.cuesPerTrial()))
 		tr.Reset()
 		for s, x := range xs {
 			if _, err := tr.Step(out, x, ts[s]); err != nil {
-				return fmt.Errorf("trial %d: %w", trial, err)
+				return align, fmt.Errorf("trial %d: %w", trial, err)
 			}
 		}
 		if err := tr.EndSequence(); err != nil {
-			return fmt.Errorf("trial %d: %w", trial, err)
+			return align, fmt.Errorf("trial %d: %w", trial, err)
 		}
 	}
-	return nil
+	return align, measure(c.Trials)
 }
 
 // trialSteps returns the length of a trial at the gap: the cue, the gap
 // and the response window.
 func (c *MemoryConfig) trialSteps(gap float64) int {
+	if c.Task == "xor" {
+		return int(math.Round((2 + gap + c.Response) / c.Dt))
+	}
 	return int(math.Round((1 + gap + c.Response) / c.Dt))
 }
 
 // testMemory runs the trials without learning and scores the sign of the
 // output averaged over the second half of the response window.
 func (c *MemoryConfig) testMemory(n *gle.Network, variant string, gap float64, cues []bool) (MemoryResult, error) {
-	B := len(cues)
+	B := len(cues) / c.cuesPerTrial()
 	xs, ts := c.memoryTrial(gap, cues)
 	e, err := gle.NewEngine(n, B)
 	if err != nil {
@@ -252,12 +375,12 @@ func (c *MemoryConfig) testMemory(n *gle.Network, variant string, gap float64, c
 		}
 	}
 	correct := 0
-	for b, a := range cues {
-		if (sum[b] > 0) == a {
+	for b := range B {
+		if (sum[b] > 0) == c.answer(cues, b) {
 			correct++
 		}
 	}
-	return MemoryResult{Variant: variant, Gap: gap, Accuracy: float64(correct) / float64(B), Loss: loss / float64(max(scored, 1))}, nil
+	return MemoryResult{Task: c.Task, Variant: variant, Seed: c.Seed, Gap: gap, Accuracy: float64(correct) / float64(B), Loss: loss / float64(max(scored, 1))}, nil
 }
 
 // MemoryFigure draws accuracy against the gap, one line per variant.

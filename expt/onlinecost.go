@@ -2,6 +2,7 @@ package expt
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"runtime"
@@ -67,21 +68,33 @@ type CostFit struct {
 	Points       int     `json:"points"`
 }
 
+// MarshalJSON writes an exponent that could not be fitted as null.
+func (f CostFit) MarshalJSON() ([]byte, error) {
+	return json.Marshal(map[string]any{"method": f.Method, "batch": f.Batch, "points": f.Points,
+		"time_exponent": finiteOrNil(f.TimeExponent), "memory_exponent": finiteOrNil(f.MemExponent)})
+}
+
 // costNet is the network of the cost sweep: 4 inputs → h (n tanh neurons,
-// τm 0.5, τr 0.2, a self projection) → out (2, linear), every W, b and
-// τm learned.
+// τm 0.5, τr 0.2, a self projection at loop gain 0.9) → out (2, linear),
+// every W, b and τm learned.
 func costNet(n int) (*gle.Network, error) {
+	net, err := costShape(n)
+	if err != nil {
+		return nil, err
+	}
+	return net, gle.SetLoopGain(net, 0.9)
+}
+
+// costShape is costNet with its weights as drawn (the sizes are what the
+// memory estimates need).
+func costShape(n int) (*gle.Network, error) {
 	s := &gle.Spec{Dt: 0.1, Loss: gle.MSE, Inputs: 4, Output: "out", Seed: uint64(n),
 		Populations: []gle.PopulationSpec{
 			{Name: "h", Size: n, Phi: gle.Tanh, TauM: gle.Taus{0.5}, TauR: gle.Taus{0.2}, LearnTauM: true},
 			{Name: "out", Size: 2, Phi: gle.Linear, TauM: gle.Taus{0.5}, TauR: gle.Taus{0.5}, LearnTauM: true},
 		},
 		Projections: []gle.ProjectionSpec{{From: gle.InputName, To: "h"}, {From: "h", To: "h"}, {From: "h", To: "out"}}}
-	net, err := gle.NewNetwork(s)
-	if err != nil {
-		return nil, err
-	}
-	return net, gle.SetLoopGain(net, 0.9)
+	return gle.NewNetwork(s)
 }
 
 // costFLOPs estimates a step's floating-point operations: the engine's
@@ -139,7 +152,7 @@ func RunOnlineCost(ctx context.Context, c OnlineCostConfig, report func(CostRow)
 			}
 		}
 	}
-	return rows, fitCosts(rows, c), nil
+	return rows, FitCosts(rows, c), nil
 }
 
 // measureCost times one configuration and measures its live heap.
@@ -235,9 +248,9 @@ func estimateBytes(net *gle.Network, method string, batch, window int) float64 {
 	return base
 }
 
-// fitCosts fits log cost = a + e log n per method and batch over the
+// FitCosts fits log cost = a + e log n per method and batch over the
 // measured sizes n ≥ FitFrom.
-func fitCosts(rows []CostRow, c OnlineCostConfig) []CostFit {
+func FitCosts(rows []CostRow, c OnlineCostConfig) []CostFit {
 	var fits []CostFit
 	for _, batch := range c.Batches {
 		for _, m := range c.Methods {
@@ -276,7 +289,7 @@ func slope(x, y []float64) float64 {
 // sensitivities and engine fit in limit bytes at the batch.
 func LargestRTRL(batch int, limit float64) (int, error) {
 	fits := func(n int) (bool, error) {
-		net, err := costNet(n)
+		net, err := costShape(n)
 		if err != nil {
 			return false, err
 		}

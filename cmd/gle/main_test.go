@@ -624,3 +624,43 @@ func TestGradCommand(t *testing.T) {
 		t.Errorf("unknown method: exit %d, %s", code, errs)
 	}
 }
+
+// TestOnlineRulesCommand: a small gle run online-rules writes the cost
+// and learning tables, figures and results; --resume finds everything
+// done; a changed configuration is refused, naming the field.
+func TestOnlineRulesCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "online")
+	args := []string{"run", "online-rules", "--sizes", "4,8", "--batches", "1", "--min-time", "1ms", "--seeds", "1,2",
+		"--trials", "12", "--align-every", "6", "--variant", "snap1,rtrl,bptt", "--recall-gaps", "0.5", "--xor-gaps", "0.5", "--jobs", "2", "--out", dir}
+	code, stdout, errs := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, stdout, errs)
+	}
+	for _, f := range []string{"cost.jsonl", "cost.md", "cost.png", "cost-fits.jsonl", "learning.jsonl", "online-rules.md", "learning.svg", "identity.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(dir, "learning.jsonl"))), "\n")
+	if len(lines) != 2*2*3 { // tasks × seeds × variants (one gap each)
+		t.Errorf("%d learning results, want 12", len(lines))
+	}
+	md := readFile(t, filepath.Join(dir, "online-rules.md"))
+	for _, want := range []string{"| rtrl |", "## xor", "| snap1 | 0.5 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("online-rules.md lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "| bptt | 0.5 |") {
+		t.Errorf("an alignment row for bptt, the exact gradient itself:\n%s", md)
+	}
+	code, stdout, errs = runCLI(t, append(args, "--resume")...)
+	if code != 0 || !strings.Contains(stdout, "0 to go") {
+		t.Errorf("resume: exit %d\n%s%s", code, stdout, errs)
+	}
+	changed := slices.Clone(args)
+	changed[slices.Index(changed, "12")] = "13"
+	if code, _, errs := runCLI(t, append(changed, "--resume")...); code != 1 || !strings.Contains(errs, "Recall.Trials: was 12, now 13") {
+		t.Errorf("resume with other trials: exit %d, %s", code, errs)
+	}
+}

@@ -25,6 +25,7 @@ var experiments = map[string]func(ctx context.Context, args []string, stdout io.
 	"speech":           runSpeech,
 	"vle-align":        runVLEAlign,
 	"recurrent-memory": runMemory,
+	"online-rules":     runOnlineRules,
 }
 
 func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {

@@ -64,6 +64,33 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 
 // floatsFlag is a flag holding a comma-separated list of numbers, each
 // accepted by ok (want says what ok wants).
+// intsFlag reads a comma-separated list of positive integers.
+type intsFlag struct{ dst *[]int }
+
+func (f intsFlag) String() string {
+	if f.dst == nil {
+		return ""
+	}
+	s := make([]string, len(*f.dst))
+	for i, x := range *f.dst {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func (f intsFlag) Set(list string) error {
+	var v []int
+	for _, part := range strings.Split(list, ",") {
+		x, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || x <= 0 {
+			return fmt.Errorf("%q is not a positive integer", part)
+		}
+		v = append(v, x)
+	}
+	*f.dst = v
+	return nil
+}
+
 type floatsFlag struct {
 	dst  *[]float64
 	ok   func(float64) bool
@@ -103,13 +130,15 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := parseNoArgs("run recurrent-memory", args, func(fs *flag.FlagSet) {
 		defineCommon(fs, &force)
 		fs.Var(floatsFlag{&c.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "gaps", "comma-separated gap lengths (time units)")
-		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(expt.MemoryVariants, ", "))
+		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(expt.OnlineVariants, ", "))
 		fs.Float64Var(&c.TauM, "tau-m", c.TauM, "τm (= τr) of every population")
 		fs.IntVar(&c.Hidden, "hidden", c.Hidden, "neurons per hidden population")
 		fs.IntVar(&c.Trials, "trials", c.Trials, "training trials (batches)")
 		fs.IntVar(&c.Batch, "batch", c.Batch, "trials per batch")
 		fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate of the local rules (a step per dt step)")
 		fs.Float64Var(&c.BPTTLR, "bptt-lr", c.BPTTLR, "Adam learning rate of the BPTT variants (a step per trial or window)")
+		fs.Float64Var(&c.OnlineLR, "online-lr", c.OnlineLR, "Adam learning rate of the forward-mode variants rtrl, snap1, snap2 (a step per dt step)")
+		fs.StringVar(&c.Task, "task", c.Task, "recall (one cue) or xor (two cues separated by the gap)")
 		fs.Float64Var(&c.MaxLoopGain, "max-loop-gain", c.MaxLoopGain, "keep ρ(W_hh)·τm/τr at most this after every trial (0: off)")
 		fs.Float64Var(&c.InitLoopGain, "init-loop-gain", c.InitLoopGain, "start the recurrent weights at this ρ(W_hh)·τm/τr (0: as drawn)")
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for weights and cues")

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -303,4 +304,82 @@ func ParseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a memory size (want e.g. 8G, 512M)", s)
 	}
 	return int64(v * float64(mult)), nil
+}
+
+// Identity flattens the JSON form of a run's configuration into
+// "path.to.field" → value: what a resumed run must share with the run it
+// continues.
+func Identity(config any) (map[string]string, error) {
+	b, err := json.Marshal(config)
+	if err != nil {
+		return nil, err
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				walk(strings.TrimPrefix(prefix+"."+k, "."), e)
+			}
+		default:
+			b, _ := json.Marshal(x)
+			out[prefix] = string(b)
+		}
+	}
+	walk("", v)
+	return out, nil
+}
+
+// ErrChangedRun marks a resumed run whose configuration differs from the
+// one it continues.
+var ErrChangedRun = errors.New("the run was started with another configuration")
+
+// KeepIdentity writes DIR/identity.json for a new run; for a resumed one
+// it compares id with the file and refuses, naming every field that
+// differs, when they are not the same.
+func KeepIdentity(dir string, id map[string]string, resume bool) error {
+	path := filepath.Join(dir, "identity.json")
+	if !resume {
+		b, err := json.MarshalIndent(id, "", "  ")
+		if err != nil {
+			return err
+		}
+		return atomicfile.Write(path, append(b, '\n'))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--resume: %w (is %s a run of this command?)", err, dir)
+	}
+	var was map[string]string
+	if err := json.Unmarshal(b, &was); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var diffs []string
+	for k := range id {
+		if was[k] != id[k] {
+			diffs = append(diffs, fmt.Sprintf("%s: was %s, now %s", k, orNone(was[k]), orNone(id[k])))
+		}
+	}
+	for k := range was {
+		if _, ok := id[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%s: was %s, now absent", k, was[k]))
+		}
+	}
+	if len(diffs) > 0 {
+		slices.Sort(diffs)
+		return fmt.Errorf("%s: %w: %s", dir, ErrChangedRun, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "absent"
+	}
+	return s
 }

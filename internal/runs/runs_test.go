@@ -124,3 +124,41 @@ func TestYAMLUsesJSONKeys(t *testing.T) {
 		t.Errorf("YAML %s, %v", b, err)
 	}
 }
+
+// TestKeepIdentity: a resumed run with the same configuration passes; a
+// changed one is refused, naming the fields.
+func TestKeepIdentity(t *testing.T) {
+	dir := t.TempDir()
+	type cfg struct {
+		Trials int       `json:"trials"`
+		Gaps   []float64 `json:"gaps"`
+		Inner  struct {
+			LR float64 `json:"lr"`
+		} `json:"inner"`
+	}
+	a := cfg{Trials: 10, Gaps: []float64{1, 2}}
+	a.Inner.LR = 0.1
+	id, err := Identity(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id["inner.lr"] != "0.1" || id["gaps"] != "[1,2]" {
+		t.Errorf("identity %v", id)
+	}
+	if err := KeepIdentity(dir, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := KeepIdentity(dir, id, true); err != nil {
+		t.Errorf("same configuration: %v", err)
+	}
+	b := a
+	b.Inner.LR, b.Trials = 0.2, 11
+	id2, _ := Identity(b)
+	err = KeepIdentity(dir, id2, true)
+	if !errors.Is(err, ErrChangedRun) || !strings.Contains(err.Error(), "inner.lr: was 0.1, now 0.2") || !strings.Contains(err.Error(), "trials: was 10, now 11") {
+		t.Errorf("changed configuration: %v", err)
+	}
+	if err := KeepIdentity(t.TempDir(), id, true); err == nil {
+		t.Error("resuming a folder without identity.json passed")
+	}
+}
