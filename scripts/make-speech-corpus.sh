@@ -10,7 +10,7 @@
 set -euo pipefail
 out=${1:?usage: make-speech-corpus.sh OUT [SPEAKERS]}
 speakers=${2:-12}
-"$(dirname "$0")/install-deps.sh"
+"$(dirname "$0")/install-deps.sh" speech
 
 keywords="yes no up down left right on off stop go"
 unknown="bed bird cat dog happy house marvin sheila tree wow"
