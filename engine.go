@@ -100,7 +100,7 @@ func checkBatch(n *Network, batch int) error {
 	if batch <= 0 || batch > 1<<30 {
 		return fieldErr(ErrInvalid, "batch", batch, "must be in 1…2^30")
 	}
-	return checkMemory("batch", batch, EngineBytes(n, batch, 8))
+	return CheckMemory("batch", batch, EngineBytes(n, batch, 8))
 }
 
 func (e *EngineOf[T]) allocate(s *StateOf[T]) {

@@ -48,9 +48,10 @@ func availableMemory() int64 {
 	return 0
 }
 
-// checkMemory refuses an estimate of need bytes above the limit, naming
-// the field and value that drive it.
-func checkMemory(field string, value any, need float64) error {
+// CheckMemory refuses an estimate of need bytes above MemoryLimit with an
+// ErrTooLarge FieldError naming the field and value that drive it.
+// Constructors call it before they allocate.
+func CheckMemory(field string, value any, need float64) error {
 	if limit := MemoryLimit(); limit > 0 && need > float64(limit) {
 		return fieldErr(ErrTooLarge, field, value, "needs ≈ %s of memory, above the limit of %s (gle.SetMemoryLimit, --max-memory)",
 			FormatBytes(need), FormatBytes(float64(limit)))

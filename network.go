@@ -124,7 +124,7 @@ func NewNetwork(s *Spec) (*Network, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkMemory(sizeField(s), nil, ParamBytes(s)); err != nil {
+	if err := CheckMemory(sizeField(s), nil, ParamBytes(s)); err != nil {
 		return nil, err
 	}
 	n := &Network{Dt: s.Dt, Beta: s.BetaOrDefault(), Loss: s.Loss, ProspectiveErrors: s.Prospective(),

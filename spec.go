@@ -385,7 +385,7 @@ func LoadSpec(path string) (*Spec, error) {
 		err = s.Validate()
 	}
 	if err == nil {
-		err = checkMemory(sizeField(s), nil, ParamBytes(s))
+		err = CheckMemory(sizeField(s), nil, ParamBytes(s))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)

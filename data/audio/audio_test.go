@@ -4,11 +4,15 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/internal/testutil"
 )
 
@@ -162,5 +166,33 @@ func TestDecodeEncodings(t *testing.T) {
 	}
 	if _, err := DecodeWAV(wavBytes(2, 4, 1, []byte{1})); !errors.Is(err, ErrFormat) {
 		t.Errorf("ADPCM: %v, want ErrFormat", err)
+	}
+}
+
+// TestLogMelErrors: bad parameters and samples are refused naming the
+// field and value; a spectrogram larger than the memory limit is refused
+// before it is allocated.
+func TestLogMelErrors(t *testing.T) {
+	gle.SetMemoryLimit(1 << 30)
+	defer gle.SetMemoryLimit(0)
+	x := make([]float64, 4000)
+	for _, c := range []struct {
+		edit     func(*MelParams, []float64) []float64
+		sentinel error
+		want     string
+	}{
+		{func(p *MelParams, x []float64) []float64 { p.NFFT = 1023; return x }, gle.ErrInvalid, "mel.n_fft = 1023"},
+		{func(p *MelParams, x []float64) []float64 { p.NMels = 0; return x }, gle.ErrInvalid, "mel.n_mels = 0"},
+		{func(p *MelParams, x []float64) []float64 { p.NMels = 1 << 30; return x }, gle.ErrInvalid, "mel.n_mels = 1073741824"},
+		{func(p *MelParams, x []float64) []float64 { p.NMels = 1 << 24; return x }, gle.ErrTooLarge, "mel.n_mels = 16777216: needs ≈"},
+		{func(p *MelParams, x []float64) []float64 { p.FMax = 9000; return x }, gle.ErrInvalid, "mel.f_min/f_max = 0/9000"},
+		{func(p *MelParams, x []float64) []float64 { return x[:100] }, gle.ErrShape, "samples = 100"},
+		{func(p *MelParams, x []float64) []float64 { y := slices.Clone(x); y[7] = math.NaN(); return y }, gle.ErrNonFinite, "samples[7] = NaN"},
+	} {
+		p := GSCMel()
+		_, err := p.LogMel(c.edit(&p, x))
+		if !errors.Is(err, c.sentinel) || !strings.Contains(fmt.Sprint(err), c.want) {
+			t.Errorf("got %v, want %v naming %q", err, c.sentinel, c.want)
+		}
 	}
 }

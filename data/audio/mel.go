@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/dsp/fourier"
 
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/errs"
 	"github.com/gle-go/gle/internal/numpyx"
 )
 
@@ -26,22 +28,35 @@ func GSCMel() MelParams {
 	return MelParams{SampleRate: 16000, NFFT: 1024, Hop: 400, NMels: 32, FMin: 0, FMax: 8000}
 }
 
-// Validate checks the parameters.
+// Validate checks the parameters, naming the parameter and its value.
 func (p *MelParams) Validate() error {
+	bad := func(field string, v any, format string, args ...any) error {
+		return errs.Field(errs.ErrInvalid, "mel."+field, v, format, args...)
+	}
 	fmax := p.fmax()
 	switch {
-	case p.SampleRate <= 0:
-		return fmt.Errorf("mel: sample rate %d must be positive", p.SampleRate)
-	case p.NFFT < 2 || p.NFFT%2 != 0:
-		return fmt.Errorf("mel: n_fft %d must be even and ≥ 2", p.NFFT)
-	case p.Hop <= 0:
-		return fmt.Errorf("mel: hop %d must be positive", p.Hop)
-	case p.NMels <= 0:
-		return fmt.Errorf("mel: n_mels %d must be positive", p.NMels)
+	case p.SampleRate <= 0 || p.SampleRate > maxSize:
+		return bad("sample_rate", p.SampleRate, "want 1…%d", maxSize)
+	case p.NFFT < 2 || p.NFFT%2 != 0 || p.NFFT > maxSize:
+		return bad("n_fft", p.NFFT, "must be even and in 2…%d", maxSize)
+	case p.Hop <= 0 || p.Hop > maxSize:
+		return bad("hop", p.Hop, "want 1…%d", maxSize)
+	case p.NMels <= 0 || p.NMels > maxSize:
+		return bad("n_mels", p.NMels, "want 1…%d", maxSize)
 	case !(p.FMin >= 0 && p.FMin < fmax && fmax <= float64(p.SampleRate)/2):
-		return fmt.Errorf("mel: need 0 ≤ f_min (%g) < f_max (%g) ≤ sample_rate/2 (%g)", p.FMin, fmax, float64(p.SampleRate)/2)
+		return bad("f_min/f_max", fmt.Sprintf("%g/%g", p.FMin, fmax), "need 0 ≤ f_min < f_max ≤ sample_rate/2 = %g", float64(p.SampleRate)/2)
 	}
 	return nil
+}
+
+// maxSize bounds the sizes of MelParams (2²⁴), so that their products stay
+// far from overflow; memory is checked separately (Bytes).
+const maxSize = 1 << 24
+
+// Bytes estimates the memory LogMel needs for n samples: the padded
+// signal, the filterbank and the spectrogram.
+func (p *MelParams) Bytes(n int) float64 {
+	return 8 * (float64(n+p.NFFT) + float64(p.NFFT/2+1)*float64(p.NMels) + float64(p.NMels)*float64(p.Frames(n)) + 4*float64(p.NFFT))
 }
 
 func (p *MelParams) fmax() float64 {
@@ -92,7 +107,15 @@ func (p *MelParams) LogMel(x []float64) ([]float64, error) {
 	}
 	half := p.NFFT / 2
 	if len(x) <= half {
-		return nil, fmt.Errorf("mel: %d samples, reflect padding needs more than n_fft/2 = %d", len(x), half)
+		return nil, errs.Field(errs.ErrShape, "samples", len(x), "reflect padding needs more than n_fft/2 = %d", half)
+	}
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, errs.Field(errs.ErrNonFinite, fmt.Sprintf("samples[%d]", i), v, "must be finite")
+		}
+	}
+	if err := gle.CheckMemory("mel.n_mels", p.NMels, p.Bytes(len(x))); err != nil {
+		return nil, err
 	}
 	padded := make([]float64, len(x)+2*half)
 	copy(padded[half:], x)

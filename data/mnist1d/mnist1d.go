@@ -1,9 +1,10 @@
 package mnist1d
 
 import (
-	"fmt"
 	"math"
 
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/errs"
 	"github.com/gle-go/gle/internal/numpyx"
 )
 
@@ -32,28 +33,46 @@ func DefaultArgs() Args {
 	}
 }
 
-// Validate checks the arguments.
+// Validate checks the arguments, naming the argument (as the mnist1d
+// package spells it) and its value, and refuses a dataset whose arrays
+// would need more memory than gle.MemoryLimit (ErrTooLarge).
 func (a *Args) Validate() error {
-	switch {
-	case a.NumSamples < 10:
-		return fmt.Errorf("mnist1d: num_samples = %d, want ≥ 10 (one per class at least)", a.NumSamples)
-	case !(a.TrainSplit > 0 && a.TrainSplit < 1):
-		return fmt.Errorf("mnist1d: train_split = %g, want in (0, 1)", a.TrainSplit)
-	case a.TemplateLen != 12:
-		return fmt.Errorf("mnist1d: template_len = %d, the templates have 12 points", a.TemplateLen)
-	case a.Padding[0] < 0 || a.Padding[1] < a.Padding[0]:
-		return fmt.Errorf("mnist1d: padding = %v, want 0 ≤ low ≤ high", a.Padding)
-	case a.MaxTranslation < 1 || a.MaxTranslation > a.TemplateLen+a.Padding[1]:
-		return fmt.Errorf("mnist1d: max_translation = %d, want 1…%d", a.MaxTranslation, a.TemplateLen+a.Padding[1])
-	case a.FinalSeqLength < 2:
-		return fmt.Errorf("mnist1d: final_seq_length = %d, want ≥ 2", a.FinalSeqLength)
+	bad := func(field string, v any, format string, args ...any) error {
+		return errs.Field(errs.ErrInvalid, "mnist1d."+field, v, format, args...)
 	}
-	for _, v := range []float64{a.ScaleCoeff, a.CorrNoiseScale, a.IIDNoiseScale, a.ShearScale} {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("mnist1d: scale arguments must be finite, have %v", v)
+	switch {
+	case a.NumSamples < 10 || a.NumSamples > maxSize:
+		return bad("num_samples", a.NumSamples, "want 10…%d (one per class at least)", maxSize)
+	case !(a.TrainSplit > 0 && a.TrainSplit < 1):
+		return bad("train_split", a.TrainSplit, "want in (0, 1)")
+	case a.TemplateLen != 12:
+		return bad("template_len", a.TemplateLen, "the templates have 12 points")
+	case a.Padding[0] < 0 || a.Padding[1] < a.Padding[0] || a.Padding[1] > maxSize:
+		return bad("padding", a.Padding, "want 0 ≤ low ≤ high ≤ %d", maxSize)
+	case a.MaxTranslation < 1 || a.MaxTranslation > a.TemplateLen+a.Padding[1]:
+		return bad("max_translation", a.MaxTranslation, "want 1…%d", a.TemplateLen+a.Padding[1])
+	case a.FinalSeqLength < 2 || a.FinalSeqLength > maxSize:
+		return bad("final_seq_length", a.FinalSeqLength, "want 2…%d", maxSize)
+	}
+	for _, v := range []struct {
+		name  string
+		value float64
+	}{{"scale_coeff", a.ScaleCoeff}, {"corr_noise_scale", a.CorrNoiseScale}, {"iid_noise_scale", a.IIDNoiseScale}, {"shear_scale", a.ShearScale}} {
+		if math.IsNaN(v.value) || math.IsInf(v.value, 0) {
+			return errs.Field(errs.ErrNonFinite, "mnist1d."+v.name, v.value, "must be finite")
 		}
 	}
-	return nil
+	return gle.CheckMemory("mnist1d.num_samples", a.NumSamples, a.Bytes())
+}
+
+// maxSize bounds every count and length of Args (2²⁴), so that their
+// products stay far from overflow; memory is checked separately.
+const maxSize = 1 << 24
+
+// Bytes estimates the memory Generate needs: the samples twice (generated,
+// then permuted) and each sample's working arrays.
+func (a *Args) Bytes() float64 {
+	return 8 * (2*float64(a.NumSamples)*float64(a.FinalSeqLength+1) + 8*float64(a.TemplateLen+a.Padding[1]+a.FinalSeqLength))
 }
 
 // Dataset is a generated MNIST-1D dataset. X and XTest are row-major,

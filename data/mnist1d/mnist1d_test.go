@@ -1,10 +1,14 @@
 package mnist1d
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/internal/testutil"
 	"github.com/gle-go/gle/npy"
 )
@@ -78,6 +82,31 @@ func TestMT19937(t *testing.T) {
 	for i, want := range []uint32{3499211612, 581869302, 3890346734} {
 		if got := m.Uint32(); got != want {
 			t.Fatalf("draw %d: %d, want %d", i, got, want)
+		}
+	}
+}
+
+// TestArgsErrors: every bad argument is refused naming the argument and
+// its value, and a dataset larger than the memory limit is refused before
+// anything is allocated.
+func TestArgsErrors(t *testing.T) {
+	for _, c := range []struct {
+		edit     func(*Args)
+		sentinel error
+		want     string
+	}{
+		{func(a *Args) { a.NumSamples = 5 }, gle.ErrInvalid, "mnist1d.num_samples = 5"},
+		{func(a *Args) { a.NumSamples = 1 << 40 }, gle.ErrInvalid, "mnist1d.num_samples = 1099511627776"},
+		{func(a *Args) { a.TrainSplit = 1 }, gle.ErrInvalid, "mnist1d.train_split = 1"},
+		{func(a *Args) { a.FinalSeqLength = 1 }, gle.ErrInvalid, "mnist1d.final_seq_length = 1"},
+		{func(a *Args) { a.ShearScale = math.NaN() }, gle.ErrNonFinite, "mnist1d.shear_scale = NaN"},
+		{func(a *Args) { a.NumSamples, a.FinalSeqLength = 1<<24, 1<<24 }, gle.ErrTooLarge, "mnist1d.num_samples = 16777216: needs ≈"},
+	} {
+		a := DefaultArgs()
+		c.edit(&a)
+		_, err := Generate(a)
+		if !errors.Is(err, c.sentinel) || !strings.Contains(fmt.Sprint(err), c.want) {
+			t.Errorf("got %v, want %v naming %q", err, c.sentinel, c.want)
 		}
 	}
 }

@@ -91,13 +91,13 @@ def _targets(y: Any, loss: str, steps: int, batch: int, n_out: int):
         if arr.dtype.kind == "f":
             if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
                 raise SpecError("y: class labels must be whole numbers")
+        if arr.size and (arr.min() < 0 or arr.max() >= n_out):
+            raise SpecError(f"y: class labels must be in 0…{n_out - 1}, have {arr.min():g}…{arr.max():g}")
         arr = arr.astype(np.int64)
         if arr.ndim == 1 and arr.shape[0] == batch:
             arr = np.broadcast_to(arr, (steps, batch))
         if arr.shape != (steps, batch):
             raise ShapeError(f"y has shape {arr.shape}: class labels want [steps, batch] = [{steps}, {batch}] or [batch]")
-        if arr.size and (arr.min() < 0 or arr.max() >= n_out):
-            raise SpecError(f"y: class labels must be in 0…{n_out - 1}, have {arr.min()}…{arr.max()}")
         return 2, None, np.ascontiguousarray(arr, dtype=np.int64)
     if loss == "none":
         raise SpecError("y: the network's loss is none: it takes no targets")
@@ -111,6 +111,28 @@ def _targets(y: Any, loss: str, steps: int, batch: int, n_out: int):
     return 1, arr, None
 
 
+def _json_default(v: Any) -> Any:
+    """NumPy arrays and scalars in a spec dict, as JSON."""
+    if isinstance(v, (np.ndarray, np.generic)):
+        return v.tolist()
+    raise TypeError(f"a {type(v).__name__} in the spec: want numbers, strings, lists and dicts")
+
+
+def _finite_spec(v: Any, path: str = "") -> None:
+    """Refuses NaN and ±Inf in a spec dict, naming where (JSON has no such
+    numbers, and the Go decoder would only say that the text is invalid)."""
+    if isinstance(v, float) and not np.isfinite(v):
+        raise SpecError(f"{path or 'spec'} = {v}: must be finite")
+    if isinstance(v, Mapping):
+        for k, w in v.items():
+            _finite_spec(w, f"{path}.{k}" if path else str(k))
+    elif isinstance(v, (list, tuple)):
+        for i, w in enumerate(v):
+            _finite_spec(w, f"{path}[{i}]")
+    elif isinstance(v, np.ndarray):
+        _finite_spec(v.tolist(), path)
+
+
 class Network(Handle):
     """A network of populations and projections (either spec form).
 
@@ -118,23 +140,30 @@ class Network(Handle):
     or .yml spec file, or of a .safetensors model written by `save`.
     Parameters read and write as NumPy arrays by tensor name:
     ``net["layers.0.weight"]``, ``net["projections.1.weight"] = w``.
+
+    Threads: calls on one network and its trainers run one at a time (a
+    lock per network); different networks run in parallel, the GIL
+    released.
     """
 
     def __init__(self, spec: Mapping[str, Any] | str | os.PathLike):
         h = ctypes.c_int64()
         if isinstance(spec, Mapping):
-            call("gle_network_from_json", json.dumps(spec).encode(), ctypes.byref(h))
+            _finite_spec(spec)
+            call("gle_network_from_json", json.dumps(spec, default=_json_default).encode(), ctypes.byref(h))
         elif isinstance(spec, (str, os.PathLike)):
             call("gle_network_from_file", cstr(spec), ctypes.byref(h))
         else:
             raise TypeError(f"spec is a {type(spec).__name__}: want a dict or a file path")
         super().__init__(h.value)
+        self._lock = threading.RLock()
         self._info = call_json("gle_network_info", self._h)
 
     @classmethod
     def _from_handle(cls, h: int) -> "Network":
         n = cls.__new__(cls)
         Handle.__init__(n, h)
+        n._lock = threading.RLock()
         n._info = call_json("gle_network_info", h)
         return n
 
@@ -170,14 +199,16 @@ class Network(Handle):
 
     def spec(self) -> dict:
         """The spec with the current parameters (loadable by Network)."""
-        return call_json("gle_network_info", self._h)["spec"]
+        with self._lock:
+            return call_json("gle_network_info", self._h)["spec"]
 
     def __getitem__(self, name: str) -> np.ndarray:
         shape = self.tensors.get(name)
         if shape is None:
             raise KeyError(f"{name!r}: no such tensor (have {', '.join(self.tensors)})")
         a = np.empty(shape, dtype=np.float64)
-        call("gle_param_get", self._h, name.encode(), ptr(a), a.size)
+        with self._lock:
+            call("gle_param_get", self._h, name.encode(), ptr(a), a.size)
         return a
 
     def __setitem__(self, name: str, value: Any) -> None:
@@ -187,7 +218,8 @@ class Network(Handle):
         a = np.ascontiguousarray(_numeric(value, name), dtype=np.float64)
         if a.shape != shape:
             raise ShapeError(f"{name} has shape {shape}, the value {a.shape}")
-        call("gle_param_set", self._h, name.encode(), ptr(a), a.size)
+        with self._lock:
+            call("gle_param_set", self._h, name.encode(), ptr(a), a.size)
 
     def parameters(self) -> dict[str, np.ndarray]:
         """Every parameter tensor, copied."""
@@ -195,7 +227,8 @@ class Network(Handle):
 
     def save(self, path: str | os.PathLike) -> None:
         """Writes the parameters as safetensors, the spec in the metadata."""
-        call("gle_network_save", self._h, cstr(path))
+        with self._lock:
+            call("gle_network_save", self._h, cstr(path))
 
     def simulate(self, x: Any, y: Any = None, *, traces: bool = False):
         """Runs the network on x from rest, without learning.
@@ -212,7 +245,8 @@ class Network(Handle):
         kind, yv, yc = _targets(y, self.loss, T, B, self.outputs)
         out = np.empty((T, B, self.outputs), dtype=np.float64)
         tr = ctypes.c_int64()
-        call("gle_simulate", self._h, ptr(xa), T, B, self.inputs, kind, ptr(yv), ptr(yc), ptr(out), int(traces), ctypes.byref(tr))
+        with self._lock:
+            call("gle_simulate", self._h, ptr(xa), T, B, self.inputs, kind, ptr(yv), ptr(yc), ptr(out), int(traces), ctypes.byref(tr))
         if not traces:
             return out
         return out, bundle(tr.value)
@@ -220,9 +254,11 @@ class Network(Handle):
 
 class Trainer(Handle):
     """Trains a network online: GLE's local rule (rule="gle"), truncated
-    BPTT over N steps ("tbptt:N") or full BPTT per sequence of at most N
-    steps ("bptt:N"), with the spec's optimizer (SGD or Adam), τm clamped
-    to tau_m_min (default dt) and learning from learn_from_step on.
+    BPTT over N steps ("tbptt:N"), full BPTT per sequence of at most N
+    steps ("bptt:N"), or forward-mode rules that step every dt: exact RTRL
+    ("rtrl") and its sparse approximations ("snap1", "snap2"); with the
+    spec's optimizer (SGD or Adam), τm clamped to tau_m_min (default dt)
+    and learning from learn_from_step on.
 
     The state carries over from call to call (reset() starts from rest);
     float32=True runs the float32 engine (GLE's rule only).
@@ -231,8 +267,8 @@ class Trainer(Handle):
     def __init__(self, net: Network, batch: int = 1, *, rule: str = "gle", float32: bool = False):
         if not isinstance(net, Network):
             raise TypeError(f"net is a {type(net).__name__}: want a gle.Network")
-        if int(batch) != batch or batch <= 0:
-            raise SpecError(f"batch = {batch}: want a positive integer")
+        if not isinstance(batch, (int, np.integer)) or isinstance(batch, bool) or batch <= 0:
+            raise SpecError(f"batch = {batch!r}: want a positive integer")
         h = ctypes.c_int64()
         call("gle_trainer_new", net._h, int(batch), rule.encode(), int(float32), ctypes.byref(h))
         super().__init__(h.value)
@@ -242,27 +278,32 @@ class Trainer(Handle):
     @property
     def lr(self) -> float:
         """The optimizer's learning rate."""
-        return call_json("gle_trainer_info", self._h)["lr"]
+        with self.net._lock:
+            return call_json("gle_trainer_info", self._h)["lr"]
 
     @lr.setter
     def lr(self, value: float) -> None:
-        call("gle_trainer_set_lr", self._h, float(value))
+        with self.net._lock:
+            call("gle_trainer_set_lr", self._h, float(value))
 
     @property
     def steps(self) -> int:
         """dt steps taken so far."""
-        return call_json("gle_trainer_info", self._h)["steps"]
+        with self.net._lock:
+            return call_json("gle_trainer_info", self._h)["steps"]
 
     def reset(self) -> None:
         """Sets the state to rest (the parameters stay)."""
-        call("gle_trainer_reset", self._h)
+        with self.net._lock:
+            call("gle_trainer_reset", self._h)
 
     def state(self) -> dict[str, np.ndarray]:
         """The state, copied: per population PREFIX.u, .v, .r, .r_prime
         [batch, N] and per projection PREFIX.e_bottom [batch, source size]
         (the tensor prefixes of Network.tensors)."""
         h = ctypes.c_int64()
-        call("gle_trainer_state", self._h, ctypes.byref(h))
+        with self.net._lock:
+            call("gle_trainer_state", self._h, ctypes.byref(h))
         return bundle(h.value)
 
     @staticmethod
@@ -309,8 +350,9 @@ class Trainer(Handle):
         loss = ctypes.c_double()
 
         def go(stop):
-            call("gle_trainer_run", self._h, ptr(xa), T, B, self.net.inputs, kind, ptr(yv), ptr(yc), ptr(out),
-                 ctypes.byref(stop), ctypes.byref(loss))
+            with self.net._lock:
+                call("gle_trainer_run", self._h, ptr(xa), T, B, self.net.inputs, kind, ptr(yv), ptr(yc), ptr(out),
+                     ctypes.byref(stop), ctypes.byref(loss))
             return loss.value
 
         mean = self._interruptible(go)
@@ -331,8 +373,8 @@ class Trainer(Handle):
         shows a bar (tqdm when installed, plain lines otherwise; default:
         on when stderr is a terminal).
         """
-        if int(epochs) != epochs or epochs <= 0:
-            raise SpecError(f"epochs = {epochs}: want a positive integer")
+        if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs <= 0:
+            raise SpecError(f"epochs = {epochs!r}: want a positive integer")
         batches = self._batches(x, y, batch_size, shuffle, seed)
         bar = _Progress(epochs, progress)
         try:
@@ -383,7 +425,8 @@ class Trainer(Handle):
     def save(self, path: str | os.PathLike) -> None:
         """Writes a checkpoint (network, state, optimizer, history) atomically."""
         meta = json.dumps({"spec": self.net.spec(), "history": self.history, "batch": self.batch})
-        call("gle_trainer_save", self._h, cstr(path), meta.encode())
+        with self.net._lock:
+            call("gle_trainer_save", self._h, cstr(path), meta.encode())
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *, rule: str = "gle", float32: bool = False) -> "Trainer":
@@ -429,7 +472,11 @@ class _Progress:
             self.bar.close()
 
 
-def _sequence(net: Network, x, y):
+def _sequence(net: Network, x, y, what: str | None = None):
+    """The C API's view of x and y; what names a call that needs targets."""
+    if what is not None and (y is None or net.loss == "none"):
+        raise SpecError(f"y: {what} needs targets and a loss (the network's loss is {net.loss!r}, "
+                        f"y is {'missing' if y is None else 'given'})")
     xa = _inputs(x, net.inputs)
     T, B = xa.shape[:2]
     return (xa, T, B) + _targets(y, net.loss, T, B, net.outputs)
@@ -443,9 +490,10 @@ def grad(net: Network, x: Any, y: Any = None, *, method: str = "bptt") -> dict[s
     time), "snap1" / "snap2" (RTRL's sparse approximations) or "gle" (GLE's
     local updates summed over the run). Keys are the tensor names of
     net.tensors."""
-    xa, T, B, kind, yv, yc = _sequence(net, x, y)
+    xa, T, B, kind, yv, yc = _sequence(net, x, y, "grad")
     h, obj = ctypes.c_int64(), ctypes.c_double()
-    call("gle_grad", net._h, method.encode(), ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), ctypes.byref(h), ctypes.byref(obj))
+    with net._lock:
+        call("gle_grad", net._h, method.encode(), ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), ctypes.byref(h), ctypes.byref(obj))
     return bundle(h.value)
 
 
@@ -453,12 +501,15 @@ def align(net: Network, x: Any, y: Any = None, *, window: int | None = None,
           method: str = "gle", against: str = "bptt") -> list[dict]:
     """Cosine and norm ratio of one method's gradient against another's (by
     default GLE's summed local updates against the exact BPTT gradient),
-    per tensor (and "all") and per window of steps (window −1: the whole
-    sequence). Methods as for grad; docs/online.md says how each is split
-    by time."""
-    xa, T, B, kind, yv, yc = _sequence(net, x, y)
-    return call_json("gle_align", net._h, ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), int(window or T),
-                     cstr(method), cstr(against))
+    per tensor (and "all"), over the whole sequence (rows with window −1)
+    and per window of `window` steps (default: the whole sequence only).
+    Methods as for grad; docs/online.md says how each is split by time."""
+    if window is not None and (not isinstance(window, (int, np.integer)) or isinstance(window, bool) or window <= 0):
+        raise SpecError(f"window = {window!r}: want a positive number of steps (or None: the whole sequence)")
+    xa, T, B, kind, yv, yc = _sequence(net, x, y, "align")
+    with net._lock:
+        return call_json("gle_align", net._h, ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), int(window or T),
+                         cstr(method), cstr(against))
 
 
 def conformance(path: str | os.PathLike, *, float32: bool = False) -> dict[str, Any]:

@@ -172,6 +172,59 @@ def test_errors_name_field_and_value(tmp_path):
     ce = gle.Network(graph_spec())
     with pytest.raises(gle.SpecError, match="class labels must be in 0…2"):
         ce.simulate(np.zeros((5, 1, 2)), np.array([3]))
+    with pytest.raises(gle.SpecError, match="class labels must be in 0…2, have 9.22337e"):
+        ce.simulate(np.zeros((5, 1, 2)), np.array([2.0 ** 63]))  # checked before the cast
+    with pytest.raises(gle.SpecError, match=r"layers\[0\]\.tau_m = nan: must be finite"):
+        gle.Network({"dt": 0.1, "layers": [{"in": 1, "out": 1, "tau_m": float("nan"), "tau_r": 1}]})
+    with pytest.raises(gle.SpecError, match="dt = inf"):
+        gle.Network(small_spec(dt=float("inf")))
+    with pytest.raises(gle.SpecError, match="batch = '2'"):
+        gle.Trainer(net, batch="2")
+    x, y = sine(20)
+    with pytest.raises(gle.SpecError, match="window = 0"):
+        gle.align(net, x, y, window=0)
+    with pytest.raises(gle.SpecError, match="grad needs targets"):
+        gle.grad(net, x)
+    with pytest.raises(gle.SpecError, match="mnist1d.num_samples = 1000000000000: want 10…"):
+        gle.data.mnist1d(samples=10 ** 12)
+    with pytest.raises(gle.TooLargeError, match=r"mnist1d.num_samples = 16000000: needs ≈ .* of memory"):
+        gle.data.mnist1d(samples=16_000_000, length=16_000_000)
+    with pytest.raises(gle.SpecError, match="mel.n_mels = 0"):
+        gle.data.logmel(np.zeros(4000), n_mels=0)
+    with pytest.raises(gle.SpecError, match=r"samples\[3\] = NaN: must be finite"):
+        gle.data.logmel(np.where(np.arange(4000) == 3, np.nan, 0.0))
+
+
+def test_one_trainer_from_two_threads():
+    """Calls on one network and its trainers run one at a time: two threads
+    that train the same trainer give what the same calls give in turn."""
+    x, y = sine(20000)
+
+    def trained(threads):
+        net = gle.Network(small_spec())
+        tr = gle.Trainer(net)
+        if threads:
+            start = threading.Barrier(2)
+
+            def run():
+                start.wait()
+                tr.run(x, y)
+
+            ts = [threading.Thread(target=run) for _ in range(2)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+        else:
+            tr.run(x, y)
+            tr.run(x, y)
+        return tr.steps, net.parameters()
+
+    steps, params = trained(True)
+    want_steps, want = trained(False)
+    assert steps == want_steps == 40000
+    for k in want:
+        assert np.array_equal(params[k], want[k]), k
 
 
 def test_memory_order_and_dtype_converted():
