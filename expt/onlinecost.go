@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/gle-go/gle"
@@ -75,14 +76,16 @@ func (f CostFit) MarshalJSON() ([]byte, error) {
 }
 
 // costNet is the network of the cost sweep: 4 inputs → h (n tanh neurons,
-// τm 0.5, τr 0.2, a self projection at loop gain 0.9) → out (2, linear),
-// every W, b and τm learned.
+// τm 0.5, τr 0.2, a self projection at loop gain 0.3) → out (2, linear),
+// every W, b and τm learned. The gain keeps GLE's real-time errors on the
+// loop stable over the long timing runs: they are iff gain·τm/τr < 1
+// (docs/vle.md §4), here 0.75.
 func costNet(n int) (*gle.Network, error) {
 	net, err := costShape(n)
 	if err != nil {
 		return nil, err
 	}
-	return net, gle.SetLoopGain(net, 0.9)
+	return net, gle.SetLoopGain(net, 0.3)
 }
 
 // costShape is costNet with its weights as drawn (the sizes are what the
@@ -158,7 +161,9 @@ func RunOnlineCost(ctx context.Context, c OnlineCostConfig, report func(CostRow)
 // measureCost times one configuration and measures its live heap.
 func measureCost(c OnlineCostConfig, method string, n, batch int) (CostRow, error) {
 	row := CostRow{Method: method, N: n, Batch: batch}
-	runtime.GC()
+	// Give the memory of the configuration before back to the system, so
+	// that the memory limit (MemAvailable) is the machine's again.
+	debug.FreeOSMemory()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	net, err := costNet(n)

@@ -128,6 +128,8 @@ func onlineCost(ctx context.Context, c expt.OnlineCostConfig, dir string, stdout
 		return err
 	}
 	defer m.Close()
+	// The memory limit before the sweep: the measurements hold memory.
+	limit := float64(gle.MemoryLimit())
 	fmt.Fprintf(stdout, "%-7s %5s %6s %12s %12s\n", "method", "n", "batch", "ms/step", "memory")
 	var rows []expt.CostRow
 	for _, batch := range c.Batches {
@@ -156,7 +158,6 @@ func onlineCost(ctx context.Context, c expt.OnlineCostConfig, dir string, stdout
 		}
 	}
 	fits := expt.FitCosts(rows, c)
-	limit := float64(gle.MemoryLimit())
 	var largest []string
 	for _, batch := range c.Batches {
 		n, err := expt.LargestRTRL(batch, limit)
