@@ -2,6 +2,7 @@ package gle
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -93,19 +94,21 @@ func LoadTrainer[T Float](path string, identity map[string]string, rule Rule, me
 	}
 	var diffs []string
 	for _, k := range slices.Sorted(maps.Keys(mergeKeys(ck.Identity, identity))) {
-		if a, b := ck.Identity[k], identity[k]; a != b {
-			diffs = append(diffs, fmt.Sprintf("%s: checkpoint %q, now %q", k, a, b))
+		a, inCk := ck.Identity[k]
+		b, inRun := identity[k]
+		if a != b || inCk != inRun {
+			diffs = append(diffs, fmt.Sprintf("%s: checkpoint %s, now %s", k, valueOrAbsent(a, inCk), valueOrAbsent(b, inRun)))
 		}
 	}
 	if p := precisionName[T](); ck.Precision != p {
 		diffs = append(diffs, fmt.Sprintf("precision: checkpoint %s, now %s", ck.Precision, p))
 	}
-	ruleName := ""
+	ruleName, ckRule := "gle", cmp.Or(ck.Rule, "gle")
 	if rule != nil {
 		ruleName = rule.Name()
 	}
-	if ck.Rule != ruleName {
-		diffs = append(diffs, fmt.Sprintf("rule: checkpoint %q, now %q", ck.Rule, ruleName))
+	if ckRule != ruleName {
+		diffs = append(diffs, fmt.Sprintf("rule: checkpoint %s, now %s", ckRule, ruleName))
 	}
 	if len(diffs) > 0 {
 		return nil, fmt.Errorf("%s: %w: %s", path, ErrMismatch, joinLines(diffs))
@@ -145,12 +148,24 @@ func mergeKeys(a, b map[string]string) map[string]bool {
 }
 
 func joinLines(s []string) string {
+	const most = 10
 	var b bytes.Buffer
-	for i, l := range s {
+	for i, l := range s[:min(len(s), most)] {
 		if i > 0 {
 			b.WriteString("; ")
 		}
 		b.WriteString(l)
 	}
+	if len(s) > most {
+		fmt.Fprintf(&b, "; … and %d more", len(s)-most)
+	}
 	return b.String()
+}
+
+// valueOrAbsent is an identity value, or "absent" where the key is not.
+func valueOrAbsent(v string, ok bool) string {
+	if !ok {
+		return "absent"
+	}
+	return v
 }

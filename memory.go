@@ -99,6 +99,34 @@ func ParamBytes(s *Spec) float64 {
 	return 8 * n
 }
 
+// NetworkBytes returns the memory of n's float64 parameters: weights,
+// feedback weights, biases and time constants.
+func NetworkBytes(n *Network) float64 {
+	var v float64
+	for _, p := range n.Pops {
+		v += 3 * float64(p.N)
+	}
+	for _, p := range n.Projs {
+		v += float64(len(p.W) + len(p.FeedbackWeight))
+	}
+	return 8 * v
+}
+
+// TrainerBytes estimates the memory a trainer of n for the given batch
+// needs, for engine elements of elem bytes: the engine (EngineBytes), the
+// parameters' gradients and an optimizer's two moments (Adam's), and what
+// Save needs to encode a checkpoint (about twice the parameters, moments
+// and state; measured). NewTrainerOf refuses a trainer above MemoryLimit.
+func TrainerBytes(n *Network, batch, elem int) float64 {
+	params, engine := NetworkBytes(n), EngineBytes(n, batch, elem)
+	return engine + 3*params + 2*(3*params+engine/2)
+}
+
+// SpecJSONBytes estimates the memory of writing n as a JSON spec with its
+// parameters (Network.ToSpec, then encoding/json): about 90 bytes per
+// number (measured), 100 with a margin.
+func SpecJSONBytes(n *Network) float64 { return 100 * NetworkBytes(n) / 8 }
+
 // EngineBytes estimates what an engine of n for the given batch allocates
 // besides the network's parameters, for elements of elem bytes: two
 // states, the per-population scratch and the per-projection scratch.

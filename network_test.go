@@ -250,7 +250,7 @@ func TestCheckpointResume(t *testing.T) {
 	if !sameParams(back.Engine.Net, full.Engine.Net) {
 		t.Error("resumed parameters differ")
 	}
-	if _, err := gle.LoadTrainer[float64](path, map[string]string{"spec": "b", "lr": "0.01"}, nil, nil); !errors.Is(err, gle.ErrMismatch) || !strings.Contains(err.Error(), `spec: checkpoint "a", now "b"`) {
+	if _, err := gle.LoadTrainer[float64](path, map[string]string{"spec": "b", "lr": "0.01"}, nil, nil); !errors.Is(err, gle.ErrMismatch) || !strings.Contains(err.Error(), `spec: checkpoint a, now b`) {
 		t.Errorf("changed spec: %v", err)
 	}
 	if _, err := gle.LoadTrainer[float32](path, id, nil, nil); !errors.Is(err, gle.ErrMismatch) || !strings.Contains(err.Error(), "precision") {
@@ -370,6 +370,20 @@ func TestMemoryGuard(t *testing.T) {
 	}
 	if _, err := gle.NewEngine(n, 1<<28); !errors.Is(err, gle.ErrTooLarge) || !strings.Contains(err.Error(), "batch") {
 		t.Errorf("batch 2^28: %v", err)
+	}
+	// A trainer needs more than its engine (gradients, optimizer moments,
+	// checkpoint encoding): a limit between the two refuses the trainer.
+	wide, err := gle.NewNetwork(&gle.Spec{Dt: 0.1, Layers: []gle.LayerSpec{{In: 1000, Out: 1000, TauM: gle.Taus{1}, TauR: gle.Taus{1}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, trainer := gle.EngineBytes(wide, 1, 8), gle.TrainerBytes(wide, 1, 8)
+	gle.SetMemoryLimit(int64(engine+trainer) / 2)
+	if _, err := gle.NewEngine(wide, 1); err != nil {
+		t.Errorf("engine of %.3g bytes under a limit of %.3g: %v", engine, (engine+trainer)/2, err)
+	}
+	if _, err := gle.NewTrainer(wide, 1, nil); !errors.Is(err, gle.ErrTooLarge) {
+		t.Errorf("trainer of %.3g bytes under a limit of %.3g: %v", trainer, (engine+trainer)/2, err)
 	}
 }
 

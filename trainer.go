@@ -76,6 +76,9 @@ func NewTrainerOf[T Float](n *Network, batch int, opt optim.Optimizer) (*Trainer
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckMemory("batch", batch, TrainerBytes(n, batch, 8)); err != nil {
+		return nil, err
+	}
 	g := NewGrads(n)
 	tr := &TrainerOf[T]{Engine: e, Opt: opt, TauMMin: n.Dt, grads: g}
 	for _, p := range n.Pops {

@@ -76,7 +76,7 @@ func Load(path string, layout Layout, loss gle.Loss, nIn, nOut int) (*Sequence, 
 func readXY(path string) (x, y *npy.Array, err error) {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".npz":
-		arrs, err := npy.ReadNPZ(path)
+		arrs, err := npy.ReadNPZ(path, gle.MemoryLimit())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -85,7 +85,7 @@ func readXY(path string) (x, y *npy.Array, err error) {
 		}
 		return arrs["x"], arrs["y"], nil
 	case ".npy":
-		x, err := npy.ReadFile(path)
+		x, err := npy.ReadFile(path, gle.MemoryLimit())
 		return x, nil, err
 	case ".json":
 		data, err := os.ReadFile(path)

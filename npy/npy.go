@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/gle-go/gle/internal/errs"
 	"io"
 	"math"
 	"regexp"
@@ -39,6 +40,9 @@ type Array struct {
 
 // Len returns the number of elements.
 func (a *Array) Len() int { return max(len(a.Float), len(a.Int)) }
+
+// Bytes returns the memory the elements take.
+func (a *Array) Bytes() int64 { return 8 * int64(a.Len()) }
 
 // Float64s returns the elements as float64 (integers converted).
 func (a *Array) Float64s() []float64 {
@@ -75,8 +79,11 @@ var (
 	dtypeRE   = regexp.MustCompile(`^([<>|=]?)([fiub])(\d+)$`)
 )
 
-// Read reads one .npy array from r.
-func Read(r io.Reader) (*Array, error) {
+// Read reads one .npy array from r. limit bounds the memory (bytes) the
+// array may take, its data as read and as decoded; 0 means no limit. An
+// array whose header claims more is refused (errs.ErrTooLarge) before its
+// data is read.
+func Read(r io.Reader, limit int64) (*Array, error) {
 	var pre [8]byte
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrFormat, err)
@@ -134,6 +141,9 @@ func Read(r io.Reader) (*Array, error) {
 	// header that lies about the shape costs the file's size, not the
 	// shape's.
 	want := int64(n) * int64(size)
+	if need := want + 8*int64(n); limit > 0 && need > limit {
+		return nil, errs.Field(errs.ErrTooLarge, "shape", shape, "the array needs ≈ %d MiB of memory, above the limit of %d MiB (--max-memory, gle.SetMemoryLimit)", need>>20, limit>>20)
+	}
 	data, err := io.ReadAll(io.LimitReader(r, want))
 	if err != nil {
 		return nil, fmt.Errorf("%w: data: %v", ErrFormat, err)

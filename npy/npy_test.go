@@ -1,9 +1,12 @@
 package npy
 
 import (
+	"archive/zip"
 	"bytes"
 	"errors"
+	"github.com/gle-go/gle/internal/errs"
 	"maps"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -14,7 +17,7 @@ import (
 )
 
 func TestReadReferenceNPZ(t *testing.T) {
-	arrs, err := ReadNPZ(filepath.Join(testutil.ReferenceDir(t), "mnist1d_len40_seed42.npz"))
+	arrs, err := ReadNPZ(filepath.Join(testutil.ReferenceDir(t), "mnist1d_len40_seed42.npz"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +46,7 @@ func TestRoundTrip(t *testing.T) {
 	if err := WriteNPZ(path, Named{"f", f}, Named{"i", i}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := ReadNPZ(path)
+	got, err := ReadNPZ(path, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +75,7 @@ func TestReadDTypes(t *testing.T) {
 		{"<f4", false, "(1,)", []byte{0, 0, 0xc0, 0x3f}, []float64{1.5}},
 		{"|u1", true, "(2, 3)", []byte{1, 4, 2, 5, 3, 6}, []float64{1, 2, 3, 4, 5, 6}},
 	} {
-		a, err := Read(bytes.NewReader(header(tc.descr, tc.fortran, tc.shape, tc.data)))
+		a, err := Read(bytes.NewReader(header(tc.descr, tc.fortran, tc.shape, tc.data)), 0)
 		if err != nil {
 			t.Errorf("%s: %v", tc.descr, err)
 			continue
@@ -110,7 +113,7 @@ func TestReadErrors(t *testing.T) {
 		"no shape":    []byte(magic + "\x01\x00\x05\x00{}  \n"),
 		"bad version": []byte(magic + "\x09\x00"),
 	} {
-		if _, err := Read(bytes.NewReader(data)); !errors.Is(err, ErrFormat) {
+		if _, err := Read(bytes.NewReader(data), 0); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: got %v, want ErrFormat", name, err)
 		}
 	}
@@ -122,7 +125,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(good.Bytes())
 	f.Add(header("|u1", true, "(2, 3)", []byte{1, 4, 2, 5, 3, 6}))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := Read(bytes.NewReader(data))
+		a, err := Read(bytes.NewReader(data), 0)
 		if err == nil {
 			n := 1
 			for _, d := range a.Shape {
@@ -148,12 +151,46 @@ func TestLyingHeader(t *testing.T) {
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	_, err := Read(bytes.NewReader(lie))
+	_, err := Read(bytes.NewReader(lie), 0)
 	runtime.ReadMemStats(&after)
 	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "the file holds") {
 		t.Errorf("lying header: %v", err)
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
 		t.Errorf("reading a %d-byte file allocated %d bytes", len(lie), grew)
+	}
+}
+
+// TestCompressedBomb: a small deflated .npz whose array is real but larger
+// than the limit is refused before its data is read.
+func TestCompressedBomb(t *testing.T) {
+	var npyBuf bytes.Buffer
+	if err := Write(&npyBuf, &Array{Shape: []int{1 << 20, 4}, Float: make([]float64, 1<<22)}); err != nil {
+		t.Fatal(err)
+	}
+	var zipBuf bytes.Buffer
+	zw := zip.NewWriter(&zipBuf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "x.npy", Method: zip.Deflate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(npyBuf.Bytes())
+	zw.Close()
+	path := filepath.Join(t.TempDir(), "bomb.npz")
+	if err := os.WriteFile(path, zipBuf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = ReadNPZ(path, 16<<20)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, errs.ErrTooLarge) || !strings.Contains(err.Error(), "x.npy: shape = [1048576 4]") {
+		t.Errorf("%d-byte archive of a 32 MiB array under a 16 MiB limit: %v", zipBuf.Len(), err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 4<<20 {
+		t.Errorf("refusing it allocated %d bytes", grew)
+	}
+	if a, err := ReadNPZ(path, 128<<20); err != nil || a["x"].Len() != 1<<22 {
+		t.Errorf("under a 128 MiB limit: %v", err)
 	}
 }

@@ -11,8 +11,10 @@ import (
 )
 
 // ReadNPZ reads every array of an .npz archive, keyed by name without the
-// ".npy" suffix (as np.load does).
-func ReadNPZ(path string) (map[string]*Array, error) {
+// ".npy" suffix (as np.load does). limit bounds the memory (bytes) all the
+// arrays may take together (0: no limit): an archive whose headers claim
+// more is refused before the data is read, however well it compresses.
+func ReadNPZ(path string, limit int64) (map[string]*Array, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err // the os error names the path
 	}
@@ -22,29 +24,35 @@ func ReadNPZ(path string) (map[string]*Array, error) {
 	}
 	defer zr.Close()
 	out := make(map[string]*Array, len(zr.File))
+	var used int64 // bytes of the arrays read so far
 	for _, f := range zr.File {
 		rc, err := f.Open()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, f.Name, err)
 		}
-		a, err := Read(rc)
+		left := int64(0)
+		if limit > 0 {
+			left = max(1, limit-used)
+		}
+		a, err := Read(rc, left)
 		rc.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, f.Name, err)
 		}
+		used += a.Bytes()
 		out[strings.TrimSuffix(f.Name, ".npy")] = a
 	}
 	return out, nil
 }
 
-// ReadFile reads a .npy file.
-func ReadFile(path string) (*Array, error) {
+// ReadFile reads a .npy file; limit as for Read.
+func ReadFile(path string, limit int64) (*Array, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	a, err := Read(fh)
+	a, err := Read(fh, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

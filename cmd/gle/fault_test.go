@@ -90,7 +90,7 @@ func TestKilledTrainingResumes(t *testing.T) {
 	full := time.Since(start)
 	want := epochLines(t, filepath.Join(dir, "clean", "metrics.jsonl"))
 	wantSpec, _ := os.ReadFile(filepath.Join(dir, "clean", "learned.json"))
-	wantOut, err := npy.ReadNPZ(filepath.Join(dir, "clean", "out.npz"))
+	wantOut, err := npy.ReadNPZ(filepath.Join(dir, "clean", "out.npz"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestKilledTrainingResumes(t *testing.T) {
 		if s, _ := os.ReadFile(filepath.Join(dir, run, "learned.json")); !bytes.Equal(s, wantSpec) {
 			t.Errorf("seed %d (%v): the learned spec differs", seed, sig)
 		}
-		gotOut, err := npy.ReadNPZ(filepath.Join(dir, run, "out.npz"))
+		gotOut, err := npy.ReadNPZ(filepath.Join(dir, run, "out.npz"), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,8 +185,17 @@ func TestResumeRefusesChanges(t *testing.T) {
 	}
 	changed := filepath.Join(dir, "changed.yaml")
 	os.WriteFile(changed, []byte(strings.Replace(cliSpec, "lr: 0.001", "lr: 0.002", 1)), 0o644)
-	if code, _, errs := runCLI(t, "train", "--spec", changed, "--data", data, "--epochs", "4", "--run-dir", run, "--resume"); code != 1 || !strings.Contains(errs, "checkpoint of another run: spec") {
+	if code, _, errs := runCLI(t, "train", "--spec", changed, "--data", data, "--epochs", "4", "--run-dir", run, "--resume"); code != 1 || !strings.Contains(errs, "checkpoint of another run: spec.optimizer.lr: checkpoint 0.001, now 0.002") {
 		t.Errorf("resume with another lr: exit %d, %s", code, errs)
+	}
+	// A mistyped --checkpoint does not start the run over in its folder.
+	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "4", "--run-dir", run, "--resume", "--checkpoint", filepath.Join(dir, "typo.gob")); code != 1 || !strings.Contains(errs, "no checkpoint") {
+		t.Errorf("resume from a missing checkpoint: exit %d, %s", code, errs)
+	}
+	for f, b := range before {
+		if now, _ := os.ReadFile(filepath.Join(run, f)); !bytes.Equal(now, b) {
+			t.Errorf("resuming from a missing checkpoint changed %s", f)
+		}
 	}
 	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "4", "--run-dir", run, "--resume", "--reset"); code != 1 || !strings.Contains(errs, "reset") {
 		t.Errorf("resume with --reset: exit %d, %s", code, errs)
@@ -211,6 +220,14 @@ func TestNothingOverwritten(t *testing.T) {
 	os.WriteFile(kept, []byte("mine"), 0o644)
 	if code, _, errs := runCLI(t, "simulate", "--spec", spec, "--data", data, "--out", kept); code != 1 || !strings.Contains(errs, "--force") {
 		t.Errorf("existing --out: exit %d, %s", code, errs)
+	}
+	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--save-spec", filepath.Join(dir, "learned.txt"), "--run-dir", filepath.Join(dir, "b")); code != 2 || !strings.Contains(errs, "want a .json, .yaml or .yml file") {
+		t.Errorf("--save-spec .txt: exit %d, %s", code, errs)
+	}
+	folder := filepath.Join(dir, "folder.npz")
+	os.Mkdir(folder, 0o755)
+	if code, out, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--out", folder, "--force", "--run-dir", filepath.Join(dir, "c")); code != 1 || !strings.Contains(errs, "is a folder") || strings.Contains(out, "epoch") {
+		t.Errorf("--out a folder: exit %d, %s%s", code, out, errs)
 	}
 	if b, _ := os.ReadFile(kept); string(b) != "mine" {
 		t.Error("an existing output was overwritten")

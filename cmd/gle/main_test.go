@@ -94,7 +94,7 @@ func TestSimulateAndTrain(t *testing.T) {
 	if !(last.Loss < 0.1*first.Loss) {
 		t.Errorf("loss %g → %g: want a tenfold reduction", first.Loss, last.Loss)
 	}
-	arrs, err := npy.ReadNPZ(out)
+	arrs, err := npy.ReadNPZ(out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestSimulateAndTrain(t *testing.T) {
 	if code, out, errs := runCLI(t, "export", "--spec", spec, "--params", st, "--format", "npz", "--out", filepath.Join(dir, "m.npz")); code != 0 {
 		t.Fatalf("export npz: exit %d\n%s%s", code, out, errs)
 	}
-	exported, err := npy.ReadNPZ(filepath.Join(dir, "m.npz"))
+	exported, err := npy.ReadNPZ(filepath.Join(dir, "m.npz"), 0)
 	if err != nil || exported["layers.0.weight"].Float[3] != arrs["layers.0.weight"].Float[3] {
 		t.Errorf("safetensors → npz round trip lost the learned weights: %v", err)
 	}
@@ -136,7 +136,7 @@ func TestSimulateAndTrain(t *testing.T) {
 	if code, out, errs := runCLI(t, "trace", "--spec", learned, "--data", dataPath, "--neurons", "0,5", "--out", traceDir); code != 0 {
 		t.Fatalf("trace: exit %d\n%s%s", code, out, errs)
 	}
-	if tr, err := npy.ReadNPZ(filepath.Join(traceDir, "trace.npz")); err != nil || tr["layers.0.lambda"] == nil {
+	if tr, err := npy.ReadNPZ(filepath.Join(traceDir, "trace.npz"), 0); err != nil || tr["layers.0.lambda"] == nil {
 		t.Errorf("trace.npz: %v", err)
 	}
 
@@ -320,11 +320,11 @@ func TestDataMNIST1D(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	got, err := npy.ReadNPZ(out)
+	got, err := npy.ReadNPZ(out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := npy.ReadNPZ(filepath.Join(testutil.ReferenceDir(t), "mnist1d_len40_seed42.npz"))
+	want, err := npy.ReadNPZ(filepath.Join(testutil.ReferenceDir(t), "mnist1d_len40_seed42.npz"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestMelCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	a, err := npy.ReadFile(out)
+	a, err := npy.ReadFile(out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +463,7 @@ func TestGraphSpecCLI(t *testing.T) {
 	if len(lines) != 30 || !(last.Loss < 0.4*untrained) {
 		t.Errorf("%d epochs, loss %.4g untrained → %.4g: want 30 epochs and the loss below 40 %% of it", len(lines), untrained, last.Loss)
 	}
-	arrs, err := npy.ReadNPZ(out)
+	arrs, err := npy.ReadNPZ(out, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +485,7 @@ func TestGraphSpecCLI(t *testing.T) {
 	os.WriteFile(layered, []byte(cliSpec), 0o644)
 	ck := filepath.Join(dir, "layered.ckpt")
 	runCLI(t, "train", "--spec", layered, "--data", dataPath, "--checkpoint", ck, "--run-dir", filepath.Join(dir, "run4"))
-	if code, _, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--checkpoint", ck, "--resume", "--run-dir", filepath.Join(dir, "run5")); code != 1 || !strings.Contains(stderr, "checkpoint of another run: spec:") {
+	if code, _, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--checkpoint", ck, "--resume", "--run-dir", filepath.Join(dir, "run5")); code != 1 || !strings.Contains(stderr, "checkpoint of another run: spec.") {
 		t.Errorf("resume a graph run from a layered checkpoint: exit %d, %s", code, stderr)
 	}
 	if code, stdout, stderr := runCLI(t, "align", "--spec", spec, "--data", dataPath, "--out", filepath.Join(dir, "align")); code != 0 || !strings.Contains(stdout, "projections.0.weight") {
@@ -597,7 +597,7 @@ func TestGradCommand(t *testing.T) {
 		if code, stdout, errs := runCLI(t, "grad", "--spec", spec, "--data", data, "--method", m, "--out", out); code != 0 {
 			t.Fatalf("grad %s: exit %d\n%s%s", m, code, stdout, errs)
 		}
-		a, err := npy.ReadNPZ(out)
+		a, err := npy.ReadNPZ(out, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -81,6 +81,9 @@ func runSimulate(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.BoolVar(&f32, "float32", false, "run on the float32 engine (about 2× faster; float32 rounding, float64 parameters)")
 	}); err != nil {
 		return err
+	}
+	if f.out != "" && !strings.EqualFold(filepath.Ext(f.out), ".npz") {
+		return usagef("--out %s: outputs are written as .npz", f.out)
 	}
 	if err := runs.CheckOutputs(f.force, []string{f.spec, f.data}, f.out); err != nil {
 		return err
@@ -216,9 +219,20 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if f.resume && f.checkpoint == "" && f.dir == "" {
 		return usagef("--resume needs --run-dir or --checkpoint")
 	}
+	if f.saveSpec != "" {
+		if err := specFileFormat(f.saveSpec); err != nil {
+			return usagef("--save-spec %s: %v", f.saveSpec, err)
+		}
+	}
+	if f.out != "" && !strings.EqualFold(filepath.Ext(f.out), ".npz") {
+		return usagef("--out %s: outputs are written as .npz", f.out)
+	}
 	spec, seq, err := f.load()
 	if err != nil {
 		return err
+	}
+	if n := gle.ParamBytes(spec) / 8; f.saveSpec != "" && specIsYAML(f.saveSpec) && n > maxYAMLNumbers {
+		return usagef("--save-spec %s: the learned spec holds %.0f numbers, too many for YAML (at most %d: its encoder needs kilobytes per number); use .json", f.saveSpec, n, maxYAMLNumbers)
 	}
 	if seq.Targets[0].None() {
 		return fmt.Errorf("%s: no targets \"y\": nothing to train on (use gle simulate)", f.data)
@@ -260,17 +274,13 @@ func validate[T gle.Float](ctx context.Context, tr *gle.TrainerOf[T], val *data.
 // identity is what defines a gle train run: resuming with any of it
 // changed is refused, naming what differs (the epoch count may change).
 func (f *trainFlags) identity(spec *gle.Spec) (map[string]string, error) {
-	js, err := json.Marshal(spec)
-	if err != nil {
-		return nil, err
-	}
 	raw, err := os.ReadFile(f.data)
 	if err != nil {
 		return nil, err
 	}
-	digest := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:8]) }
-	return map[string]string{"spec": digest(js), "data": digest(raw), "rule": f.rule,
-		"reset": fmt.Sprint(f.reset), "batch_major": fmt.Sprint(f.batchMajor)}, nil
+	sum := sha256.Sum256(raw)
+	return runs.Identity(map[string]any{"spec": spec, "data": fmt.Sprintf("%s, sha256 %x", f.data, sum[:8]),
+		"reset": f.reset, "batch_major": f.batchMajor})
 }
 
 func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq, val *data.Sequence, rule gle.Rule, stdout io.Writer) error {
@@ -301,6 +311,14 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 		tr, err = gle.LoadTrainer[T](f.checkpoint, id, rule, &meta)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
+			// Nothing to resume: start the run, unless an earlier run
+			// finished an epoch here (it wrote a checkpoint then, so a
+			// mistyped --checkpoint would replace its work). A run
+			// stopped in its first epoch has nothing to keep.
+			if n := finishedEpochs(f.metrics); n > 0 {
+				return fmt.Errorf("--resume: no checkpoint %s, but %s records %d finished epoch(s) of an earlier run: resuming would start over and replace its outputs (check --checkpoint and --run-dir; --force without --resume starts over)", f.checkpoint, f.metrics, n)
+			}
+			fmt.Fprintf(stdout, "no checkpoint %s yet: starting the run\n", f.checkpoint)
 			tr = nil
 		case err != nil:
 			return err
@@ -316,6 +334,12 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 		tr.Rule = rule
 	} else if tr.Engine.Batch() != seq.Batch {
 		return fmt.Errorf("%s: checkpoint of batch %d, the data has %d samples", f.checkpoint, tr.Engine.Batch(), seq.Batch)
+	}
+	// Training, checkpoints and the learned spec at the end, before the
+	// first step.
+	need := gle.TrainerBytes(tr.Engine.Net, seq.Batch, 8) + gle.SpecJSONBytes(tr.Engine.Net)
+	if err := gle.CheckMemory("network", fmt.Sprintf("%.0f parameters at batch %d", gle.NetworkBytes(tr.Engine.Net)/8, seq.Batch), need); err != nil {
+		return err
 	}
 	if err := runs.WriteConfig(dir, map[string]any{"spec": spec, "data": f.data, "epochs": f.epochs, "rule": f.rule, "reset": f.reset, "float32": f.f32}); err != nil {
 		return err
@@ -410,6 +434,23 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 	return errors.Join(err, werr)
 }
 
+// finishedEpochs counts the epoch records (not the --log-every ones) of a
+// gle train metrics file; 0 if there is none.
+func finishedEpochs(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		var r trainRecord
+		if json.Unmarshal(line, &r) == nil && r.Epoch > 0 && r.Step == 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // tauMStats returns min, median and max τm of every population whose τm
 // learns.
 func tauMStats(n *gle.Network) map[string][3]float64 {
@@ -427,19 +468,39 @@ func tauMStats(n *gle.Network) map[string][3]float64 {
 	return out
 }
 
+// maxYAMLNumbers bounds the parameters of a spec saved as YAML: the YAML
+// encoder allocates 2–6 KB per number.
+const maxYAMLNumbers = 1 << 18
+
+// specIsYAML reports whether path names a YAML file (.yaml, .yml).
+func specIsYAML(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// specFileFormat checks that path names a spec file format: .json, .yaml
+// or .yml.
+func specFileFormat(path string) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".yaml", ".yml", ".json":
+		return nil
+	}
+	return errors.New("want a .json, .yaml or .yml file")
+}
+
 // saveSpecFile writes spec in the format of path's extension: JSON
 // (.json) or YAML (.yaml, .yml).
 func saveSpecFile(path string, spec *gle.Spec) error {
+	if err := specFileFormat(path); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	var b []byte
 	var err error
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".yaml", ".yml":
-		b, err = runs.YAML(spec)
-	case ".json":
+	if strings.ToLower(filepath.Ext(path)) == ".json" {
 		b, err = json.MarshalIndent(spec, "", "  ")
 		b = append(b, '\n')
-	default:
-		return fmt.Errorf("--save-spec %s: want a .json, .yaml or .yml file", path)
+	} else {
+		b, err = runs.YAML(spec)
 	}
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data"
 	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
@@ -91,7 +92,7 @@ func plotTrainRun(dir string) (int, error) {
 	if err := lossFigure(filepath.Join(dir, "loss"), records); err != nil {
 		return 0, err
 	}
-	arrs, err := npy.ReadNPZ(filepath.Join(dir, "out.npz"))
+	arrs, err := npy.ReadNPZ(filepath.Join(dir, "out.npz"), gle.MemoryLimit())
 	if err != nil {
 		return 1, nil
 	}

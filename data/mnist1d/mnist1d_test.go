@@ -41,7 +41,7 @@ func TestMatchesCanonical(t *testing.T) {
 		head   int // samples compared (0: all)
 	}{{"mnist1d_len40_seed42.npz", 40, 0}, {"mnist1d_len360_seed42_head.npz", 360, 64}} {
 		t.Run(tc.file, func(t *testing.T) {
-			want, err := npy.ReadNPZ(filepath.Join(ref, tc.file))
+			want, err := npy.ReadNPZ(filepath.Join(ref, tc.file), 0)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/gle-go/gle"
 	"math"
 	"os"
 	"path/filepath"
@@ -91,7 +92,7 @@ func readCache(path string, n, frames, bands int) (*Features, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	arrs, err := npy.ReadNPZ(path)
+	arrs, err := npy.ReadNPZ(path, gle.MemoryLimit())
 	if err != nil {
 		return nil, err
 	}

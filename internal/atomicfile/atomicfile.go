@@ -3,7 +3,7 @@
 package atomicfile
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -17,27 +17,52 @@ import (
 // see the old file or the new one, never a part. Errors name path (not
 // the temporary file), and a failed write leaves the old file as it was.
 func Write(path string, data []byte) error {
-	if err := write(path, data); err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return &fs.PathError{Op: "write", Path: path, Err: err}
+	return WriteFunc(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFunc writes what fill writes to w into path atomically, as Write
+// does, without holding the whole file in memory.
+func WriteFunc(path string, fill func(w io.Writer) error) error {
+	if err := write(path, fill); err != nil {
+		return &fs.PathError{Op: "write", Path: path, Err: cause(err)}
 	}
 	return nil
+}
+
+// cause strips the temporary file's name from err (a *fs.PathError of the
+// write or a *os.LinkError of the rename), so that messages name only the
+// path the caller gave.
+func cause(err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		return pe.Err
+	case errors.As(err, &le):
+		return le.Err
+	}
+	return err
 }
 
 // wrap lets tests inject a failing writer (a full disk) behind the
 // temporary file.
 var wrap = func(f *os.File) io.Writer { return f }
 
-func write(path string, data []byte) error {
+func write(path string, fill func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := wrap(tmp).Write(data); err != nil {
+	bw := bufio.NewWriterSize(wrap(tmp), 1<<16)
+	if err := fill(bw); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := bw.Flush(); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -59,13 +84,12 @@ func write(path string, data []byte) error {
 // created at path (its folder exists and is writable), with an error
 // naming path.
 func CheckWritable(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return &fs.PathError{Op: "create", Path: path, Err: errors.New("is a folder: want a file name")}
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check*")
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return &fs.PathError{Op: "create", Path: path, Err: err}
+		return &fs.PathError{Op: "create", Path: path, Err: cause(err)}
 	}
 	tmp.Close()
 	return os.Remove(tmp.Name())
@@ -74,11 +98,7 @@ func CheckWritable(path string) error {
 // WriteGob encodes v with encoding/gob and writes it atomically: the
 // form of the project's checkpoints.
 func WriteGob(path string, v any) error {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
-		return err
-	}
-	return Write(path, buf.Bytes())
+	return WriteFunc(path, func(w io.Writer) error { return gob.NewEncoder(w).Encode(v) })
 }
 
 // ReadGob decodes a file written by WriteGob into v. A missing file gives

@@ -103,4 +103,16 @@ func TestCheckWritable(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("CheckWritable left %d files", len(entries))
 	}
+	// A folder where a file is wanted: refused before any work, and a
+	// write over it names the folder, not the temporary file.
+	folder := filepath.Join(dir, "ro")
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWritable(folder); err == nil || !strings.Contains(err.Error(), folder+": is a folder") {
+		t.Errorf("folder: %v", err)
+	}
+	if err := Write(folder, []byte("x")); err == nil || strings.Contains(err.Error(), ".tmp") || !strings.Contains(err.Error(), folder) {
+		t.Errorf("write over a folder: %v", err)
+	}
 }

@@ -8,6 +8,7 @@ package runs
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -308,7 +309,9 @@ func ParseBytes(s string) (int64, error) {
 
 // Identity flattens the JSON form of a run's configuration into
 // "path.to.field" → value: what a resumed run must share with the run it
-// continues.
+// continues. Lists of objects are flattened by index (layers[1].out);
+// other lists are values, a list of more than 16 numbers (explicit
+// weights) a digest of them.
 func Identity(config any) (map[string]string, error) {
 	b, err := json.Marshal(config)
 	if err != nil {
@@ -326,6 +329,20 @@ func Identity(config any) (map[string]string, error) {
 			for k, e := range x {
 				walk(strings.TrimPrefix(prefix+"."+k, "."), e)
 			}
+		case []any:
+			if len(x) > 0 && slices.IndexFunc(x, func(e any) bool { _, ok := e.(map[string]any); return !ok }) < 0 {
+				for i, e := range x {
+					walk(fmt.Sprintf("%s[%d]", prefix, i), e)
+				}
+				return
+			}
+			b, _ := json.Marshal(x)
+			if len(x) > 16 {
+				sum := sha256.Sum256(b)
+				out[prefix] = fmt.Sprintf("%d values, sha256 %x", len(x), sum[:8])
+				return
+			}
+			out[prefix] = string(b)
 		default:
 			b, _ := json.Marshal(x)
 			out[prefix] = string(b)
