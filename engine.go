@@ -33,6 +33,11 @@ type EngineOf[T Float] struct {
 	state, next *StateOf[T] // committed state; the one before the last Step
 	grads       *Grads      // receives the local gradients, when set
 	skipGrads   bool        // the trainer's switch: this step needs none
+	// maxBatch is the largest batch the engine has held: SetBatch checks
+	// the memory limit only beyond it, so that a run that switches between
+	// a training and an evaluation batch does not fail on a moment when
+	// other processes hold the machine's memory.
+	maxBatch int
 
 	pops   []popWork[T]
 	projs  []projWork[T]
@@ -89,7 +94,7 @@ func NewEngineOf[T Float](n *Network, batch int) (*EngineOf[T], error) {
 	if err := checkBatch(n, batch); err != nil {
 		return nil, err
 	}
-	e := &EngineOf[T]{Net: n}
+	e := &EngineOf[T]{Net: n, maxBatch: batch}
 	e.allocate(NewStateOf[T](n, batch))
 	return e, nil
 }
@@ -183,8 +188,13 @@ func (e *EngineOf[T]) Reset() { e.state.Reset() }
 // SetBatch changes the batch size, continuing the state the way the
 // reference does (State.Resized: tile, then truncate). It allocates.
 func (e *EngineOf[T]) SetBatch(batch int) error {
-	if err := checkBatch(e.Net, batch); err != nil {
-		return err
+	if batch > e.maxBatch {
+		if err := checkBatch(e.Net, batch); err != nil {
+			return err
+		}
+		e.maxBatch = batch
+	} else if batch <= 0 {
+		return fieldErr(ErrInvalid, "batch", batch, "must be in 1…2^30")
 	}
 	if batch != e.state.Batch {
 		s, err := e.state.Resized(batch)

@@ -385,6 +385,24 @@ func TestMemoryGuard(t *testing.T) {
 	if _, err := gle.NewTrainer(wide, 1, nil); !errors.Is(err, gle.ErrTooLarge) {
 		t.Errorf("trainer of %.3g bytes under a limit of %.3g: %v", trainer, (engine+trainer)/2, err)
 	}
+	// An engine switching between batches it has held (training and
+	// evaluation) is not stopped by a limit that drops meanwhile (other
+	// processes taking the machine's memory); a larger batch is checked.
+	gle.SetMemoryLimit(1 << 30)
+	e, err := gle.NewEngine(wide, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.SetBatch(100); err != nil {
+		t.Fatal(err)
+	}
+	gle.SetMemoryLimit(1 << 10)
+	if err := errors.Join(e.SetBatch(1), e.SetBatch(100)); err != nil {
+		t.Errorf("batches held before, under a lower limit: %v", err)
+	}
+	if err := e.SetBatch(101); !errors.Is(err, gle.ErrTooLarge) {
+		t.Errorf("a larger batch under a limit of 1 KiB: %v", err)
+	}
 }
 
 // FuzzEngine builds networks from fuzzed specs and drives them with
