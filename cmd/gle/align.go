@@ -42,8 +42,11 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 			return usagef("%s %q: want %s", m.flag, m.v, methods)
 		}
 	}
-	if window <= 0 || steps < 0 {
-		return usagef("--window = %d must be positive and --steps = %d ≥ 0", window, steps)
+	if window <= 0 {
+		return usagef("--window = %d must be positive", window)
+	}
+	if steps < 0 {
+		return usagef("--steps = %d must be ≥ 0 (0: all)", steps)
 	}
 	spec, seq, err := f.load()
 	if err != nil {
@@ -55,6 +58,9 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	dir, err := runs.Dir(f.out, "align", f.force)
 	if err != nil {
+		return err
+	}
+	if err := stepsFit(steps, seq.Steps); err != nil {
 		return err
 	}
 	xs := seq.Frames(steps)

@@ -27,8 +27,11 @@ func runGrad(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if f.out == "" || steps < 0 {
-		return usagef("--out is required and --steps = %d must be ≥ 0", steps)
+	if f.out == "" {
+		return usagef("--out is required")
+	}
+	if steps < 0 {
+		return usagef("--steps = %d must be ≥ 0 (0: all)", steps)
 	}
 	if err := exact.CheckMethod(method); err != nil {
 		return usagef("--method %q: want %s", method, strings.Join(exact.Methods, ", "))
@@ -42,6 +45,9 @@ func runGrad(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	n, err := gle.NewNetwork(spec)
 	if err != nil {
+		return err
+	}
+	if err := stepsFit(steps, seq.Steps); err != nil {
 		return err
 	}
 	xs := seq.Frames(steps)

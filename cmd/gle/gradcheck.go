@@ -25,8 +25,11 @@ func runGradcheck(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !(tol > 0) || steps < 0 {
-		return usagef("--tol = %g must be positive and --steps = %d ≥ 0", tol, steps)
+	if !(tol > 0) {
+		return usagef("--tol = %g must be positive", tol)
+	}
+	if steps < 0 {
+		return usagef("--steps = %d must be ≥ 0 (0: all)", steps)
 	}
 	var n *gle.Network
 	var batch int
@@ -54,7 +57,10 @@ func runGradcheck(ctx context.Context, args []string, stdout io.Writer) error {
 	default:
 		return usagef("give one trajectory file, or --spec and --data")
 	}
-	if steps > 0 && steps < len(xs) {
+	if err := stepsFit(steps, len(xs)); err != nil {
+		return err
+	}
+	if steps > 0 {
 		xs, ts = xs[:steps], ts[:steps]
 	}
 	res, err := exact.GradCheck(n, batch, xs, ts)

@@ -79,8 +79,8 @@ func init() {
 			run:     runGrad,
 		},
 		"gradcheck": {
-			summary: "compare the exact BPTT gradient of a trajectory file's network with finite differences",
-			usage:   "[--tol 1e-5] [--steps N] FILE.json",
+			summary: "compare the exact BPTT gradient with finite differences: a trajectory file's network, or --spec and --data (kinks of relu, hard_tanh, hard_sigmoid reported as such)",
+			usage:   "[--tol 1e-5] [--steps N] FILE.json | --spec SPEC --data DATA",
 			example: "gle gradcheck testdata/reference/trajectories/mlp_ce_gle.json",
 			run:     runGradcheck,
 		},
@@ -147,6 +147,14 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// stepsFit checks a --steps flag against the data's length (0: all).
+func stepsFit(steps, have int) error {
+	if steps > have {
+		return usagef("--steps = %d: the data has %d steps", steps, have)
+	}
+	return nil
+}
 
 func main() {
 	if err := setupLogging(os.Stderr, os.Getenv("GLE_LOG")); err != nil {

@@ -33,7 +33,7 @@ func runPlot(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("%s: no metrics to plot (*.jsonl of a classifier run or lagline-*.jsonl)", dir)
+			return fmt.Errorf("%s: nothing to plot (a gle train run with a finished epoch, SEED.jsonl of a classifier run, or lagline-*.jsonl)", dir)
 		}
 		fmt.Fprintf(stdout, "%s: drew %d figure(s)\n", dir, n)
 	}

@@ -239,7 +239,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rule, err := exact.ParseRule(f.rule, seq.Steps)
 	if err != nil {
-		return err
+		return usagef("--%v", err)
 	}
 	var val *data.Sequence
 	if f.valData != "" {

@@ -19,7 +19,7 @@ import (
 // against the targets over time for sample 0 (at most three outputs).
 // outputs holds the steps of the last pass (steps × batch × outputs).
 func trainFigures(dir string, records []trainRecord, outputs []float64, seq *data.Sequence, dt float64) error {
-	if err := lossFigure(filepath.Join(dir, "loss"), records); err != nil {
+	if _, err := lossFigure(filepath.Join(dir, "loss"), records); err != nil {
 		return err
 	}
 	if len(outputs) == 0 || seq.Targets[0].Values == nil {
@@ -34,7 +34,9 @@ func trainFigures(dir string, records []trainRecord, outputs []float64, seq *dat
 	return outputFigure(filepath.Join(dir, "output"), outputs, targets, seq.Batch, k, dt)
 }
 
-func lossFigure(base string, records []trainRecord) error {
+// lossFigure draws the loss per epoch of records, if there is an epoch,
+// and reports whether it drew.
+func lossFigure(base string, records []trainRecord) (bool, error) {
 	var ep, loss, vep, vloss []float64
 	for _, r := range records {
 		if r.Step != 0 {
@@ -46,14 +48,14 @@ func lossFigure(base string, records []trainRecord) error {
 		}
 	}
 	if len(ep) == 0 {
-		return nil
+		return false, nil
 	}
 	p := plots.Panel{Title: "mean loss per step", XLabel: "epoch", YLabel: "loss", LogY: true,
 		Series: []plots.Series{{Name: "training", X: ep, Y: loss, Color: 0}}}
 	if vep != nil {
 		p.Series = append(p.Series, plots.Series{Name: "validation", X: vep, Y: vloss, Color: 1})
 	}
-	return plots.Save(base, 1, 1, 7, 4, p)
+	return true, plots.Save(base, 1, 1, 7, 4, p)
 }
 
 func outputFigure(base string, outputs, targets []float64, batch, k int, dt float64) error {
@@ -89,20 +91,23 @@ func plotTrainRun(dir string) (int, error) {
 		}
 		records = append(records, r)
 	}
-	if err := lossFigure(filepath.Join(dir, "loss"), records); err != nil {
+	drawn := 0
+	if ok, err := lossFigure(filepath.Join(dir, "loss"), records); err != nil {
 		return 0, err
+	} else if ok {
+		drawn++
 	}
 	arrs, err := npy.ReadNPZ(filepath.Join(dir, "out.npz"), gle.MemoryLimit())
 	if err != nil {
-		return 1, nil
+		return drawn, nil
 	}
 	out, tg := arrs["output"], arrs["target"]
-	if out == nil || tg == nil || len(out.Shape) != 3 || len(tg.Float) < len(out.Float) {
-		return 1, nil
+	if out == nil || tg == nil || len(out.Shape) != 3 || out.Shape[0] == 0 || len(tg.Float) < len(out.Float) {
+		return drawn, nil
 	}
 	dt := 1.0
 	if d := arrs["dt"]; d != nil && len(d.Float) == 1 {
 		dt = d.Float[0]
 	}
-	return 2, outputFigure(filepath.Join(dir, "output"), out.Float, tg.Float, out.Shape[1], out.Shape[2], dt)
+	return drawn + 1, outputFigure(filepath.Join(dir, "output"), out.Float, tg.Float, out.Shape[1], out.Shape[2], dt)
 }
