@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/gle-go/gle/internal/strict"
 	"github.com/gle-go/gle/optim"
@@ -366,10 +368,55 @@ func learnDefault(b *bool) bool { return b == nil || *b }
 // (layers[1].tau_n). The spec is not validated; call Validate.
 func DecodeSpec(data []byte) (*Spec, error) {
 	var s Spec
-	if err := strict.Decode(data, &s); err != nil {
+	err := strict.Decode(data, &s)
+	if err == nil {
+		return &s, nil
+	}
+	// The document parsed but fields did not decode: validate what did,
+	// so that every problem is reported at once, leaving out what the
+	// fields that failed make the validation say again.
+	bad, ok := fieldErrors(err)
+	if !ok {
 		return nil, err
 	}
-	return &s, nil
+	all := []error{err}
+	more, _ := fieldErrors(s.Validate())
+	for _, v := range more {
+		if !slices.ContainsFunc(bad, func(b *FieldError) bool { return relatedFields(b.Field, v.Field) }) {
+			all = append(all, v)
+		}
+	}
+	return nil, errors.Join(all...)
+}
+
+// fieldErrors lists the *FieldError leaves of err (errors.Join trees); ok
+// is false when a leaf is another error.
+func fieldErrors(err error) (fields []*FieldError, ok bool) {
+	if err == nil {
+		return nil, true
+	}
+	if j, isJoin := err.(interface{ Unwrap() []error }); isJoin {
+		ok = true
+		for _, e := range j.Unwrap() {
+			f, fok := fieldErrors(e)
+			fields, ok = append(fields, f...), ok && fok
+		}
+		return fields, ok
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return []*FieldError{fe}, true
+	}
+	return nil, false
+}
+
+// relatedFields reports whether one field path is the other or contains
+// it (layers[1] and layers[1].tau_m[0]; tau_m and tau_m[2]).
+func relatedFields(a, b string) bool {
+	within := func(outer, inner string) bool {
+		return inner == outer || strings.HasPrefix(inner, outer+".") || strings.HasPrefix(inner, outer+"[")
+	}
+	return within(a, b) || within(b, a)
 }
 
 // LoadSpec reads and validates a spec file (.json, .yaml or .yml) and
@@ -490,7 +537,11 @@ func validateNeurons(name string, p neuronParams, dt float64) []error {
 		case len(tc.taus) == 0:
 			add(fieldErr(ErrInvalid, f, "[]", "is required"))
 		case len(tc.taus) != 1 && len(tc.taus) != p.size:
-			add(fieldErr(ErrShape, f, fmt.Sprintf("%d values", len(tc.taus)), "want 1 or %d (one per neuron)", p.size))
+			want := "1 (one neuron)"
+			if p.size > 1 {
+				want = fmt.Sprintf("1 (all neurons) or %d (one per neuron)", p.size)
+			}
+			add(fieldErr(ErrShape, f, fmt.Sprintf("%d values", len(tc.taus)), "want %s", want))
 		}
 		for j, v := range tc.taus {
 			fj := fmt.Sprintf("%s[%d]", f, j)

@@ -253,4 +253,15 @@ func TestStrictSpecErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "loss = hinge") || !strings.Contains(err.Error(), "layers[0].phi = swish") {
 		t.Errorf("unknown names: %v", err)
 	}
+	// Names that do not decode and values out of range, reported at once;
+	// a field that did not decode is not reported again by validation.
+	_, err = DecodeSpec([]byte("dt: 0.1\nloss: foo\nbeta: -1\nlayers:\n  - {in: 1, out: 4, phi: nope, tau_m: 0.01, tau_r: [1, 2, x]}\n  - {in: 3, out: 1, tau_m: 1, tau_r: 1}\n"))
+	for _, want := range []string{"loss = foo", "layers[0].phi = nope", "beta = -1", "layers[0].tau_m[0] = 0.01", "layers[1].in = 3", "layers[0].tau_r"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: want %q", err, want)
+		}
+	}
+	if n := strings.Count(err.Error(), "layers[0].tau_r"); n != 1 {
+		t.Errorf("layers[0].tau_r reported %d times: %v", n, err)
+	}
 }
