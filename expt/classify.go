@@ -375,12 +375,12 @@ func ClassifierFigure(base, title string, r *ClassifyResult, paper float64, labe
 	for i, e := range r.Epochs {
 		ep[i], trA[i], teA[i], trL[i], teL[i] = float64(e.Epoch), 100*e.TrainAcc, 100*e.TestAcc, e.TrainLoss, e.TestLoss
 	}
-	acc := plots.Panel{Title: title + ": accuracy", XLabel: "epoch", YLabel: "accuracy (%)", Legend: "bottom right",
+	acc := plots.Panel{Title: title + ": accuracy", XLabel: "epoch", XIntegers: true, YLabel: "accuracy (%)", Legend: "bottom right",
 		Series: []plots.Series{{Name: "train", X: ep, Y: trA, Color: 0}, {Name: "test", X: ep, Y: teA, Color: 1}}}
 	if paper > 0 {
 		acc.Series = append(acc.Series, plots.Series{Name: "paper", X: []float64{1, math.Max(2, float64(n))}, Y: []float64{paper, paper}, Dashed: true, Color: 6})
 	}
-	loss := plots.Panel{Title: "loss (cross-entropy per step)", XLabel: "epoch", YLabel: "loss",
+	loss := plots.Panel{Title: "loss (cross-entropy per step)", XLabel: "epoch", XIntegers: true, YLabel: "loss",
 		Series: []plots.Series{{Name: "train", X: ep, Y: trL, Color: 0}, {Name: "test", X: ep, Y: teL, Color: 1}}}
 	conf := make([][]float64, len(r.Confusion))
 	for i, row := range r.Confusion {

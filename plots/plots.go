@@ -33,7 +33,7 @@ type Series struct {
 type Panel struct {
 	Title, XLabel, YLabel string
 	Series                []Series
-	LogX, LogY            bool // logarithmic axes (non-positive values are left out)
+	LogX, LogY            bool // logarithmic axes (non-positive values are left out, as NaN and ±Inf on any axis)
 	// Legend places the legend: "" top right, "bottom right", or "none".
 	// Line panels leave a margin right of the data for it, so that it
 	// never covers a curve.
@@ -48,6 +48,8 @@ type Panel struct {
 	// MatrixX, when set, gives the x coordinate of every column (e.g. the
 	// time of each sample); the x axis is then numeric, labelled XLabel.
 	MatrixX []float64
+	// XIntegers labels only whole x values (epochs, trials).
+	XIntegers bool
 }
 
 // grid adapts a matrix to plotter.GridXYZ (row 0 at the top), with
@@ -85,28 +87,91 @@ func tickLabel(v float64) string {
 	return s
 }
 
-// cleanTicks relabels another ticker's major ticks with tickLabel.
-type cleanTicks struct{ plot.Ticker }
-
-func (c cleanTicks) Ticks(min, max float64) []plot.Tick {
-	ts := c.Ticker.Ticks(min, max)
-	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = tickLabel(ts[i].Value)
+// niceStep returns the tick step for [min, max]: 1, 2, 2.5 or 5 times a
+// power of ten, giving 3 to 7 labels.
+func niceStep(min, max float64) float64 {
+	span := max - min
+	if !(span > 0) || math.IsInf(span, 0) {
+		return 1
+	}
+	base := math.Pow(10, math.Floor(math.Log10(span/5)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if span/(m*base) <= 7 {
+			return m * base
 		}
+	}
+	return 10 * base
+}
+
+// linearTicks labels the multiples of a nice step inside the axis (0 and
+// 1 among them when in range: never 0.0025, −0.0075, …) with minor ticks
+// between them; with end set, the ticks end at hi, when below max (the
+// margin that holds a legend gets none). integers keeps only whole values.
+type linearTicks struct {
+	end      bool
+	hi       float64
+	integers bool
+}
+
+func (lt linearTicks) Ticks(min, max float64) []plot.Tick {
+	if math.IsNaN(min) || math.IsNaN(max) || math.IsInf(min, 0) || math.IsInf(max, 0) || min > max {
+		return nil
+	}
+	top := max
+	if lt.end && lt.hi > min && lt.hi < max {
+		top = lt.hi
+	}
+	step := niceStep(min, top)
+	if lt.integers {
+		step = math.Max(1, math.Round(step))
+	}
+	minor := step / 5
+	if lt.integers && minor < 1 {
+		minor = step
+	}
+	var ts []plot.Tick
+	for k := math.Ceil(min/minor - 1e-9); k*minor <= top*(1+1e-12)+1e-300 && len(ts) < 100; k++ {
+		v := k * minor
+		if math.Abs(v) < minor*1e-9 {
+			v = 0
+		}
+		t := plot.Tick{Value: v}
+		if r := v / step; math.Abs(r-math.Round(r)) < 1e-9 {
+			t.Label = tickLabel(v)
+		}
+		ts = append(ts, t)
 	}
 	return ts
 }
 
-// logTicks marks powers of ten, and falls back to linear ticks when the
-// range spans less than a decade (one label would be all there is).
+// logTicks labels powers of ten, and 2× and 5× them when fewer than two
+// powers of ten fall inside the axis; it falls back to linear ticks when
+// the axis spans less than a decade.
 type logTicks struct{}
 
 func (logTicks) Ticks(min, max float64) []plot.Tick {
-	if min > 0 && max/min < 10 {
-		return cleanTicks{plot.DefaultTicks{}}.Ticks(min, max)
+	if !(min > 0) || max/min < 10 || math.IsInf(max, 0) {
+		return linearTicks{}.Ticks(min, max)
 	}
-	return cleanTicks{plot.LogTicks{Prec: -1}}.Ticks(min, max)
+	var ts []plot.Tick
+	labelled := map[float64]bool{1: true}
+	if math.Floor(math.Log10(max))-math.Ceil(math.Log10(min)) < 1 {
+		labelled[2], labelled[5] = true, true
+	}
+	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+		for m := 1.0; m < 10; m++ {
+			v := m * math.Pow(10, e)
+			if v < min*(1-1e-12) || v > max*(1+1e-12) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if labelled[m] {
+				t.Label = tickLabel(v)
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
 
 // Palette holds distinguishable line colours (Okabe–Ito).
@@ -123,7 +188,7 @@ func (p Panel) plot() (*plot.Plot, error) {
 		return p.heatMap(pl)
 	}
 	pl.Add(plotter.NewGrid())
-	pl.X.Tick.Marker, pl.Y.Tick.Marker = cleanTicks{plot.DefaultTicks{}}, cleanTicks{plot.DefaultTicks{}}
+	pl.X.Tick.Marker, pl.Y.Tick.Marker = linearTicks{integers: p.XIntegers}, linearTicks{}
 	if p.LogY {
 		pl.Y.Scale = plot.LogScale{}
 		pl.Y.Tick.Marker = logTicks{}
@@ -141,8 +206,8 @@ func (p Panel) plot() (*plot.Plot, error) {
 		}
 		xy := make(plotter.XYs, 0, len(s.X))
 		for k := range s.X {
-			if (p.LogY && !(s.Y[k] > 0)) || (p.LogX && !(s.X[k] > 0)) {
-				continue
+			if (p.LogY && !(s.Y[k] > 0)) || (p.LogX && !(s.X[k] > 0)) || !finite(s.X[k]) || !finite(s.Y[k]) {
+				continue // off a log axis, or undefined (a ratio to zero)
 			}
 			xy = append(xy, plotter.XY{X: s.X[k], Y: s.Y[k]})
 		}
@@ -181,11 +246,13 @@ func (p Panel) plot() (*plot.Plot, error) {
 		pl.Y.Min, pl.Y.Max = ymin, ymax
 	}
 	if legend && xmax > xmin {
-		// A margin right of the data, a quarter of its width, holds the
-		// legend.
+		// A margin right of the data holds the legend; the x ticks end
+		// with the data.
 		pl.X.Min, pl.X.Max = xmin, xmax+0.3*(xmax-xmin)
 		if p.LogX {
 			pl.X.Max = xmax * math.Pow(xmax/xmin, 0.3)
+		} else {
+			pl.X.Tick.Marker = linearTicks{end: true, hi: xmax, integers: p.XIntegers}
 		}
 	}
 	return pl, nil
@@ -255,30 +322,54 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 		return nil, fmt.Errorf("plots: %d column coordinates for %d columns", len(p.MatrixX), len(p.Matrix[0]))
 	}
 	g := grid{p.Matrix, p.MatrixX}
-	// White (0) to dark blue (the largest count).
-	cols := make([]color.Color, 64)
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, row := range p.Matrix {
+		for _, v := range row {
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	// Values of one sign: white (0 or the smallest) to dark blue; signed
+	// values: blue (negative), white (0), red (positive), symmetric.
+	cols := make([]color.Color, 65)
+	signed := lo < 0 && hi > 0
 	for i := range cols {
-		f := float64(i) / 63
-		cols[i] = color.RGBA{uint8(255 * (1 - 0.9*f)), uint8(255 * (1 - 0.6*f)), uint8(255 - 80*f), 255}
+		f := float64(i) / 64
+		if signed {
+			cols[i] = diverging(2*f - 1)
+		} else {
+			cols[i] = color.RGBA{uint8(255 * (1 - 0.9*f)), uint8(255 * (1 - 0.6*f)), uint8(255 - 80*f), 255}
+		}
 	}
 	hm := plotter.NewHeatMap(g, palette.Palette(colors(cols)))
+	if signed {
+		m := math.Max(-lo, hi)
+		hm.Min, hm.Max = -m, m
+	}
 	pl.Add(hm)
-	// The colour key: five swatches from the smallest value to the largest.
-	for i := range 5 {
-		v := hm.Min + float64(4-i)/4*(hm.Max-hm.Min)
+	// The colour key: round values from the smallest to the largest.
+	var keys []float64
+	for _, t := range (linearTicks{}).Ticks(hm.Min, hm.Max) {
+		if t.Label != "" {
+			keys = append(keys, t.Value)
+		}
+	}
+	if hm.Max <= hm.Min {
+		keys = []float64{hm.Min}
+	}
+	for i := len(keys) - 1; i >= 0; i-- {
 		k := 0
 		if hm.Max > hm.Min {
-			k = int(math.Round((v - hm.Min) / (hm.Max - hm.Min) * float64(len(cols)-1)))
+			k = int(math.Round((keys[i] - hm.Min) / (hm.Max - hm.Min) * float64(len(cols)-1)))
 		}
-		pl.Legend.Add(tickLabel(v), swatch{cols[k]})
+		pl.Legend.Add(tickLabel(keys[i]), swatch{cols[min(max(k, 0), len(cols)-1)]})
 	}
 	pl.Legend.Top = true
 	var labels plotter.XYLabels
 	rows, ncols := len(p.Matrix), len(p.Matrix[0])
 	if p.MatrixX != nil {
-		lo, hi := p.MatrixX[0], p.MatrixX[ncols-1]
-		pl.X.Min, pl.X.Max = lo, hi+0.3*(hi-lo)
-		pl.X.Tick.Marker = cleanTicks{plot.DefaultTicks{}}
+		x0, x1 := p.MatrixX[0], p.MatrixX[ncols-1]
+		pl.X.Min, pl.X.Max = x0, x1+0.3*(x1-x0)
+		pl.X.Tick.Marker = linearTicks{end: true, hi: x1}
 	} else {
 		pl.X.Max = float64(ncols) + 0.35*float64(ncols)
 	}
@@ -324,6 +415,18 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 		pl.X.Tick.Marker = ticks(ncols, false)
 	}
 	return pl, nil
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// diverging maps f in [−1, 1] to blue (−1), white (0) and red (1).
+func diverging(f float64) color.Color {
+	a := math.Abs(f)
+	fade := func(full float64) uint8 { return uint8(255 - (255-full)*a) }
+	if f < 0 {
+		return color.RGBA{fade(33), fade(102), fade(172), 255}
+	}
+	return color.RGBA{fade(178), fade(24), fade(43), 255}
 }
 
 // swatch is a legend thumbnail filled with one colour.

@@ -2,8 +2,11 @@ package plots
 
 import (
 	"bytes"
+	"gonum.org/v1/plot"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -47,5 +50,39 @@ func TestTickLabels(t *testing.T) {
 	}
 	if labelled < 3 {
 		t.Errorf("%d labelled ticks on [0.9, 1.6]", labelled)
+	}
+}
+
+// TestTicks: round labels (0 and 1 among them when in range), whole
+// numbers on integer axes, at least two labels on a log axis, and nothing
+// unbounded for degenerate ranges.
+func TestTicks(t *testing.T) {
+	labels := func(ts []plot.Tick) []string {
+		var ls []string
+		for _, tk := range ts {
+			if tk.Label != "" {
+				ls = append(ls, tk.Label)
+			}
+		}
+		return ls
+	}
+	for _, c := range []struct {
+		ticker   plot.Ticker
+		min, max float64
+		want     []string
+	}{
+		{linearTicks{}, -0.0175, 0.0025, []string{"-0.015", "-0.01", "-0.005", "0"}},
+		{linearTicks{}, 0.75, 1.7, []string{"0.8", "1", "1.2", "1.4", "1.6"}},
+		{linearTicks{integers: true}, 1, 12, []string{"2", "4", "6", "8", "10", "12"}},
+		{linearTicks{integers: true}, 1, 3, []string{"1", "2", "3"}},
+		{linearTicks{end: true, hi: 30}, 1, 39, []string{"5", "10", "15", "20", "25", "30"}},
+		{logTicks{}, 0.0028, 0.08, []string{"0.005", "0.01", "0.02", "0.05"}},
+		{logTicks{}, 1e-5, 1, []string{"1e-5", "0.0001", "0.001", "0.01", "0.1", "1"}},
+		{linearTicks{}, math.Inf(-1), 1, nil},
+		{linearTicks{}, math.NaN(), 1, nil},
+	} {
+		if got := labels(c.ticker.Ticks(c.min, c.max)); !slices.Equal(got, c.want) {
+			t.Errorf("%T%+v on [%g, %g]: %v, want %v", c.ticker, c.ticker, c.min, c.max, got, c.want)
+		}
 	}
 }

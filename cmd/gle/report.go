@@ -60,7 +60,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var md strings.Builder
 	md.WriteString("| run | seeds | epochs | final test accuracy (%), mean ± population std | sample std | min–max | best (%) | final test loss |\n|---|---|---|---|---|---|---|---|\n")
-	panel := plots.Panel{Title: "test accuracy, mean ± population std over seeds (dashed)", XLabel: "epoch", YLabel: "accuracy (%)", Legend: "bottom right"}
+	panel := plots.Panel{Title: "test accuracy, mean ± population std over seeds (dashed)", XLabel: "epoch", XIntegers: true, YLabel: "accuracy (%)", Legend: "bottom right"}
 	for ri, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		sort.Strings(files)

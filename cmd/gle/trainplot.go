@@ -50,7 +50,7 @@ func lossFigure(base string, records []trainRecord) (bool, error) {
 	if len(ep) == 0 {
 		return false, nil
 	}
-	p := plots.Panel{Title: "mean loss per step", XLabel: "epoch", YLabel: "loss", LogY: true,
+	p := plots.Panel{Title: "mean loss per step", XLabel: "epoch", XIntegers: true, YLabel: "loss", LogY: true,
 		Series: []plots.Series{{Name: "training", X: ep, Y: loss, Color: 0}}}
 	if vep != nil {
 		p.Series = append(p.Series, plots.Series{Name: "validation", X: vep, Y: vloss, Color: 1})
