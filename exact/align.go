@@ -60,7 +60,7 @@ func Align(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, window in
 //
 //   - gle: the local updates made during the window (they credit the
 //     parameters' uses at that time);
-//   - rtrl, snap1, snap2: the per-step gradients delivered during the
+//   - rtrl, snap1, snap2, eprop: the per-step gradients delivered during the
 //     window (they credit the losses of that time, through the past);
 //   - tbptt:N: each truncated window's gradient, in the window where it
 //     is delivered;
@@ -157,7 +157,7 @@ func methodKind(m string) (splitKind, error) {
 			return 0, &gle.FieldError{Field: "method", Value: m, Why: "the window of tbptt:N must be a positive number of steps", Err: gle.ErrInvalid}
 		}
 		return byLoss, nil
-	case m == "rtrl", m == "snap1", m == "snap2":
+	case isMode(m):
 		return byLoss, nil
 	case m == "adjoint":
 		return wholeOnly, nil
@@ -254,8 +254,8 @@ func windowed(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, window
 		if _, err := truncatedSteps(n, batch, min(w, T), xs, ts, func(t int, g *gle.Grads) { at(t).Add(g) }); err != nil {
 			return split{}, err
 		}
-	default: // rtrl, snap1, snap2
-		mode := map[string]Mode{"rtrl": RTRL, "snap1": SnAp1, "snap2": SnAp2}[m]
+	default: // rtrl, snap1, snap2, eprop
+		mode, _ := ParseMode(m)
 		if _, err := forwardSteps(n, batch, mode, xs, ts, func(t int, g *gle.Grads) { at(t).Add(g) }); err != nil {
 			return split{}, err
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 // Methods lists the names Gradient accepts.
-var Methods = []string{"bptt", "tbptt:N", "adjoint", "rtrl", "snap1", "snap2", "gle"}
+var Methods = []string{"bptt", "tbptt:N", "adjoint", "rtrl", "snap1", "snap2", "eprop", "gle"}
 
 // Gradient returns the gradient of J = Σ_t L_t over the sequence (xs[t],
 // ts[t]) from rest, for every parameter of n (gle.NewFullGrads), by
@@ -21,7 +21,7 @@ var Methods = []string{"bptt", "tbptt:N", "adjoint", "rtrl", "snap1", "snap2", "
 //     each window's start;
 //   - "adjoint": the continuous adjoint (Adjoint; it returns ∫ℓ dt, and its
 //     gradient is that of ∫ℓ dt ≈ dt·J);
-//   - "rtrl", "snap1", "snap2": forward-mode sensitivities (Forward),
+//   - "rtrl", "snap1", "snap2", "eprop": forward-mode sensitivities (Forward),
 //     each step's gradient summed over the run; rtrl equals bptt;
 //   - "gle": GLE's local updates (−Δθ/lr of the local rule) summed over the
 //     run, with real-time errors and γ = 0, not learning — what Align
@@ -51,8 +51,8 @@ func Gradient(n *gle.Network, method string, batch int, xs [][]float64, ts []gle
 	case method == "gle":
 		j, err := localSum(n, batch, xs, ts, g)
 		return g, j, err
-	case method == "rtrl" || method == "snap1" || method == "snap2":
-		mode := map[string]Mode{"rtrl": RTRL, "snap1": SnAp1, "snap2": SnAp2}[method]
+	case isMode(method):
+		mode, _ := ParseMode(method)
 		j, err := forwardSum(n, batch, mode, xs, ts, g)
 		return g, j, err
 	case strings.HasPrefix(method, "tbptt:"):

@@ -2,6 +2,8 @@ package exact
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/internal/kernel"
@@ -39,11 +41,16 @@ const (
 	// and to those of the neurons one projection upstream.
 	SnAp2
 	// SnAp1 keeps the sensitivities of each neuron to its own incoming
-	// parameters only (eligibility traces), with a learning signal.
+	// parameters only (eligibility traces through the neuron's dynamics,
+	// its self-connection included), with a learning signal.
 	SnAp1
+	// EProp is SnAp1 with traces through the neuron's intrinsic τm/τr
+	// dynamics alone (no self-connection): e-prop's eligibility traces,
+	// filtered presynaptic rates, with the same learning signal.
+	EProp
 )
 
-var modeNames = [...]string{RTRL: "rtrl", SnAp2: "snap2", SnAp1: "snap1"}
+var modeNames = [...]string{RTRL: "rtrl", SnAp2: "snap2", SnAp1: "snap1", EProp: "eprop"}
 
 func (m Mode) String() string {
 	if m < 0 || int(m) >= len(modeNames) {
@@ -51,6 +58,22 @@ func (m Mode) String() string {
 	}
 	return modeNames[m]
 }
+
+// ParseMode returns the mode named rtrl, snap2, snap1 or eprop.
+func ParseMode(name string) (Mode, bool) {
+	i := slices.Index(modeNames[:], name)
+	return Mode(i), i >= 0
+}
+
+// isMode reports whether name is a Mode's name.
+func isMode(name string) bool {
+	_, ok := ParseMode(name)
+	return ok
+}
+
+// traced reports whether the mode keeps per-synapse eligibility traces
+// (SnAp1, EProp) instead of dense sensitivities.
+func (m Mode) traced() bool { return m == SnAp1 || m == EProp }
 
 // Forward runs a network's errors-off forward pass on a float64 engine
 // and carries the sensitivities of Mode forward step by step; after every
@@ -141,7 +164,7 @@ func ForwardBytes(n *gle.Network, batch int, mode Mode, g *gle.Grads) float64 {
 		rows += float64(batch * p.N)
 		widest = max(widest, float64(p.N))
 	}
-	if mode == SnAp1 { // U and R traces per weight and per neuron parameter, learning signals
+	if mode.traced() { // U and R traces per weight and per neuron parameter, learning signals
 		var traces float64
 		for _, p := range n.Projs {
 			traces += float64(batch * len(p.W))
@@ -169,7 +192,7 @@ func NewForward(n *gle.Network, batch int, mode Mode, g *gle.Grads) (*Forward, e
 func newForwardOn(e *gle.Engine, mode Mode, g *gle.Grads) (*Forward, error) {
 	n, batch := e.Net, e.Batch()
 	if mode < 0 || int(mode) >= len(modeNames) {
-		return nil, &gle.FieldError{Field: "mode", Value: int(mode), Why: "want rtrl, snap1 or snap2", Err: gle.ErrUnknownName}
+		return nil, &gle.FieldError{Field: "mode", Value: int(mode), Why: "want " + strings.Join(modeNames[:], ", "), Err: gle.ErrUnknownName}
 	}
 	if err := g.Fits(n); err != nil {
 		return nil, err
@@ -188,7 +211,7 @@ func newForwardOn(e *gle.Engine, mode Mode, g *gle.Grads) (*Forward, error) {
 		return out
 	}
 	f.tmp = rows()
-	if mode == SnAp1 {
+	if mode.traced() {
 		t := &f.traces
 		for _, p := range n.Projs {
 			m := batch * len(p.W)
@@ -197,7 +220,7 @@ func newForwardOn(e *gle.Engine, mode Mode, g *gle.Grads) (*Forward, error) {
 		t.bU, t.bR, t.tmU, t.tmR, t.trU, t.trR = rows(), rows(), rows(), rows(), rows(), rows()
 		t.selfW, t.selfProjection = make([][]float64, len(n.Pops)), make([][]int, len(n.Pops))
 		for k, p := range n.Projs {
-			if p.From == p.To {
+			if p.From == p.To && mode == SnAp1 { // EProp: the neuron's intrinsic dynamics only
 				t.selfProjection[p.To] = append(t.selfProjection[p.To], k)
 			}
 		}
@@ -277,7 +300,7 @@ func (f *Forward) Step(out, x []float64, t gle.Target, g *gle.Grads) (float64, e
 		return 0, err
 	}
 	g.Zero()
-	if f.Mode == SnAp1 {
+	if f.Mode.traced() {
 		f.snap1Gradient(g)
 		f.snap1Update(x)
 		return loss, nil
@@ -413,7 +436,7 @@ func (f *Forward) snap1Gradient(g *gle.Grads) {
 	cur := f.Engine.Previous() // the state the step read: φ′ of the step before
 	for k := range n.Projs {
 		p := &n.Projs[k]
-		if p.From == gle.Input || p.From == p.To { // a self projection's diagonal is in the traces
+		if p.From == gle.Input || p.From == p.To { // self projections send no learning signal
 			continue
 		}
 		to, from := n.Pops[p.To].N, n.FromSize(p)
@@ -475,7 +498,7 @@ func (f *Forward) snap1Gradient(g *gle.Grads) {
 
 // snap1Update carries the eligibility traces one step: each neuron's own
 // dynamics, with the diagonal of its self projections as the only
-// recurrence.
+// recurrence (SnAp1; none for EProp).
 func (f *Forward) snap1Update(x []float64) {
 	n, B, t := f.Net, f.batch, &f.traces
 	prev, next := f.Engine.Previous(), f.Engine.State()

@@ -228,7 +228,8 @@ func TestSnAp1AtFixedPoint(t *testing.T) {
 // TestSnAp1DiagonalRecurrence: in a population whose self projection is
 // diagonal every neuron sees only itself, so SnAp-1's traces (which keep
 // the diagonal) drop nothing and equal RTRL; a full self projection makes
-// them an approximation.
+// them an approximation. e-prop's traces, without the self-connection,
+// equal SnAp-1's (and RTRL's) only when there is none.
 func TestSnAp1DiagonalRecurrence(t *testing.T) {
 	s := &gle.Spec{Dt: 0.05, Loss: gle.MSE, Inputs: 2, Output: "h", Seed: 3,
 		Populations: []gle.PopulationSpec{{Name: "h", Size: 3, Phi: gle.Tanh, TauM: gle.Taus{0.4, 0.7, 1}, TauR: gle.Taus{0.1, 0.3, 0.05}, LearnTauM: true}},
@@ -255,9 +256,21 @@ func TestSnAp1DiagonalRecurrence(t *testing.T) {
 	if d := tensorDiff(n, grad("snap1"), grad("rtrl"), ""); d > 1e-12 {
 		t.Errorf("diagonal recurrence: snap1 differs from rtrl by %.3g", d)
 	}
+	// e-prop's traces leave the self-connection out: different here, the
+	// same as SnAp-1 once it is zero.
+	if d := tensorDiff(n, grad("eprop"), grad("snap1"), ""); d < 1e-3 {
+		t.Errorf("diagonal recurrence: eprop equals snap1 (%.3g): its traces should leave the self-connection out", d)
+	}
 	self[1] = 0.6
 	if d := tensorDiff(n, grad("snap1"), grad("rtrl"), ""); d < 1e-3 {
 		t.Errorf("full recurrence: snap1 equals rtrl (%.3g): it should drop the off-diagonal sensitivities", d)
+	}
+	clear(self)
+	if d := tensorDiff(n, grad("eprop"), grad("snap1"), ""); d > 1e-12 {
+		t.Errorf("no recurrence: eprop differs from snap1 by %.3g", d)
+	}
+	if d := tensorDiff(n, grad("eprop"), grad("rtrl"), ""); d > 1e-12 {
+		t.Errorf("no recurrence, one population: eprop differs from rtrl by %.3g", d)
 	}
 }
 

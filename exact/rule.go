@@ -99,22 +99,20 @@ func (r *Rule) Reset() {
 }
 
 // RuleNames lists the rules ParseRule reads.
-var RuleNames = []string{"gle", "tbptt:N", "bptt:N", "rtrl", "snap1", "snap2"}
+var RuleNames = []string{"gle", "tbptt:N", "bptt:N", "rtrl", "snap1", "snap2", "eprop"}
 
 // ParseRule returns the learning rule called name: "gle" (nil: GLE's
 // local rule), "tbptt:N" (TBPTT(N)), "bptt:N" (FullBPTT(N); "bptt" alone
 // takes N = steps, the longest sequence the caller will feed), "rtrl",
-// "snap1" or "snap2" (NewOnline). Errors name the field "rule".
+// "snap1", "snap2" or "eprop" (NewOnline of the Mode). Errors name the
+// field "rule".
 func ParseRule(name string, steps int) (gle.Rule, error) {
+	if mode, ok := ParseMode(name); ok {
+		return NewOnline(mode), nil
+	}
 	switch name {
 	case "", "gle":
 		return nil, nil
-	case "rtrl":
-		return NewOnline(RTRL), nil
-	case "snap1":
-		return NewOnline(SnAp1), nil
-	case "snap2":
-		return NewOnline(SnAp2), nil
 	case "bptt":
 		if steps <= 0 {
 			return nil, &gle.FieldError{Field: "rule", Value: name, Why: "say the longest sequence: bptt:N", Err: gle.ErrInvalid}

@@ -42,7 +42,7 @@ type MemoryConfig struct {
 	Batch    int     // trials in parallel
 	LR       float64 // Adam, local rules (one step per dt step)
 	BPTTLR   float64 // Adam, BPTT variants (one step per trial or window)
-	OnlineLR float64 // Adam, forward-mode rules rtrl, snap1, snap2 (one step per dt step)
+	OnlineLR float64 // Adam, forward-mode rules rtrl, snap2, snap1, eprop (one step per dt step)
 	Seed     uint64
 	// AlignEvery, when positive, measures every AlignEvery trials (and
 	// after the last) how the variant's gradient on a fixed probe batch
@@ -66,13 +66,20 @@ type MemoryConfig struct {
 // "bptt" — the recurrent graph trained with the exact gradient of each
 // whole trial (exact.FullBPTT), the non-local upper bound; "bptt-twN" —
 // truncated BPTT, one gradient step per window of N time units with the
-// state carried across windows (exact.TBPTT); "rtrl", "snap1", "snap2" —
-// the recurrent graph learning online from forward-mode sensitivities
-// (exact.NewOnline), exact for rtrl.
+// state carried across windows (exact.TBPTT); "rtrl", "snap2", "snap1",
+// "eprop" — the recurrent graph learning online from forward-mode
+// sensitivities (exact.NewOnline), exact for rtrl.
 var MemoryVariants = []string{"vle-local", "gle-layered", "bptt-tw1", "bptt"}
 
 // OnlineVariants adds the forward-mode rules to MemoryVariants.
-var OnlineVariants = []string{"gle-layered", "vle-local", "snap1", "snap2", "rtrl", "bptt-tw1", "bptt"}
+var OnlineVariants = []string{"gle-layered", "vle-local", "eprop", "snap1", "snap2", "rtrl", "bptt-tw1", "bptt"}
+
+// forwardMode reports whether a variant learns online from forward-mode
+// sensitivities (rtrl, snap2, snap1, eprop).
+func forwardMode(variant string) bool {
+	_, ok := exact.ParseMode(variant)
+	return ok
+}
 
 // DefaultMemory returns the sweep of `gle run recurrent-memory`.
 func DefaultMemory() MemoryConfig {
@@ -199,11 +206,11 @@ func (c *MemoryConfig) memoryNet(variant string) (*gle.Network, error) {
 	if strings.HasPrefix(variant, "bptt-tw") {
 		variant = "bptt"
 	}
-	switch variant {
-	case "vle-local", "bptt", "rtrl", "snap1", "snap2":
+	switch {
+	case variant == "vle-local" || variant == "bptt" || forwardMode(variant):
 		s.Populations = []gle.PopulationSpec{pop("h", c.Hidden, gle.Tanh), pop("out", 1, gle.Linear)}
 		s.Projections = []gle.ProjectionSpec{{From: gle.InputName, To: "h"}, {From: "h", To: "h"}, {From: "h", To: "out"}}
-	case "gle-layered":
+	case variant == "gle-layered":
 		s.Populations = []gle.PopulationSpec{pop("h1", c.Hidden, gle.Tanh), pop("h2", c.Hidden, gle.Tanh), pop("out", 1, gle.Linear)}
 		s.Projections = []gle.ProjectionSpec{{From: gle.InputName, To: "h1"}, {From: "h1", To: "h2"}, {From: "h2", To: "out"}}
 	default:
@@ -281,7 +288,7 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *gle.Network, variant 
 			steps := int(math.Round(tw / c.Dt))
 			rule, method = exact.TBPTT(steps), fmt.Sprintf("tbptt:%d", steps)
 		}
-	case variant == "rtrl" || variant == "snap1" || variant == "snap2":
+	case forwardMode(variant):
 		lr, method = c.OnlineLR, variant
 		rule, _ = exact.ParseRule(variant, 0)
 	}

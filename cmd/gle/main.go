@@ -73,8 +73,8 @@ func init() {
 			run:     runExport,
 		},
 		"grad": {
-			summary: "the gradient of a network's summed loss on data by one method (bptt, tbptt:N, adjoint, rtrl, snap1, snap2, gle), per tensor",
-			usage:   "--spec SPEC --data DATA --method bptt|tbptt:N|adjoint|rtrl|snap1|snap2|gle --out G.npz [--steps N]",
+			summary: "the gradient of a network's summed loss on data by one method (bptt, tbptt:N, adjoint, rtrl, snap1, snap2, eprop, gle), per tensor",
+			usage:   "--spec SPEC --data DATA --method bptt|tbptt:N|adjoint|rtrl|snap1|snap2|eprop|gle --out G.npz [--steps N]",
 			example: "gle grad --spec net.yaml --data series.npz --method tbptt:50 --out g.npz",
 			run:     runGrad,
 		},

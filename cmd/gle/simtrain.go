@@ -197,7 +197,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 		f.define(fs)
 		fs.StringVar(&f.out, "out", "", "write outputs, learned parameters and final state here (.npz; default RUN-DIR/out.npz)")
 		fs.IntVar(&f.epochs, "epochs", f.epochs, "passes over the sequence")
-		fs.StringVar(&f.rule, "rule", "gle", "learning rule: gle (local, real time), tbptt:N (truncated BPTT over N steps), bptt (full BPTT per pass), rtrl (exact, online), snap1 or snap2 (sparse online approximations)")
+		fs.StringVar(&f.rule, "rule", "gle", "learning rule: gle (local, real time), tbptt:N (truncated BPTT over N steps), bptt (full BPTT per pass), rtrl (exact, online), snap2, snap1 or eprop (its sparse, local approximations)")
 		fs.BoolVar(&f.reset, "reset", false, "reset the network state at the start of every epoch (default: carry it over, as the reference does)")
 		fs.IntVar(&f.logEvery, "log-every", 0, "also write a metrics line every N steps (0: once per epoch)")
 		fs.StringVar(&f.saveSpec, "save-spec", "", "write the spec with the learned parameters here (.json, .yaml or .yml), loadable with --spec")

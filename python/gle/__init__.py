@@ -256,7 +256,7 @@ class Trainer(Handle):
     """Trains a network online: GLE's local rule (rule="gle"), truncated
     BPTT over N steps ("tbptt:N"), full BPTT per sequence of at most N
     steps ("bptt:N"), or forward-mode rules that step every dt: exact RTRL
-    ("rtrl") and its sparse approximations ("snap1", "snap2"); with the
+    ("rtrl") and its sparse approximations ("snap2", "snap1", "eprop"); with the
     spec's optimizer (SGD or Adam), τm clamped to tau_m_min (default dt)
     and learning from learn_from_step on.
 
@@ -487,7 +487,7 @@ def grad(net: Network, x: Any, y: Any = None, *, method: str = "bptt") -> dict[s
     parameters) for every parameter tensor, by method: "bptt" (exact),
     "tbptt:N" (truncated windows of N steps, summed), "adjoint" (the
     continuous adjoint λ, gradient of ∫ℓ dt), "rtrl" (exact, forward in
-    time), "snap1" / "snap2" (RTRL's sparse approximations) or "gle" (GLE's
+    time), "snap2" / "snap1" / "eprop" (RTRL's sparse approximations) or "gle" (GLE's
     local updates summed over the run). Keys are the tensor names of
     net.tensors."""
     xa, T, B, kind, yv, yc = _sequence(net, x, y, "grad")
