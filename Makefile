@@ -1,11 +1,16 @@
-# make python: build the Go engine as a shared library and install the
-# Python package into a virtual environment (.venv) that sees Debian's
-# NumPy (python3-numpy; scripts/install-deps.sh installs it).
+# make python: install the Debian packages it needs (make deps), build the
+# Go engine as a shared library and install the Python package into a
+# virtual environment (.venv) that sees Debian's NumPy.
 PYTHON ?= /usr/bin/python3  # Debian's Python, which sees python3-numpy
 VENV ?= .venv
 
-.PHONY: python python-test notebook
-python:
+.PHONY: deps python python-test notebook
+# deps: the Debian packages (NumPy, pytest, Matplotlib, venv; espeak-ng and
+# sox for the speech corpus) when missing.
+deps:
+	bash scripts/install-deps.sh
+
+python: deps
 	go build -buildmode=c-shared -o python/gle/libgle.so ./cmd/libgle
 	rm -f python/gle/libgle.h
 	$(PYTHON) -m venv --system-site-packages $(VENV)
