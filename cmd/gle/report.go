@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/plots"
 )
 
@@ -59,12 +60,12 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return usagef("name at least one run folder")
 	}
 	var md strings.Builder
-	md.WriteString("| run | seeds | epochs | final test accuracy (%), mean ± population std | sample std | min–max | best (%) | final test loss |\n|---|---|---|---|---|---|---|---|\n")
+	md.WriteString("| run | seeds | epochs | final test accuracy (%), mean ± population std | sample std | min–max | best (%) | final test loss | s / epoch (median) |\n|---|---|---|---|---|---|---|---|---|\n")
 	panel := plots.Panel{Title: "test accuracy, mean ± population std over seeds (dashed)", XLabel: "epoch", XIntegers: true, YLabel: "accuracy (%)", Legend: "bottom right"}
 	for ri, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		sort.Strings(files)
-		var finals, bests, losses []float64
+		var finals, bests, losses, seconds []float64
 		var curves [][]expt.ClassifyEpoch
 		epochs := math.MaxInt
 		for _, f := range files {
@@ -81,6 +82,9 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 			best := 0.0
 			for _, e := range eps {
 				best = math.Max(best, 100*e.TestAcc)
+				if e.Epoch > 0 {
+					seconds = append(seconds, e.Seconds)
+				}
 			}
 			bests = append(bests, best)
 			epochs = min(epochs, eps[len(eps)-1].Epoch)
@@ -89,8 +93,8 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s: no per-epoch metrics (*.jsonl with test_acc)", dir)
 		}
 		f, b, l := expt.Summarize(finals), expt.Summarize(bests), expt.Summarize(losses)
-		fmt.Fprintf(&md, "| %s | %d | %d | %.2f ± %.2f | %.2f | %.2f–%.2f | %.2f ± %.2f | %.4f (%.4f–%.4f) |\n",
-			filepath.Base(dir), len(curves), epochs, f.Mean, f.Std, f.SampleStd, f.Min, f.Max, b.Mean, b.Std, l.Mean, l.Min, l.Max)
+		fmt.Fprintf(&md, "| %s | %d | %d | %.2f ± %.2f | %.2f | %.2f–%.2f | %.2f ± %.2f | %.4f (%.4f–%.4f) | %.1f |\n",
+			filepath.Base(dir), len(curves), epochs, f.Mean, f.Std, f.SampleStd, f.Min, f.Max, b.Mean, b.Std, l.Mean, l.Min, l.Max, median(seconds))
 		// The curves by epoch number (runs before epoch-0 evaluations start
 		// at epoch 1).
 		var x, y, lo, hi []float64
@@ -117,7 +121,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := os.MkdirAll(out, 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(out, "report.md"), []byte(md.String()), 0o644); err != nil {
+		if err := atomicfile.Write(filepath.Join(out, "report.md"), []byte(md.String())); err != nil {
 			return err
 		}
 		if err := plots.Save(filepath.Join(out, "report"), 1, 1, 7, 4.5, panel); err != nil {
@@ -126,4 +130,14 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "wrote report.md and report.png/.svg to %s\n", out)
 	}
 	return ctx.Err()
+}
+
+// median returns the middle value of xs (the mean of the two middle ones
+// for an even count); NaN for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Sorted(slices.Values(xs))
+	return (s[(len(s)-1)/2] + s[len(s)/2]) / 2
 }
