@@ -422,10 +422,11 @@ func (f *Forward) mask(q, o int, u, r []float64) {
 }
 
 // snap1Gradient pairs every neuron's eligibility traces with its learning
-// signal: the output error at the output population, and elsewhere the
-// signal sent back through the feedback matrices one projection per step
-// (ls_f = Σ_{p: f→g} (ls_g ⊙ φ′_g) M_p, from the previous step, as GLE's
-// errors travel).
+// signal: the output error, plus the signal sent back through the
+// feedback matrices of every projection the population sends, one
+// projection per step (ls_f = Σ_{p: f→g} (ls_g ⊙ φ′_g) M_p, from the
+// previous step, as GLE's errors travel; self projections included, less
+// their diagonal under SnAp1, whose traces hold it).
 func (f *Forward) snap1Gradient(g *gle.Grads) {
 	n, B, t := f.Net, f.batch, &f.traces
 	// This step's learning signals.
@@ -436,7 +437,7 @@ func (f *Forward) snap1Gradient(g *gle.Grads) {
 	cur := f.Engine.Previous() // the state the step read: φ′ of the step before
 	for k := range n.Projs {
 		p := &n.Projs[k]
-		if p.From == gle.Input || p.From == p.To { // self projections send no learning signal
+		if p.From == gle.Input {
 			continue
 		}
 		to, from := n.Pops[p.To].N, n.FromSize(p)
@@ -449,6 +450,16 @@ func (f *Forward) snap1Gradient(g *gle.Grads) {
 			m = p.FeedbackWeight
 		}
 		kernel.GemmAcc(B, from, to, gated, to, 1, m, from, f.lsN[p.From], from)
+		if p.From == p.To && f.Mode == SnAp1 {
+			// SnAp-1's traces hold the self-connection's diagonal: its
+			// path is not sent back a second time.
+			ls := f.lsN[p.From]
+			for b := range B {
+				for o := range to {
+					ls[b*to+o] -= gated[b*to+o] * m[o*to+o]
+				}
+			}
+		}
 	}
 	f.ls, f.lsN = f.lsN, f.ls
 	// g_θ = Σ_b ls · e_R for every neuron's own parameters.
