@@ -117,7 +117,7 @@ func TestKilledTrainingResumes(t *testing.T) {
 		case err == nil: // finished before the signal arrived
 		case sig == syscall.SIGTERM && errors.As(err, &exit) && exit.ExitCode() == 143:
 			interrupted++
-			if !strings.Contains(stderr.String(), "stopped by terminated") {
+			if !strings.Contains(stderr.String(), "stopped by SIGTERM") {
 				t.Errorf("seed %d: SIGTERM message %q", seed, stderr.String())
 			}
 		case sig == syscall.SIGKILL && errors.As(err, &exit):

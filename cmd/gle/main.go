@@ -240,7 +240,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case errors.Is(err, context.Canceled):
 		sig, _ := context.Cause(ctx).(signalError)
-		fmt.Fprintf(stderr, "gle %s: stopped by %v: %v\n", args[0], sig, err)
+		fmt.Fprintf(stderr, "gle %s: stopped by %v\n", args[0], sig)
 		return sig.exitCode()
 	default:
 		fmt.Fprintf(stderr, "gle %s: %v\n", args[0], err)
@@ -252,8 +252,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 type signalError struct{ sig os.Signal }
 
 func (e signalError) Error() string {
-	if e.sig == nil {
+	switch e.sig {
+	case nil:
 		return "signal"
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
 	}
 	return e.sig.String()
 }

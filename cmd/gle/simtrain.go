@@ -429,7 +429,7 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 	if !finished && err != nil && !errors.Is(err, gle.ErrDiverged) {
 		werr = outputFiles()
 	}
-	werr = errors.Join(werr, runs.WriteSummary(dir, map[string]any{"epochs": meta.Epoch, "last_loss": meta.LastLoss, "steps": tr.Steps, "error": runs.ErrorText(err)}))
+	werr = errors.Join(werr, runs.WriteSummary(dir, map[string]any{"epochs": meta.Epoch, "last_loss": meta.LastLoss, "steps": tr.Steps, "error": runs.ErrorText(ctx, err)}))
 	fmt.Fprintf(stdout, "run folder %s\n", dir)
 	return errors.Join(err, werr)
 }

@@ -8,6 +8,7 @@ package runs
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -131,10 +132,14 @@ func WriteSummary(dir string, summary any) error {
 	return atomicfile.Write(filepath.Join(dir, "summary.json"), append(b, '\n'))
 }
 
-// ErrorText is how a summary records a run's error: "" for none.
-func ErrorText(err error) string {
-	if err == nil {
+// ErrorText is how a summary records a run's error: "" for none, "stopped
+// by SIGTERM" for a run whose context a signal cancelled (its cause).
+func ErrorText(ctx context.Context, err error) string {
+	switch {
+	case err == nil:
 		return ""
+	case errors.Is(err, context.Canceled) && context.Cause(ctx) != nil && context.Cause(ctx) != context.Canceled:
+		return "stopped by " + context.Cause(ctx).Error()
 	}
 	return err.Error()
 }
