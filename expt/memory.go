@@ -392,7 +392,8 @@ func (c *MemoryConfig) testMemory(n *gle.Network, variant string, gap float64, c
 
 // MemoryFigure draws accuracy against the gap, one line per variant.
 func MemoryFigure(base string, res []MemoryResult, variants []string) error {
-	p := plots.Panel{Title: "delayed recall: accuracy vs gap", XLabel: "gap (time units)", YLabel: "accuracy", Legend: "bottom right"}
+	p := plots.Panel{Title: "delayed recall: accuracy vs gap", XLabel: "gap (time units)", YLabel: "accuracy", Legend: "bottom right",
+		LogX: true, YRange: [2]float64{0, 1.02}}
 	for i, v := range variants {
 		s := plots.Series{Name: v, Color: i}
 		for _, r := range res {

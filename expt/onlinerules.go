@@ -167,8 +167,10 @@ func AlignmentTable(task string, res []MemoryResult, variants []string, gaps []f
 func LearningFigure(base string, res []MemoryResult, tasks, variants []string, alignGap float64) error {
 	var panels []plots.Panel
 	for _, task := range tasks {
-		acc := plots.Panel{Title: task + ": accuracy vs gap (mean over seeds)", XLabel: "gap (time units)", YLabel: "accuracy", Legend: "bottom right"}
-		al := plots.Panel{Title: fmt.Sprintf("%s: cosine with the exact gradient, gap %g", task, alignGap), XLabel: "training trials", YLabel: "cosine", Legend: "bottom right"}
+		acc := plots.Panel{Title: task + ": accuracy vs gap (mean over seeds)", XLabel: "gap (time units)", YLabel: "accuracy", Legend: "bottom right",
+			LogX: true, YRange: [2]float64{0, 1.02}}
+		al := plots.Panel{Title: fmt.Sprintf("%s: cosine with the exact gradient, gap %g", task, alignGap), XLabel: "training trials", YLabel: "cosine", Legend: "bottom right",
+			XIntegers: true, YRange: [2]float64{-1, 1.02}}
 		for i, v := range variants {
 			byGap := map[float64][]float64{}
 			byTrial := map[int][]float64{}

@@ -50,6 +50,9 @@ type Panel struct {
 	MatrixX []float64
 	// XIntegers labels only whole x values (epochs, trials).
 	XIntegers bool
+	// YRange fixes the y axis to [YRange[0], YRange[1]] when the second is
+	// larger (accuracies, cosines); otherwise the axis spans the data.
+	YRange [2]float64
 }
 
 // grid adapts a matrix to plotter.GridXYZ (row 0 at the top), with
@@ -238,6 +241,9 @@ func (p Panel) plot() (*plot.Plot, error) {
 		}
 	}
 	pl.Legend.Top = p.Legend != "bottom right"
+	if p.YRange[1] > p.YRange[0] {
+		pl.Y.Min, pl.Y.Max = p.YRange[0], p.YRange[1]
+	}
 	if p.LogY && ymax >= ymin { // the log axis spans the data, at least a factor of 2
 		if ymax < 2*ymin {
 			mid := math.Sqrt(ymin * ymax)
