@@ -124,6 +124,10 @@ func (c *MNIST1DConfig) Validate() error {
 		return bad("chain_tau_max", c.ChainTauMax, "must be ≥ dt")
 	case !(c.LR > 0):
 		return bad("lr", c.LR, "must be positive")
+	case c.PlateauPatience < 0:
+		return bad("plateau_patience", c.PlateauPatience, "must be ≥ 0")
+	case !(c.PlateauFactor > 0 && c.PlateauFactor < 1):
+		return bad("plateau_factor", c.PlateauFactor, "must be in (0, 1)")
 	case c.Validation < 0:
 		return bad("validation", c.Validation, "must be ≥ 0")
 	}

@@ -43,6 +43,8 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 			} else {
 				fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
 			}
+			fs.IntVar(&c.PlateauPatience, "patience", c.PlateauPatience, "ReduceLROnPlateau: epochs without improvement before the rate drops")
+			fs.Float64Var(&c.PlateauFactor, "factor", c.PlateauFactor, "ReduceLROnPlateau: the factor the rate drops by")
 			fs.IntVar(&c.TrainSamples, "train-samples", 0, "use only the first N training samples (0: all 4000)")
 			fs.IntVar(&c.TestSamples, "test-samples", 0, "use only the first N test samples (0: all 1000)")
 			fs.IntVar(&c.Validation, "validation", 0, "hold out the last N training samples and evaluate on them instead of the test set (model selection)")
