@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,10 +24,11 @@ import (
 // than any τm, only a network that holds the cue in its activity can
 // answer.
 type MemoryConfig struct {
-	// Task is "recall" (above) or "xor": two cues A/B separated by the
-	// gap, then the go pulse; the answer is +1 when they differ and −1
-	// when they are the same, so the first cue must be held across the
-	// gap and combined nonlinearly with the second.
+	// Task is "recall" (above); "sum": two cues A/B separated by the gap,
+	// then the go pulse, the answer the number of A cues less one (−1, 0
+	// or +1), so the first cue must be held across the gap and added to
+	// the second; or "xor": the same two cues, the answer +1 when they
+	// differ and −1 when they are the same (combined nonlinearly).
 	Task     string
 	Gaps     []float64 // gap lengths swept (time units)
 	Variants []string  // see MemoryVariants
@@ -136,20 +138,55 @@ func (a *AlignPoint) UnmarshalJSON(b []byte) error {
 // memoryTarget is the answer's magnitude.
 const memoryTarget = 1.0
 
+// MemoryTasks are the tasks RunMemory knows.
+var MemoryTasks = []string{"recall", "sum", "xor"}
+
 // cuesPerTrial is the number of A/B cues of a trial.
 func (c *MemoryConfig) cuesPerTrial() int {
-	if c.Task == "xor" {
-		return 2
+	if c.Task == "recall" {
+		return 1
 	}
-	return 1
+	return 2
 }
 
-// answer is trial b's right answer (true: +1) given the cues of the batch.
-func (c *MemoryConfig) answer(cues []bool, b int) bool {
-	if c.Task == "xor" {
-		return cues[2*b] != cues[2*b+1]
+// answer is trial b's right answer, −1, 0 or +1 (in units of
+// memoryTarget), given the cues of the batch.
+func (c *MemoryConfig) answer(cues []bool, b int) float64 {
+	sign := func(ok bool) float64 {
+		if ok {
+			return 1
+		}
+		return -1
 	}
-	return cues[b]
+	switch c.Task {
+	case "xor":
+		return sign(cues[2*b] != cues[2*b+1])
+	case "sum":
+		n := 0.0
+		for _, a := range cues[2*b : 2*b+2] {
+			if a {
+				n++
+			}
+		}
+		return n - 1
+	}
+	return sign(cues[b])
+}
+
+// correct reports whether a trial's mean output in the scored window
+// answers want: the nearest of the task's answers (−1, +1; and 0 for sum).
+func (c *MemoryConfig) correct(mean, want float64) bool {
+	levels := []float64{-1, 1}
+	if c.Task == "sum" {
+		levels = []float64{-1, 0, 1}
+	}
+	best := levels[0]
+	for _, l := range levels[1:] {
+		if math.Abs(mean-l*memoryTarget) < math.Abs(mean-best*memoryTarget) {
+			best = l
+		}
+	}
+	return best == want
 }
 
 // memoryTrial returns the inputs and targets of one batch of trials with
@@ -186,10 +223,7 @@ func (c *MemoryConfig) memoryTrial(gap float64, cues []bool) ([][]float64, []gle
 		if s >= goStep {
 			y := make([]float64, B)
 			for b := range B {
-				y[b] = -memoryTarget
-				if c.answer(cues, b) {
-					y[b] = memoryTarget
-				}
+				y[b] = c.answer(cues, b) * memoryTarget
 			}
 			ts[s] = gle.Target{Values: y}
 		}
@@ -229,8 +263,8 @@ func RunMemory(ctx context.Context, c MemoryConfig, report func(MemoryResult)) (
 	if !(c.Dt > 0) || c.Trials <= 0 || c.Batch <= 0 || c.Hidden <= 0 || !(c.TauM >= c.Dt) || !(c.Response > 0) || !(c.LR > 0) || !(c.BPTTLR > 0) || !(c.OnlineLR > 0) || c.AlignEvery < 0 {
 		return nil, fmt.Errorf("%w: memory task needs dt > 0, tau_m ≥ dt, response > 0, align_every ≥ 0 and positive trials, batch, hidden, lr, bptt_lr, online_lr (got %+v)", gle.ErrInvalid, c)
 	}
-	if c.Task != "recall" && c.Task != "xor" {
-		return nil, &gle.FieldError{Field: "task", Value: c.Task, Why: "want recall or xor", Err: gle.ErrUnknownName}
+	if !slices.Contains(MemoryTasks, c.Task) {
+		return nil, &gle.FieldError{Field: "task", Value: c.Task, Why: "want " + strings.Join(MemoryTasks, ", "), Err: gle.ErrUnknownName}
 	}
 	var res []MemoryResult
 	for _, variant := range c.Variants {
@@ -344,17 +378,15 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *gle.Network, variant 
 	return align, measure(c.Trials)
 }
 
-// trialSteps returns the length of a trial at the gap: the cue, the gap
+// trialSteps returns the length of a trial at the gap: the cues, the gap
 // and the response window.
 func (c *MemoryConfig) trialSteps(gap float64) int {
-	if c.Task == "xor" {
-		return int(math.Round((2 + gap + c.Response) / c.Dt))
-	}
-	return int(math.Round((1 + gap + c.Response) / c.Dt))
+	return int(math.Round((float64(c.cuesPerTrial()) + gap + c.Response) / c.Dt))
 }
 
-// testMemory runs the trials without learning and scores the sign of the
-// output averaged over the second half of the response window.
+// testMemory runs the trials without learning and scores the output
+// averaged over the second half of the response window: the nearest of
+// the task's answers must be the right one.
 func (c *MemoryConfig) testMemory(n *gle.Network, variant string, gap float64, cues []bool) (MemoryResult, error) {
 	B := len(cues) / c.cuesPerTrial()
 	xs, ts := c.memoryTrial(gap, cues)
@@ -382,8 +414,9 @@ func (c *MemoryConfig) testMemory(n *gle.Network, variant string, gap float64, c
 		}
 	}
 	correct := 0
+	scoredSteps := float64(len(xs) - first)
 	for b := range B {
-		if (sum[b] > 0) == c.answer(cues, b) {
+		if c.correct(sum[b]/scoredSteps, c.answer(cues, b)) {
 			correct++
 		}
 	}

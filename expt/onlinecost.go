@@ -222,7 +222,7 @@ func measureCost(c OnlineCostConfig, method string, n, batch int) (CostRow, erro
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
-	row.Bytes = float64(after.HeapAlloc) - float64(before.HeapAlloc)
+	row.Bytes = max(0, float64(after.HeapAlloc)-float64(before.HeapAlloc)) // 0: below the noise of the heap
 	start := time.Now()
 	steps := 0
 	for steps == 0 || time.Since(start) < c.MinTime {

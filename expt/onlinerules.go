@@ -16,19 +16,19 @@ import (
 type OnlineRulesConfig struct {
 	Cost   OnlineCostConfig
 	Recall MemoryConfig // the delayed recall of `gle run recurrent-memory`
-	XOR    MemoryConfig // the delayed XOR of two cues
+	Sum    MemoryConfig // the delayed sum of two cues
 	Seeds  []uint64
 }
 
 // DefaultOnlineRules returns the experiment of docs/online.md: the cost
-// sweep, recall at gaps 0.5…8 and XOR at gaps 0.5…4, every variant of
+// sweep, recall at gaps 0.5…8 and the sum of two cues at gaps 0.5…4, every variant of
 // OnlineVariants, seeds 1–5, the alignment traced every 250 trials.
 func DefaultOnlineRules() OnlineRulesConfig {
 	recall := DefaultMemory()
 	recall.Variants, recall.AlignEvery = OnlineVariants, 250
-	xor := recall
-	xor.Task, xor.Gaps = "xor", []float64{0.5, 1, 2, 4}
-	return OnlineRulesConfig{Cost: DefaultOnlineCost(), Recall: recall, XOR: xor, Seeds: []uint64{1, 2, 3, 4, 5}}
+	sum := recall
+	sum.Task, sum.Gaps = "sum", []float64{0.5, 1, 2, 4}
+	return OnlineRulesConfig{Cost: DefaultOnlineCost(), Recall: recall, Sum: sum, Seeds: []uint64{1, 2, 3, 4, 5}}
 }
 
 // LearningItem is one training run of the learning part: a task, a seed,
@@ -50,7 +50,7 @@ func ResultKey(r MemoryResult) string {
 	return LearningItem{Task: r.Task, Seed: r.Seed, Variant: r.Variant, Gap: r.Gap}.Key()
 }
 
-// Items lists the learning runs of the tasks named (recall, xor) in a
+// Items lists the learning runs of the tasks named (recall, sum) in a
 // fixed order.
 func (c *OnlineRulesConfig) Items(tasks []string) []LearningItem {
 	var items []LearningItem
@@ -67,10 +67,10 @@ func (c *OnlineRulesConfig) Items(tasks []string) []LearningItem {
 	return items
 }
 
-// Task returns the configuration of the task named (recall or xor).
+// Task returns the configuration of the task named (recall or sum).
 func (c *OnlineRulesConfig) Task(name string) MemoryConfig {
-	if name == "xor" {
-		return c.XOR
+	if name == "sum" {
+		return c.Sum
 	}
 	return c.Recall
 }

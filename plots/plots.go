@@ -251,6 +251,11 @@ func (p Panel) plot() (*plot.Plot, error) {
 		}
 		pl.Y.Min, pl.Y.Max = ymin, ymax
 	}
+	if p.LogX && xmax >= xmin && xmax < 1.5*xmin { // one point, or a narrow range: a factor of 4 around it
+		mid := math.Sqrt(xmin * xmax)
+		pl.X.Min, pl.X.Max = mid/2, mid*2
+		xmin, xmax = pl.X.Min, pl.X.Max
+	}
 	if legend && xmax > xmin {
 		// A margin right of the data holds the legend; the x ticks end
 		// with the data.

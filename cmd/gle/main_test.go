@@ -631,7 +631,7 @@ func TestGradCommand(t *testing.T) {
 func TestOnlineRulesCommand(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "online")
 	args := []string{"run", "online-rules", "--sizes", "4,8", "--batches", "1", "--min-time", "1ms", "--seeds", "1,2",
-		"--trials", "12", "--align-every", "6", "--variant", "snap1,rtrl,bptt", "--recall-gaps", "0.5", "--xor-gaps", "0.5", "--jobs", "2", "--out", dir}
+		"--trials", "12", "--align-every", "6", "--variant", "snap1,rtrl,bptt", "--recall-gaps", "0.5", "--sum-gaps", "0.5", "--jobs", "2", "--out", dir}
 	code, stdout, errs := runCLI(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout, errs)
@@ -646,7 +646,7 @@ func TestOnlineRulesCommand(t *testing.T) {
 		t.Errorf("%d learning results, want 12", len(lines))
 	}
 	md := readFile(t, filepath.Join(dir, "online-rules.md"))
-	for _, want := range []string{"| rtrl |", "## xor", "| snap1 | 0.5 |"} {
+	for _, want := range []string{"| rtrl |", "## sum", "| snap1 | 0.5 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("online-rules.md lacks %q:\n%s", want, md)
 		}

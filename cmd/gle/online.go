@@ -22,7 +22,7 @@ import (
 )
 
 // onlineParts are the parts of `gle run online-rules`.
-var onlineParts = []string{"cost", "recall", "xor"}
+var onlineParts = []string{"cost", "recall", "sum"}
 
 // runOnlineRules runs the comparison of docs/online.md: the cost sweep
 // and the learning tables (every rule, every seed), resumable result by
@@ -39,7 +39,7 @@ func runOnlineRules(ctx context.Context, args []string, stdout io.Writer) error 
 		fs.StringVar(&seeds, "seeds", seeds, "seeds of the learning tables, e.g. 1-5")
 		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(expt.OnlineVariants, ", "))
 		fs.Var(floatsFlag{&c.Recall.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "recall-gaps", "gaps of the recall task (time units)")
-		fs.Var(floatsFlag{&c.XOR.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "xor-gaps", "gaps of the XOR task (time units)")
+		fs.Var(floatsFlag{&c.Sum.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "sum-gaps", "gaps of the sum task (time units)")
 		fs.IntVar(&trials, "trials", trials, "training trials (batches of 16) per run")
 		fs.IntVar(&c.Recall.AlignEvery, "align-every", c.Recall.AlignEvery, "measure the gradient alignment every N trials (0: off)")
 		fs.Var(intsFlag{&c.Cost.Sizes}, "sizes", "recurrent population sizes of the cost sweep")
@@ -70,9 +70,9 @@ func runOnlineRules(ctx context.Context, args []string, stdout io.Writer) error 
 	if trials <= 0 || jobs <= 0 || c.Recall.AlignEvery < 0 {
 		return usagef("--trials = %d and --jobs = %d must be positive, --align-every = %d ≥ 0", trials, jobs, c.Recall.AlignEvery)
 	}
-	c.Recall.Variants, c.XOR.Variants = vs, vs
-	c.Recall.Trials, c.XOR.Trials = trials, trials
-	c.XOR.AlignEvery = c.Recall.AlignEvery
+	c.Recall.Variants, c.Sum.Variants = vs, vs
+	c.Recall.Trials, c.Sum.Trials = trials, trials
+	c.Sum.AlignEvery = c.Recall.AlignEvery
 	if resume && out == "" {
 		return usagef("--resume needs --out, the folder of the run to continue")
 	}
@@ -95,7 +95,7 @@ func runOnlineRules(ctx context.Context, args []string, stdout io.Writer) error 
 		errs = append(errs, onlineCost(ctx, c.Cost, dir, stdout))
 	}
 	var tasks []string
-	for _, t := range []string{"recall", "xor"} {
+	for _, t := range []string{"recall", "sum"} {
 		if slices.Contains(want, t) {
 			tasks = append(tasks, t)
 		}

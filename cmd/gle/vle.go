@@ -138,7 +138,7 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate of the local rules (a step per dt step)")
 		fs.Float64Var(&c.BPTTLR, "bptt-lr", c.BPTTLR, "Adam learning rate of the BPTT variants (a step per trial or window)")
 		fs.Float64Var(&c.OnlineLR, "online-lr", c.OnlineLR, "Adam learning rate of the forward-mode variants rtrl, snap2, snap1, eprop (a step per dt step)")
-		fs.StringVar(&c.Task, "task", c.Task, "recall (one cue) or xor (two cues separated by the gap)")
+		fs.StringVar(&c.Task, "task", c.Task, "recall (one cue), sum (the number of A among two cues separated by the gap, less one) or xor (+1 when the two cues differ)")
 		fs.Float64Var(&c.MaxLoopGain, "max-loop-gain", c.MaxLoopGain, "keep ρ(W_hh)·τm/τr at most this after every trial (0: off)")
 		fs.Float64Var(&c.InitLoopGain, "init-loop-gain", c.InitLoopGain, "start the recurrent weights at this ρ(W_hh)·τm/τr (0: as drawn)")
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for weights and cues")
