@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -144,9 +145,27 @@ func ErrorText(ctx context.Context, err error) string {
 	return err.Error()
 }
 
-// GitRevision returns the commit of the working directory's checkout
-// (with "+dirty" for uncommitted changes), or "unknown".
+// GitRevision returns the commit the running binary was built from (with
+// "+dirty" for uncommitted changes), as go build recorded it; for a binary
+// without that record (go run, tests), the working directory's checkout;
+// or "unknown".
 func GitRevision() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		var rev, dirty string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					dirty = "+dirty"
+				}
+			}
+		}
+		if rev != "" {
+			return rev + dirty
+		}
+	}
 	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		return "unknown"
