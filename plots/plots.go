@@ -158,17 +158,21 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	}
 	var ts []plot.Tick
 	labelled := map[float64]bool{1: true}
-	if math.Floor(math.Log10(max))-math.Ceil(math.Log10(min)) < 1 {
+	decades := math.Floor(math.Log10(max)) - math.Ceil(math.Log10(min))
+	if decades < 1 {
 		labelled[2], labelled[5] = true, true
 	}
+	// Every decade up to 7 of them; beyond, every second or third (and no
+	// minor ticks between), so that labels never crowd.
+	every := math.Max(1, math.Ceil((decades+1)/7))
 	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
 		for m := 1.0; m < 10; m++ {
 			v := m * math.Pow(10, e)
-			if v < min*(1-1e-12) || v > max*(1+1e-12) {
+			if v < min*(1-1e-12) || v > max*(1+1e-12) || (every > 1 && m != 1) {
 				continue
 			}
 			t := plot.Tick{Value: v}
-			if labelled[m] {
+			if labelled[m] && math.Mod(e, every) == 0 {
 				t.Label = tickLabel(v)
 			}
 			ts = append(ts, t)

@@ -78,6 +78,7 @@ func TestTicks(t *testing.T) {
 		{linearTicks{end: true, hi: 30}, 1, 39, []string{"5", "10", "15", "20", "25", "30"}},
 		{logTicks{}, 0.0028, 0.08, []string{"0.005", "0.01", "0.02", "0.05"}},
 		{logTicks{}, 1e-5, 1, []string{"1e-5", "0.0001", "0.001", "0.01", "0.1", "1"}},
+		{logTicks{}, 1e-14, 0.3, []string{"1e-14", "1e-12", "1e-10", "1e-8", "1e-6", "0.0001", "0.01"}},
 		{linearTicks{}, math.Inf(-1), 1, nil},
 		{linearTicks{}, math.NaN(), 1, nil},
 	} {
