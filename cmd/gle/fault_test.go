@@ -203,6 +203,27 @@ func TestResumeRefusesChanges(t *testing.T) {
 	if code, out, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "4", "--run-dir", run, "--resume"); code != 0 || !strings.Contains(out, "epoch 4/4") {
 		t.Errorf("resume with more epochs: exit %d, %s%s", code, out, errs)
 	}
+	// A run stopped after an epoch's checkpoint and before its metrics
+	// line: the resume restores the line from the checkpoint, both for a
+	// finished run and for one that continues.
+	metrics := filepath.Join(run, "metrics.jsonl")
+	whole, _ := os.ReadFile(metrics)
+	four := epochLines(t, metrics)
+	lines := strings.SplitAfter(strings.TrimSuffix(string(whole), "\n"), "\n")
+	os.WriteFile(metrics, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644)
+	if code, out, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "4", "--run-dir", run, "--resume"); code != 0 || !strings.Contains(out, "already finished") {
+		t.Errorf("resume of a finished run without its last metrics line: exit %d, %s%s", code, out, errs)
+	}
+	if now, _ := os.ReadFile(metrics); !bytes.Equal(now, whole) {
+		t.Errorf("metrics after the resume:\n%s\nwant\n%s", now, whole)
+	}
+	os.WriteFile(metrics, []byte(strings.Join(lines[:len(lines)-1], "")), 0o644)
+	if code, out, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "5", "--run-dir", run, "--resume"); code != 0 || !strings.Contains(out, "epoch 5/5") {
+		t.Errorf("resume without the last metrics line: exit %d, %s%s", code, out, errs)
+	}
+	if got := epochLines(t, metrics); len(got) != 5 || !slices.Equal(got[:4], four) {
+		t.Errorf("metrics after the resume: %q", got)
+	}
 }
 
 // TestNothingOverwritten: outputs that exist are kept unless --force, the

@@ -323,6 +323,15 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 		case err != nil:
 			return err
 		case meta.Epoch >= f.epochs:
+			// A run stopped after its last checkpoint may lack the last
+			// metrics line: the checkpoint's records are the metrics.
+			m, err := runs.OpenMetrics(f.metrics, meta.Records)
+			if err != nil {
+				return err
+			}
+			if err := m.Close(); err != nil {
+				return err
+			}
 			fmt.Fprintf(stdout, "%s: the run already finished its %d epochs (last loss %.6g); nothing to do (raise --epochs to continue it)\n", dir, meta.Epoch, meta.LastLoss)
 			return nil
 		}
@@ -410,17 +419,24 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 			rec.ValLoss, msg = &vl, fmt.Sprintf(", validation %.6g", vl)
 		}
 		rec.Seconds = time.Since(start).Seconds()
-		err = record(rec)
+		meta.Records = append(meta.Records, rec)
 		fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g%s (%.2fs)\n", epoch, f.epochs, loss, msg, rec.Seconds)
-		if err == nil && epoch == f.epochs {
+		if epoch == f.epochs {
 			// The last epoch writes its files before its checkpoint: a run
 			// stopped in between resumes from the epoch before and writes
 			// them again, and a checkpoint that says "finished" means they
 			// are all there.
 			err, finished = outputFiles(), true
 		}
+		// The checkpoint (which holds every record) comes before the
+		// epoch's metrics line: a run stopped in between rewrites the line
+		// on resume, and metrics that record a finished epoch always have
+		// a checkpoint beside them.
 		if err == nil {
 			err = tr.Save(f.checkpoint, id, &meta)
+		}
+		if err == nil {
+			err = metrics.Write(rec)
 		}
 	}
 	// An interrupted run keeps what it learned so far (the parameters of
