@@ -33,7 +33,8 @@ type checkpoint struct {
 	TauMMin   float64
 	LearnFrom int
 	MaxLoop   float64
-	Meta      []byte // the caller's data (gob)
+	RuleState [][]float64 // a StatefulRule's carried arrays
+	Meta      []byte      // the caller's data (gob)
 }
 
 func precisionName[T Float]() string {
@@ -58,6 +59,9 @@ func (tr *TrainerOf[T]) Save(path string, identity map[string]string, meta any) 
 			return fmt.Errorf("%w: the %s rule holds %d recorded steps; save at the end of a sequence", ErrInvalid, tr.Rule.Name(), n)
 		}
 		ck.Rule = tr.Rule.Name()
+		if sr, ok := tr.Rule.(StatefulRule); ok {
+			ck.RuleState = sr.RuleState()
+		}
 	}
 	switch o := tr.Opt.(type) {
 	case nil:
@@ -128,6 +132,9 @@ func LoadTrainer[T Float](path string, identity map[string]string, rule Rule, me
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	tr.Rule, tr.Steps, tr.TauMMin, tr.LearnFromStep, tr.MaxLoopGain = rule, ck.Steps, ck.TauMMin, ck.LearnFrom, ck.MaxLoop
+	if sr, ok := rule.(StatefulRule); ok && ck.RuleState != nil {
+		sr.SetRuleState(ck.RuleState)
+	}
 	if meta != nil && ck.Meta != nil {
 		if err := gob.NewDecoder(bytes.NewReader(ck.Meta)).Decode(meta); err != nil {
 			return nil, fmt.Errorf("%s: checkpoint meta: %w", path, err)

@@ -34,6 +34,20 @@ type Rule interface {
 	Reset()
 }
 
+// StatefulRule is a Rule that carries state from step to step besides
+// the engine's (RTRL's and SnAp's sensitivities, e-prop's traces):
+// Trainer.Save stores it and LoadTrainer gives it back, so that a resumed
+// run continues bit for bit.
+type StatefulRule interface {
+	Rule
+	// RuleState returns copies of the carried arrays (nil before the
+	// first step).
+	RuleState() [][]float64
+	// SetRuleState restores arrays RuleState returned; the rule checks
+	// their sizes when it next steps.
+	SetRuleState([][]float64)
+}
+
 // TrainerOf runs an engine with learning. With the default rule (Rule
 // nil) it is GLE's local rule: at every dt step the engine computes the
 // local gradients (docs/model.md §3), the optimizer steps on them, then τm
@@ -223,11 +237,12 @@ func (tr *TrainerOf[T]) Run(ctx context.Context, xs [][]float64, ts []Target, ou
 	}
 	out := make([]float64, tr.Engine.Batch()*tr.Engine.Net.Outputs())
 	var sum float64
+	done := ctx.Done()
 	for t, x := range xs {
-		if t%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return sum / float64(max(t, 1)), err
-			}
+		select { // before every step: a stop request waits one step at most
+		case <-done:
+			return sum / float64(max(t, 1)), ctx.Err()
+		default:
 		}
 		var tgt Target
 		if ts != nil {

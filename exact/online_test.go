@@ -168,3 +168,52 @@ func TestForwardAllocationFree(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlineRuleResumes: a trainer with a forward-mode rule saved in the
+// middle of a sequence and loaded again continues bit for bit — the
+// checkpoint carries the sensitivities (gle.StatefulRule); without them
+// the continued run would differ.
+func TestOnlineRuleResumes(t *testing.T) {
+	for _, mode := range []exact.Mode{exact.RTRL, exact.SnAp1} {
+		t.Run(mode.String(), func(t *testing.T) {
+			xs, ts := slowTask(0.1, 300, 2)
+			train := func(n *gle.Network) *gle.Trainer {
+				tr, err := gle.NewTrainer(n, 2, optim.NewAdam(0.003))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr.Rule = exact.NewOnline(mode)
+				return tr
+			}
+			n := ruleChain(t, true)
+			whole := train(n.Clone())
+			if _, err := whole.Run(context.Background(), xs, ts, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			half := train(n.Clone())
+			if _, err := half.Run(context.Background(), xs[:150], ts[:150], nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			path := t.TempDir() + "/ck.gob"
+			id := map[string]string{"run": "a"}
+			if err := half.Save(path, id, nil); err != nil {
+				t.Fatal(err)
+			}
+			back, err := gle.LoadTrainer[float64](path, id, exact.NewOnline(mode), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := back.Run(context.Background(), xs[150:], ts[150:], nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			for k := range n.Projs {
+				a, b := whole.Engine.Net.Projs[k].W, back.Engine.Net.Projs[k].W
+				for i := range a {
+					if a[i] != b[i] {
+						t.Fatalf("projection %d weight %d: %v after the resume, %v without it", k, i, b[i], a[i])
+					}
+				}
+			}
+		})
+	}
+}

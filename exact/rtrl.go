@@ -266,14 +266,22 @@ func (f *Forward) Reset() {
 	f.resetSensitivities()
 }
 
+// carried returns every array the Forward carries from step to step (the
+// sensitivities, SnAp-1's learning signals), in a fixed order.
+func (f *Forward) carried() [][]float64 {
+	var out [][]float64
+	for _, set := range [][][]float64{f.dense.U, f.dense.R, f.dense.nextR, f.traces.wU, f.traces.wR, f.traces.bU, f.traces.bR,
+		f.traces.tmU, f.traces.tmR, f.traces.trU, f.traces.trR, f.ls, f.lsN} {
+		out = append(out, set...)
+	}
+	return out
+}
+
 // resetSensitivities zeroes the sensitivities (and SnAp-1's learning
 // signals): the state is taken as given, its past forgotten.
 func (f *Forward) resetSensitivities() {
-	for _, set := range [][][]float64{f.dense.U, f.dense.R, f.dense.nextR, f.traces.wU, f.traces.wR, f.traces.bU, f.traces.bR,
-		f.traces.tmU, f.traces.tmR, f.traces.trU, f.traces.trR, f.ls, f.lsN} {
-		for _, x := range set {
-			clear(x)
-		}
+	for _, x := range f.carried() {
+		clear(x)
 	}
 }
 
@@ -573,8 +581,9 @@ func (f *Forward) snap1Update(x []float64) {
 // they learn, RTRL's sensitivities are those of the recent past under the
 // parameters of the moment (the usual online RTRL).
 type Online struct {
-	Mode Mode
-	fwd  *Forward
+	Mode     Mode
+	fwd      *Forward
+	restored [][]float64 // SetRuleState's arrays, waiting for the first step
 }
 
 // NewOnline returns the online rule of mode.
@@ -595,11 +604,44 @@ func (o *Online) Step(e *gle.Engine, out, x []float64, t gle.Target, g *gle.Grad
 		}
 		o.fwd = f
 	}
+	if o.restored != nil {
+		dst := o.fwd.carried()
+		if len(dst) != len(o.restored) {
+			return false, fmt.Errorf("%w: the %s rule's saved state has %d arrays, this network needs %d", gle.ErrShape, o.Name(), len(o.restored), len(dst))
+		}
+		for i, x := range o.restored {
+			if len(x) != len(dst[i]) {
+				return false, fmt.Errorf("%w: the %s rule's saved array %d has %d values, this network needs %d", gle.ErrShape, o.Name(), i, len(x), len(dst[i]))
+			}
+			copy(dst[i], x)
+		}
+		o.restored = nil
+	}
 	if _, err := o.fwd.Step(out, x, t, g); err != nil {
 		return false, err
 	}
 	return true, nil
 }
+
+// RuleState implements gle.StatefulRule: copies of the sensitivities
+// (nil before the first step).
+func (o *Online) RuleState() [][]float64 {
+	if o.restored != nil {
+		return o.restored
+	}
+	if o.fwd == nil {
+		return nil
+	}
+	var out [][]float64
+	for _, x := range o.fwd.carried() {
+		out = append(out, slices.Clone(x))
+	}
+	return out
+}
+
+// SetRuleState implements gle.StatefulRule: the sensitivities to continue
+// from, checked and copied in at the next step.
+func (o *Online) SetRuleState(s [][]float64) { o.restored = s }
 
 // EndSequence implements gle.Rule: nothing is pending.
 func (o *Online) EndSequence(*gle.Engine, *gle.Grads) (bool, error) { return false, nil }
@@ -610,6 +652,7 @@ func (o *Online) Pending() int { return 0 }
 // Reset implements gle.Rule: the sensitivities restart from zero (the
 // state they describe was reset or replaced).
 func (o *Online) Reset() {
+	o.restored = nil
 	if o.fwd != nil {
 		o.fwd.resetSensitivities()
 	}

@@ -158,6 +158,85 @@ func TestKilledTrainingResumes(t *testing.T) {
 	}
 }
 
+// TestStopWithinEpoch: a SIGTERM in the middle of a run's only epoch
+// stops it after the current step with a checkpoint of the steps taken;
+// --resume continues at that step and ends exactly as the uninterrupted
+// run.
+func TestStopWithinEpoch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(`
+dt: 0.1
+loss: mse
+seed: 4
+optimizer: {kind: adam, lr: 0.001}
+layers:
+  - {in: 1, out: 300, phi: tanh, tau_m: 0.5, tau_r: 0.1}
+  - {in: 300, out: 1, tau_m: 0.5, tau_r: 0.5}
+`), 0o644)
+	const steps = 20000
+	x, y := make([]float64, steps), make([]float64, steps)
+	for i := range steps {
+		x[i], y[i] = sinAt(i, 0), 0.5*sinAt(i-5, 0)
+	}
+	data := filepath.Join(dir, "long.npz")
+	if err := npy.WriteNPZ(data, npy.Named{Name: "x", Array: &npy.Array{Shape: []int{steps, 1, 1}, Float: x}},
+		npy.Named{Name: "y", Array: &npy.Array{Shape: []int{steps, 1, 1}, Float: y}}); err != nil {
+		t.Fatal(err)
+	}
+	train := func(run string, extra ...string) *exec.Cmd {
+		return gleProcess(t, append([]string{"train", "--spec", spec, "--data", data, "--log-every", "500", "--run-dir", filepath.Join(dir, run)}, extra...)...)
+	}
+	if out, err := train("clean").CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	cmd := train("stopped")
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the first --log-every line (step 500), then stop the run.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if b, _ := os.ReadFile(filepath.Join(dir, "stopped", "metrics.jsonl")); len(b) > 0 {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err == nil {
+		t.Skip("the run finished before the signal: nothing to test on this machine")
+	}
+	if !strings.Contains(stdout.String(), "stopped at step") || !strings.Contains(stdout.String(), "of 20000 of epoch 1") {
+		t.Fatalf("no checkpoint within the epoch:\n%s", stdout.String())
+	}
+	if out, err := train("stopped", "--resume").CombinedOutput(); err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if got, want := epochLines(t, filepath.Join(dir, "stopped", "metrics.jsonl")), epochLines(t, filepath.Join(dir, "clean", "metrics.jsonl")); !slices.Equal(got, want) {
+		t.Errorf("metrics after the resume:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "clean", "learned.json"))
+	if b, _ := os.ReadFile(filepath.Join(dir, "stopped", "learned.json")); len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("the learned spec differs from the uninterrupted run's")
+	}
+	want, err := npy.ReadNPZ(filepath.Join(dir, "clean", "out.npz"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := npy.ReadNPZ(filepath.Join(dir, "stopped", "out.npz"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, a := range want {
+		if b := got[name]; b == nil || !slices.Equal(a.Float, b.Float) {
+			t.Errorf("out.npz %s differs from the uninterrupted run's", name)
+		}
+	}
+}
+
 // TestResumeRefusesChanges: resuming with another spec or learning rate is
 // refused, naming what differs; resuming a finished run says so and
 // touches nothing.

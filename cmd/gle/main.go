@@ -16,12 +16,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/kernel"
 )
 
@@ -221,6 +224,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gle: unknown command %q; run \"gle help\"\n", args[0])
 		return 2
 	}
+	// The guard (gle.CheckMemory) refuses what would not fit; the Go
+	// runtime's soft limit makes the collector work harder near the same
+	// limit rather than let garbage (of the writes at the end of a run)
+	// grow the process beyond it.
+	if limit := gle.MemoryLimit(); limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
 	ctx, stop := signalContext()
 	defer stop()
 	start := time.Now()
@@ -290,6 +300,8 @@ func signalContext() (context.Context, func()) {
 		}
 		cancel(signalError{s})
 		if s, ok := <-sigs; ok {
+			atomicfile.RemovePending()
+			fmt.Fprintf(os.Stderr, "gle: second %v: exiting at once; files being written were abandoned, the ones written before (the last checkpoint) stand\n", signalError{s})
 			os.Exit(signalError{s}.exitCode())
 		}
 	}()

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -47,6 +48,7 @@ func defineCommon(fs *flag.FlagSet, force *bool) {
 		n, err := runs.ParseBytes(v)
 		if err == nil {
 			gle.SetMemoryLimit(n)
+			debug.SetMemoryLimit(n)
 		}
 		return err
 	})
@@ -177,6 +179,12 @@ type trainMeta struct {
 	Epoch    int // epochs finished
 	Records  []trainRecord
 	LastLoss float64
+	// A run stopped within an epoch: the steps of the unfinished epoch
+	// taken, the sums of their losses (the epoch's and --log-every's),
+	// and their outputs.
+	EpochSteps           int
+	EpochLossSum, LogSum float64
+	EpochOutputs         []float64
 }
 
 // trainFlags are gle train's settings.
@@ -283,10 +291,19 @@ func (f *trainFlags) identity(spec *gle.Spec) (map[string]string, error) {
 		"reset": f.reset, "batch_major": f.batchMajor})
 }
 
-func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq, val *data.Sequence, rule gle.Rule, stdout io.Writer) error {
+func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq, val *data.Sequence, rule gle.Rule, stdout io.Writer) (err error) {
+	_, statErr := os.Stat(f.dir)
 	dir, err := runs.Dir(f.dir, "train", f.resume || f.force)
 	if err != nil {
 		return err
+	}
+	if f.dir == "" || errors.Is(statErr, fs.ErrNotExist) {
+		// A command refused before its first file leaves no empty folder.
+		defer func() {
+			if err != nil {
+				os.Remove(dir) // only if empty
+			}
+		}()
 	}
 	for _, d := range []struct {
 		flag *string
@@ -382,28 +399,40 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 		fmt.Fprintf(stdout, "wrote %s\n", f.saveSpec)
 		return err
 	}
-	finished := false
+	finished, stopped := false, false
 	for epoch := meta.Epoch + 1; epoch <= f.epochs && err == nil; epoch++ {
-		if f.reset {
+		// A run stopped within this epoch continues at the step it
+		// reached, with the loss sums and outputs of the steps before.
+		from, sum, logSum := meta.EpochSteps, meta.EpochLossSum, meta.LogSum
+		copy(outputs, meta.EpochOutputs)
+		meta.EpochSteps, meta.EpochLossSum, meta.LogSum, meta.EpochOutputs = 0, 0, 0, nil
+		if f.reset && from == 0 {
 			tr.Reset()
 		}
 		start := time.Now()
-		var each func(int, float64)
-		if f.logEvery > 0 {
-			var sum float64
-			each = func(t int, loss float64) {
-				sum += loss
+		taken := from
+		each := func(t int, loss float64) {
+			t += from
+			sum += loss
+			taken = t + 1
+			if f.logEvery > 0 {
+				logSum += loss
 				if (t+1)%f.logEvery == 0 {
-					err = errors.Join(err, record(trainRecord{Epoch: epoch, Step: t + 1, Loss: sum / float64(f.logEvery)}))
-					sum = 0
+					err = errors.Join(err, record(trainRecord{Epoch: epoch, Step: t + 1, Loss: logSum / float64(f.logEvery)}))
+					logSum = 0
 				}
 			}
 		}
-		var loss float64
-		loss, err = tr.Run(ctx, xs, seq.Targets, outs, each)
+		_, err = tr.Run(ctx, xs[from:], targetsFrom(seq.Targets, from), outs[from:], each)
 		if err != nil {
+			if errors.Is(err, context.Canceled) && taken > from {
+				stopped = true
+				meta.EpochSteps, meta.EpochLossSum, meta.LogSum = taken, sum, logSum
+				meta.EpochOutputs = outputs[:taken*seq.Batch*tr.Engine.Net.Outputs()]
+			}
 			break
 		}
+		loss := sum / float64(max(len(xs), 1))
 		meta.Epoch, meta.LastLoss = epoch, loss
 		lr := 0.0
 		if tr.Opt != nil {
@@ -439,15 +468,38 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 			err = metrics.Write(rec)
 		}
 	}
-	// An interrupted run keeps what it learned so far (the parameters of
-	// the last step taken); a diverged one has nothing worth keeping.
 	var werr error
+	if stopped {
+		// Stopped within an epoch: the checkpoint keeps the steps taken
+		// (a rule holding recorded steps, BPTT's, cannot be saved there:
+		// the epoch's steps are then lost, the previous checkpoint stands).
+		if serr := tr.Save(f.checkpoint, id, &meta); serr != nil {
+			fmt.Fprintf(stdout, "not saved within epoch %d: %v; --resume starts that epoch again\n", meta.Epoch+1, serr)
+		} else {
+			fmt.Fprintf(stdout, "stopped at step %d of %d of epoch %d: saved in %s (--resume continues there)\n", meta.EpochSteps, len(xs), meta.Epoch+1, f.checkpoint)
+		}
+	}
+	// An interrupted run keeps what it learned so far (the parameters of
+	// the last step taken); a diverged one has nothing worth keeping. The
+	// checkpoint is on disk by now: a second signal, which exits at once,
+	// loses these extra files only.
 	if !finished && err != nil && !errors.Is(err, gle.ErrDiverged) {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stdout, "the checkpoint is saved; writing what was learned so far (a second signal skips it)\n")
+		}
 		werr = outputFiles()
 	}
 	werr = errors.Join(werr, runs.WriteSummary(dir, map[string]any{"epochs": meta.Epoch, "last_loss": meta.LastLoss, "steps": tr.Steps, "error": runs.ErrorText(ctx, err)}))
 	fmt.Fprintf(stdout, "run folder %s\n", dir)
 	return errors.Join(err, werr)
+}
+
+// targetsFrom returns the targets from step t on (nil: none).
+func targetsFrom(ts []gle.Target, t int) []gle.Target {
+	if ts == nil {
+		return nil
+	}
+	return ts[t:]
 }
 
 // finishedEpochs counts the epoch records (not the --log-every ones) of a

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // Write writes data to path atomically with permissions 0644: readers
@@ -56,6 +57,8 @@ func write(path string, fill func(w io.Writer) error) error {
 	if err != nil {
 		return err
 	}
+	pending.Store(tmp.Name(), struct{}{})
+	defer pending.Delete(tmp.Name())
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
 	bw := bufio.NewWriterSize(wrap(tmp), 1<<16)
 	if err := fill(bw); err != nil {
@@ -78,6 +81,19 @@ func write(path string, fill func(w io.Writer) error) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// pending holds the temporary files being written.
+var pending sync.Map
+
+// RemovePending removes the temporary files of the writes in progress:
+// for a process about to exit at once (a second Ctrl-C), which would
+// otherwise leave them behind. The files being replaced stay as they were.
+func RemovePending() {
+	pending.Range(func(name, _ any) bool {
+		os.Remove(name.(string))
+		return true
+	})
 }
 
 // CheckWritable reports, before any work is done, whether a file can be
