@@ -480,16 +480,16 @@ func newTrainer(nw *network, batch int, ruleName string, f32 bool) (*trainer, er
 }
 
 // run feeds a sequence through the trainer. A non-nil stop is the
-// caller's flag: once it is non-zero the run stops within 256 steps with
-// context.Canceled (the trainer stays usable).
+// caller's flag: once it is non-zero the run stops after the current step
+// with context.Canceled (the trainer stays usable).
 func (t *trainer) run(xs [][]float64, ts []gle.Target, outs [][]float64, stop *C.int32_t) (float64, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var each func(int, float64)
 	if stop != nil {
 		flag := (*int32)(unsafe.Pointer(stop))
-		each = func(step int, _ float64) {
-			if step%256 == 255 && atomic.LoadInt32(flag) != 0 {
+		each = func(int, float64) {
+			if atomic.LoadInt32(flag) != 0 {
 				cancel()
 			}
 		}
