@@ -188,24 +188,12 @@ layers:
 	if out, err := train("clean").CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
-	cmd := train("stopped")
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	stdout, _, err := interrupt(t, train("stopped"), filepath.Join(dir, "stopped", "metrics.jsonl"), 1)
+	if err == nil {
+		t.Fatal("the run finished before the signal: make its sequence longer")
 	}
-	// Wait for the first --log-every line (step 500), then stop the run.
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		if b, _ := os.ReadFile(filepath.Join(dir, "stopped", "metrics.jsonl")); len(b) > 0 {
-			break
-		}
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err == nil {
-		t.Skip("the run finished before the signal: nothing to test on this machine")
-	}
-	if !strings.Contains(stdout.String(), "stopped at step") || !strings.Contains(stdout.String(), "of 20000 of epoch 1") {
-		t.Fatalf("no checkpoint within the epoch:\n%s", stdout.String())
+	if !strings.Contains(stdout, "stopped at step") || !strings.Contains(stdout, "of 20000 of epoch 1") {
+		t.Fatalf("no checkpoint within the epoch:\n%s", stdout)
 	}
 	if out, err := train("stopped", "--resume").CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
@@ -214,25 +202,12 @@ layers:
 
 	// Two signals in a row: the second exits at once, leaves no temporary
 	// file, and the run resumes from what was saved before it.
-	cmd = train("twice")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		if b, _ := os.ReadFile(filepath.Join(dir, "twice", "metrics.jsonl")); len(b) > 0 {
-			break
-		}
-	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	time.Sleep(time.Millisecond)
-	cmd.Process.Signal(syscall.SIGTERM)
+	_, stderr, err := interrupt(t, train("twice"), filepath.Join(dir, "twice", "metrics.jsonl"), 2)
 	var exit *exec.ExitError
-	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 143 {
-		t.Fatalf("two SIGTERMs: %v, want exit 143\n%s", err, stderr.String())
+	if !errors.As(err, &exit) || exit.ExitCode() != 143 {
+		t.Fatalf("two SIGTERMs: %v, want exit 143\n%s", err, stderr)
 	}
-	t.Logf("two SIGTERMs: %s", strings.TrimSpace(stderr.String()))
+	t.Logf("two SIGTERMs: %s", strings.TrimSpace(stderr))
 	if tmp, _ := filepath.Glob(filepath.Join(dir, "twice", ".*tmp*")); len(tmp) > 0 {
 		t.Errorf("temporary files left behind: %v", tmp)
 	}
@@ -240,6 +215,29 @@ layers:
 		t.Fatalf("resume after two signals: %v\n%s", err, out)
 	}
 	sameAsClean(t, dir, "twice")
+}
+
+// interrupt starts cmd, waits for the first line of its metrics file,
+// sends it n SIGTERMs a millisecond apart, and returns its output and
+// exit error.
+func interrupt(t *testing.T, cmd *exec.Cmd, metrics string, n int) (string, string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if b, _ := os.ReadFile(metrics); len(b) > 0 {
+			break
+		}
+	}
+	for range n {
+		cmd.Process.Signal(syscall.SIGTERM)
+		time.Sleep(time.Millisecond)
+	}
+	err := cmd.Wait()
+	return stdout.String(), stderr.String(), err
 }
 
 // sameAsClean compares the metrics (without timings), learned spec and
