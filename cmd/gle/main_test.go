@@ -664,3 +664,28 @@ func TestOnlineRulesCommand(t *testing.T) {
 		t.Errorf("resume with other trials: exit %d, %s", code, errs)
 	}
 }
+
+// TestRunMNIST1DSplit: a run with --validation says everywhere that it
+// evaluated on the held-out training samples, and leaves the paper's
+// (test) number out; a run on the test set says test and cites it.
+func TestRunMNIST1DSplit(t *testing.T) {
+	dir := t.TempDir()
+	short := []string{"run", "mnist1d-lagnet", "--epochs", "1", "--train-samples", "300", "--test-samples", "100"}
+	code, out, errs := runCLI(t, append(short, "--validation", "100", "--out", filepath.Join(dir, "val"))...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "validation loss") || !strings.Contains(out, "validation accuracy (one seed)") || strings.Contains(out, "test") || strings.Contains(out, "paper") {
+		t.Errorf("a validation run's output:\n%s", out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "val", "summary.json")); !strings.Contains(string(b), `"evaluated_on": "validation"`) {
+		t.Errorf("summary.json: %s", b)
+	}
+	code, out, errs = runCLI(t, append(short, "--out", filepath.Join(dir, "test"))...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "test loss") || !strings.Contains(out, "test accuracy (one seed)") || !strings.Contains(out, "paper: 90.89") || strings.Contains(out, "validation") {
+		t.Errorf("a test run's output:\n%s", out)
+	}
+}
