@@ -1,6 +1,8 @@
 package main
 
 import (
+	"gopkg.in/yaml.v3"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -45,9 +47,27 @@ func readEpochs(path string) ([]expt.ClassifyEpoch, error) {
 	return eps, sc.Err()
 }
 
+// evaluatedOn tells what a run folder's runs were evaluated on, from its
+// config.yaml: "validation (N held-out training samples)" for runs with
+// --validation, else "test".
+func evaluatedOn(dir string) string {
+	var cfg struct {
+		Config struct {
+			Experiment struct {
+				Validation int `yaml:"Validation"`
+			} `yaml:"experiment"`
+		} `yaml:"config"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err == nil && yaml.Unmarshal(b, &cfg) == nil && cfg.Config.Experiment.Validation > 0 {
+		return fmt.Sprintf("validation (%d held-out training samples)", cfg.Config.Experiment.Validation)
+	}
+	return "test"
+}
+
 // runReport aggregates classifier runs (MNIST-1D, speech) into a Markdown
-// table of final test accuracy, mean ± std over the seeds of each run
-// folder, and a figure of the test accuracy over epochs.
+// table of final accuracy (on the test set, or the validation split the
+// runs held out), mean ± std over the seeds of each run folder, and a
+// figure of the accuracy over epochs.
 func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 	out := ""
 	dirs, err := parseFlags("report", args, func(fs *flag.FlagSet) {
@@ -60,8 +80,8 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		return usagef("name at least one run folder")
 	}
 	var md strings.Builder
-	md.WriteString("| run | seeds | epochs | final test accuracy (%), mean ± population std | sample std | min–max | best (%) | final test loss | s / epoch (median) |\n|---|---|---|---|---|---|---|---|---|\n")
-	panel := plots.Panel{Title: "test accuracy, mean ± population std over seeds (dashed)", XLabel: "epoch", XIntegers: true, YLabel: "accuracy (%)", Legend: "bottom right"}
+	md.WriteString("| run | evaluated on | seeds | epochs | final accuracy (%), mean ± population std | sample std | min–max | best (%) | final loss | s / epoch (median) |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	panel := plots.Panel{Title: "accuracy, mean ± population std over seeds (dashed)", XLabel: "epoch", XIntegers: true, YLabel: "accuracy (%)", Legend: "bottom right"}
 	for ri, dir := range dirs {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		sort.Strings(files)
@@ -93,8 +113,8 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("%s: no per-epoch metrics (*.jsonl with test_acc)", dir)
 		}
 		f, b, l := expt.Summarize(finals), expt.Summarize(bests), expt.Summarize(losses)
-		fmt.Fprintf(&md, "| %s | %d | %d | %.2f ± %.2f | %.2f | %.2f–%.2f | %.2f ± %.2f | %.4f (%.4f–%.4f) | %.1f |\n",
-			filepath.Base(dir), len(curves), epochs, f.Mean, f.Std, f.SampleStd, f.Min, f.Max, b.Mean, b.Std, l.Mean, l.Min, l.Max, median(seconds))
+		fmt.Fprintf(&md, "| %s | %s | %d | %d | %.2f ± %.2f | %.2f | %.2f–%.2f | %.2f ± %.2f | %.4f (%.4f–%.4f) | %.1f |\n",
+			filepath.Base(dir), evaluatedOn(dir), len(curves), epochs, f.Mean, f.Std, f.SampleStd, f.Min, f.Max, b.Mean, b.Std, l.Mean, l.Min, l.Max, median(seconds))
 		// The curves by epoch number (runs before epoch-0 evaluations start
 		// at epoch 1).
 		var x, y, lo, hi []float64
