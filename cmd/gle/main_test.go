@@ -681,6 +681,9 @@ func TestRunMNIST1DSplit(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, "val", "summary.json")); !strings.Contains(string(b), `"evaluated_on": "validation"`) {
 		t.Errorf("summary.json: %s", b)
 	}
+	if code, out, errs := runCLI(t, "report", filepath.Join(dir, "val")); code != 0 || !strings.Contains(out, "| validation (100 held-out training samples) |") {
+		t.Errorf("gle report of a validation run: exit %d\n%s%s", code, out, errs)
+	}
 	code, out, errs = runCLI(t, append(short, "--out", filepath.Join(dir, "test"))...)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
