@@ -485,7 +485,7 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 	// loses these extra files only.
 	if !finished && err != nil && !errors.Is(err, gle.ErrDiverged) {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stdout, "the checkpoint is saved; writing what was learned so far (a second signal skips it)\n")
+			fmt.Fprintf(stdout, "writing what was learned so far (a second signal skips this)\n")
 		}
 		werr = outputFiles()
 	}
