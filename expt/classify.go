@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/optim"
 	"github.com/gle-go/gle/plots"
 )
@@ -142,6 +143,10 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 	var meta classifyMeta
 	var tr *gle.TrainerOf[T]
 	if o.Resume && o.Checkpoint != "" {
+		// A run killed while writing its checkpoint left a temporary file.
+		if err := atomicfile.RemoveStale(o.Checkpoint); err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
 		var err error
 		tr, err = gle.LoadTrainer[T](o.Checkpoint, id, nil, &meta)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -162,38 +162,20 @@ func TestStopWithinEpoch(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	dir := t.TempDir()
-	spec := filepath.Join(dir, "net.yaml")
-	os.WriteFile(spec, []byte(`
-dt: 0.1
-loss: mse
-seed: 4
-optimizer: {kind: adam, lr: 0.001}
-layers:
-  - {in: 1, out: 300, phi: tanh, tau_m: 0.5, tau_r: 0.1}
-  - {in: 300, out: 1, tau_m: 0.5, tau_r: 0.5}
-`), 0o644)
-	const steps = 20000
-	x, y := make([]float64, steps), make([]float64, steps)
-	for i := range steps {
-		x[i], y[i] = sinAt(i, 0), 0.5*sinAt(i-5, 0)
-	}
-	data := filepath.Join(dir, "long.npz")
-	if err := npy.WriteNPZ(data, npy.Named{Name: "x", Array: &npy.Array{Shape: []int{steps, 1, 1}, Float: x}},
-		npy.Named{Name: "y", Array: &npy.Array{Shape: []int{steps, 1, 1}, Float: y}}); err != nil {
-		t.Fatal(err)
-	}
-	train := func(run string, extra ...string) *exec.Cmd {
-		return gleProcess(t, append([]string{"train", "--spec", spec, "--data", data, "--log-every", "500", "--run-dir", filepath.Join(dir, run)}, extra...)...)
-	}
+	train := wideTrainer(t, dir, "--data", sineSeries(t, filepath.Join(dir, "long.npz"), 20000), "--log-every", "500")
 	if out, err := train("clean").CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
-	stdout, _, err := interrupt(t, train("stopped"), filepath.Join(dir, "stopped", "metrics.jsonl"), 1)
+	stdout, _, err := interrupt(t, train("stopped"), filepath.Join(dir, "stopped", "metrics.jsonl"), 0, 1)
 	if err == nil {
 		t.Fatal("the run finished before the signal: make its sequence longer")
 	}
 	if !strings.Contains(stdout, "stopped at step") || !strings.Contains(stdout, "of 20000 of epoch 1") {
 		t.Fatalf("no checkpoint within the epoch:\n%s", stdout)
+	}
+	// The saved sums are for --log-every 500: another value is refused.
+	if out, err := train("stopped", "--resume", "--log-every", "400").CombinedOutput(); err == nil || !strings.Contains(string(out), "with --log-every 500: resume it with the same --log-every (now 400)") {
+		t.Errorf("resume with another --log-every: %v\n%s", err, out)
 	}
 	if out, err := train("stopped", "--resume").CombinedOutput(); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
@@ -202,7 +184,7 @@ layers:
 
 	// Two signals in a row: the second exits at once, leaves no temporary
 	// file, and the run resumes from what was saved before it.
-	_, stderr, err := interrupt(t, train("twice"), filepath.Join(dir, "twice", "metrics.jsonl"), 2)
+	_, stderr, err := interrupt(t, train("twice"), filepath.Join(dir, "twice", "metrics.jsonl"), 0, 2)
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 143 {
 		t.Fatalf("two SIGTERMs: %v, want exit 143\n%s", err, stderr)
@@ -217,10 +199,83 @@ layers:
 	sameAsClean(t, dir, "twice")
 }
 
-// interrupt starts cmd, waits for the first line of its metrics file,
-// sends it n SIGTERMs a millisecond apart, and returns its output and
-// exit error.
-func interrupt(t *testing.T, cmd *exec.Cmd, metrics string, n int) (string, string, error) {
+// TestStopDuringValidation: a stop while --val-data is evaluated after an
+// epoch keeps the epoch's training (the resume only validates), and a
+// resume that would end the run before the stopped epoch is refused.
+func TestStopDuringValidation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	train := wideTrainer(t, dir, "--data", sineSeries(t, filepath.Join(dir, "short.npz"), 200),
+		"--val-data", sineSeries(t, filepath.Join(dir, "val.npz"), 60000), "--epochs", "3")
+	if out, err := train("clean").CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	// The first epoch's metrics line, then 20 ms: in the second epoch's
+	// validation (its training takes 200 of its 60,200 steps).
+	stdout, _, err := interrupt(t, train("stopped"), filepath.Join(dir, "stopped", "metrics.jsonl"), 20*time.Millisecond, 1)
+	if err == nil {
+		t.Fatal("the run finished before the signal")
+	}
+	if !strings.Contains(stdout, "stopped at step 200 of 200 of epoch 2") {
+		t.Fatalf("not stopped in the second epoch's validation:\n%s", stdout)
+	}
+	if out, err := train("stopped", "--resume", "--epochs", "1").CombinedOutput(); err == nil || !strings.Contains(string(out), "the run stopped within epoch 2: --epochs 1 would end it before that epoch") {
+		t.Errorf("resume with fewer epochs: %v\n%s", err, out)
+	}
+	out, err := train("stopped", "--resume").CombinedOutput()
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "epoch 2/3") {
+		t.Errorf("the resume did not finish epoch 2:\n%s", out)
+	}
+	sameAsClean(t, dir, "stopped")
+}
+
+const wideSpec = `
+dt: 0.1
+loss: mse
+seed: 4
+optimizer: {kind: adam, lr: 0.001}
+layers:
+  - {in: 1, out: 300, phi: tanh, tau_m: 0.5, tau_r: 0.1}
+  - {in: 300, out: 1, tau_m: 0.5, tau_r: 0.5}
+`
+
+// wideTrainer writes wideSpec into dir and returns a builder of gle train
+// commands with it, args, and the run folder dir/run.
+func wideTrainer(t *testing.T, dir string, args ...string) func(run string, extra ...string) *exec.Cmd {
+	spec := filepath.Join(dir, "net.yaml")
+	if err := os.WriteFile(spec, []byte(wideSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func(run string, extra ...string) *exec.Cmd {
+		all := append([]string{"train", "--spec", spec, "--run-dir", filepath.Join(dir, run)}, args...)
+		return gleProcess(t, append(all, extra...)...)
+	}
+}
+
+// sineSeries writes a one-sample series of steps frames to path: a sine
+// and, as the target, half of it delayed by 5 steps.
+func sineSeries(t *testing.T, path string, steps int) string {
+	t.Helper()
+	x, y := make([]float64, steps), make([]float64, steps)
+	for i := range steps {
+		x[i], y[i] = sinAt(i, 0), 0.5*sinAt(i-5, 0)
+	}
+	if err := npy.WriteNPZ(path, npy.Named{Name: "x", Array: &npy.Array{Shape: []int{steps, 1, 1}, Float: x}},
+		npy.Named{Name: "y", Array: &npy.Array{Shape: []int{steps, 1, 1}, Float: y}}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// interrupt starts cmd, waits for the first line of its metrics file and
+// then for delay, sends it n SIGTERMs a millisecond apart, and returns its
+// output and exit error.
+func interrupt(t *testing.T, cmd *exec.Cmd, metrics string, delay time.Duration, n int) (string, string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -232,6 +287,7 @@ func interrupt(t *testing.T, cmd *exec.Cmd, metrics string, n int) (string, stri
 			break
 		}
 	}
+	time.Sleep(delay)
 	for range n {
 		cmd.Process.Signal(syscall.SIGTERM)
 		time.Sleep(time.Millisecond)

@@ -185,6 +185,7 @@ type trainMeta struct {
 	EpochSteps           int
 	EpochLossSum, LogSum float64
 	EpochOutputs         []float64
+	LogEvery             int // the --log-every the sums are for
 }
 
 // trainFlags are gle train's settings.
@@ -318,6 +319,13 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 	if err := runs.CheckOutputs(f.resume || f.force, []string{f.spec, f.data}, f.out, f.saveSpec, f.metrics, f.checkpoint); err != nil {
 		return err
 	}
+	if f.resume {
+		for _, p := range []string{f.out, f.saveSpec, f.metrics, f.checkpoint} {
+			if err := atomicfile.RemoveStale(p); err != nil {
+				return err
+			}
+		}
+	}
 	id, err := f.identity(spec)
 	if err != nil {
 		return err
@@ -339,6 +347,10 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 			tr = nil
 		case err != nil:
 			return err
+		case meta.EpochSteps > 0 && f.epochs <= meta.Epoch:
+			return fmt.Errorf("%s: the run stopped within epoch %d: --epochs %d would end it before that epoch (resume with --epochs %d or more)", f.checkpoint, meta.Epoch+1, f.epochs, meta.Epoch+1)
+		case meta.EpochSteps > 0 && f.logEvery != meta.LogEvery:
+			return fmt.Errorf("%s: the run stopped within epoch %d with --log-every %d: resume it with the same --log-every (now %d)", f.checkpoint, meta.Epoch+1, meta.LogEvery, f.logEvery)
 		case meta.Epoch >= f.epochs:
 			// A run stopped after its last checkpoint may lack the last
 			// metrics line: the checkpoint's records are the metrics.
@@ -423,17 +435,22 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 				}
 			}
 		}
-		_, err = tr.Run(ctx, xs[from:], targetsFrom(seq.Targets, from), outs[from:], each)
-		if err != nil {
-			if errors.Is(err, context.Canceled) && taken > from {
+		// stopAt records a stop after the given steps of this epoch for
+		// the checkpoint written below (none before its first step).
+		stopAt := func(steps int) {
+			if errors.Is(err, context.Canceled) && steps > 0 {
 				stopped = true
-				meta.EpochSteps, meta.EpochLossSum, meta.LogSum = taken, sum, logSum
-				meta.EpochOutputs = outputs[:taken*seq.Batch*tr.Engine.Net.Outputs()]
+				meta.EpochSteps, meta.EpochLossSum, meta.LogSum, meta.LogEvery = steps, sum, logSum, f.logEvery
+				meta.EpochOutputs = outputs[:steps*seq.Batch*tr.Engine.Net.Outputs()]
 			}
-			break
+		}
+		if from < len(xs) { // else: stopped during the validation after the last step
+			if _, err = tr.Run(ctx, xs[from:], targetsFrom(seq.Targets, from), outs[from:], each); err != nil {
+				stopAt(taken)
+				break
+			}
 		}
 		loss := sum / float64(max(len(xs), 1))
-		meta.Epoch, meta.LastLoss = epoch, loss
 		lr := 0.0
 		if tr.Opt != nil {
 			lr = tr.Opt.LR()
@@ -443,10 +460,13 @@ func train[T gle.Float](ctx context.Context, f *trainFlags, spec *gle.Spec, seq,
 		if val != nil {
 			var vl float64
 			if vl, err = validate(ctx, tr, val); err != nil {
+				stopAt(len(xs)) // every step taken: a resume only validates
+				err = fmt.Errorf("validation after epoch %d: %w", epoch, err)
 				break
 			}
 			rec.ValLoss, msg = &vl, fmt.Sprintf(", validation %.6g", vl)
 		}
+		meta.Epoch, meta.LastLoss = epoch, loss
 		rec.Seconds = time.Since(start).Seconds()
 		meta.Records = append(meta.Records, rec)
 		fmt.Fprintf(stdout, "epoch %d/%d: mean loss %.6g%s (%.2fs)\n", epoch, f.epochs, loss, msg, rec.Seconds)

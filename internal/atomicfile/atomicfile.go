@@ -53,12 +53,11 @@ func cause(err error) error {
 var wrap = func(f *os.File) io.Writer { return f }
 
 func write(path string, fill func(w io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	tmp, err := createPending(path)
 	if err != nil {
 		return err
 	}
-	pending.Store(tmp.Name(), struct{}{})
-	defer pending.Delete(tmp.Name())
+	defer forget(tmp.Name())
 	defer os.Remove(tmp.Name()) // no-op after a successful rename
 	bw := bufio.NewWriterSize(wrap(tmp), 1<<16)
 	if err := fill(bw); err != nil {
@@ -83,17 +82,65 @@ func write(path string, fill func(w io.Writer) error) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// pending holds the temporary files being written.
-var pending sync.Map
+// The temporary files being written, and whether RemovePending was
+// called; mu makes creating and registering a temporary file one step.
+var (
+	mu      sync.Mutex
+	pending = map[string]bool{}
+	closing bool
+)
 
-// RemovePending removes the temporary files of the writes in progress:
-// for a process about to exit at once (a second Ctrl-C), which would
-// otherwise leave them behind. The files being replaced stay as they were.
+// errClosing refuses writes after RemovePending.
+var errClosing = errors.New("the process is exiting")
+
+// createPending creates path's temporary file and registers it.
+func createPending(path string) (*os.File, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if closing {
+		return nil, errClosing
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err == nil {
+		pending[tmp.Name()] = true
+	}
+	return tmp, err
+}
+
+func forget(name string) {
+	mu.Lock()
+	defer mu.Unlock()
+	delete(pending, name)
+}
+
+// RemovePending removes the temporary files of the writes in progress and
+// refuses new ones: for a process about to exit at once (a second
+// Ctrl-C), which would otherwise leave them behind. The files being
+// replaced stay as they were.
 func RemovePending() {
-	pending.Range(func(name, _ any) bool {
-		os.Remove(name.(string))
-		return true
-	})
+	mu.Lock()
+	defer mu.Unlock()
+	closing = true
+	for name := range pending {
+		os.Remove(name)
+	}
+}
+
+// RemoveStale removes the temporary files a process killed while writing
+// path (SIGKILL, power loss) left beside it. Call it only where no other
+// process writes path at the same time (a run being resumed).
+func RemoveStale(path string) error {
+	stale, err := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp*"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // CheckWritable reports, before any work is done, whether a file can be

@@ -189,6 +189,9 @@ type Metrics struct {
 // given (those of the checkpoint a run resumes from; none for a new run),
 // written atomically, then appends.
 func OpenMetrics[T any](path string, done []T) (*Metrics, error) {
+	if err := atomicfile.RemoveStale(path); err != nil {
+		return nil, err
+	}
 	var b bytes.Buffer
 	for _, r := range done {
 		line, err := json.Marshal(r)
