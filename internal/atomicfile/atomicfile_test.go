@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -114,5 +115,30 @@ func TestCheckWritable(t *testing.T) {
 	}
 	if err := Write(folder, []byte("x")); err == nil || strings.Contains(err.Error(), ".tmp") || !strings.Contains(err.Error(), folder) {
 		t.Errorf("write over a folder: %v", err)
+	}
+}
+
+// TestRemoveStale: the temporary files of a killed write of path go; path
+// itself and the files of other paths stay.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	keep := []string{"ck.gob", ".other.gob.tmp1", "ck.gob.tmp2"}
+	for _, f := range append([]string{".ck.gob.tmp123", ".ck.gob.tmp4"}, keep...) {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := RemoveStale(filepath.Join(dir, "ck.gob")); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	slices.Sort(left)
+	slices.Sort(keep)
+	if !slices.Equal(left, keep) {
+		t.Errorf("left %v, want %v", left, keep)
 	}
 }
