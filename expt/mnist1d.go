@@ -2,6 +2,7 @@ package expt
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"maps"
 	"math"
@@ -61,6 +62,8 @@ type MNIST1DVariant struct {
 	Summary string
 	LR      float64    // Adam learning rate of the published run
 	Paper   [2]float64 // published test accuracy (%), mean and population std over 10 seeds; zero if none
+	// Patience is the plateau scheduler's patience (0: the paper's 2).
+	Patience int
 	// spec builds the network; fresh lists the layers that start every
 	// batch and every evaluation from zero state.
 	spec  func(c *MNIST1DConfig) *gle.Spec
@@ -68,7 +71,7 @@ type MNIST1DVariant struct {
 }
 
 // MNIST1DVariants are the preset networks, by name: the paper's three
-// rows (e2e, e2e-42k, lagnet) and this project's own.
+// rows (e2e, e2e-42k, lagnet) and this project's own (42k-lr1e-3).
 var MNIST1DVariants = map[string]MNIST1DVariant{
 	"e2e": {Name: "e2e", Summary: "the paper's E2E network: 6 hidden layers of 18 lagged τ/2, 18 lagged τ and 17 LE neurons (14,956 parameters)",
 		LR: 5e-3 * 72 / 360, Paper: [2]float64{91.72, 0.80}, spec: func(c *MNIST1DConfig) *gle.Spec {
@@ -80,6 +83,35 @@ var MNIST1DVariants = map[string]MNIST1DVariant{
 		}},
 	"lagnet": {Name: "lagnet", Summary: "the paper's static LagNet: a fixed 1→10→10→10→10 lag chain (reset every batch) read by a learned LE MLP 10→60→60→10 (4,930 parameters)",
 		LR: 5e-3 * 72 / 360, Paper: [2]float64{90.89, 0.63}, spec: (*MNIST1DConfig).lagNetSpec, fresh: []int{0, 1, 2, 3}},
+	"42k-lr1e-3": ownVariant("42k-lr1e-3", "this project's: the 42k network at Adam lr 1e-3, chosen by a search on a validation split (docs/mnist1d.md)", 0),
+}
+
+// ownSpecs holds the networks of this project's own variants, one spec
+// file each: expt/specs/mnist1d-<name>.yaml.
+//
+//go:embed specs/mnist1d-*.yaml
+var ownSpecs embed.FS
+
+// ownVariant is the variant of the spec file specs/mnist1d-<name>.yaml:
+// its network (the run's seed replacing the file's), its optimizer's
+// learning rate, and the given plateau patience. The files are part of
+// the program; one that does not load is a bug (TestMNIST1DVariants).
+func ownVariant(name, summary string, patience int) MNIST1DVariant {
+	path := "specs/mnist1d-" + name + ".yaml"
+	raw, err := ownSpecs.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	spec, err := gle.DecodeSpec(raw)
+	if err != nil {
+		panic(fmt.Sprintf("expt/%s: %v", path, err))
+	}
+	return MNIST1DVariant{Name: name, Summary: summary, LR: spec.Optimizer.LR, Patience: patience,
+		spec: func(c *MNIST1DConfig) *gle.Spec {
+			s := *spec
+			s.Seed = c.Seed
+			return &s
+		}}
 }
 
 // NeuronGroup is a group of neurons of a hidden layer of the E2E family:
@@ -101,6 +133,9 @@ func DefaultMNIST1D(variant string) MNIST1DConfig {
 	}
 	if v, ok := MNIST1DVariants[variant]; ok {
 		c.LR = v.LR
+		if v.Patience > 0 {
+			c.PlateauPatience = v.Patience
+		}
 	}
 	return c
 }

@@ -121,7 +121,7 @@ func TestMNIST1DInterruptedResume(t *testing.T) {
 }
 
 func TestMNIST1DVariants(t *testing.T) {
-	for v, params := range map[string]int{"e2e": 14956, "e2e-42k": 42040, "lagnet": 4930} {
+	for v, params := range map[string]int{"e2e": 14956, "e2e-42k": 42040, "lagnet": 4930, "42k-lr1e-3": 42040} {
 		c := DefaultMNIST1D(v)
 		s := c.Spec()
 		if err := s.Validate(); err != nil {
@@ -133,6 +133,36 @@ func TestMNIST1DVariants(t *testing.T) {
 		}
 		if n := net.NumParams(); n != params {
 			t.Errorf("%s: %d learned parameters, want %d", v, n, params)
+		}
+	}
+}
+
+// TestMNIST1DOwnVariant: the variant 42k-lr1e-3 (from its spec file) is
+// the paper's 42k network — the same parameters for the same seed — with
+// Adam at lr 1e-3 and the paper's schedule.
+func TestMNIST1DOwnVariant(t *testing.T) {
+	own, paper := DefaultMNIST1D("42k-lr1e-3"), DefaultMNIST1D("e2e-42k")
+	if own.LR != 1e-3 || own.PlateauPatience != 2 || own.PlateauFactor != 0.5 {
+		t.Errorf("lr %g, patience %d, factor %g; want 1e-3, 2, 0.5", own.LR, own.PlateauPatience, own.PlateauFactor)
+	}
+	for _, seed := range []uint64{1, 7} {
+		own.Seed, paper.Seed = seed, seed
+		a, err := gle.NewNetwork(own.Spec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := gle.NewNetwork(paper.Spec())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ta, tb := a.Tensors(), b.Tensors()
+		if len(ta) != len(tb) {
+			t.Fatalf("%d tensors, the 42k network has %d", len(ta), len(tb))
+		}
+		for i := range ta {
+			if ta[i].Name != tb[i].Name || !slices.Equal(ta[i].Data, tb[i].Data) {
+				t.Errorf("seed %d: tensor %s differs from the 42k network's %s", seed, ta[i].Name, tb[i].Name)
+			}
 		}
 	}
 }

@@ -16,16 +16,17 @@ import (
 
 // experiments maps "gle run NAME" to its runner.
 var experiments = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
-	"lagline":          runLagLine,
-	"lagnet":           runLagNet,
-	"mnist1d":          runMNIST1D(""),
-	"mnist1d-e2e":      runMNIST1D("e2e"),
-	"mnist1d-e2e-42k":  runMNIST1D("e2e-42k"),
-	"mnist1d-lagnet":   runMNIST1D("lagnet"),
-	"speech":           runSpeech,
-	"vle-align":        runVLEAlign,
-	"recurrent-memory": runMemory,
-	"online-rules":     runOnlineRules,
+	"lagline":            runLagLine,
+	"lagnet":             runLagNet,
+	"mnist1d":            runMNIST1D(""),
+	"mnist1d-e2e":        runMNIST1D("e2e"),
+	"mnist1d-e2e-42k":    runMNIST1D("e2e-42k"),
+	"mnist1d-lagnet":     runMNIST1D("lagnet"),
+	"mnist1d-42k-lr1e-3": runMNIST1D("42k-lr1e-3"),
+	"speech":             runSpeech,
+	"vle-align":          runVLEAlign,
+	"recurrent-memory":   runMemory,
+	"online-rules":       runOnlineRules,
 }
 
 func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {
