@@ -309,8 +309,8 @@ class Trainer(Handle):
     @staticmethod
     def _interruptible(fn: Callable[[ctypes.c_int32], Any]) -> Any:
         """Runs fn(stop) — a Go call that polls the flag stop — in a thread;
-        Ctrl-C sets the flag, waits for the call to stop (within 256 steps)
-        and raises KeyboardInterrupt, leaving the trainer usable."""
+        Ctrl-C sets the flag, waits for the call to stop (after its current
+        step) and raises KeyboardInterrupt, leaving the trainer usable."""
         result: dict[str, Any] = {}
         stop, done = ctypes.c_int32(0), threading.Event()
 

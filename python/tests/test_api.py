@@ -303,11 +303,17 @@ def test_ctrl_c_during_fit_leaves_the_trainer_usable():
     x = np.sin(0.05 * np.arange(20000))[:, None, None]
     y = 0.5 * x
     tr = gle.Trainer(net, batch=1)
-    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    start = time.perf_counter()
-    with pytest.raises(KeyboardInterrupt):
-        tr.fit(x, y, epochs=50, progress=False)
+    # Python's own Ctrl-C handler, also where the test process inherited
+    # SIGINT ignored (a background job of a non-interactive shell).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+        timer.start()
+        start = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            tr.fit(x, y, epochs=50, progress=False)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - start < 10, "Ctrl-C did not stop the run promptly"
     steps = tr.steps
     assert 0 < steps < 50 * 20000
