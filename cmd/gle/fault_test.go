@@ -88,12 +88,6 @@ func TestKilledTrainingResumes(t *testing.T) {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
 	full := time.Since(start)
-	want := epochLines(t, filepath.Join(dir, "clean", "metrics.jsonl"))
-	wantSpec, _ := os.ReadFile(filepath.Join(dir, "clean", "learned.json"))
-	wantOut, err := npy.ReadNPZ(filepath.Join(dir, "clean", "out.npz"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var signals, interrupted, resumes int
 	for seed := range 8 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 7))
@@ -130,22 +124,7 @@ func TestKilledTrainingResumes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seed %d: the resume failed: %v\n%s", seed, err, out)
 		}
-		got := epochLines(t, filepath.Join(dir, run, "metrics.jsonl"))
-		if !slices.Equal(got, want) {
-			t.Errorf("seed %d (%v): metrics differ from the uninterrupted run:\n%s\nwant\n%s", seed, sig, strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
-		if s, _ := os.ReadFile(filepath.Join(dir, run, "learned.json")); !bytes.Equal(s, wantSpec) {
-			t.Errorf("seed %d (%v): the learned spec differs", seed, sig)
-		}
-		gotOut, err := npy.ReadNPZ(filepath.Join(dir, run, "out.npz"), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for name, a := range wantOut {
-			if b := gotOut[name]; b == nil || !slices.Equal(a.Float, b.Float) {
-				t.Errorf("seed %d (%v): out.npz %s differs", seed, sig, name)
-			}
-		}
+		sameAsClean(t, dir, run)
 	}
 	t.Logf("%d signals sent, %d runs interrupted, %d resumes; every run bit-identical to the uninterrupted one (%v)", signals, interrupted, resumes, full)
 	if interrupted < signals/2 {
