@@ -49,6 +49,10 @@ type ClassifyConfig struct {
 	// FreshLayers start every batch and every evaluation from zero state
 	// (the static LagNet's fixed chain); the other layers carry theirs.
 	FreshLayers []int
+	// SkipEpochZero leaves out the evaluation before training, which the
+	// reference does and which feeds the plateau scheduler and moves the
+	// carried state: an ablation (docs/mnist1d.md measures its effect).
+	SkipEpochZero bool
 }
 
 // ClassifyEpoch is one epoch's metrics. Losses are the mean per-step
@@ -102,7 +106,8 @@ type classifyMeta struct {
 }
 
 // TrainClassifier trains the network of spec on train and evaluates on
-// test before the first epoch (epoch 0) and after every epoch; every
+// test before the first epoch (epoch 0, unless c.SkipEpochZero) and after
+// every epoch; every
 // evaluation feeds the plateau scheduler. The spec's tau_m_min and
 // learn_from_step apply. Cancelling ctx returns the epochs finished so far
 // with ctx.Err(); the checkpoint holds the last finished epoch. A resumed
@@ -224,10 +229,14 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 	if o.Start != nil {
 		o.Start(res.Epochs)
 	}
-	if len(res.Epochs) == 0 { // epoch 0: the evaluation before training
+	if len(res.Epochs) == 0 && !c.SkipEpochZero { // epoch 0: the evaluation before training
 		if err := evaluate(ClassifyEpoch{Epoch: 0}, time.Now()); err != nil {
 			return res, err
 		}
+	}
+	first := 1
+	if n := len(res.Epochs); n > 0 {
+		first = res.Epochs[n-1].Epoch + 1
 	}
 
 	F, L := train.Features(), train.Steps()
@@ -235,7 +244,7 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 	labels := make([]int, c.Batch)
 	out := make([]float64, c.Batch*k)
 	sum := make([]float64, c.Batch*k)
-	for epoch := res.Epochs[len(res.Epochs)-1].Epoch + 1; epoch <= c.Epochs; epoch++ {
+	for epoch := first; epoch <= c.Epochs; epoch++ {
 		start := time.Now()
 		// The order of an epoch depends only on (seed, epoch), so a resumed
 		// run sees the same batches.

@@ -54,6 +54,9 @@ type MNIST1DConfig struct {
 	DataSeed uint32
 	// Float32 trains on the float32 engine (ClassifyConfig.Float32).
 	Float32 bool
+	// SkipEpochZero leaves out the reference's evaluation before training
+	// (ClassifyConfig.SkipEpochZero): an ablation.
+	SkipEpochZero bool
 }
 
 // MNIST1DVariant is one preset network of the MNIST-1D experiment.
@@ -318,9 +321,12 @@ func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o ClassifyOptions) (*MNIST
 	if c.Validation > 0 {
 		tag += fmt.Sprintf(" validation %d", c.Validation)
 	}
+	if c.SkipEpochZero {
+		tag += " without epoch 0"
+	}
 	cc := ClassifyConfig{Tag: tag, Seed: c.Seed, Epochs: c.Epochs, Batch: c.Batch,
 		LR: c.LR, PlateauFactor: c.PlateauFactor, PlateauPatience: c.PlateauPatience, Float32: c.Float32,
-		FreshLayers: c.freshLayers()}
+		FreshLayers: c.freshLayers(), SkipEpochZero: c.SkipEpochZero}
 	r, err := TrainClassifier(ctx, c.Spec(), cc, train, test, o)
 	if r == nil {
 		return nil, err

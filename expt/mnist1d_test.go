@@ -267,41 +267,56 @@ func TestMNIST1DLagNetChain(t *testing.T) {
 // first epoch (epoch 0, no training metrics); that evaluation feeds the
 // plateau scheduler (a replay of the recorded losses gives the recorded
 // learning rates) and moves the carried state (training starts from the
-// state the evaluation left, not from zero).
+// state the evaluation left, not from zero). With SkipEpochZero (the
+// ablation) there is no epoch 0, training starts from zero state, the
+// replay starts at epoch 1, and a checkpoint of the other kind is refused.
 func TestMNIST1DEpochZero(t *testing.T) {
-	c := DefaultMNIST1D("e2e")
-	c.Epochs, c.TrainSamples, c.TestSamples = 4, 200, 100
-	c.PlateauPatience, c.PlateauFactor = 0, 0.5
-	firstBatchZero := true
-	opts := ClassifyOptions{sequenceStart: func(st *gle.State, epoch, batch int) {
-		if epoch == 1 && batch == 0 {
-			firstBatchZero = !slices.ContainsFunc(st.Pops[0].U, func(v float64) bool { return v != 0 })
-		}
-	}}
-	res, err := RunMNIST1D(context.Background(), c, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Epochs) != c.Epochs+1 || res.Epochs[0].Epoch != 0 || res.Epochs[0].TrainAcc != 0 {
-		t.Fatalf("epochs %+v: want epoch 0 (evaluation only), then 1…%d", res.Epochs, c.Epochs)
-	}
-	if firstBatchZero {
-		t.Error("epoch 1 starts from zero state: the epoch-0 evaluation did not move the carried state")
-	}
-	plateau, err := optim.NewPlateau("min", c.PlateauFactor, c.PlateauPatience)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adam := optim.NewAdam(c.LR)
-	var lrs []float64
-	for _, e := range res.Epochs {
-		lrs = append(lrs, e.LR)
-		if e.LR != adam.LR() {
-			t.Errorf("epoch %d: lr %g, a replay of the scheduler over the test losses from epoch 0 gives %g", e.Epoch, e.LR, adam.LR())
-		}
-		if _, err := plateau.Step(e.TestLoss, adam); err != nil {
+	for _, skip := range []bool{false, true} {
+		c := DefaultMNIST1D("e2e")
+		c.Epochs, c.TrainSamples, c.TestSamples = 4, 200, 100
+		c.PlateauPatience, c.PlateauFactor = 0, 0.5
+		c.SkipEpochZero = skip
+		firstBatchZero := false
+		opts := ClassifyOptions{sequenceStart: func(st *gle.State, epoch, batch int) {
+			if epoch == 1 && batch == 0 {
+				firstBatchZero = !slices.ContainsFunc(st.Pops[0].U, func(v float64) bool { return v != 0 })
+			}
+		}}
+		opts.Checkpoint = filepath.Join(t.TempDir(), "ckpt.gob")
+		res, err := RunMNIST1D(context.Background(), c, opts)
+		if err != nil {
 			t.Fatal(err)
 		}
+		first := 0
+		if skip {
+			first = 1
+		}
+		if len(res.Epochs) != c.Epochs+1-first || res.Epochs[0].Epoch != first || (res.Epochs[0].TrainAcc != 0) != skip {
+			t.Fatalf("skip=%v: epochs %+v: want epochs %d…%d, epoch 0 an evaluation only", skip, res.Epochs, first, c.Epochs)
+		}
+		if firstBatchZero != skip {
+			t.Errorf("skip=%v: epoch 1 starts from zero state: %v, want %v (the epoch-0 evaluation moves the carried state)", skip, firstBatchZero, skip)
+		}
+		plateau, err := optim.NewPlateau("min", c.PlateauFactor, c.PlateauPatience)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adam := optim.NewAdam(c.LR)
+		var lrs []float64
+		for _, e := range res.Epochs {
+			lrs = append(lrs, e.LR)
+			if e.LR != adam.LR() {
+				t.Errorf("skip=%v, epoch %d: lr %g, a replay of the scheduler over the recorded test losses gives %g", skip, e.Epoch, e.LR, adam.LR())
+			}
+			if _, err := plateau.Step(e.TestLoss, adam); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("skip=%v: learning rates %v, test losses from epoch %d", skip, lrs, first)
+		other := c
+		other.SkipEpochZero, other.Epochs = !skip, c.Epochs+1
+		if _, err := RunMNIST1D(context.Background(), other, ClassifyOptions{Checkpoint: opts.Checkpoint, Resume: true}); !errors.Is(err, gle.ErrMismatch) {
+			t.Errorf("skip=%v: resuming with SkipEpochZero changed gave %v, want a refusal", skip, err)
+		}
 	}
-	t.Logf("learning rates %v, test losses from epoch 0", lrs)
 }

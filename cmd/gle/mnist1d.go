@@ -55,6 +55,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 			fs.StringVar(&out, "out", "", "output folder (default "+defaultOut+")")
 			fs.BoolVar(&resume, "resume", false, "continue each seed from its checkpoint in --out")
 			fs.BoolVar(&c.Float32, "float32", false, "train on the float32 engine (about 2× faster; float32 rounding)")
+			fs.BoolVar(&c.SkipEpochZero, "no-epoch-zero", false, "ablation: leave out the reference's test evaluation before training (it feeds the plateau scheduler)")
 		}); err != nil {
 			return err
 		}
