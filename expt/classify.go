@@ -107,9 +107,10 @@ type classifyMeta struct {
 
 // TrainClassifier trains the network of spec on train and evaluates on
 // test before the first epoch (epoch 0, unless c.SkipEpochZero) and after
-// every epoch; every evaluation feeds the plateau scheduler. The spec's tau_m_min and
-// learn_from_step apply. Cancelling ctx returns the epochs finished so far
-// with ctx.Err(); the checkpoint holds the last finished epoch. A resumed
+// every epoch; every evaluation feeds the plateau scheduler. The spec's
+// tau_m_min and learn_from_step apply. Cancelling ctx returns the epochs
+// finished so far with ctx.Err(); the checkpoint holds the last finished
+// epoch. A resumed
 // run refuses a checkpoint of a run with another spec, batch, learning
 // rate, schedule, data or precision, naming what differs.
 func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, train, test SeqSet, o ClassifyOptions) (*ClassifyResult, error) {
