@@ -110,9 +110,8 @@ type classifyMeta struct {
 // every epoch; every evaluation feeds the plateau scheduler. The spec's
 // tau_m_min and learn_from_step apply. Cancelling ctx returns the epochs
 // finished so far with ctx.Err(); the checkpoint holds the last finished
-// epoch. A resumed
-// run refuses a checkpoint of a run with another spec, batch, learning
-// rate, schedule, data or precision, naming what differs.
+// epoch. A resumed run refuses a checkpoint of a run with another spec,
+// batch, learning rate, schedule, data or precision, naming what differs.
 func TrainClassifier(ctx context.Context, spec *gle.Spec, c ClassifyConfig, train, test SeqSet, o ClassifyOptions) (*ClassifyResult, error) {
 	if c.Float32 {
 		return trainClassifier[float32](ctx, spec, c, train, test, o)
