@@ -50,8 +50,9 @@ type ClassifyConfig struct {
 	// (the static LagNet's fixed chain); the other layers carry theirs.
 	FreshLayers []int
 	// SkipEpochZero leaves out the evaluation before training, which the
-	// reference does and which feeds the plateau scheduler and moves the
-	// carried state: an ablation (docs/mnist1d.md measures its effect).
+	// reference does and which moves the carried state (it never feeds
+	// the plateau scheduler): an ablation (docs/mnist1d.md measures its
+	// effect).
 	SkipEpochZero bool
 }
 
@@ -107,7 +108,8 @@ type classifyMeta struct {
 
 // TrainClassifier trains the network of spec on train and evaluates on
 // test before the first epoch (epoch 0, unless c.SkipEpochZero) and after
-// every epoch; every evaluation feeds the plateau scheduler. The spec's
+// every epoch; the evaluations after epochs 1, 2, … feed the plateau
+// scheduler, epoch 0 does not (as the reference: SPEC §9). The spec's
 // tau_m_min and learn_from_step apply. Cancelling ctx returns the epochs
 // finished so far with ctx.Err(); the checkpoint holds the last finished
 // epoch. A resumed run refuses a checkpoint of a run with another spec,
@@ -197,7 +199,7 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 		}
 	}
 	// evaluate runs the test set, records the epoch, steps the scheduler
-	// and writes the checkpoint.
+	// (from epoch 1 on) and writes the checkpoint.
 	evaluate := func(ep ClassifyEpoch, start time.Time) error {
 		testLoss, testAcc, conf, err := evaluateFresh(tr.Engine, test, func() { fresh(ep.Epoch, -1) })
 		if err != nil {
@@ -207,8 +209,10 @@ func trainClassifier[T gle.Float](ctx context.Context, spec *gle.Spec, c Classif
 			return err
 		}
 		ep.TestLoss, ep.TestAcc, ep.LR = testLoss, testAcc, tr.Opt.LR()
-		if _, err := meta.Plateau.Step(testLoss, tr.Opt); err != nil {
-			return err
+		if ep.Epoch > 0 {
+			if _, err := meta.Plateau.Step(testLoss, tr.Opt); err != nil {
+				return err
+			}
 		}
 		ep.Seconds = time.Since(start).Seconds()
 		res.Epochs = append(res.Epochs, ep)

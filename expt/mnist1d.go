@@ -19,7 +19,8 @@ import (
 // CE against the label at every step, Adam stepping every dt, state
 // carried over between batches and into evaluation, prediction = argmax of
 // the outputs summed over the sequence, one evaluation before the first
-// epoch (epoch 0) that already feeds the plateau scheduler.
+// epoch (epoch 0) that moves the carried state but does not feed the
+// plateau scheduler.
 //
 // The network is the variant's (MNIST1DVariants), or Net when given.
 type MNIST1DConfig struct {
@@ -38,7 +39,11 @@ type MNIST1DConfig struct {
 	// ChainTauMax is the largest τm of the static LagNet's fixed chain
 	// (τm = linspace(dt, ChainTauMax, 10) rounded to 0.01).
 	ChainTauMax float64
-	LR          float64
+	// ReadoutTau is τm = τr of the static LagNet's LE MLP (the
+	// reference's 2.0; with τm = τr the rates are instantaneous whatever
+	// its value, so only rounding depends on it).
+	ReadoutTau float64
+	LR         float64
 	// Plateau: ReduceLROnPlateau on the evaluation loss.
 	PlateauFactor   float64
 	PlateauPatience int
@@ -131,7 +136,7 @@ type NeuronGroup struct {
 // unless Net is set.
 func DefaultMNIST1D(variant string) MNIST1DConfig {
 	c := MNIST1DConfig{
-		Variant: variant, Seed: 1, Epochs: 150, Batch: 100, Dt: 0.2, Tau: 1.2, ChainTauMax: 1.8,
+		Variant: variant, Seed: 1, Epochs: 150, Batch: 100, Dt: 0.2, Tau: 1.2, ChainTauMax: 1.8, ReadoutTau: 2,
 		LR: MNIST1DVariants["e2e"].LR, PlateauFactor: 0.5, PlateauPatience: 2, DataSeed: 42,
 	}
 	if v, ok := MNIST1DVariants[variant]; ok {
@@ -160,6 +165,8 @@ func (c *MNIST1DConfig) Validate() error {
 		return bad("dt/tau", fmt.Sprint(c.Dt, c.Tau), "need 0 < dt ≤ tau")
 	case c.Variant == "lagnet" && !(c.ChainTauMax >= c.Dt):
 		return bad("chain_tau_max", c.ChainTauMax, "must be ≥ dt")
+	case c.Variant == "lagnet" && !(c.ReadoutTau >= c.Dt):
+		return bad("readout_tau", c.ReadoutTau, "must be ≥ dt")
 	case !(c.LR > 0):
 		return bad("lr", c.LR, "must be positive")
 	case c.PlateauPatience < 0:
@@ -242,7 +249,9 @@ func (c *MNIST1DConfig) mixedSpec(depth int, groups []NeuronGroup) *gle.Spec {
 // 1→10→10→10→10 (first weights all ones, then identities, no bias, τr =
 // dt, τm = linspace(dt, ChainTauMax, 10) rounded to 0.01), nothing
 // learned, read by a learned LE MLP 10→60→60→10 (tanh, tanh, linear;
-// τm = τr = τ).
+// τm = τr = ReadoutTau) with instantaneous errors ê = e, as the
+// reference runs it (the fixed chain learns nothing, so its error mode
+// changes no result).
 func (c *MNIST1DConfig) lagNetSpec() *gle.Spec {
 	s := c.baseSpec()
 	dt := c.Dt
@@ -260,8 +269,9 @@ func (c *MNIST1DConfig) lagNetSpec() *gle.Spec {
 		first.Weight[i] = []float64{1}
 	}
 	s.Layers = append(s.Layers, first, fixed(10, gle.InitIdentity), fixed(10, gle.InitIdentity), fixed(10, gle.InitIdentity))
+	s.SetProspectiveErrors(false)
 	le := func(in, out int, phi gle.Activation) gle.LayerSpec {
-		return gle.LayerSpec{In: in, Out: out, Phi: phi, TauM: gle.Taus{c.Tau}, TauR: gle.Taus{c.Tau}}
+		return gle.LayerSpec{In: in, Out: out, Phi: phi, TauM: gle.Taus{c.ReadoutTau}, TauR: gle.Taus{c.ReadoutTau}}
 	}
 	s.Layers = append(s.Layers, le(10, 60, gle.Tanh), le(60, 60, gle.Tanh), le(60, 10, gle.Linear))
 	return s
