@@ -31,6 +31,7 @@ type checkpoint struct {
 	SGD       *optim.SGD
 	Steps     int
 	TauMMin   float64
+	TauMMax   float64
 	LearnFrom int
 	MaxLoop   float64
 	RuleState [][]float64 // a StatefulRule's carried arrays
@@ -53,7 +54,7 @@ func precisionName[T Float]() string {
 func (tr *TrainerOf[T]) Save(path string, identity map[string]string, meta any) error {
 	ck := checkpoint{Format: CheckpointFormat, Identity: identity, Precision: precisionName[T](),
 		Net: tr.Engine.Net, State: ConvertState[float64](tr.Engine.state), Steps: tr.Steps,
-		TauMMin: tr.TauMMin, LearnFrom: tr.LearnFromStep, MaxLoop: tr.MaxLoopGain}
+		TauMMin: tr.TauMMin, TauMMax: tr.TauMMax, LearnFrom: tr.LearnFromStep, MaxLoop: tr.MaxLoopGain}
 	if tr.Rule != nil {
 		if n := tr.Rule.Pending(); n > 0 {
 			return fmt.Errorf("%w: the %s rule holds %d recorded steps; save at the end of a sequence", ErrInvalid, tr.Rule.Name(), n)
@@ -131,7 +132,7 @@ func LoadTrainer[T Float](path string, identity map[string]string, rule Rule, me
 	if err := tr.Engine.SetState(ConvertState[T](ck.State)); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	tr.Rule, tr.Steps, tr.TauMMin, tr.LearnFromStep, tr.MaxLoopGain = rule, ck.Steps, ck.TauMMin, ck.LearnFrom, ck.MaxLoop
+	tr.Rule, tr.Steps, tr.TauMMin, tr.TauMMax, tr.LearnFromStep, tr.MaxLoopGain = rule, ck.Steps, ck.TauMMin, ck.TauMMax, ck.LearnFrom, ck.MaxLoop
 	if sr, ok := rule.(StatefulRule); ok && ck.RuleState != nil {
 		sr.SetRuleState(ck.RuleState)
 	}

@@ -42,6 +42,9 @@ type Spec struct {
 	// step τm is clamped to it. 0 means dt (the Euler step needs τ ≥ dt);
 	// values below dt are rejected.
 	TauMMin float64 `json:"tau_m_min,omitempty"`
+	// TauMMax, when positive, is the largest τm learning may reach (a
+	// bound for learned time constants that run away); 0: none.
+	TauMMax float64 `json:"tau_m_max,omitempty"`
 	// LearnFromStep is the first step at which the optimizer steps.
 	LearnFromStep int `json:"learn_from_step,omitempty"`
 	// Seed drives the initializers of weights and biases that are not given.
@@ -467,6 +470,9 @@ func (s *Spec) Validate() error {
 	}
 	if finite("tau_m_min", s.TauMMin) && s.TauMMin != 0 && s.TauMMin < s.Dt {
 		add(fieldErr(ErrInvalid, "tau_m_min", s.TauMMin, "must be ≥ dt = %g (Euler integration needs τ ≥ dt; omit it for dt)", s.Dt))
+	}
+	if finite("tau_m_max", s.TauMMax) && s.TauMMax != 0 && s.TauMMax < max(s.Dt, s.TauMMin) {
+		add(fieldErr(ErrInvalid, "tau_m_max", s.TauMMax, "must be ≥ dt = %g and ≥ tau_m_min (or 0: no bound)", s.Dt))
 	}
 	if s.LearnFromStep < 0 {
 		add(fieldErr(ErrInvalid, "learn_from_step", s.LearnFromStep, "must be ≥ 0"))

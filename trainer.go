@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/gle-go/gle/optim"
 )
@@ -62,6 +63,10 @@ type TrainerOf[T Float] struct {
 	// TauMMin clamps every τm to at least this value after each optimizer
 	// step (NewTrainer sets dt; 0 switches the clamp off).
 	TauMMin float64
+	// TauMMax, when positive, clamps every learned τm to at most this
+	// value after each optimizer step (a bound on time constants that
+	// run away; the spec's tau_m_max).
+	TauMMax float64
 	// LearnFromStep is the first step (counting from 0) at which Opt steps.
 	LearnFromStep int
 	// MaxLoopGain, when positive, scales the weights of every loop down
@@ -121,7 +126,7 @@ func NewTrainerFromSpec[T Float](s *Spec, batch int) (*TrainerOf[T], error) {
 	if err != nil {
 		return nil, err
 	}
-	tr.TauMMin, tr.LearnFromStep = s.TauMMinOrDefault(), s.LearnFromStep
+	tr.TauMMin, tr.TauMMax, tr.LearnFromStep = s.TauMMinOrDefault(), s.TauMMax, s.LearnFromStep
 	return tr, nil
 }
 
@@ -183,13 +188,28 @@ func (tr *TrainerOf[T]) Step(out, x []float64, t Target) (float64, error) {
 	}
 	tr.Steps++
 	loss := tr.Engine.Net.Loss.Value(out, t, tr.Engine.Net.Outputs())
-	if math.IsNaN(loss) || math.IsInf(loss, 0) || firstNonFinite(out) >= 0 {
+	// Divergence is caught before anything is applied: the parameters
+	// (and the optimizer's moments) keep their last finite values, so
+	// that Reset and a smaller learning rate can continue from them.
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || firstNonFinite(out) >= 0 || (ready && !finiteAll(tr.gsl)) {
 		return loss, tr.diverged(loss)
 	}
 	if ready {
 		tr.apply()
 	}
 	return loss, nil
+}
+
+// finiteAll reports whether every value of xs is finite: Σ x·0 is 0 for
+// finite x and NaN for NaN and ±Inf, one multiply-add per value.
+func finiteAll(xs [][]float64) bool {
+	var z float64
+	for _, x := range xs {
+		for _, v := range x {
+			z += v * 0
+		}
+	}
+	return z == 0
 }
 
 // Reset returns the network to rest (Engine.Reset) and makes the rule
@@ -264,14 +284,17 @@ func (tr *TrainerOf[T]) Run(ctx context.Context, xs [][]float64, ts []Target, ou
 	return sum / float64(max(len(xs), 1)), tr.EndSequence()
 }
 
-// apply lets the optimizer step and clamps τm to TauMMin and learned τr
-// to dt (the Euler step needs τ ≥ dt).
+// apply lets the optimizer step and clamps τm to [TauMMin, TauMMax] and
+// learned τr to dt (the Euler step needs τ ≥ dt).
 func (tr *TrainerOf[T]) apply() {
 	tr.Opt.Step(tr.params, tr.gsl)
 	n := tr.Engine.Net
 	for q := range n.Pops {
 		if tr.TauMMin > 0 {
 			ClampTaus(n.Pops[q].TauM, tr.TauMMin)
+		}
+		if tr.TauMMax > 0 && n.Pops[q].LearnTauM {
+			clampTausAbove(n.Pops[q].TauM, tr.TauMMax)
 		}
 		if n.Pops[q].LearnTauR {
 			ClampTaus(n.Pops[q].TauR, n.Dt)
@@ -280,10 +303,15 @@ func (tr *TrainerOf[T]) apply() {
 }
 
 // diverged builds the divergence error: which step, population, variable
-// and neuron, which parameter ran away, and the loops' gains.
+// and neuron (of the state, or of a gradient when the state is finite),
+// and the gain of every loop against its limit 1. The parameters are
+// finite (nothing was applied), so the gains can be computed.
 func (tr *TrainerOf[T]) diverged(loss float64) error {
 	n := tr.Engine.Net
 	err := tr.Engine.state.CheckFinite(n)
+	if err == nil {
+		err = tr.gradsFinite()
+	}
 	if err == nil {
 		err = checkParamsFinite(n)
 	}
@@ -294,11 +322,25 @@ func (tr *TrainerOf[T]) diverged(loss float64) error {
 	if gains, gerr := LoopGains(n); gerr == nil && len(gains) > 0 {
 		msg := ""
 		for _, g := range gains {
-			msg += fmt.Sprintf("; loop %v has gain %.3g", g.Populations, g.Gain)
+			msg += fmt.Sprintf("; loop %s has gain ρ(W)·τm/τr = %.3g (limit 1)", strings.Join(g.Populations, "→"), g.Gain)
 		}
-		err = fmt.Errorf("%w%s (real-time errors on a loop are stable only below gain 1, docs/vle.md §4; Trainer.MaxLoopGain limits it)", err, msg)
+		err = fmt.Errorf("%w%s: real-time errors on a loop stay bounded only below gain 1 (docs/vle.md §4); lower the loop's weights or τm/τr, or set max_loop_gain", err, msg)
 	}
 	return err
+}
+
+// gradsFinite names the first gradient value that is NaN or ±Inf.
+func (tr *TrainerOf[T]) gradsFinite() error {
+	for _, pt := range tr.Engine.Net.Tensors() {
+		for k, p := range tr.params {
+			if len(p) > 0 && len(pt.Data) > 0 && &p[0] == &pt.Data[0] {
+				if j := firstNonFinite(tr.gsl[k]); j >= 0 {
+					return fmt.Errorf("%w: the gradient of %s, element %d, is %v", ErrDiverged, pt.Name, j, tr.gsl[k][j])
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // checkParamsFinite names the first parameter that is NaN or ±Inf.
@@ -319,6 +361,15 @@ func checkParamsFinite(n *Network) error {
 		}
 	}
 	return nil
+}
+
+// clampTausAbove sets every τ in taus to at most max.
+func clampTausAbove(taus []float64, max float64) {
+	for j, v := range taus {
+		if v > max {
+			taus[j] = max
+		}
+	}
 }
 
 // ClampTaus sets every τ in taus to at least min.

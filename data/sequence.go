@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,60 @@ type Sequence struct {
 	X                []float64 // Steps × Batch × In
 	// Targets has one entry per step; the zero Target means none.
 	Targets []gle.Target
+	// Labels holds each sample's class when the targets are one class
+	// label per sample (CE labels of shape [batch]); nil otherwise.
+	Labels []int
+	// Outputs is the network outputs the targets were checked against.
+	Outputs int
 }
+
+// A Sequence is a Source of Batch samples (its columns) of Steps steps
+// each, in order: a run that takes the whole source as one batch, in
+// order, feeds it exactly as it is.
+
+// Len implements Source: the samples of the batch.
+func (s *Sequence) Len() int { return s.Batch }
+
+// Features implements Source.
+func (s *Sequence) Features() int { return s.In }
+
+// Sample implements Source: sample i's frames and targets.
+func (s *Sequence) Sample(dst *Sample, i int, _ *rand.Rand) error {
+	if i < 0 || i >= s.Batch {
+		return &gle.FieldError{Field: "sample", Value: i, Why: fmt.Sprintf("want 0…%d", s.Batch-1), Err: gle.ErrInvalid}
+	}
+	dst.Steps = s.Steps
+	dst.X = dst.X[:0]
+	for t := range s.Steps {
+		f := s.Frame(t)
+		dst.X = append(dst.X, f[i*s.In:(i+1)*s.In]...)
+	}
+	switch tg := s.Targets[0]; {
+	case s.Labels != nil:
+		dst.Label = s.Labels[i]
+	case tg.Classes != nil:
+		for t := range s.Steps {
+			dst.Labels = append(dst.Labels, s.Targets[t].Classes[i])
+		}
+	case tg.Values != nil:
+		k := len(tg.Values) / s.Batch
+		for t := range s.Steps {
+			dst.Values = append(dst.Values, s.Targets[t].Values[i*k:(i+1)*k]...)
+		}
+	}
+	return nil
+}
+
+// Label implements Labeler (for one label per sample; -1 otherwise).
+func (s *Sequence) Label(i int) int {
+	if s.Labels == nil {
+		return -1
+	}
+	return s.Labels[i]
+}
+
+// Classes implements Labeler.
+func (s *Sequence) Classes() int { return s.Outputs }
 
 // Frame returns the inputs of step t (Batch × In), aliasing X.
 func (s *Sequence) Frame(t int) []float64 {
@@ -168,7 +222,7 @@ func build(x, y *npy.Array, layout Layout, loss gle.Loss, nIn, nOut int) (*Seque
 	if i := firstNonFinite(xs); i >= 0 {
 		return nil, fmt.Errorf("%w: x element %d (flat, time-major) is %v", gle.ErrNonFinite, i, xs[i])
 	}
-	s := &Sequence{Steps: steps, Batch: batch, In: nIn, X: xs, Targets: make([]gle.Target, steps)}
+	s := &Sequence{Steps: steps, Batch: batch, In: nIn, X: xs, Targets: make([]gle.Target, steps), Outputs: nOut}
 	if y == nil {
 		return s, nil
 	}
@@ -205,6 +259,7 @@ func build(x, y *npy.Array, layout Layout, loss gle.Loss, nIn, nOut int) (*Seque
 			for t := range steps {
 				s.Targets[t].Classes = cls
 			}
+			s.Labels = cls
 		case len(y.Shape) == 2 && layout == TimeMajor && y.Shape[0] == steps && y.Shape[1] == batch:
 			for t := range steps {
 				s.Targets[t].Classes = cls[t*batch : (t+1)*batch]

@@ -47,3 +47,6 @@ func Summarize(x []float64) Stats {
 	}
 	return s
 }
+
+// stepsIn is the number of dt steps in a span of time: round(time/dt).
+func stepsIn(time, dt float64) int { return int(math.Round(time / dt)) }

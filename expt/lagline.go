@@ -116,7 +116,7 @@ func (c *LagLineConfig) window() (int, error) {
 		fmt.Sprintf("bptt-tw%g", tw) != c.Variant {
 		return 0, &gle.FieldError{Field: "variant", Value: c.Variant, Why: "want gle, bp or bptt-twN (N time units > 0)", Err: gle.ErrUnknownName}
 	}
-	return max(1, int(math.Round(tw/c.Dt))), nil
+	return max(1, stepsIn(tw, c.Dt)), nil
 }
 
 // LagLineVariants are the variants of the paper's Fig. 5.
@@ -149,7 +149,7 @@ func (c *LagLineConfig) chainSpec(w, tauM [2]float64) *gle.Spec {
 		Dt: c.Dt, Loss: gle.MSE,
 		Optimizer:     gle.OptimizerSpec{Kind: optim.KindAdam, LR: c.LRBeta / c.Beta},
 		TauMMin:       c.TauMin * c.Dt,
-		LearnFromStep: int(math.Round(c.SettleTime / c.Dt)),
+		LearnFromStep: stepsIn(c.SettleTime, c.Dt),
 	}
 	s.SetBeta(c.Beta)
 	s.SetProspectiveErrors(c.Variant == "gle")
@@ -193,15 +193,15 @@ func RunLagLine(ctx context.Context, c LagLineConfig, report func(LagLineRecord)
 		return nil, err
 	}
 
-	period := int(math.Round(2 * c.HalfPeriod / c.Dt))
+	period := stepsIn(2*c.HalfPeriod, c.Dt)
 	wave := SmoothedSquareWave(period, c.SmoothSteps)
 	shift := make([]int, c.Batch)
 	for b := range shift {
 		shift[b] = rng.IntN(period / 2)
 	}
 
-	steps := int(math.Round((c.SettleTime + c.TrainTime) / c.Dt))
-	logEvery := max(1, int(math.Round(c.LogEvery/c.Dt)))
+	steps := stepsIn((c.SettleTime + c.TrainTime), c.Dt)
+	logEvery := max(1, stepsIn(c.LogEvery, c.Dt))
 	input := func(x []float64, t int) {
 		for b := range x {
 			x[b] = wave[(t+shift[b])%period]

@@ -87,7 +87,7 @@ func RunLagNet(ctx context.Context, c LagNetConfig) (*LagNetResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := int(math.Round(c.Time / c.Dt))
+	steps := stepsIn(c.Time, c.Dt)
 	xs := make([][]float64, steps)
 	ts := make([]gle.Target, steps)
 	for t := range steps {
@@ -113,8 +113,8 @@ func RunLagNet(ctx context.Context, c LagNetConfig) (*LagNetResult, error) {
 	// Measure at the driving frequency over whole periods inside
 	// [Settle, Time − Settle].
 	period := 2 * math.Pi / c.Omega
-	from := int(math.Round(c.Settle / c.Dt))
-	n := int(math.Floor((c.Time-2*c.Settle)/period)) * int(math.Round(period/c.Dt))
+	from := stepsIn(c.Settle, c.Dt)
+	n := int(math.Floor((c.Time-2*c.Settle)/period)) * stepsIn(period, c.Dt)
 	h := (1 + c.Omega*c.Omega*c.TauM*c.TauM) / (1 + c.Omega*c.Omega*c.TauR*c.TauR)
 	for li, l := range net.Pops {
 		for o := range l.N {
@@ -142,7 +142,7 @@ func fourier(x []float64, width, o, from, n int, omegaDt float64) complex128 {
 // overlapping curves, and saves base.png/.svg.
 func LagNetFigure(base string, r *LagNetResult) error {
 	c := r.Config
-	from, to := int(math.Round(c.Settle/c.Dt)), len(r.Time)-int(math.Round(c.Settle/c.Dt))
+	from, to := stepsIn(c.Settle, c.Dt), len(r.Time)-stepsIn(c.Settle, c.Dt)
 	var panels []plots.Panel
 	k := 0
 	for li := range r.EHat {

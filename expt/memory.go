@@ -193,13 +193,13 @@ func (c *MemoryConfig) correct(mean, want float64) bool {
 // the given cues (true: A; cuesPerTrial per trial).
 func (c *MemoryConfig) memoryTrial(gap float64, cues []bool) ([][]float64, []gle.Target) {
 	steps := c.trialSteps(gap)
-	unit := int(math.Round(1 / c.Dt)) // a cue or the go pulse lasts one time unit
+	unit := stepsIn(1, c.Dt) // a cue or the go pulse lasts one time unit
 	k := c.cuesPerTrial()
 	// cue i of a trial starts at i·(1 + gap); the go pulse after the last.
-	cueStart := func(i int) int { return int(math.Round(float64(i) * (1 + gap) / c.Dt)) }
+	cueStart := func(i int) int { return stepsIn(float64(i)*(1+gap), c.Dt) }
 	goStep := cueStart(k-1) + unit
 	if k == 1 {
-		goStep = int(math.Round((1 + gap) / c.Dt))
+		goStep = stepsIn((1 + gap), c.Dt)
 	}
 	B := len(cues) / k
 	xs, ts := make([][]float64, steps), make([]gle.Target, steps)
@@ -319,7 +319,7 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *gle.Network, variant 
 			if err != nil || !(tw >= c.Dt) {
 				return nil, &gle.FieldError{Field: "variant", Value: variant, Why: "the window must be a number of time units ≥ dt", Err: gle.ErrInvalid}
 			}
-			steps := int(math.Round(tw / c.Dt))
+			steps := stepsIn(tw, c.Dt)
 			rule, method = exact.TBPTT(steps), fmt.Sprintf("tbptt:%d", steps)
 		}
 	case forwardMode(variant):
@@ -381,7 +381,7 @@ func (c *MemoryConfig) trainMemory(ctx context.Context, n *gle.Network, variant 
 // trialSteps returns the length of a trial at the gap: the cues, the gap
 // and the response window.
 func (c *MemoryConfig) trialSteps(gap float64) int {
-	return int(math.Round((float64(c.cuesPerTrial()) + gap + c.Response) / c.Dt))
+	return stepsIn(float64(c.cuesPerTrial())+gap+c.Response, c.Dt)
 }
 
 // testMemory runs the trials without learning and scores the output

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/data"
 	"github.com/gle-go/gle/data/mnist1d"
+	"github.com/gle-go/gle/fit"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/optim"
 )
 
@@ -290,21 +294,30 @@ type mnist1dSet struct {
 	n, L int
 }
 
-func (s *mnist1dSet) Len() int                      { return s.n }
-func (s *mnist1dSet) Steps() int                    { return s.L }
-func (s *mnist1dSet) Features() int                 { return 1 }
-func (s *mnist1dSet) Label(i int) int               { return s.y[i] }
-func (s *mnist1dSet) Frame(dst []float64, i, t int) { dst[0] = s.x[i*s.L+t] }
+func (s *mnist1dSet) Len() int        { return s.n }
+func (s *mnist1dSet) Features() int   { return 1 }
+func (s *mnist1dSet) Label(i int) int { return s.y[i] }
+func (s *mnist1dSet) Classes() int    { return 10 }
+func (s *mnist1dSet) Sample(dst *data.Sample, i int, _ *rand.Rand) error {
+	dst.Steps, dst.Label = s.L, s.y[i]
+	dst.X = append(dst.X[:0], s.x[i*s.L:(i+1)*s.L]...)
+	return nil
+}
 
-// RunMNIST1D generates MNIST-1D at 72/dt steps, then trains and evaluates
-// (TrainClassifier). When ctx is cancelled it returns the epochs finished
-// so far with ctx.Err().
-func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o ClassifyOptions) (*MNIST1DResult, error) {
+// RunMNIST1D generates MNIST-1D at 72/dt steps, then trains and
+// evaluates with the paper's protocol (package fit): shuffled batches,
+// the state carried over between batches and into the evaluations (the
+// test set as one batch), epoch 0 evaluated but not fed to the plateau
+// scheduler, the scheduler on the test loss (or, with Validation, on the
+// held-out samples' loss). When ctx is cancelled it returns the epochs
+// finished so far with ctx.Err(); the checkpoint then holds every step
+// taken.
+func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o RunOptions) (*MNIST1DResult, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	args := mnist1d.DefaultArgs()
-	args.FinalSeqLength = int(math.Round(72 / c.Dt))
+	args.FinalSeqLength = stepsIn(72, c.Dt)
 	args.Seed = c.DataSeed
 	ds, err := mnist1d.Generate(args)
 	if err != nil {
@@ -318,30 +331,73 @@ func RunMNIST1D(ctx context.Context, c MNIST1DConfig, o ClassifyOptions) (*MNIST
 	if c.TestSamples > 0 {
 		test.n = min(test.n, c.TestSamples)
 	}
+	src := fit.Sources{Train: train, Test: test}
+	on := fit.Test
 	if c.Validation > 0 {
 		if c.Validation >= train.n {
 			return nil, &gle.FieldError{Field: "validation", Value: c.Validation, Why: fmt.Sprintf("must be below the %d training samples", train.n), Err: gle.ErrInvalid}
 		}
 		// The last Validation training samples, held out.
 		off := (train.n - c.Validation) * ds.Length
-		test = &mnist1dSet{x: ds.X[off:], y: ds.Y[train.n-c.Validation:], n: c.Validation, L: ds.Length}
+		src.Test, src.Validation = nil, &mnist1dSet{x: ds.X[off:], y: ds.Y[train.n-c.Validation:], n: c.Validation, L: ds.Length}
 		train.n -= c.Validation
+		on = fit.Validation
 	}
-	tag := fmt.Sprintf("mnist1d-%s seed %d", c.Variant, c.Seed)
-	if c.Validation > 0 {
-		tag += fmt.Sprintf(" validation %d", c.Validation)
+	if train.n < c.Batch {
+		return nil, &gle.FieldError{Field: "batch", Value: c.Batch, Why: fmt.Sprintf("must be in 1…%d (the training samples)", train.n), Err: gle.ErrInvalid}
 	}
-	if c.SkipEpochZero {
-		tag += " without epoch 0"
+	spec := c.Spec()
+	net, err := gle.NewNetwork(spec)
+	if err != nil {
+		return nil, err
 	}
-	cc := ClassifyConfig{Tag: tag, Seed: c.Seed, Epochs: c.Epochs, Batch: c.Batch,
-		LR: c.LR, PlateauFactor: c.PlateauFactor, PlateauPatience: c.PlateauPatience, Float32: c.Float32,
-		FreshLayers: c.freshLayers(), SkipEpochZero: c.SkipEpochZero}
-	r, err := TrainClassifier(ctx, c.Spec(), cc, train, test, o)
+	id, err := runs.Identity(map[string]any{"experiment": c.identity()})
+	if err != nil {
+		return nil, err
+	}
+	plateau, err := optim.NewPlateau("min", c.PlateauFactor, c.PlateauPatience)
+	if err != nil {
+		return nil, err
+	}
+	var l gle.Learner
+	if c.Float32 {
+		l, err = classifierLearner[float32](net, spec, c.Batch, c.LR)
+	} else {
+		l, err = classifierLearner[float64](net, spec, c.Batch, c.LR)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := fit.Settings{Epochs: c.Epochs, Batch: c.Batch, Order: data.Shuffled, Seed: c.Seed, FreshPopulations: c.freshLayers(),
+		EachEpoch: []fit.Split{on}, Schedule: plateau, ScheduleOn: on,
+		Checkpoint: o.Checkpoint, Resume: o.Resume, Identity: id}
+	if !c.SkipEpochZero {
+		s.EpochZero = []fit.Split{on}
+	}
+	res, err := fit.Run(ctx, l, src, s, o.Recorder)
+	r := classifyResult(res, on, net.NumParams())
 	if r == nil {
 		return nil, err
 	}
 	return &MNIST1DResult{Config: c, ClassifyResult: *r}, err
+}
+
+// identity is what defines a run, for its checkpoint: the configuration
+// but the epochs (a run may be continued for more).
+func (c MNIST1DConfig) identity() MNIST1DConfig {
+	c.Epochs = 0
+	return c
+}
+
+// classifierLearner is a trainer in T of net with Adam at rate lr, the
+// spec's τm bounds and first learning step.
+func classifierLearner[T gle.Float](net *gle.Network, spec *gle.Spec, batch int, lr float64) (gle.Learner, error) {
+	tr, err := gle.NewTrainerOf[T](net, batch, optim.NewAdam(lr))
+	if err != nil {
+		return nil, err
+	}
+	tr.TauMMin, tr.TauMMax, tr.LearnFromStep = spec.TauMMinOrDefault(), spec.TauMMax, spec.LearnFromStep
+	return tr, nil
 }
 
 // MNIST1DFigure draws the learning curves and the last confusion matrix

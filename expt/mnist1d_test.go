@@ -2,6 +2,7 @@ package expt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -11,8 +12,52 @@ import (
 	"testing"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/optim"
 )
+
+// hooks is a fit.Recorder for tests: batchStart sees the state (float64)
+// at the start of every batch, progress the progress within epochs.
+type hooks struct {
+	batchStart func(st *gle.State, split fit.Split, epoch, batch int)
+	progress   func(p fit.Progress)
+}
+
+func (h *hooks) Start([]fit.Record) error { return nil }
+func (h *hooks) Record(fit.Record) error  { return nil }
+func (h *hooks) BatchStart(l gle.Learner, split fit.Split, epoch, batch int) {
+	if h.batchStart != nil {
+		h.batchStart(l.Snapshot(), split, epoch, batch)
+	}
+}
+func (h *hooks) Progress(p fit.Progress) {
+	if h.progress != nil {
+		h.progress(p)
+	}
+}
+
+// stripSeconds returns copies of the records without their times.
+func stripSeconds(rs []fit.Record) []fit.Record {
+	out := slices.Clone(rs)
+	for i := range out {
+		out[i].Seconds = 0
+	}
+	return out
+}
+
+// recordText shows a record's numbers.
+func recordText(r fit.Record) string {
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+func recordsText(rs []fit.Record) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, recordText(r))
+	}
+	return strings.Join(out, "\n")
+}
 
 // TestMNIST1DLearns trains the paper's E2E network briefly on a subset
 // (4 epochs of 1000 samples), on the float64 and on the float32 engine:
@@ -27,22 +72,23 @@ func TestMNIST1DLearns(t *testing.T) {
 		c.Epochs, c.TrainSamples, c.TestSamples = 4, 1000, 300
 		c.LR = 3e-3
 		c.Float32 = f32
-		res, err := RunMNIST1D(context.Background(), c, ClassifyOptions{})
+		res, err := RunMNIST1D(context.Background(), c, RunOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Params != 14956 {
 			t.Errorf("%d parameters, the paper's network has 14,956", res.Params)
 		}
-		first, last := res.Epochs[1], res.Epochs[len(res.Epochs)-1] // epoch 0 is the evaluation before training
+		eps := res.Epochs()
+		first, last := eps[1], eps[len(eps)-1] // epoch 0 is the evaluation before training
 		var bestTest float64
-		for _, e := range res.Epochs {
-			t.Logf("float32=%v %+v", f32, e)
-			bestTest = max(bestTest, e.TestAcc)
+		for _, e := range eps {
+			t.Logf("float32=%v %s", f32, recordText(e))
+			bestTest = max(bestTest, *e.TestAcc)
 		}
-		if last.TrainAcc < 0.3 || !(last.TestLoss < first.TestLoss) || bestTest < 0.2 {
+		if *last.TrainAcc < 0.3 || !(*last.TestLoss < *first.TestLoss) || bestTest < 0.2 {
 			t.Errorf("float32=%v after %d short epochs: train accuracy %.3f (want ≥ 0.3), test loss %.4f → %.4f (want a fall), best test accuracy %.3f (want ≥ 0.2; chance 0.1)",
-				f32, c.Epochs, last.TrainAcc, first.TestLoss, last.TestLoss, bestTest)
+				f32, c.Epochs, *last.TrainAcc, *first.TestLoss, *last.TestLoss, bestTest)
 		}
 	}
 }
@@ -54,35 +100,28 @@ func TestMNIST1DResume(t *testing.T) {
 		c := DefaultMNIST1D("e2e")
 		c.Epochs, c.TrainSamples, c.TestSamples = 2, 200, 100
 		c.Float32 = f32
-		full, err := RunMNIST1D(context.Background(), c, ClassifyOptions{})
+		full, err := RunMNIST1D(context.Background(), c, RunOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ckpt := filepath.Join(t.TempDir(), "ckpt.gob")
 		c1 := c
 		c1.Epochs = 1
-		if _, err := RunMNIST1D(context.Background(), c1, ClassifyOptions{Checkpoint: ckpt}); err != nil {
+		if _, err := RunMNIST1D(context.Background(), c1, RunOptions{Checkpoint: ckpt}); err != nil {
 			t.Fatal(err)
 		}
 		// A float64 run does not resume a float32 checkpoint, nor the converse.
 		other := c
 		other.Float32 = !f32
-		if _, err := RunMNIST1D(context.Background(), other, ClassifyOptions{Checkpoint: ckpt, Resume: true}); !errors.Is(err, gle.ErrMismatch) || !strings.Contains(err.Error(), "precision") {
+		if _, err := RunMNIST1D(context.Background(), other, RunOptions{Checkpoint: ckpt, Resume: true}); !errors.Is(err, gle.ErrMismatch) || !strings.Contains(err.Error(), "precision") {
 			t.Errorf("float32=%v: resuming in the other precision gave %v, want a refusal", f32, err)
 		}
-		resumed, err := RunMNIST1D(context.Background(), c, ClassifyOptions{Checkpoint: ckpt, Resume: true})
+		resumed, err := RunMNIST1D(context.Background(), c, RunOptions{Checkpoint: ckpt, Resume: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		strip := func(r *MNIST1DResult) []ClassifyEpoch {
-			out := append([]ClassifyEpoch(nil), r.Epochs...)
-			for i := range out {
-				out[i].Seconds = 0
-			}
-			return out
-		}
-		if !reflect.DeepEqual(strip(full), strip(resumed)) || !reflect.DeepEqual(full.Confusion, resumed.Confusion) {
-			t.Errorf("float32=%v: resumed run differs:\n%+v\n%+v", f32, full.Epochs, resumed.Epochs)
+		if !reflect.DeepEqual(stripSeconds(full.Records), stripSeconds(resumed.Records)) || !reflect.DeepEqual(full.Confusion, resumed.Confusion) {
+			t.Errorf("float32=%v: resumed run differs:\n%v\n%v", f32, recordsText(full.Records), recordsText(resumed.Records))
 		}
 	}
 }
@@ -92,31 +131,27 @@ func TestMNIST1DResume(t *testing.T) {
 func TestMNIST1DInterruptedResume(t *testing.T) {
 	c := DefaultMNIST1D("e2e")
 	c.Epochs, c.TrainSamples, c.TestSamples = 2, 800, 100
-	full, err := RunMNIST1D(context.Background(), c, ClassifyOptions{})
+	full, err := RunMNIST1D(context.Background(), c, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ckpt := filepath.Join(t.TempDir(), "ckpt.gob")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stopped, err := RunMNIST1D(ctx, c, ClassifyOptions{Checkpoint: ckpt, Progress: func(epoch int, frac float64, _ int) {
-		if epoch == 2 && frac >= 0.5 {
+	stopped, err := RunMNIST1D(ctx, c, RunOptions{Checkpoint: ckpt, Recorder: &hooks{progress: func(p fit.Progress) {
+		if p.Epoch == 2 && p.Fraction() >= 0.5 {
 			cancel()
 		}
-	}})
-	if !errors.Is(err, context.Canceled) || len(stopped.Epochs) != 2 { // epochs 0 and 1
-		t.Fatalf("interrupted run: %v after %d epochs", err, len(stopped.Epochs))
+	}}})
+	if !errors.Is(err, context.Canceled) || len(stopped.Epochs()) != 2 { // epochs 0 and 1
+		t.Fatalf("interrupted run: %v after %d epochs", err, len(stopped.Epochs()))
 	}
-	resumed, err := RunMNIST1D(context.Background(), c, ClassifyOptions{Checkpoint: ckpt, Resume: true})
+	resumed, err := RunMNIST1D(context.Background(), c, RunOptions{Checkpoint: ckpt, Resume: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range full.Epochs {
-		a, b := full.Epochs[i], resumed.Epochs[i]
-		a.Seconds, b.Seconds = 0, 0
-		if a != b {
-			t.Errorf("epoch %d: uninterrupted %+v, resumed %+v", i+1, a, b)
-		}
+	if a, b := stripSeconds(full.Records), stripSeconds(resumed.Records); !reflect.DeepEqual(a, b) {
+		t.Errorf("uninterrupted %v\nresumed %v", recordsText(a), recordsText(b))
 	}
 }
 
@@ -241,24 +276,24 @@ func TestMNIST1DLagNetChain(t *testing.T) {
 
 	c.Epochs, c.TrainSamples, c.TestSamples = 2, 300, 100
 	var starts, evals int
-	opts := ClassifyOptions{sequenceStart: func(st *gle.State, epoch, batch int) {
+	opts := RunOptions{Recorder: &hooks{batchStart: func(st *gle.State, split fit.Split, epoch, batch int) {
 		for li, ls := range st.Pops {
 			nonzero := slices.ContainsFunc(ls.U, func(v float64) bool { return v != 0 }) ||
 				slices.ContainsFunc(st.EBottom[li], func(v float64) bool { return v != 0 })
 			if li < 4 && nonzero {
 				t.Errorf("epoch %d batch %d: chain layer %d starts from a non-zero state", epoch, batch, li)
 			}
-			// The MLP has run before every batch but the first of epoch 0.
-			if li >= 4 && !nonzero && (epoch > 0 || batch >= 0) {
-				t.Errorf("epoch %d batch %d: MLP layer %d starts from zero: its state was not carried over", epoch, batch, li)
+			// The MLP has run before every batch but epoch 0's evaluation.
+			if li >= 4 && !nonzero && (epoch > 0 || split == fit.Train) {
+				t.Errorf("epoch %d %s batch %d: MLP layer %d starts from zero: its state was not carried over", epoch, split, batch, li)
 			}
 		}
-		if batch < 0 {
+		if split != fit.Train {
 			evals++
 		} else {
 			starts++
 		}
-	}}
+	}}}
 	if _, err := RunMNIST1D(context.Background(), c, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -283,11 +318,11 @@ func TestMNIST1DEpochZero(t *testing.T) {
 		c.PlateauPatience, c.PlateauFactor = 0, 0.5
 		c.SkipEpochZero = skip
 		firstBatchZero := false
-		opts := ClassifyOptions{sequenceStart: func(st *gle.State, epoch, batch int) {
-			if epoch == 1 && batch == 0 {
+		opts := RunOptions{Recorder: &hooks{batchStart: func(st *gle.State, split fit.Split, epoch, batch int) {
+			if epoch == 1 && batch == 0 && split == fit.Train {
 				firstBatchZero = !slices.ContainsFunc(st.Pops[0].U, func(v float64) bool { return v != 0 })
 			}
-		}}
+		}}}
 		opts.Checkpoint = filepath.Join(t.TempDir(), "ckpt.gob")
 		res, err := RunMNIST1D(context.Background(), c, opts)
 		if err != nil {
@@ -297,8 +332,9 @@ func TestMNIST1DEpochZero(t *testing.T) {
 		if skip {
 			first = 1
 		}
-		if len(res.Epochs) != c.Epochs+1-first || res.Epochs[0].Epoch != first || (res.Epochs[0].TrainAcc != 0) != skip {
-			t.Fatalf("skip=%v: epochs %+v: want epochs %d…%d, epoch 0 an evaluation only", skip, res.Epochs, first, c.Epochs)
+		eps := res.Epochs()
+		if len(eps) != c.Epochs+1-first || eps[0].Epoch != first || (eps[0].TrainAcc != nil) != skip {
+			t.Fatalf("skip=%v: epochs %v: want epochs %d…%d, epoch 0 an evaluation only", skip, recordsText(eps), first, c.Epochs)
 		}
 		if firstBatchZero != skip {
 			t.Errorf("skip=%v: epoch 1 starts from zero state: %v, want %v (the epoch-0 evaluation moves the carried state)", skip, firstBatchZero, skip)
@@ -313,10 +349,10 @@ func TestMNIST1DEpochZero(t *testing.T) {
 			}
 			adam := optim.NewAdam(c.LR)
 			var lrs []float64
-			for _, e := range res.Epochs {
+			for _, e := range eps {
 				lrs = append(lrs, adam.LR())
 				if e.Epoch >= from {
-					if _, err := plateau.Step(e.TestLoss, adam); err != nil {
+					if _, err := plateau.Step(*e.TestLoss, adam); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -324,7 +360,7 @@ func TestMNIST1DEpochZero(t *testing.T) {
 			return lrs
 		}
 		var lrs []float64
-		for _, e := range res.Epochs {
+		for _, e := range eps {
 			lrs = append(lrs, e.LR)
 		}
 		if want := replay(1); !reflect.DeepEqual(lrs, want) {
@@ -336,7 +372,7 @@ func TestMNIST1DEpochZero(t *testing.T) {
 		t.Logf("skip=%v: learning rates %v, test losses from epoch %d", skip, lrs, first)
 		other := c
 		other.SkipEpochZero, other.Epochs = !skip, c.Epochs+1
-		if _, err := RunMNIST1D(context.Background(), other, ClassifyOptions{Checkpoint: opts.Checkpoint, Resume: true}); !errors.Is(err, gle.ErrMismatch) {
+		if _, err := RunMNIST1D(context.Background(), other, RunOptions{Checkpoint: opts.Checkpoint, Resume: true}); !errors.Is(err, gle.ErrMismatch) {
 			t.Errorf("skip=%v: resuming with SkipEpochZero changed gave %v, want a refusal", skip, err)
 		}
 	}

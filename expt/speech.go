@@ -3,12 +3,16 @@ package expt
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/data"
 	"github.com/gle-go/gle/data/audio"
 	"github.com/gle-go/gle/data/speech"
+	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/atomicfile"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/optim"
 )
 
@@ -72,15 +76,23 @@ func (c *SpeechConfig) Spec(classes int) *gle.Spec {
 
 // speechSet serves normalised features, each frame held for hold steps.
 type speechSet struct {
-	f    *speech.Features
-	hold int
+	f       *speech.Features
+	hold    int
+	classes int
 }
 
-func (s *speechSet) Len() int                      { return s.f.N }
-func (s *speechSet) Steps() int                    { return s.f.Frames * s.hold }
-func (s *speechSet) Features() int                 { return s.f.Bands }
-func (s *speechSet) Label(i int) int               { return s.f.Y[i] }
-func (s *speechSet) Frame(dst []float64, i, t int) { copy(dst, s.f.Frame(i, t/s.hold)) }
+func (s *speechSet) Len() int        { return s.f.N }
+func (s *speechSet) Features() int   { return s.f.Bands }
+func (s *speechSet) Label(i int) int { return s.f.Y[i] }
+func (s *speechSet) Classes() int    { return s.classes }
+func (s *speechSet) Sample(dst *data.Sample, i int, _ *rand.Rand) error {
+	dst.Steps, dst.Label = s.f.Frames*s.hold, s.f.Y[i]
+	dst.X = dst.X[:0]
+	for t := range dst.Steps {
+		dst.X = append(dst.X, s.f.Frame(i, t/s.hold)...)
+	}
+	return nil
+}
 
 // SpeechModel is what `gle predict` needs: the trained network and the
 // frontend that feeds it.
@@ -101,8 +113,8 @@ type SpeechResult struct {
 
 // RunSpeech loads the dataset, computes (or reads cached) features,
 // trains on the training split and evaluates on the validation split
-// after every epoch.
-func RunSpeech(ctx context.Context, c SpeechConfig, o ClassifyOptions) (*SpeechResult, error) {
+// before training and after every epoch (package fit).
+func RunSpeech(ctx context.Context, c SpeechConfig, o RunOptions) (*SpeechResult, error) {
 	if c.Epochs <= 0 || c.Batch <= 0 || c.Hold <= 0 || !(c.Dt > 0) || !(c.LR > 0) {
 		return nil, &gle.FieldError{Field: "speech config", Value: fmt.Sprintf("%+v", c), Why: "epochs, batch, hold, dt and lr must be positive", Err: gle.ErrInvalid}
 	}
@@ -126,16 +138,47 @@ func RunSpeech(ctx context.Context, c SpeechConfig, o ClassifyOptions) (*SpeechR
 	norm := speech.FitNorm(train)
 	norm.Apply(train)
 	norm.Apply(val)
-	cc := ClassifyConfig{Tag: fmt.Sprintf("speech %s small=%v seed %d", c.Task, c.Small, c.Seed), Seed: c.Seed, Epochs: c.Epochs,
-		Batch: min(c.Batch, train.N), LR: c.LR, PlateauFactor: c.Factor, PlateauPatience: c.Patience, Float32: c.Float32}
-	var net *gle.Network
-	o.network = func(n *gle.Network) { net = n }
-	r, err := TrainClassifier(ctx, c.Spec(len(ds.Labels)), cc, &speechSet{train, c.Hold}, &speechSet{val, c.Hold}, o)
+	spec := c.Spec(len(ds.Labels))
+	net, err := gle.NewNetwork(spec)
+	if err != nil {
+		return nil, err
+	}
+	id, err := runs.Identity(map[string]any{"experiment": c.identity()})
+	if err != nil {
+		return nil, err
+	}
+	plateau, err := optim.NewPlateau("min", c.Factor, c.Patience)
+	if err != nil {
+		return nil, err
+	}
+	batch := min(c.Batch, train.N)
+	var l gle.Learner
+	if c.Float32 {
+		l, err = classifierLearner[float32](net, spec, batch, c.LR)
+	} else {
+		l, err = classifierLearner[float64](net, spec, batch, c.LR)
+	}
+	if err != nil {
+		return nil, err
+	}
+	src := fit.Sources{Train: &speechSet{train, c.Hold, len(ds.Labels)}, Validation: &speechSet{val, c.Hold, len(ds.Labels)}}
+	s := fit.Settings{Epochs: c.Epochs, Batch: batch, Order: data.Shuffled, Seed: c.Seed,
+		EpochZero: []fit.Split{fit.Validation}, EachEpoch: []fit.Split{fit.Validation}, Schedule: plateau, ScheduleOn: fit.Validation,
+		Checkpoint: o.Checkpoint, Resume: o.Resume, Identity: id}
+	res, err := fit.Run(ctx, l, src, s, o.Recorder)
+	r := classifyResult(res, fit.Validation, net.NumParams())
 	if r == nil {
 		return nil, err
 	}
 	return &SpeechResult{Config: c, ClassifyResult: *r,
-		Model: &SpeechModel{Net: net, Labels: ds.Labels, Norm: norm, Mel: mel, Hold: c.Hold}}, err
+		Model: &SpeechModel{Net: res.Learner.Network(), Labels: ds.Labels, Norm: norm, Mel: mel, Hold: c.Hold}}, err
+}
+
+// identity is what defines a run, for its checkpoint: the configuration
+// but the epochs and the cache folder.
+func (c SpeechConfig) identity() SpeechConfig {
+	c.Epochs, c.CacheDir = 0, ""
+	return c
 }
 
 // SaveSpeechModel writes the model atomically (gob).
@@ -174,7 +217,7 @@ func (m *SpeechModel) PredictClip(samples []float64) (string, []float64, error) 
 	if err != nil {
 		return "", nil, err
 	}
-	k, sums, err := Predict(e, &speechSet{f, m.Hold}, 0)
+	k, sums, err := predict(e, &speechSet{f, m.Hold, len(m.Labels)}, 0)
 	if err != nil {
 		return "", nil, err
 	}

@@ -102,7 +102,7 @@ func RunVLEAlign(ctx context.Context, c VLEAlignConfig) ([]VLEAlignRow, error) {
 	if !(c.Dt > 0) || !(c.Time >= c.Dt) {
 		return nil, fmt.Errorf("%w: dt = %g, time = %g (want 0 < dt ≤ time)", gle.ErrInvalid, c.Dt, c.Time)
 	}
-	steps := int(math.Round(c.Time / c.Dt))
+	steps := stepsIn(c.Time, c.Dt)
 	xs, ts := make([][]float64, steps), make([]gle.Target, steps)
 	for k := range steps {
 		t := float64(k) * c.Dt

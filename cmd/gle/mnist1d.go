@@ -13,6 +13,7 @@ import (
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/runs"
 )
@@ -55,7 +56,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 			fs.StringVar(&out, "out", "", "output folder (default "+defaultOut+")")
 			fs.BoolVar(&resume, "resume", false, "continue each seed from its checkpoint in --out")
 			fs.BoolVar(&c.Float32, "float32", false, "train on the float32 engine (about 2× faster; float32 rounding)")
-			fs.BoolVar(&c.SkipEpochZero, "no-epoch-zero", false, "ablation: leave out the reference's test evaluation before training (it feeds the plateau scheduler)")
+			fs.BoolVar(&c.SkipEpochZero, "no-epoch-zero", false, "ablation: leave out the reference's test evaluation before training (it moves the carried state; it feeds no scheduler)")
 		}); err != nil {
 			return err
 		}
@@ -108,38 +109,11 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 			cs := c
 			cs.Seed = list[i]
 			name := fmt.Sprintf("seed%d", cs.Seed)
-			var metrics *runs.Metrics
-			var merr error
-			defer func() { metrics.Close() }()
-			var bar *progress
-			if len(list) == 1 {
-				bar = newProgress(name)
-			}
-			opts := expt.ClassifyOptions{
-				Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume,
-				// The metrics file holds exactly the checkpoint's epochs, then
-				// one whole line per new epoch.
-				Start: func(done []expt.ClassifyEpoch) {
-					metrics, merr = runs.OpenMetrics(filepath.Join(dir, name+".jsonl"), done)
-				},
-				Progress: func(epoch int, frac float64, steps int) { bar.update(fmt.Sprintf("epoch %d", epoch), frac, steps) },
-				Epoch: func(e expt.ClassifyEpoch) {
-					bar.restart()
-					merr = errors.Join(merr, metrics.Write(e))
-					mu.Lock()
-					defer mu.Unlock()
-					train := "before training          "
-					if e.Epoch > 0 {
-						train = fmt.Sprintf("train loss %.4f acc %5.2f%%", e.TrainLoss, 100*e.TrainAcc)
-					}
-					fmt.Fprintf(stdout, "seed %d epoch %3d: %s  %s loss %.4f acc %5.2f%%  lr %.3g  %.1fs\n",
-						cs.Seed, e.Epoch, train, evalSplit(c), e.TestLoss, 100*e.TestAcc, e.LR, e.Seconds)
-				},
-			}
-			r, err := expt.RunMNIST1D(ctx, cs, opts)
+			rec := newConsole(filepath.Join(dir, name+".jsonl"), stdout, &mu, fmt.Sprintf("seed %d ", cs.Seed), cs.Epochs, len(list) == 1)
+			defer rec.Close()
+			r, err := expt.RunMNIST1D(ctx, cs, expt.RunOptions{Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume, Recorder: rec})
 			results[i] = r
-			err = errors.Join(err, merr)
-			if r != nil && len(r.Epochs) > 1 {
+			if r != nil && len(r.Epochs()) > 1 {
 				err = errors.Join(err, expt.MNIST1DFigure(filepath.Join(dir, name), r))
 			}
 			return err
@@ -154,11 +128,11 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 
 // evalSplit names what a run evaluates on: the test set, or with
 // --validation the samples held out of the training set.
-func evalSplit(c expt.MNIST1DConfig) string {
+func evalSplit(c expt.MNIST1DConfig) fit.Split {
 	if c.Validation > 0 {
-		return "validation"
+		return fit.Validation
 	}
-	return "test"
+	return fit.Test
 }
 
 // writeMNIST1DTable writes table.md and table.csv: final accuracy and loss
@@ -166,19 +140,27 @@ func evalSplit(c expt.MNIST1DConfig) string {
 // std (the paper's ±), the sample std, min–max, and the paper's number.
 // The CSV columns and summary keys keep their names (test_acc, …) for
 // either split; summary.json's "evaluated_on" says which it was.
-func writeMNIST1DTable(dir, variant, split string, results []*expt.MNIST1DResult, stdout io.Writer) error {
+func writeMNIST1DTable(dir, variant string, split fit.Split, results []*expt.MNIST1DResult, stdout io.Writer) error {
 	var accs, losses []float64
 	var md, csv strings.Builder
 	fmt.Fprintf(&md, "| seed | epochs | %s accuracy (%%) | %s loss |\n|---|---|---|---|\n", split, split)
 	csv.WriteString("seed,epochs,test_acc,test_loss\n")
 	for _, r := range results {
-		if r == nil || len(r.Epochs) == 0 {
+		if r == nil {
 			continue
 		}
-		last := r.Epochs[len(r.Epochs)-1]
-		accs, losses = append(accs, 100*last.TestAcc), append(losses, last.TestLoss)
-		fmt.Fprintf(&md, "| %d | %d | %.2f | %.4f |\n", r.Config.Seed, last.Epoch, 100*last.TestAcc, last.TestLoss)
-		fmt.Fprintf(&csv, "%d,%d,%.4f,%.6f\n", r.Config.Seed, last.Epoch, 100*last.TestAcc, last.TestLoss)
+		eps := r.Epochs()
+		if len(eps) == 0 {
+			continue
+		}
+		last := eps[len(eps)-1]
+		m, ok := last.Of(split)
+		if !ok || m.Acc == nil {
+			continue
+		}
+		accs, losses = append(accs, 100**m.Acc), append(losses, m.Loss)
+		fmt.Fprintf(&md, "| %d | %d | %.2f | %.4f |\n", r.Config.Seed, last.Epoch, 100**m.Acc, m.Loss)
+		fmt.Fprintf(&csv, "%d,%d,%.4f,%.6f\n", r.Config.Seed, last.Epoch, 100**m.Acc, m.Loss)
 	}
 	if len(accs) == 0 {
 		return nil
@@ -197,7 +179,7 @@ func writeMNIST1DTable(dir, variant, split string, results []*expt.MNIST1DResult
 		fmt.Fprintf(&md, "\n**mnist1d-%s: %.2f ± %.2f %% %s accuracy (mean ± population std) over %d seeds**, sample std %.2f, min–max %.2f–%.2f; final %s loss %.4f (%.4f–%.4f)",
 			variant, a.Mean, a.Std, split, len(accs), a.SampleStd, a.Min, a.Max, split, l.Mean, l.Min, l.Max)
 	}
-	if paper[0] > 0 && split == "test" {
+	if paper[0] > 0 && split == fit.Test {
 		fmt.Fprintf(&md, " (paper: %.2f ± %.2f %%)", paper[0], paper[1])
 	}
 	md.WriteString("\n")

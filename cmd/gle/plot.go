@@ -65,7 +65,7 @@ func plotDir(dir string) (int, error) {
 		if len(eps) == 0 {
 			continue
 		}
-		r := &expt.ClassifyResult{Epochs: eps}
+		r := &expt.ClassifyResult{Records: eps, EvaluatedOn: evaluationOf(eps)}
 		if err := expt.ClassifierFigure(base, filepath.Base(base), r, 0, nil); err != nil {
 			return drawn, err
 		}

@@ -17,19 +17,21 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/plots"
 )
 
-// readEpochs reads the per-epoch metrics of one seed (a JSONL file of
-// classifier epochs); other JSONL files give nil.
-func readEpochs(path string) ([]expt.ClassifyEpoch, error) {
+// readEpochs reads the epoch records of one run's metrics (JSON lines
+// of fit.Record: gle train, gle run mnist1d*, speech); the running-loss
+// lines are left out. Other JSONL files (a LagLine run's) give nil.
+func readEpochs(path string) ([]fit.Record, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	var eps []expt.ClassifyEpoch
+	var eps []fit.Record
 	sc := bufio.NewScanner(fh)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -37,20 +39,36 @@ func readEpochs(path string) ([]expt.ClassifyEpoch, error) {
 		if json.Unmarshal(sc.Bytes(), &raw) != nil {
 			return nil, fmt.Errorf("%s: not JSON lines", path)
 		}
-		if _, ok := raw["test_acc"]; !ok {
+		if _, ok := raw["epoch"]; !ok {
 			return nil, nil
 		}
-		var e expt.ClassifyEpoch
-		json.Unmarshal(sc.Bytes(), &e)
-		eps = append(eps, e)
+		var e fit.Record
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if e.Step == 0 {
+			eps = append(eps, e)
+		}
 	}
 	return eps, sc.Err()
 }
 
-// evaluatedOn tells what a run folder's runs were evaluated on, from its
-// config.yaml: "validation (N held-out training samples)" for runs with
-// --validation, else "test".
-func evaluatedOn(dir string) string {
+// evaluationOf returns the split a run's records were evaluated on: test
+// when the last epoch has a test loss, else validation, else train.
+func evaluationOf(eps []fit.Record) fit.Split {
+	last := eps[len(eps)-1]
+	for _, sp := range []fit.Split{fit.Test, fit.Validation} {
+		if _, ok := last.Of(sp); ok {
+			return sp
+		}
+	}
+	return fit.Train
+}
+
+// evaluatedOn tells what a run folder's runs were evaluated on: split,
+// and for MNIST-1D runs with --validation (config.yaml) how many
+// training samples were held out.
+func evaluatedOn(dir string, split fit.Split) string {
 	var cfg struct {
 		Config struct {
 			Experiment struct {
@@ -61,7 +79,7 @@ func evaluatedOn(dir string) string {
 	if b, err := os.ReadFile(filepath.Join(dir, "config.yaml")); err == nil && yaml.Unmarshal(b, &cfg) == nil && cfg.Config.Experiment.Validation > 0 {
 		return fmt.Sprintf("validation (%d held-out training samples)", cfg.Config.Experiment.Validation)
 	}
-	return "test"
+	return string(split)
 }
 
 // runReport aggregates classifier runs (MNIST-1D, speech) into a Markdown
@@ -86,8 +104,9 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		sort.Strings(files)
 		var finals, bests, losses, seconds []float64
-		var curves [][]expt.ClassifyEpoch
+		var curves [][]fit.Record
 		epochs := math.MaxInt
+		split := fit.Split("")
 		for _, f := range files {
 			eps, err := readEpochs(f)
 			if err != nil {
@@ -96,12 +115,21 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 			if len(eps) == 0 {
 				continue
 			}
+			if split == "" {
+				split = evaluationOf(eps)
+			}
+			last, ok := eps[len(eps)-1].Of(split)
+			if !ok {
+				return fmt.Errorf("%s: no %s metrics in its last epoch, as the folder's other runs have", f, split)
+			}
 			curves = append(curves, eps)
-			finals = append(finals, 100*eps[len(eps)-1].TestAcc)
-			losses = append(losses, eps[len(eps)-1].TestLoss)
-			best := 0.0
+			finals = append(finals, 100*orNaN(last.Acc))
+			losses = append(losses, last.Loss)
+			best := math.NaN()
 			for _, e := range eps {
-				best = math.Max(best, 100*e.TestAcc)
+				if m, ok := e.Of(split); ok && m.Acc != nil {
+					best = max(orZero(best), 100**m.Acc)
+				}
 				if e.Epoch > 0 {
 					seconds = append(seconds, e.Seconds)
 				}
@@ -110,26 +138,34 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 			epochs = min(epochs, eps[len(eps)-1].Epoch)
 		}
 		if len(curves) == 0 {
-			return fmt.Errorf("%s: no per-epoch metrics (*.jsonl with test_acc)", dir)
+			return fmt.Errorf("%s: no per-epoch metrics (*.jsonl of gle train or gle run)", dir)
 		}
 		f, b, l := expt.Summarize(finals), expt.Summarize(bests), expt.Summarize(losses)
-		fmt.Fprintf(&md, "| %s | %s | %d | %d | %.2f ± %.2f | %.2f | %.2f–%.2f | %.2f ± %.2f | %.4f (%.4f–%.4f) | %.1f |\n",
-			filepath.Base(dir), evaluatedOn(dir), len(curves), epochs, f.Mean, f.Std, f.SampleStd, f.Min, f.Max, b.Mean, b.Std, l.Mean, l.Min, l.Max, median(seconds))
-		// The curves by epoch number (runs before epoch-0 evaluations start
-		// at epoch 1).
+		acc, sstd, rng, best := "—", "—", "—", "—"
+		if !math.IsNaN(f.Mean) {
+			acc, sstd, rng, best = fmt.Sprintf("%.2f ± %.2f", f.Mean, f.Std), fmt.Sprintf("%.2f", f.SampleStd), fmt.Sprintf("%.2f–%.2f", f.Min, f.Max), fmt.Sprintf("%.2f ± %.2f", b.Mean, b.Std)
+		}
+		fmt.Fprintf(&md, "| %s | %s | %d | %d | %s | %s | %s | %s | %.4g (%.4g–%.4g) | %.1f |\n",
+			filepath.Base(dir), evaluatedOn(dir, split), len(curves), epochs, acc, sstd, rng, best, l.Mean, l.Min, l.Max, median(seconds))
+		// The curves by epoch number (accuracy where measured, else loss).
 		var x, y, lo, hi []float64
 		for e := 0; e <= epochs; e++ {
-			var accs []float64
+			var vals []float64
 			for _, c := range curves {
-				if i := slices.IndexFunc(c, func(r expt.ClassifyEpoch) bool { return r.Epoch == e }); i >= 0 {
-					accs = append(accs, 100*c[i].TestAcc)
+				if i := slices.IndexFunc(c, func(r fit.Record) bool { return r.Epoch == e }); i >= 0 {
+					if m, ok := c[i].Of(split); ok {
+						vals = append(vals, metricOf(m))
+					}
 				}
 			}
-			if len(accs) < len(curves) {
+			if len(vals) < len(curves) {
 				continue
 			}
-			s := expt.Summarize(accs)
+			s := expt.Summarize(vals)
 			x, y, lo, hi = append(x, float64(e)), append(y, s.Mean), append(lo, s.Mean-s.Std), append(hi, s.Mean+s.Std)
+		}
+		if math.IsNaN(f.Mean) {
+			panel.YLabel, panel.Title = "loss", "loss, mean ± population std over seeds (dashed)"
 		}
 		panel.Series = append(panel.Series, plots.Series{Name: filepath.Base(dir), X: x, Y: y, Color: ri})
 		if len(curves) > 1 { // ± one standard deviation across seeds
@@ -150,6 +186,29 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "wrote report.md and report.png/.svg to %s\n", out)
 	}
 	return ctx.Err()
+}
+
+// metricOf is what report draws of a split's metrics: the accuracy (%)
+// where measured, else the loss.
+func metricOf(m fit.Metrics) float64 {
+	if m.Acc != nil {
+		return 100 * *m.Acc
+	}
+	return m.Loss
+}
+
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+func orZero(v float64) float64 {
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
 }
 
 // median returns the middle value of xs (the mean of the two middle ones

@@ -67,32 +67,15 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := runs.WriteConfig(dir, c); err != nil {
 		return err
 	}
-	var metrics *runs.Metrics
-	var merr error
-	defer func() { metrics.Close() }()
-	bar := newProgress("speech")
-	res, err := expt.RunSpeech(ctx, c, expt.ClassifyOptions{
-		Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: resume,
-		// The metrics file holds exactly the checkpoint's epochs, then one
-		// whole line per new epoch.
-		Start: func(done []expt.ClassifyEpoch) {
-			metrics, merr = runs.OpenMetrics(filepath.Join(dir, "metrics.jsonl"), done)
-		},
-		Progress: func(epoch int, frac float64, steps int) { bar.update(fmt.Sprintf("epoch %d", epoch), frac, steps) },
-		Epoch: func(e expt.ClassifyEpoch) {
-			bar.restart()
-			merr = errors.Join(merr, metrics.Write(e))
-			fmt.Fprintf(stdout, "epoch %3d: train loss %.4f acc %.2f%%  validation loss %.4f acc %.2f%%  lr %.3g  %.1fs\n",
-				e.Epoch, e.TrainLoss, 100*e.TrainAcc, e.TestLoss, 100*e.TestAcc, e.LR, e.Seconds)
-		},
-	})
+	rec := newConsole(filepath.Join(dir, "metrics.jsonl"), stdout, nil, "", c.Epochs, true)
+	defer rec.Close()
+	res, err := expt.RunSpeech(ctx, c, expt.RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: resume, Recorder: rec})
 	if res == nil {
 		return err
 	}
-	var errs []error
-	errs = append(errs, err, merr)
-	if len(res.Epochs) > 0 {
-		errs = append(errs, runs.WriteSummary(dir, map[string]any{"last_epoch": res.Epochs[len(res.Epochs)-1], "labels": res.Model.Labels, "params": res.Params}))
+	errs := []error{err}
+	if eps := res.Epochs(); len(eps) > 0 {
+		errs = append(errs, runs.WriteSummary(dir, map[string]any{"last_epoch": eps[len(eps)-1], "evaluated_on": res.EvaluatedOn, "labels": res.Model.Labels, "params": res.Params}))
 		errs = append(errs, expt.ClassifierFigure(filepath.Join(dir, "speech"), fmt.Sprintf("speech %s", c.Task), &res.ClassifyResult, 0, res.Model.Labels))
 	}
 	model := filepath.Join(dir, "model.gob")

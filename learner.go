@@ -1,0 +1,138 @@
+package gle
+
+import (
+	"github.com/gle-go/gle/optim"
+)
+
+// Learner is a trainer of either precision behind one non-generic
+// interface: what a run driver (package fit), the C ABI and the command
+// line need, so that none of them forks on float32 against float64.
+// *TrainerOf[float64] and *TrainerOf[float32] implement it.
+type Learner interface {
+	// Step runs one dt step with learning (TrainerOf.Step).
+	Step(out, x []float64, t Target) (float64, error)
+	// Infer runs one dt step without learning and without a target (an
+	// evaluation on the learner's own state: errors already on their
+	// way keep decaying, as in the reference's evaluation).
+	Infer(out, x []float64) error
+	// EndSequence marks the end of a sequence (TrainerOf.EndSequence).
+	EndSequence() error
+	// Reset returns the state to rest and makes the rule forget.
+	Reset()
+	// ResetPopulation returns population q's state to rest.
+	ResetPopulation(q int)
+	// Batch returns the batch size; SetBatch changes it, continuing the
+	// state as the reference does (tile, then truncate).
+	Batch() int
+	SetBatch(batch int) error
+	// Network returns the network being trained (its parameters live
+	// there, in float64).
+	Network() *Network
+	// Optimizer returns the optimizer (nil: no learning).
+	Optimizer() optim.Optimizer
+	// StepCount returns the dt steps taken with learning.
+	StepCount() int
+	// Precision names the engine's arithmetic: "float64" or "float32".
+	Precision() string
+	// RuleName names the learning rule ("gle", "tbptt:100", …).
+	RuleName() string
+	// Snapshot returns a copy of the state (float64, exact for either
+	// precision); Restore installs one.
+	Snapshot() *State
+	Restore(s *State) error
+	// Evaluator returns a learner of the same precision on the same
+	// network, at rest, without optimizer: for evaluations that start
+	// from rest and must not touch this learner's state.
+	Evaluator(batch int) (Learner, error)
+	// Save writes a checkpoint (TrainerOf.Save); Load reads one into a
+	// learner of this one's precision and rule (LoadTrainer).
+	Save(path string, identity map[string]string, meta any) error
+	Load(path string, identity map[string]string, meta any) (Learner, error)
+}
+
+var (
+	_ Learner = (*TrainerOf[float64])(nil)
+	_ Learner = (*TrainerOf[float32])(nil)
+)
+
+// NewLearner returns the trainer of spec (NewTrainerFromSpec) in float32
+// when f32 is set, in float64 otherwise.
+func NewLearner(s *Spec, batch int, f32 bool) (Learner, error) {
+	if f32 {
+		return learner(NewTrainerFromSpec[float32](s, batch))
+	}
+	return learner(NewTrainerFromSpec[float64](s, batch))
+}
+
+// learner returns tr as a Learner, or a nil Learner (not a nil pointer
+// in an interface) with err.
+func learner[T Float](tr *TrainerOf[T], err error) (Learner, error) {
+	if err != nil {
+		return nil, err
+	}
+	return tr, nil
+}
+
+// LoadLearner reads a checkpoint (LoadTrainer) in float32 when f32 is
+// set, in float64 otherwise.
+func LoadLearner(path string, f32 bool, identity map[string]string, rule Rule, meta any) (Learner, error) {
+	if f32 {
+		return learner(LoadTrainer[float32](path, identity, rule, meta))
+	}
+	return learner(LoadTrainer[float64](path, identity, rule, meta))
+}
+
+// Infer implements Learner: Engine.Step without a target and without
+// gradients.
+func (tr *TrainerOf[T]) Infer(out, x []float64) error {
+	tr.Engine.skipGrads = true
+	err := tr.Engine.Step(out, x, Target{})
+	tr.Engine.skipGrads = false
+	return err
+}
+
+// ResetPopulation implements Learner.
+func (tr *TrainerOf[T]) ResetPopulation(q int) { tr.Engine.state.ResetPopulation(tr.Engine.Net, q) }
+
+// Batch implements Learner.
+func (tr *TrainerOf[T]) Batch() int { return tr.Engine.Batch() }
+
+// SetBatch implements Learner: the engine's SetBatch; a rule rebuilds its
+// tape for the new batch when it next steps.
+func (tr *TrainerOf[T]) SetBatch(batch int) error { return tr.Engine.SetBatch(batch) }
+
+// Network implements Learner.
+func (tr *TrainerOf[T]) Network() *Network { return tr.Engine.Net }
+
+// Optimizer implements Learner.
+func (tr *TrainerOf[T]) Optimizer() optim.Optimizer { return tr.Opt }
+
+// StepCount implements Learner.
+func (tr *TrainerOf[T]) StepCount() int { return tr.Steps }
+
+// Precision implements Learner.
+func (tr *TrainerOf[T]) Precision() string { return precisionName[T]() }
+
+// RuleName implements Learner.
+func (tr *TrainerOf[T]) RuleName() string {
+	if tr.Rule == nil {
+		return "gle"
+	}
+	return tr.Rule.Name()
+}
+
+// Snapshot implements Learner.
+func (tr *TrainerOf[T]) Snapshot() *State { return ConvertState[float64](tr.Engine.state) }
+
+// Restore implements Learner.
+func (tr *TrainerOf[T]) Restore(s *State) error { return tr.Engine.SetState(ConvertState[T](s)) }
+
+// Load implements Learner.
+func (tr *TrainerOf[T]) Load(path string, identity map[string]string, meta any) (Learner, error) {
+	return learner(LoadTrainer[T](path, identity, tr.Rule, meta))
+}
+
+// Evaluator implements Learner.
+func (tr *TrainerOf[T]) Evaluator(batch int) (Learner, error) {
+	return learner(NewTrainerOf[T](tr.Engine.Net, batch, nil))
+}
