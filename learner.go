@@ -28,8 +28,10 @@ type Learner interface {
 	// Network returns the network being trained (its parameters live
 	// there, in float64).
 	Network() *Network
-	// Optimizer returns the optimizer (nil: no learning).
+	// Optimizer returns the optimizer (nil: no learning); SetOptimizer
+	// replaces it.
 	Optimizer() optim.Optimizer
+	SetOptimizer(o optim.Optimizer)
 	// StepCount returns the dt steps taken with learning.
 	StepCount() int
 	// Precision names the engine's arithmetic: "float64" or "float32".
@@ -106,6 +108,9 @@ func (tr *TrainerOf[T]) Network() *Network { return tr.Engine.Net }
 
 // Optimizer implements Learner.
 func (tr *TrainerOf[T]) Optimizer() optim.Optimizer { return tr.Opt }
+
+// SetOptimizer implements Learner.
+func (tr *TrainerOf[T]) SetOptimizer(o optim.Optimizer) { tr.Opt = o }
 
 // StepCount implements Learner.
 func (tr *TrainerOf[T]) StepCount() int { return tr.Steps }

@@ -330,6 +330,31 @@ func (s *Spec) Prospective() bool { return s.ProspectiveErrors == nil || *s.Pros
 // SetProspectiveErrors switches GLE's prospective errors on or off.
 func (s *Spec) SetProspectiveErrors(on bool) { s.ProspectiveErrors = &on }
 
+// Structure returns a copy of s without its weight matrices and bias
+// values (they are drawn again when it builds; the time constants stay):
+// the network's structure, for files that carry the parameters apart.
+func (s *Spec) Structure() *Spec {
+	c := *s
+	c.Layers = slices.Clone(s.Layers)
+	for i := range c.Layers {
+		c.Layers[i].Weight = nil
+		if !c.Layers[i].Bias.Disabled {
+			c.Layers[i].Bias = Bias{}
+		}
+	}
+	c.Projections = slices.Clone(s.Projections)
+	for k := range c.Projections {
+		c.Projections[k].Weight, c.Projections[k].FeedbackWeight = nil, nil
+	}
+	c.Populations = slices.Clone(s.Populations)
+	for q := range c.Populations {
+		if !c.Populations[q].Bias.Disabled {
+			c.Populations[q].Bias = Bias{}
+		}
+	}
+	return &c
+}
+
 // TauMMinOrDefault returns the τm clamp (dt when unset).
 func (s *Spec) TauMMinOrDefault() float64 {
 	if s.TauMMin == 0 {

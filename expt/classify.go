@@ -1,10 +1,6 @@
 package expt
 
 import (
-	"fmt"
-	"math"
-	"strings"
-
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data"
 	"github.com/gle-go/gle/fit"
@@ -80,60 +76,8 @@ func predict[T gle.Float](e *gle.EngineOf[T], src data.Source, i int) (int, []fl
 	return best, sum, nil
 }
 
-// ClassifierFigure draws the learning curves (loss and, where measured,
-// accuracy of every split; epoch 0, the evaluation before training, has
-// no training point) and the last confusion matrix (rows and columns
-// named by labels, if given) and saves base.png/.svg; paper, when
-// positive, marks the published accuracy (%).
+// ClassifierFigure draws the learning curves and the last confusion
+// matrix of r (plots.Records) and saves base.png/.svg.
 func ClassifierFigure(base, title string, r *ClassifyResult, paper float64, labels []string) error {
-	var accSeries, lossSeries []plots.Series
-	for i, sp := range []fit.Split{fit.Train, fit.Validation, fit.Test} {
-		var ep, acc, loss, epA []float64
-		for _, e := range r.Epochs() {
-			m, ok := e.Of(sp)
-			if !ok {
-				continue
-			}
-			ep, loss = append(ep, float64(e.Epoch)), append(loss, m.Loss)
-			if m.Acc != nil {
-				epA, acc = append(epA, float64(e.Epoch)), append(acc, 100**m.Acc)
-			}
-		}
-		if len(ep) > 0 {
-			lossSeries = append(lossSeries, plots.Series{Name: string(sp), X: ep, Y: loss, Color: i})
-		}
-		if len(epA) > 0 {
-			accSeries = append(accSeries, plots.Series{Name: string(sp), X: epA, Y: acc, Color: i})
-		}
-	}
-	n := len(r.Epochs())
-	loss := plots.Panel{Title: "loss (cross-entropy per step)", XLabel: "epoch", XIntegers: true, YLabel: "loss", Series: lossSeries}
-	panels := []plots.Panel{loss}
-	if len(accSeries) > 0 {
-		acc := plots.Panel{Title: title + ": accuracy", XLabel: "epoch", XIntegers: true, YLabel: "accuracy (%)", Legend: "bottom right", Series: accSeries}
-		if paper > 0 {
-			acc.Series = append(acc.Series, plots.Series{Name: "paper", X: []float64{1, math.Max(2, float64(n))}, Y: []float64{paper, paper}, Dashed: true, Color: 6})
-		}
-		panels = []plots.Panel{acc, loss}
-	} else {
-		panels[0].Title = title + ": " + panels[0].Title
-	}
-	if len(r.Confusion) > 0 {
-		conf := make([][]float64, len(r.Confusion))
-		for i, row := range r.Confusion {
-			conf[i] = make([]float64, len(row))
-			for j, v := range row {
-				conf[i][j] = float64(v)
-			}
-		}
-		cm := plots.Panel{Title: fmt.Sprintf("confusion (last %s): true ↓, predicted →", r.EvaluatedOn), Matrix: conf}
-		if labels != nil {
-			cm.MatrixLabels = make([]string, len(labels))
-			for i, l := range labels {
-				cm.MatrixLabels[i] = strings.Trim(l, "_") // _silence_ → silence
-			}
-		}
-		panels = append(panels, cm)
-	}
-	return plots.Save(base, 1, len(panels), 5*float64(len(panels)), 4.5, panels...)
+	return plots.Records(base, title, r.Records, r.Confusion, r.EvaluatedOn, paper, labels)
 }

@@ -916,3 +916,68 @@ func resizeF(x []float64, n int) []float64 {
 	}
 	return x[:n]
 }
+
+// Multi returns a recorder that hands everything to each of recs in
+// order (nil ones left out), with the optional interfaces of each.
+func Multi(recs ...Recorder) Recorder {
+	var m multi
+	for _, r := range recs {
+		if r != nil {
+			m = append(m, r)
+		}
+	}
+	return m
+}
+
+type multi []Recorder
+
+func (m multi) Start(done []Record) error {
+	var errs []error
+	for _, r := range m {
+		errs = append(errs, r.Start(done))
+	}
+	return errors.Join(errs...)
+}
+
+func (m multi) Record(rec Record) error {
+	var errs []error
+	for _, r := range m {
+		errs = append(errs, r.Record(rec))
+	}
+	return errors.Join(errs...)
+}
+
+func (m multi) Progress(p Progress) {
+	for _, r := range m {
+		if pr, ok := r.(Progresser); ok {
+			pr.Progress(p)
+		}
+	}
+}
+
+func (m multi) Finish(res *Result) error {
+	for _, r := range m {
+		if f, ok := r.(Finisher); ok {
+			if err := f.Finish(res); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (m multi) Warn(msg string) {
+	for _, r := range m {
+		if w, ok := r.(Warner); ok {
+			w.Warn(msg)
+		}
+	}
+}
+
+func (m multi) BatchStart(l gle.Learner, split Split, epoch, batch int) {
+	for _, r := range m {
+		if b, ok := r.(BatchStarter); ok {
+			b.BatchStart(l, split, epoch, batch)
+		}
+	}
+}

@@ -152,11 +152,14 @@ func decode(data []byte) (map[string]Tensor, map[string]string, error) {
 }
 
 // Save writes the network's parameters to path (safetensors), with the
-// spec they came from (carrying the parameters too) in its metadata.
+// structure of the spec they came from (Spec.Structure: the tensors hold
+// the parameters) in its metadata.
 func Save(path string, n *gle.Network, spec *gle.Spec) error {
 	meta := map[string]string{"format": "gle-model/1"}
 	if spec != nil {
-		js, err := json.Marshal(n.ToSpec(spec))
+		// The structure only: the tensors hold the parameters (a spec with
+		// them would be as large as a JSON file of the weights).
+		js, err := json.Marshal(n.ToSpec(spec).Structure())
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,8 @@ package optim
 
 import (
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/gle-go/gle/internal/errs"
 )
@@ -76,4 +78,40 @@ func (c *Cosine) EndEpoch(epoch int, _ float64, opt Optimizer) error {
 	e := min(epoch, c.Epochs)
 	opt.SetLR(c.Min + (c.Base-c.Min)*(1+math.Cos(math.Pi*float64(e)/float64(c.Epochs)))/2)
 	return nil
+}
+
+// ParseSchedule reads a schedule from its command-line form:
+// "plateau[:FACTOR[:PATIENCE]]" (ReduceLROnPlateau in mode min; default
+// 0.5 and 2), "step:EVERY[:GAMMA]" (default γ 0.1), "cosine[:MIN]" over
+// the given epochs (default min 0), or "" and "none" for none (nil).
+func ParseSchedule(s string, epochs int) (Schedule, error) {
+	name, args, _ := strings.Cut(s, ":")
+	var nums []float64
+	if args != "" {
+		for _, a := range strings.Split(args, ":") {
+			v, err := strconv.ParseFloat(a, 64)
+			if err != nil {
+				return nil, errs.Field(errs.ErrInvalid, "schedule", s, "want plateau[:FACTOR[:PATIENCE]], step:EVERY[:GAMMA] or cosine[:MIN]")
+			}
+			nums = append(nums, v)
+		}
+	}
+	arg := func(i int, def float64) float64 {
+		if i < len(nums) {
+			return nums[i]
+		}
+		return def
+	}
+	whole := func(v float64) bool { return v == math.Trunc(v) && math.Abs(v) < 1<<31 }
+	switch {
+	case (name == "" || name == "none") && len(nums) == 0:
+		return nil, nil
+	case name == "plateau" && len(nums) <= 2 && whole(arg(1, 2)):
+		return NewPlateau("min", arg(0, 0.5), int(arg(1, 2)))
+	case name == "step" && len(nums) >= 1 && len(nums) <= 2 && whole(nums[0]):
+		return NewStepDecay(int(nums[0]), arg(1, 0.1))
+	case name == "cosine" && len(nums) <= 1:
+		return NewCosine(epochs, arg(0, 0))
+	}
+	return nil, errs.Field(errs.ErrUnknownName, "schedule", s, "want plateau[:FACTOR[:PATIENCE]], step:EVERY[:GAMMA], cosine[:MIN] or none")
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/plots"
 )
 
 // runPlot regenerates a run folder's figures from its metrics: the loss
@@ -41,9 +42,11 @@ func runPlot(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func plotDir(dir string) (int, error) {
-	drawn, err := plotTrainRun(dir) // a gle train run: loss and outputs
-	if err != nil {
+	drawn := 0
+	if ok, err := plotTrainOutputs(dir); err != nil { // a gle train run's outputs
 		return drawn, err
+	} else if ok {
+		drawn++
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	sort.Strings(files)
@@ -65,8 +68,11 @@ func plotDir(dir string) (int, error) {
 		if len(eps) == 0 {
 			continue
 		}
-		r := &expt.ClassifyResult{Records: eps, EvaluatedOn: evaluationOf(eps)}
-		if err := expt.ClassifierFigure(base, filepath.Base(base), r, 0, nil); err != nil {
+		title := filepath.Base(base)
+		if title == "metrics" { // gle train's
+			base, title = filepath.Join(dir, "curves"), "training"
+		}
+		if err := plots.Records(base, title, eps, nil, evaluationOf(eps), 0, nil); err != nil {
 			return drawn, err
 		}
 		drawn++
