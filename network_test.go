@@ -304,7 +304,7 @@ func TestLoopGains(t *testing.T) {
 			t.Fatal("no divergence")
 		}
 	}
-	if !errors.Is(err, gle.ErrDiverged) || !strings.Contains(err.Error(), "loop [h] has gain") {
+	if !errors.Is(err, gle.ErrDiverged) || !strings.Contains(err.Error(), "loop h has gain ρ(W)·τm/τr = ") || !strings.Contains(err.Error(), "(limit 1)") {
 		t.Errorf("divergence error %v: want ErrDiverged naming the loop gain", err)
 	}
 	t.Log(err)

@@ -413,9 +413,9 @@ func (r *run) start() error {
 		m := &r.meta
 		switch {
 		case m.mid() && s.Epochs < m.Epoch:
-			return fmt.Errorf("%s: the run stopped within epoch %d: %d epochs would end it before that epoch (resume with %d or more)", s.Checkpoint, m.Epoch, s.Epochs, m.Epoch)
+			return &gle.FieldError{Field: "epochs", Value: s.Epochs, Why: fmt.Sprintf("the run of %s stopped within epoch %d: fewer epochs would end it before that epoch (resume with %d or more)", s.Checkpoint, m.Epoch, m.Epoch), Err: gle.ErrInvalid}
 		case m.mid() && m.LogEvery != s.LogEvery && !m.Trained:
-			return fmt.Errorf("%s: the run stopped within epoch %d logging every %d steps: resume it with the same log interval (now %d)", s.Checkpoint, m.Epoch, m.LogEvery, s.LogEvery)
+			return &gle.FieldError{Field: "log_every", Value: s.LogEvery, Why: fmt.Sprintf("the run of %s stopped within epoch %d logging every %d steps: resume it with the same interval", s.Checkpoint, m.Epoch, m.LogEvery), Err: gle.ErrInvalid}
 		}
 		if m.Schedule != nil {
 			s.Schedule = m.Schedule // its state, e.g. the plateau's best loss
@@ -536,7 +536,7 @@ func (r *run) epoch(epoch int) error {
 				}
 				m.Epoch, m.Trained = epoch, true
 				m.Seconds += time.Since(start).Seconds()
-				return errors.Join(err, r.saveStopped(fmt.Sprintf("epoch %d trained, stopped in its evaluation", epoch)))
+				return errors.Join(err, r.saveStopped(fmt.Sprintf("the %s evaluation after epoch %d (the epoch's training is kept; a resume evaluates again)", sp, epoch)))
 			}
 			if err != nil {
 				return fmt.Errorf("%s evaluation after epoch %d: %w", sp, epoch, err)
@@ -668,7 +668,11 @@ func (r *run) train(epoch int, start time.Time) error {
 				m.Epoch, m.Batch, m.Step, m.LogEvery = epoch, bi, t, s.LogEvery
 				m.OutSum = slices.Clone(r.sum)
 				m.Seconds += time.Since(start).Seconds()
-				return errors.Join(r.ctx.Err(), r.saveStopped(fmt.Sprintf("step %d of %d of batch %d of %d of epoch %d", t, b.Steps, bi+1, len(plan), epoch)))
+				where := fmt.Sprintf("step %d of %d of epoch %d", t, b.Steps, epoch)
+				if len(plan) > 1 {
+					where = fmt.Sprintf("step %d of %d of batch %d of %d of epoch %d", t, b.Steps, bi+1, len(plan), epoch)
+				}
+				return errors.Join(r.ctx.Err(), r.saveStopped(where))
 			}
 			loss, err := r.l.Step(r.out, b.Frame(t), b.Targets[t])
 			if err != nil {

@@ -153,7 +153,7 @@ func TestStopWithinEpoch(t *testing.T) {
 		t.Fatalf("no checkpoint within the epoch:\n%s", stdout)
 	}
 	// The saved sums are for --log-every 500: another value is refused.
-	if out, err := train("stopped", "--resume", "--log-every", "400").CombinedOutput(); err == nil || !strings.Contains(string(out), "with --log-every 500: resume it with the same --log-every (now 400)") {
+	if out, err := train("stopped", "--resume", "--log-every", "400").CombinedOutput(); err == nil || !strings.Contains(string(out), "log_every = 400: the run of") || !strings.Contains(string(out), "logging every 500 steps: resume it with the same interval") {
 		t.Errorf("resume with another --log-every: %v\n%s", err, out)
 	}
 	if out, err := train("stopped", "--resume").CombinedOutput(); err != nil {
@@ -197,10 +197,10 @@ func TestStopDuringValidation(t *testing.T) {
 	if err == nil {
 		t.Fatal("the run finished before the signal")
 	}
-	if !strings.Contains(stdout, "stopped at step 200 of 200 of epoch 2") {
+	if !strings.Contains(stdout, "stopped at the validation evaluation after epoch 2") {
 		t.Fatalf("not stopped in the second epoch's validation:\n%s", stdout)
 	}
-	if out, err := train("stopped", "--resume", "--epochs", "1").CombinedOutput(); err == nil || !strings.Contains(string(out), "the run stopped within epoch 2: --epochs 1 would end it before that epoch") {
+	if out, err := train("stopped", "--resume", "--epochs", "1").CombinedOutput(); err == nil || !strings.Contains(string(out), "epochs = 1: the run of") || !strings.Contains(string(out), "stopped within epoch 2: fewer epochs would end it before that epoch") {
 		t.Errorf("resume with fewer epochs: %v\n%s", err, out)
 	}
 	out, err := train("stopped", "--resume").CombinedOutput()
@@ -385,7 +385,7 @@ func TestNothingOverwritten(t *testing.T) {
 	if code, _, errs := runCLI(t, "simulate", "--spec", spec, "--data", data, "--out", kept); code != 1 || !strings.Contains(errs, "--force") {
 		t.Errorf("existing --out: exit %d, %s", code, errs)
 	}
-	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--save-spec", filepath.Join(dir, "learned.txt"), "--run-dir", filepath.Join(dir, "b")); code != 2 || !strings.Contains(errs, "want a .json, .yaml or .yml file") {
+	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--save-spec", filepath.Join(dir, "learned.txt"), "--run-dir", filepath.Join(dir, "b")); code != 2 || !strings.Contains(errs, "want a .json, .yaml, .yml or .safetensors file") {
 		t.Errorf("--save-spec .txt: exit %d, %s", code, errs)
 	}
 	folder := filepath.Join(dir, "folder.npz")

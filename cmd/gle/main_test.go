@@ -88,7 +88,9 @@ func TestSimulateAndTrain(t *testing.T) {
 	if len(lines) != 30 {
 		t.Fatalf("%d metric lines, want 30", len(lines))
 	}
-	var first, last struct{ Loss float64 }
+	var first, last struct {
+		Loss float64 `json:"train_loss"`
+	}
 	json.Unmarshal([]byte(lines[0]), &first)
 	json.Unmarshal([]byte(lines[29]), &last)
 	if !(last.Loss < 0.1*first.Loss) {
@@ -373,7 +375,7 @@ func TestReportCommand(t *testing.T) {
 	for seed, accs := range map[int][]float64{1: {0.2, 0.5, 0.6}, 2: {0.3, 0.4, 0.8}} {
 		var lines []string
 		for i, a := range accs {
-			b, _ := json.Marshal(map[string]any{"epoch": i + 1, "test_acc": a, "train_acc": a})
+			b, _ := json.Marshal(map[string]any{"epoch": i + 1, "test_acc": a, "test_loss": 2 - a, "train_acc": a, "train_loss": 2 - a})
 			lines = append(lines, string(b))
 		}
 		os.WriteFile(filepath.Join(run, fmt.Sprintf("seed%d.jsonl", seed)), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
@@ -457,7 +459,9 @@ func TestGraphSpecCLI(t *testing.T) {
 		t.Fatalf("train: exit %d\n%s%s", code, stdout, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(readFile(t, metrics)), "\n")
-	var last struct{ Loss float64 }
+	var last struct {
+		Loss float64 `json:"train_loss"`
+	}
 	json.Unmarshal([]byte(lines[len(lines)-1]), &last)
 	t.Logf("graph: untrained loss %.4g, after 30 epochs %.4g", untrained, last.Loss)
 	if len(lines) != 30 || !(last.Loss < 0.4*untrained) {
@@ -485,7 +489,7 @@ func TestGraphSpecCLI(t *testing.T) {
 	os.WriteFile(layered, []byte(cliSpec), 0o644)
 	ck := filepath.Join(dir, "layered.ckpt")
 	runCLI(t, "train", "--spec", layered, "--data", dataPath, "--checkpoint", ck, "--run-dir", filepath.Join(dir, "run4"))
-	if code, _, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--checkpoint", ck, "--resume", "--run-dir", filepath.Join(dir, "run5")); code != 1 || !strings.Contains(stderr, "checkpoint of another run: spec.") {
+	if code, _, stderr := runCLI(t, "train", "--spec", spec, "--data", dataPath, "--checkpoint", ck, "--resume", "--run-dir", filepath.Join(dir, "run5")); code != 1 || !strings.Contains(stderr, "checkpoint of another run: parameters: ") || !strings.Contains(stderr, "spec.inputs: checkpoint absent, now 1") {
 		t.Errorf("resume a graph run from a layered checkpoint: exit %d, %s", code, stderr)
 	}
 	if code, stdout, stderr := runCLI(t, "align", "--spec", spec, "--data", dataPath, "--out", filepath.Join(dir, "align")); code != 0 || !strings.Contains(stdout, "projections.0.weight") {
@@ -520,7 +524,9 @@ func TestTrainFloat32(t *testing.T) {
 			t.Fatalf("train float32=%v: exit %d\n%s%s", f32, code, stdout, stderr)
 		}
 		for _, line := range strings.Split(strings.TrimSpace(readFile(t, metrics)), "\n") {
-			var m struct{ Loss float64 }
+			var m struct {
+				Loss float64 `json:"train_loss"`
+			}
 			json.Unmarshal([]byte(line), &m)
 			losses[f32] = append(losses[f32], m.Loss)
 		}

@@ -164,6 +164,11 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if f.resume && f.checkpoint == "" && f.dir == "" {
 		return usagef("--resume needs --run-dir or --checkpoint")
 	}
+	if f.saveSpec != "" {
+		if err := session.LearnedFormat(f.saveSpec); err != nil {
+			return usagef("--save-spec %s: %v", f.saveSpec, err)
+		}
+	}
 	sched, err := optim.ParseSchedule(f.schedule, f.epochs)
 	if err != nil {
 		return usagef("--%v", err)

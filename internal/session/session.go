@@ -87,7 +87,7 @@ func Run(ctx context.Context, j *Job) (_ *Outcome, err error) {
 		return nil, err
 	}
 	if j.Learned != "" {
-		if err := learnedFormat(j.Learned); err != nil {
+		if err := LearnedFormat(j.Learned); err != nil {
 			return nil, fmt.Errorf("%s: %w", j.Learned, err)
 		}
 	}
@@ -357,8 +357,8 @@ func SaveLearned(path string, n *gle.Network, base *gle.Spec) error {
 	return SaveSpec(path, n.ToSpec(base))
 }
 
-// learnedFormat checks that path names a format SaveLearned writes.
-func learnedFormat(path string) error {
+// LearnedFormat checks that path names a format SaveLearned writes.
+func LearnedFormat(path string) error {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json", ".yaml", ".yml", ".safetensors":
 		return nil
