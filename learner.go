@@ -1,6 +1,8 @@
 package gle
 
 import (
+	"context"
+
 	"github.com/gle-go/gle/optim"
 )
 
@@ -17,6 +19,8 @@ type Learner interface {
 	Infer(out, x []float64) error
 	// EndSequence marks the end of a sequence (TrainerOf.EndSequence).
 	EndSequence() error
+	// Run feeds one sequence with learning (TrainerOf.Run).
+	Run(ctx context.Context, xs [][]float64, ts []Target, outs [][]float64, each func(t int, loss float64)) (float64, error)
 	// Reset returns the state to rest and makes the rule forget.
 	Reset()
 	// ResetPopulation returns population q's state to rest.
@@ -36,8 +40,10 @@ type Learner interface {
 	StepCount() int
 	// Precision names the engine's arithmetic: "float64" or "float32".
 	Precision() string
-	// RuleName names the learning rule ("gle", "tbptt:100", …).
+	// RuleName names the learning rule ("gle", "tbptt:100", …);
+	// SetRule sets it (nil: GLE's local rule; exact rules need float64).
 	RuleName() string
+	SetRule(r Rule) error
 	// Snapshot returns a copy of the state (float64, exact for either
 	// precision); Restore installs one.
 	Snapshot() *State
@@ -60,10 +66,21 @@ var (
 // NewLearner returns the trainer of spec (NewTrainerFromSpec) in float32
 // when f32 is set, in float64 otherwise.
 func NewLearner(s *Spec, batch int, f32 bool) (Learner, error) {
-	if f32 {
-		return learner(NewTrainerFromSpec[float32](s, batch))
+	n, err := NewNetwork(s)
+	if err != nil {
+		return nil, err
 	}
-	return learner(NewTrainerFromSpec[float64](s, batch))
+	return NewLearnerFor(n, s, batch, f32)
+}
+
+// NewLearnerFor returns the trainer spec s declares (optimizer, τm
+// bounds, first learning step) for the network n, which was built from s
+// and may have changed since (its parameters are used as they are).
+func NewLearnerFor(n *Network, s *Spec, batch int, f32 bool) (Learner, error) {
+	if f32 {
+		return learner(newTrainerFor[float32](n, s, batch))
+	}
+	return learner(newTrainerFor[float64](n, s, batch))
 }
 
 // learner returns tr as a Learner, or a nil Learner (not a nil pointer
@@ -124,6 +141,15 @@ func (tr *TrainerOf[T]) RuleName() string {
 		return "gle"
 	}
 	return tr.Rule.Name()
+}
+
+// SetRule implements Learner.
+func (tr *TrainerOf[T]) SetRule(r Rule) error {
+	if r != nil && !is64[T]() {
+		return fieldErr(ErrInvalid, "rule", r.Name(), "exact-gradient rules run on the float64 engine only")
+	}
+	tr.Rule = r
+	return nil
 }
 
 // Snapshot implements Learner.

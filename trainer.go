@@ -111,13 +111,19 @@ func NewTrainerOf[T Float](n *Network, batch int, opt optim.Optimizer) (*Trainer
 }
 
 // NewTrainerFromSpec builds the network, the optimizer and the trainer a
-// spec declares (optimizer, τm clamp, first learning step) for the given
-// batch size, on the engine in T.
+// spec declares (optimizer, τm bounds, first learning step) for the
+// given batch size, on the engine in T.
 func NewTrainerFromSpec[T Float](s *Spec, batch int) (*TrainerOf[T], error) {
 	n, err := NewNetwork(s)
 	if err != nil {
 		return nil, err
 	}
+	return newTrainerFor[T](n, s, batch)
+}
+
+// newTrainerFor is the trainer spec s declares for the network n (built
+// from s, perhaps changed since).
+func newTrainerFor[T Float](n *Network, s *Spec, batch int) (*TrainerOf[T], error) {
 	opt, err := s.Optimizer.New()
 	if err != nil {
 		return nil, err

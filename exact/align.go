@@ -83,6 +83,9 @@ func Compare(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, window 
 	if len(ts) != T {
 		return nil, fmt.Errorf("%w: %d input steps but %d targets", gle.ErrShape, T, len(ts))
 	}
+	if err := needTargets(n, ts); err != nil {
+		return nil, err
+	}
 	ka, err := methodKind(a)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,9 @@ func Gradient(n *gle.Network, method string, batch int, xs [][]float64, ts []gle
 	if err := CheckMethod(method); err != nil {
 		return nil, 0, err
 	}
+	if err := needTargets(n, ts); err != nil {
+		return nil, 0, err
+	}
 	g := gle.NewFullGrads(n)
 	switch {
 	case method == "bptt":
@@ -153,4 +156,19 @@ func localSteps(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, visi
 		visit(t, step)
 	}
 	return j, nil
+}
+
+// needTargets refuses data without targets, or a network without a
+// loss: a gradient of the loss needs both (without them every method
+// would return zeros).
+func needTargets(n *gle.Network, ts []gle.Target) error {
+	if n.Loss == gle.NoLoss {
+		return &gle.FieldError{Field: "loss", Value: n.Loss.String(), Why: "a gradient needs a loss (mse or ce) in the spec", Err: gle.ErrInvalid}
+	}
+	for _, t := range ts {
+		if !t.None() {
+			return nil
+		}
+	}
+	return &gle.FieldError{Field: "y", Value: "none", Why: "a gradient needs targets (the data has inputs x only)", Err: gle.ErrInvalid}
 }

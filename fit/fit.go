@@ -100,6 +100,9 @@ type Settings struct {
 	Checkpoint string
 	Resume     bool
 	Identity   map[string]string
+	// Spec, when set, is kept in the checkpoint: the spec the network came
+	// from, so that the checkpoint describes itself (LoadCheckpoint).
+	Spec *gle.Spec
 }
 
 // Validate checks the settings against the sources.
@@ -294,6 +297,7 @@ var ErrNoTargets = errors.New("no targets")
 
 // progress is what Run keeps in the checkpoint besides the learner.
 type progress struct {
+	Spec      *gle.Spec
 	Records   []Record
 	Schedule  optim.Schedule
 	Confusion map[Split][][]int
@@ -421,7 +425,7 @@ func (r *run) start() error {
 			s.Schedule = m.Schedule // its state, e.g. the plateau's best loss
 		}
 	} else {
-		r.meta = progress{Schedule: s.Schedule, TauMStart: map[string]float64{}, Warned: map[string]bool{}}
+		r.meta = progress{Spec: s.Spec, Schedule: s.Schedule, TauMStart: map[string]float64{}, Warned: map[string]bool{}}
 		for _, p := range r.l.Network().Pops {
 			if p.LearnTauM {
 				r.meta.TauMStart[p.Name] = slices.Max(p.TauM)
@@ -919,6 +923,32 @@ func resizeF(x []float64, n int) []float64 {
 		return make([]float64, n)
 	}
 	return x[:n]
+}
+
+// Checkpoint is what a checkpoint holds besides its learner.
+type Checkpoint struct {
+	Spec    *gle.Spec // nil when the run did not give one
+	Records []Record
+	// Stopped reports a run stopped within an epoch.
+	Stopped bool
+}
+
+// SaveCheckpoint writes l with records (the epochs done) in Run's format,
+// atomically: a run can continue from it.
+func SaveCheckpoint(path string, l gle.Learner, identity map[string]string, spec *gle.Spec, records []Record) error {
+	return l.Save(path, identity, &progress{Spec: spec, Records: records, Confusion: map[Split][][]int{}})
+}
+
+// LoadCheckpoint reads a checkpoint written by Run or SaveCheckpoint
+// into a learner in float32 (f32) or float64 with the given rule (nil:
+// GLE's local rule); identity as for Settings.
+func LoadCheckpoint(path string, f32 bool, rule gle.Rule, identity map[string]string) (gle.Learner, *Checkpoint, error) {
+	var m progress
+	l, err := gle.LoadLearner(path, f32, identity, rule, &m)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, &Checkpoint{Spec: m.Spec, Records: m.Records, Stopped: m.mid()}, nil
 }
 
 // Multi returns a recorder that hands everything to each of recs in

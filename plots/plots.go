@@ -248,6 +248,12 @@ func (p Panel) plot() (*plot.Plot, error) {
 	if p.YRange[1] > p.YRange[0] {
 		pl.Y.Min, pl.Y.Max = p.YRange[0], p.YRange[1]
 	}
+	if p.LogY && !(ymax >= ymin) { // nothing positive to draw: an empty log axis
+		pl.Y.Min, pl.Y.Max = 1, 10
+	}
+	if p.LogX && !(xmax >= xmin) {
+		pl.X.Min, pl.X.Max = 1, 10
+	}
 	if p.LogY && ymax >= ymin { // the log axis spans the data, at least a factor of 2
 		if ymax < 2*ymin {
 			mid := math.Sqrt(ymin * ymax)

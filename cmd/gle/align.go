@@ -65,7 +65,7 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	xs := seq.Frames(steps)
 	T := len(xs)
-	rows, err := exact.Compare(net, seq.Batch, xs, seq.Targets[:T], min(window, T), method, against)
+	rows, err := exact.Compare(net, seq.Batch, xs, seq.Targets[:T], window, method, against)
 	if err != nil {
 		return err
 	}

@@ -165,7 +165,8 @@ func Run(ctx context.Context, j *Job) (_ *Outcome, err error) {
 	if err := SaveSpec(filepath.Join(dir, "spec.yaml"), j.Spec); err != nil {
 		return nil, err
 	}
-	s.Checkpoint, s.Resume, s.Identity, s.KeepOutputs = j.Checkpoint, j.Resume, id, s.Batch <= 0 || s.Batch == j.Data.Len()
+	s.Checkpoint, s.Resume, s.Identity, s.Spec = j.Checkpoint, j.Resume, id, j.Spec
+	s.KeepOutputs = s.Order != data.Balanced && (s.Batch <= 0 || s.Batch == j.Data.Len())
 	files := &outputs{j: j, dir: dir}
 	metrics := &metricsFile{path: j.Metrics}
 	defer metrics.Close()

@@ -88,12 +88,7 @@ def _targets(y: Any, loss: str, steps: int, batch: int, n_out: int):
         return 0, None, None
     arr = _numeric(y, "y")
     if loss == "ce":
-        if arr.dtype.kind == "f":
-            if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-                raise SpecError("y: class labels must be whole numbers")
-        if arr.size and (arr.min() < 0 or arr.max() >= n_out):
-            raise SpecError(f"y: class labels must be in 0…{n_out - 1}, have {arr.min():g}…{arr.max():g}")
-        arr = arr.astype(np.int64)
+        arr = _class_labels(arr, n_out)
         if arr.ndim == 1 and arr.shape[0] == batch:
             arr = np.broadcast_to(arr, (steps, batch))
         if arr.shape != (steps, batch):
@@ -109,6 +104,29 @@ def _targets(y: Any, loss: str, steps: int, batch: int, n_out: int):
     if not np.all(np.isfinite(arr)):
         raise SpecError("y: targets must be finite")
     return 1, arr, None
+
+
+def _flag(v: Any, name: str) -> None:
+    """Refuses a flag that is not a bool, naming it."""
+    if not isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} = {v!r}: want True or False")
+
+
+def _count(v: Any, name: str, *, zero: bool = False) -> int:
+    """A positive (or, with zero, non-negative) integer, or SpecError naming it."""
+    if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)) or v < (0 if zero else 1):
+        raise SpecError(f"{name} = {v!r}: want a {'non-negative' if zero else 'positive'} integer")
+    return int(v)
+
+
+def _class_labels(arr: np.ndarray, n_out: int) -> np.ndarray:
+    """Class labels as C-contiguous int64, checked: whole numbers in 0…n_out−1."""
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise SpecError("y: class labels must be whole numbers")
+    if arr.size and (arr.min() < 0 or arr.max() >= n_out):
+        raise SpecError(f"y: class labels must be in 0…{n_out - 1}, have {arr.min():g}…{arr.max():g}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
 
 
 def _json_default(v: Any) -> Any:
@@ -225,10 +243,15 @@ class Network(Handle):
         """Every parameter tensor, copied."""
         return {name: self[name] for name in self.tensors}
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Writes the parameters as safetensors, the spec in the metadata."""
+    def save(self, path: str | os.PathLike, *, force: bool = False) -> None:
+        """Writes the network in the format of path's extension: .safetensors
+        (the parameters, the spec's structure in the metadata) or a spec file
+        with the parameters (.json, .yaml, .yml); `Network(path)` reads
+        either back. Another extension is refused, and so is a file that
+        exists unless force=True (as the CLI's --force)."""
+        _flag(force, "force")
         with self._lock:
-            call("gle_network_save", self._h, cstr(path))
+            call("gle_network_save", self._h, cstr(path), int(force))
 
     def simulate(self, x: Any, y: Any = None, *, traces: bool = False):
         """Runs the network on x from rest, without learning.
@@ -240,6 +263,7 @@ class Network(Handle):
         .lambda (the adjoint λ, for networks without loops). Targets y only
         drive the errors.
         """
+        _flag(traces, "traces")
         xa = _inputs(x, self.inputs)
         T, B = xa.shape[:2]
         kind, yv, yc = _targets(y, self.loss, T, B, self.outputs)
@@ -257,32 +281,40 @@ class Trainer(Handle):
     BPTT over N steps ("tbptt:N"), full BPTT per sequence of at most N
     steps ("bptt:N"), or forward-mode rules that step every dt: exact RTRL
     ("rtrl") and its sparse approximations ("snap2", "snap1", "eprop"); with the
-    spec's optimizer (SGD or Adam), τm clamped to tau_m_min (default dt)
-    and learning from learn_from_step on.
+    spec's optimizer (SGD or Adam), τm bounded by tau_m_min (default dt)
+    and tau_m_max, learning from learn_from_step on.
 
     The state carries over from call to call (reset() starts from rest);
-    float32=True runs the float32 engine (GLE's rule only).
+    float32=True runs the float32 engine (GLE's rule only). A divergence
+    (DivergedError) is caught before an update is applied: the parameters
+    keep their last finite values and reset() continues from them.
     """
 
     def __init__(self, net: Network, batch: int = 1, *, rule: str = "gle", float32: bool = False):
         if not isinstance(net, Network):
             raise TypeError(f"net is a {type(net).__name__}: want a gle.Network")
-        if not isinstance(batch, (int, np.integer)) or isinstance(batch, bool) or batch <= 0:
-            raise SpecError(f"batch = {batch!r}: want a positive integer")
+        batch = _count(batch, "batch")
+        _flag(float32, "float32")
+        if not isinstance(rule, str):
+            raise TypeError(f"rule = {rule!r}: want a string such as 'gle' or 'tbptt:100'")
         h = ctypes.c_int64()
-        call("gle_trainer_new", net._h, int(batch), rule.encode(), int(float32), ctypes.byref(h))
+        call("gle_trainer_new", net._h, batch, rule.encode(), int(float32), ctypes.byref(h))
         super().__init__(h.value)
-        self.net, self.batch, self.rule, self.float32 = net, int(batch), rule, float32
+        self.net, self.batch, self.rule, self.float32 = net, batch, rule, float32
         self.history: list[dict] = []
 
     @property
     def lr(self) -> float:
-        """The optimizer's learning rate."""
+        """The optimizer's learning rate (finite, ≥ 0)."""
         with self.net._lock:
             return call_json("gle_trainer_info", self._h)["lr"]
 
     @lr.setter
     def lr(self, value: float) -> None:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"lr = {value!r}: want a number")
+        if not (np.isfinite(value) and value >= 0):
+            raise SpecError(f"lr = {value!r}: must be finite and ≥ 0")
         with self.net._lock:
             call("gle_trainer_set_lr", self._h, float(value))
 
@@ -341,6 +373,7 @@ class Trainer(Handle):
         """Feeds one sequence x [steps, batch, inputs] with targets y and
         learns online; returns the mean loss per step (and the outputs
         [steps, batch, outputs] with outputs=True)."""
+        _flag(outputs, "outputs")
         xa = _inputs(x, self.net.inputs)
         T, B = xa.shape[:2]
         if B != self.batch:
@@ -359,92 +392,178 @@ class Trainer(Handle):
         return (mean, out) if outputs else mean
 
     def fit(self, x: Any, y: Any = None, *, epochs: int = 1, batch_size: int | None = None, shuffle: bool = True,
-            seed: int = 0, reset: bool = False, callback: Callable[[dict], Any] | None = None,
+            seed: int = 0, reset: bool = False, val: tuple | None = None, schedule: str | None = None,
+            log_every: int = 0, run_dir: str | os.PathLike | None = None, resume: bool = False, force: bool = False,
+            figures: bool = False, callback: Callable[[dict], Any] | None = None,
             progress: bool | None = None) -> list[dict]:
-        """Trains for a number of epochs and returns the history (one dict
-        per epoch: epoch, loss, seconds, lr; also kept in self.history).
+        """Trains for a number of epochs with the library's run driver (the
+        loop of `gle train`) and returns the history: one record per epoch
+        (epoch, train_loss, train_acc for class labels, val_loss/val_acc
+        with val, lr, seconds, tau_m), also kept in self.history. Each call
+        is a run of its own (a new schedule), its epochs numbered on from
+        the history's; with run_dir the history is the folder's run.
 
-        Without batch_size, x is one sequence [steps, batch, inputs] fed once
-        per epoch. With batch_size (= the trainer's batch), x is a set of
+        Without batch_size, x is one sequence [steps, batch, inputs] fed
+        once per epoch, the state carried over (reset=True: from rest every
+        epoch). With batch_size (= the trainer's batch), x is a set of
         sequences [samples, steps, inputs] (or [samples, steps] for one
-        input) with labels y [samples] (ce) or targets [samples, steps,
-        outputs] (mse), fed in shuffled mini-batches. reset=True starts every
-        epoch from rest. callback(record) runs after every epoch; progress
-        shows a bar (tqdm when installed, plain lines otherwise; default:
-        on when stderr is a terminal).
+        input) with labels y [samples] or targets [samples, steps, ...],
+        drawn in mini-batches (shuffled every epoch from seed, or in order).
+        val = (x_val, y_val) in the same layout is evaluated after every
+        epoch from rest. schedule: "plateau[:FACTOR[:PATIENCE]]",
+        "step:EVERY[:GAMMA]", "cosine[:MIN]" (on the validation loss, or
+        the training loss without val). run_dir writes the run folder of
+        `gle train` (metrics, checkpoint, outputs; figures=True draws
+        them): a run started here continues with `gle train --resume
+        --run-dir DIR` and a CLI run with resume=True here, bit for bit.
+        Ctrl-C stops after the current step (with run_dir the checkpoint
+        holds every step taken) and raises KeyboardInterrupt.
+        callback(record) runs after every epoch; progress shows a bar (tqdm
+        when installed, plain lines otherwise; default: on when stderr is a
+        terminal).
         """
-        if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs <= 0:
-            raise SpecError(f"epochs = {epochs!r}: want a positive integer")
-        batches = self._batches(x, y, batch_size, shuffle, seed)
+        epochs = _count(epochs, "epochs")
+        seed, log_every = _count(seed, "seed", zero=True), _count(log_every, "log_every", zero=True)
+        for v, name in ((shuffle, "shuffle"), (reset, "reset"), (resume, "resume"), (force, "force"), (figures, "figures")):
+            _flag(v, name)
+        if schedule is not None and not isinstance(schedule, str):
+            raise TypeError(f"schedule = {schedule!r}: want a string such as 'plateau' or 'cosine'")
+        if batch_size is not None:
+            batch_size = _count(batch_size, "batch_size")
+            if batch_size != self.batch:
+                raise SpecError(f"batch_size = {batch_size}: the trainer's batch is {self.batch}")
+        train = self._dataset(x, y, batch_size is not None, "x")
+        valset = None
+        if val is not None:
+            if not isinstance(val, tuple) or len(val) != 2:
+                raise TypeError(f"val is a {type(val).__name__}: want a tuple (x_val, y_val)")
+            valset = self._dataset(val[0], val[1], batch_size is not None, "val")
+        settings = {"epochs": epochs, "batch_size": batch_size or 0, "seed": seed, "reset": reset, "log_every": log_every,
+                    "schedule": schedule or "none", "order": "shuffled" if (batch_size and shuffle) else "in-order",
+                    "run_dir": os.fspath(run_dir) if run_dir is not None else "", "resume": resume, "force": force,
+                    "figures": figures}
         bar = _Progress(epochs, progress)
+        errors: list[BaseException] = []
+        before = list(self.history)
+        offset = before[-1]["epoch"] if before else 0
+
+        def on_event(text: bytes) -> None:
+            try:
+                ev = json.loads(text)
+                if ev["kind"] == "record":
+                    rec = ev["record"]
+                    if rec.get("step"):
+                        return
+                    if run_dir is None:  # numbered on from the history's epochs
+                        rec = dict(rec, epoch=rec["epoch"] + offset)
+                    self.history.append(rec)
+                    bar.update(rec)
+                    if callback is not None:
+                        callback(rec)
+                elif ev["kind"] == "progress":
+                    bar.progress(ev)
+                elif ev["kind"] == "warning":
+                    import warnings
+                    warnings.warn(ev["message"], RuntimeWarning, stacklevel=2)
+            except BaseException as e:  # raised after the run, not inside Go
+                errors.append(e)
+
+        events = _native.EVENTS(on_event)
+        out = ctypes.c_void_p()
+
+        def go(stop):
+            with self.net._lock:
+                call("gle_fit", self._h, train._h, valset._h if valset is not None else 0, json.dumps(settings).encode(),
+                     ctypes.cast(events, ctypes.c_void_p), ctypes.byref(stop), ctypes.byref(out))
+            return json.loads(_native._text(out.value))
+
         try:
-            for e in range(1, epochs + 1):
-                if reset:
-                    self.reset()
-                start, losses = time.perf_counter(), []
-                for xb, yb in batches(e):
-                    losses.append(self.run(xb, yb))
-                rec = {"epoch": len(self.history) + 1, "loss": float(np.mean(losses)),
-                       "seconds": time.perf_counter() - start, "lr": self.lr}
-                self.history.append(rec)
-                bar.update(rec)
-                if callback is not None:
-                    callback(rec)
+            res = self._interruptible(go)
         finally:
             bar.close()
+        if errors:
+            raise errors[0]
+        records = [r for r in res["records"] if not r.get("step")]
+        if run_dir is not None:
+            self.history = records  # the run folder's whole run
+        else:  # a run of its own: its epochs continue the history's
+            self.history = before + [dict(r, epoch=r["epoch"] + offset) for r in records]
         return self.history
 
-    def _batches(self, x, y, batch_size, shuffle, seed) -> Callable[[int], Iterable]:
-        if batch_size is None:
-            return lambda epoch: [(x, y)]
-        if batch_size != self.batch:
-            raise SpecError(f"batch_size = {batch_size}: the trainer's batch is {self.batch}")
-        xa = _numeric(x, "x")
-        if xa.ndim == 2:
-            xa = xa[:, :, None]
-        if xa.ndim != 3 or xa.shape[0] < batch_size:
-            raise ShapeError(f"x has shape {xa.shape}: want [samples, steps, inputs] with at least {batch_size} samples")
-        ya = None if y is None else _numeric(y, "y")
-        if ya is not None and ya.shape[0] != xa.shape[0]:
-            raise ShapeError(f"y has {ya.shape[0]} samples, x {xa.shape[0]}")
-
-        def gen(epoch):
-            order = np.arange(xa.shape[0])
-            if shuffle:
-                np.random.default_rng([seed, epoch]).shuffle(order)
-            for i in range(xa.shape[0] // batch_size):
-                idx = order[i * batch_size:(i + 1) * batch_size]
-                xb = np.transpose(xa[idx], (1, 0, 2))  # [steps, batch, inputs]
-                yb = None
-                if ya is not None:
-                    yb = ya[idx] if ya.ndim == 1 else np.transpose(ya[idx], (1, 0, 2))
-                yield xb, yb
-
-        return gen
+    def _dataset(self, x: Any, y: Any, is_set: bool, name: str) -> Handle:
+        """A Go data source of x and y: one sequence, or a set of samples."""
+        n = self.net
+        if not is_set:
+            xa = _inputs(x, n.inputs)
+            T, B = xa.shape[:2]
+            if B != self.batch:
+                raise ShapeError(f"{name} has a batch of {B}, the trainer's is {self.batch}")
+            kind, yv, yc = _targets(y, n.loss, T, B, n.outputs)
+            if kind == 2 and yc is not None and np.ndim(y) == 1:
+                kind, yc = 3, np.ascontiguousarray(yc[0])
+            dims = (T, B, n.inputs)
+            k = 0
+        else:
+            xa = _numeric(x, name)
+            if xa.ndim == 2 and n.inputs == 1:
+                xa = xa[:, :, None]
+            if xa.ndim != 3 or xa.shape[2] != n.inputs or xa.shape[0] < self.batch or xa.shape[1] == 0:
+                raise ShapeError(f"{name} has shape {xa.shape}: want [samples, steps, {n.inputs}] with at least {self.batch} samples")
+            xa = np.ascontiguousarray(xa, dtype=np.float64)
+            if not np.all(np.isfinite(xa)):
+                raise SpecError(f"{name}: inputs must be finite")
+            N, T = xa.shape[:2]
+            kind, yv, yc = 0, None, None
+            if y is not None:
+                ya = _numeric(y, name + " targets")
+                if ya.shape[:1] != (N,):
+                    raise ShapeError(f"{name}: the targets have shape {ya.shape}, x {N} samples")
+                if n.loss == "ce":
+                    yc = _class_labels(ya, n.outputs)
+                    if ya.shape not in ((N,), (N, T)):
+                        raise ShapeError(f"{name}: class labels have shape {ya.shape}: want [{N}] or [{N}, {T}]")
+                    kind = 3 if ya.ndim == 1 else 2
+                elif n.loss == "mse":
+                    if ya.ndim == 2 and n.outputs == 1:
+                        ya = ya[:, :, None]
+                    if ya.shape != (N, T, n.outputs):
+                        raise ShapeError(f"{name}: targets have shape {ya.shape}: want [{N}, {T}, {n.outputs}]")
+                    kind, yv = 1, np.ascontiguousarray(ya, dtype=np.float64)
+                    if not np.all(np.isfinite(yv)):
+                        raise SpecError(f"{name}: targets must be finite")
+                else:
+                    raise SpecError(f"{name}: the network's loss is none: it takes no targets")
+            dims = (N, T, n.inputs)
+            k = 1
+        h = ctypes.c_int64()
+        call("gle_dataset_new", n._h, k, ptr(xa), *dims, kind, ptr(yv), ptr(yc), ctypes.byref(h))
+        return Handle(h.value)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Writes a checkpoint (network, state, optimizer, history) atomically."""
-        meta = json.dumps({"spec": self.net.spec(), "history": self.history, "batch": self.batch})
+        """Writes a checkpoint (network, state, optimizer, spec, history)
+        atomically, in the format of the run driver's checkpoints."""
         with self.net._lock:
-            call("gle_trainer_save", self._h, cstr(path), meta.encode())
+            call("gle_trainer_save", self._h, cstr(path), json.dumps(self.history).encode())
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *, rule: str = "gle", float32: bool = False) -> "Trainer":
-        """Continues a checkpoint written by save, bit for bit; the rule and
-        precision must be the checkpoint's (MismatchError otherwise)."""
-        hn, ht, meta = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_void_p()
-        call("gle_trainer_load", cstr(path), rule.encode(), int(float32), b"", ctypes.byref(hn), ctypes.byref(ht), ctypes.byref(meta))
-        saved = json.loads(_native._text(meta.value))
+        """Continues a checkpoint — of save, of fit(run_dir=…) or of `gle
+        train` — bit for bit; the rule and precision must be the
+        checkpoint's (MismatchError otherwise)."""
+        _flag(float32, "float32")
+        hn, ht, hist = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_void_p()
+        call("gle_trainer_load", cstr(path), rule.encode(), int(float32), ctypes.byref(hn), ctypes.byref(ht), ctypes.byref(hist))
         t = cls.__new__(cls)
         Handle.__init__(t, ht.value)
         t.net = Network._from_handle(hn.value)
-        t.batch, t.rule, t.float32 = saved["batch"], rule, float32
-        t.history = saved.get("history", [])
+        t.rule, t.float32 = rule, float32
+        t.batch = call_json("gle_trainer_info", t._h)["batch"]
+        t.history = [r for r in (json.loads(_native._text(hist.value)) or []) if not r.get("step")]
         return t
 
 
 class _Progress:
-    """A progress display per epoch: tqdm when installed, else lines."""
+    """A progress display: tqdm when installed, else a line per epoch."""
 
     def __init__(self, total: int, enabled: bool | None):
         import sys
@@ -461,22 +580,24 @@ class _Progress:
         if not self.enabled:
             return
         if self.bar is not None:
-            self.bar.set_postfix(loss=f"{rec['loss']:.4g}")
+            self.bar.set_postfix(loss=f"{rec.get('train_loss', float('nan')):.4g}")
             self.bar.update(1)
         else:
             import sys
-            print(f"epoch {rec['epoch']}: loss {rec['loss']:.6g} ({rec['seconds']:.2f}s)", file=sys.stderr)
+            parts = [f"{k} {rec[k]:.6g}" for k in ("train_loss", "train_acc", "val_loss", "val_acc") if k in rec]
+            print(f"epoch {rec['epoch']}: {', '.join(parts)} ({rec.get('seconds', 0):.3g} s)", file=sys.stderr)
+
+    def progress(self, ev: dict) -> None:
+        if self.bar is not None:
+            self.bar.set_description(f"epoch {ev['epoch']} {100 * ev['fraction']:.0f}%")
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
 
 
-def _sequence(net: Network, x, y, what: str | None = None):
-    """The C API's view of x and y; what names a call that needs targets."""
-    if what is not None and (y is None or net.loss == "none"):
-        raise SpecError(f"y: {what} needs targets and a loss (the network's loss is {net.loss!r}, "
-                        f"y is {'missing' if y is None else 'given'})")
+def _sequence(net: Network, x, y):
+    """The C API's view of x and y (the Go side checks what a method needs)."""
     xa = _inputs(x, net.inputs)
     T, B = xa.shape[:2]
     return (xa, T, B) + _targets(y, net.loss, T, B, net.outputs)
@@ -490,7 +611,7 @@ def grad(net: Network, x: Any, y: Any = None, *, method: str = "bptt") -> dict[s
     time), "snap2" / "snap1" / "eprop" (RTRL's sparse approximations) or "gle" (GLE's
     local updates summed over the run). Keys are the tensor names of
     net.tensors."""
-    xa, T, B, kind, yv, yc = _sequence(net, x, y, "grad")
+    xa, T, B, kind, yv, yc = _sequence(net, x, y)
     h, obj = ctypes.c_int64(), ctypes.c_double()
     with net._lock:
         call("gle_grad", net._h, method.encode(), ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), ctypes.byref(h), ctypes.byref(obj))
@@ -504,9 +625,9 @@ def align(net: Network, x: Any, y: Any = None, *, window: int | None = None,
     per tensor (and "all"), over the whole sequence (rows with window −1)
     and per window of `window` steps (default: the whole sequence only).
     Methods as for grad; docs/online.md says how each is split by time."""
-    if window is not None and (not isinstance(window, (int, np.integer)) or isinstance(window, bool) or window <= 0):
-        raise SpecError(f"window = {window!r}: want a positive number of steps (or None: the whole sequence)")
-    xa, T, B, kind, yv, yc = _sequence(net, x, y, "align")
+    if window is not None:
+        window = _count(window, "window")
+    xa, T, B, kind, yv, yc = _sequence(net, x, y)
     with net._lock:
         return call_json("gle_align", net._h, ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), int(window or T),
                          cstr(method), cstr(against))

@@ -57,7 +57,7 @@ _SIGNATURES = {
     "gle_network_info": (_err, [_i64, _pstr]),
     "gle_param_get": (_err, [_i64, _str, _pf64, _i64]),
     "gle_param_set": (_err, [_i64, _str, _pf64, _i64]),
-    "gle_network_save": (_err, [_i64, _str]),
+    "gle_network_save": (_err, [_i64, _str, _i64]),
     "gle_simulate": (_err, [_i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _pf64, _i64, _pi64]),
     "gle_trainer_new": (_err, [_i64, _i64, _str, _i64, _pi64]),
     "gle_trainer_run": (_err, [_i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _pf64, ctypes.POINTER(ctypes.c_int32), _pf64]),
@@ -66,7 +66,9 @@ _SIGNATURES = {
     "gle_trainer_state": (_err, [_i64, _pi64]),
     "gle_trainer_set_lr": (_err, [_i64, _f64]),
     "gle_trainer_save": (_err, [_i64, _str, _str]),
-    "gle_trainer_load": (_err, [_str, _str, _i64, _str, _pi64, _pi64, _pstr]),
+    "gle_trainer_load": (_err, [_str, _str, _i64, _pi64, _pi64, _pstr]),
+    "gle_dataset_new": (_err, [_i64, _i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _pi64]),
+    "gle_fit": (_err, [_i64, _i64, _i64, _str, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int32), _pstr]),
     "gle_grad": (_err, [_i64, _str, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _pi64, _pf64]),
     "gle_align": (_err, [_i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _i64, ctypes.c_char_p, ctypes.c_char_p, _pstr]),
     "gle_bundle_info": (_err, [_i64, _pstr]),
@@ -157,6 +159,10 @@ def bundle(h: int) -> dict[str, np.ndarray]:
         return out
     finally:
         lib.gle_release(h)
+
+
+# The callback type of gle_fit's events (JSON text).
+EVENTS = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
 
 
 def handles() -> int:

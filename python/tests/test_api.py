@@ -36,7 +36,7 @@ def test_training_lowers_the_loss():
     spec = small_spec(optimizer={"kind": "adam", "lr": 0.002})
     x, y = sine()
     hist = gle.Trainer(gle.Network(spec), batch=1).fit(x, y, epochs=30, progress=False)
-    first, last = hist[0]["loss"], np.mean([h["loss"] for h in hist[-5:]])
+    first, last = hist[0]["train_loss"], np.mean([h["train_loss"] for h in hist[-5:]])
     assert len(hist) == 30 and last < 0.5 * first, (first, last)
 
 
@@ -111,7 +111,7 @@ def test_exact_rules_train(tmp_path):
         tr = gle.Trainer(net, batch=1, rule=rule)
         first = tr.run(x, y)
         hist = tr.fit(x, y, epochs=10, progress=False)
-        assert hist[-1]["loss"] < first, (rule, first, hist[-1])
+        assert hist[-1]["train_loss"] < first, (rule, first, hist[-1])
 
 
 def test_checkpoint_resume_is_bit_identical(tmp_path):
@@ -124,7 +124,7 @@ def test_checkpoint_resume_is_bit_identical(tmp_path):
     tr.save(path)
     back = gle.Trainer.resume(path)
     back.fit(x, y, epochs=3, progress=False)
-    assert [h["loss"] for h in back.history] == [h["loss"] for h in full.history]
+    assert [h["train_loss"] for h in back.history] == [h["train_loss"] for h in full.history]
     for k, v in full.net.parameters().items():
         assert np.array_equal(back.net[k], v), k
     with pytest.raises(gle.MismatchError, match="precision"):
@@ -183,7 +183,7 @@ def test_errors_name_field_and_value(tmp_path):
     x, y = sine(20)
     with pytest.raises(gle.SpecError, match="window = 0"):
         gle.align(net, x, y, window=0)
-    with pytest.raises(gle.SpecError, match="grad needs targets"):
+    with pytest.raises(gle.SpecError, match="a gradient needs targets"):
         gle.grad(net, x)
     with pytest.raises(gle.SpecError, match="mnist1d.num_samples = 1000000000000: want 10…"):
         gle.data.mnist1d(samples=10 ** 12)
