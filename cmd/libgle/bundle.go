@@ -138,4 +138,3 @@ func gle_logmel(samples *C.double, n C.int64_t, path *C.char, rate, nfft, hop, n
 		return nil
 	})
 }
-

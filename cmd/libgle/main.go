@@ -191,4 +191,3 @@ func gle_handles() C.int64_t {
 	defer mu.Unlock()
 	return C.int64_t(len(objects))
 }
-

@@ -275,4 +275,3 @@ func gle_simulate(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_
 		return nil
 	})
 }
-
