@@ -106,7 +106,9 @@ func RunSpeech(ctx context.Context, c SpeechConfig, o ClassifyOptions) (*SpeechR
 	if c.Epochs <= 0 || c.Batch <= 0 || c.Hold <= 0 || !(c.Dt > 0) || !(c.LR > 0) {
 		return nil, &gle.FieldError{Field: "speech config", Value: fmt.Sprintf("%+v", c), Why: "epochs, batch, hold, dt and lr must be positive", Err: gle.ErrInvalid}
 	}
-	ds, err := speech.Load(c.Data, speech.Options{Task: c.Task, HashSplit: c.Hash, SilencePercent: 10, UnknownPercent: 10, Seed: c.Seed})
+	so := speech.DefaultOptions()
+	so.Task, so.ListSplit, so.Seed = c.Task, !c.Hash, c.Seed
+	ds, err := speech.Load(c.Data, so)
 	if err != nil {
 		return nil, err
 	}
