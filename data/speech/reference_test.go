@@ -76,7 +76,10 @@ func TestSplitMatchesReference(t *testing.T) {
 	o := DefaultOptions()
 	o.Seed = f.Seed
 	o.UnknownPercent, o.ValidationPercent, o.TestPercent = f.UnknownPercentage, f.ValidationPercentage, f.TestingPercentage
-	d, err := FromFiles("root", f.Files, o)
+	// FromFiles sorts the names itself: give them reversed.
+	reversed := slices.Clone(f.Files)
+	slices.Reverse(reversed)
+	d, err := FromFiles("root", reversed, o)
 	if err != nil {
 		t.Fatal(err)
 	}

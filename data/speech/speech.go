@@ -311,9 +311,11 @@ func Load(root string, o Options) (*Dataset, error) {
 }
 
 // FromFiles builds the dataset from its clip files (paths relative to
-// root, word/name.wav, sorted as strings as ListFiles returns them), as
-// the reference does (SPEC §9, Split):
+// root, word/name.wav, with slashes), as the reference does (SPEC §9,
+// Split):
 //
+//  0. the files are sorted as strings (a sorted copy: files is not
+//     changed);
 //  1. each file goes to a split by HashSplitOf (or by the lists); kw12
 //     files of the Keywords (the folder name lower-cased) are keyword
 //     files, the others unknown-word files;
@@ -331,13 +333,19 @@ func FromFiles(root string, files []string, o Options) (*Dataset, error) {
 		return nil, err
 	}
 	d := &Dataset{Root: root}
+	files = slices.Clone(files)
+	slices.Sort(files)
 	var words []string
 	for _, f := range files {
 		w, _, ok := strings.Cut(f, "/")
 		if !ok || w == "" {
 			return nil, errs.Field(errs.ErrInvalid, "speech.files", fmt.Sprintf("%q", f), "want word/name.wav")
 		}
-		words = append(words, strings.ToLower(w))
+		w = strings.ToLower(w)
+		if w == UnknownLabel || w == SilenceLabel {
+			return nil, errs.Field(errs.ErrInvalid, "speech.files", fmt.Sprintf("%q", f), "a word folder named %s would clash with that label", w)
+		}
+		words = append(words, w)
 	}
 	index := map[string]int{}
 	if o.Task == "kw12" {
@@ -371,7 +379,7 @@ func FromFiles(root string, files []string, o Options) (*Dataset, error) {
 			s = HashSplitOf(f, o.ValidationPercent, o.TestPercent)
 		}
 		c := Clip{Path: filepath.Join(root, filepath.FromSlash(f)), Rel: f}
-		if l, ok := index[words[i]]; ok && words[i] != UnknownLabel && words[i] != SilenceLabel {
+		if l, ok := index[words[i]]; ok {
 			c.Label = l
 			d.Splits[s] = append(d.Splits[s], c)
 		} else {

@@ -142,6 +142,9 @@ func TestListSplitAndOptions(t *testing.T) {
 	if _, err := FromFiles("r", []string{"noslash.wav"}, DefaultOptions()); err == nil || !strings.Contains(err.Error(), `speech.files = "noslash.wav"`) {
 		t.Errorf("a file without a word folder: %v", err)
 	}
+	if _, err := FromFiles("r", []string{"_silence_/a_nohash_0.wav"}, DefaultOptions()); err == nil || !strings.Contains(err.Error(), `speech.files = "_silence_/a_nohash_0.wav"`) {
+		t.Errorf("a folder named like a label: %v", err)
+	}
 	if _, err := Load(t.TempDir(), DefaultOptions()); err == nil || !strings.Contains(err.Error(), "no word/*_nohash_*.wav") {
 		t.Errorf("an empty folder: %v", err)
 	}
