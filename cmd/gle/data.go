@@ -2,22 +2,30 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 
 	"github.com/gle-go/gle/data/mnist1d"
+	"github.com/gle-go/gle/data/speech"
+	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
 )
 
 func runData(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "speech-split" {
+		return runSpeechSplit(ctx, args[1:], stdout)
+	}
 	if len(args) == 0 || args[0] != "mnist1d" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 			_, err := parseFlags("data", args, func(*flag.FlagSet) {})
 			return err
 		}
-		return usagef("name a dataset: mnist1d")
+		return usagef("name a dataset: mnist1d or speech-split")
 	}
 	a := mnist1d.DefaultArgs()
 	seed := uint64(a.Seed)
@@ -67,5 +75,58 @@ func runData(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d train and %d test samples of length %d (seed %d)\n", out, d.NumTrain, d.NumTest, L, a.Seed)
+	return ctx.Err()
+}
+
+// runSpeechSplit writes the speech experiment's split of a Speech
+// Commands folder (SPEC §9): the reference's TF1 hash split, unknown-word
+// choice and shuffles, from the file names alone.
+func runSpeechSplit(ctx context.Context, args []string, stdout io.Writer) error {
+	o := speech.DefaultOptions()
+	data, out := "", ""
+	var force bool
+	var seed string
+	if err := parseNoArgs("data speech-split", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&data, "data", "", "Speech Commands folder (word folders, _background_noise_); required")
+		fs.StringVar(&seed, "seed", "", "the run's seed: Python's random.seed(N) for the unknown-word choice and shuffles (0…2⁶⁴−1); required")
+		fs.StringVar(&o.Task, "task", o.Task, "kw12 (10 keywords + unknown + silence) or words35")
+		fs.BoolVar(&o.ListSplit, "list-split", false, "validation_list.txt / testing_list.txt instead of the paper's TF1 hash split")
+		defineCommon(fs, &force)
+		fs.StringVar(&out, "out", "", "output JSON: training, validation, testing (paths relative to --data, in the reference's order) and silence (clips per split); required")
+	}); err != nil {
+		return err
+	}
+	if data == "" || out == "" || seed == "" {
+		return usagef("want --data, --seed and --out")
+	}
+	var err error
+	if o.Seed, err = strconv.ParseUint(seed, 10, 64); err != nil {
+		return usagef("--seed = %q: want an integer in 0…18446744073709551615", seed)
+	}
+	if o.Task != "kw12" && o.Task != "words35" {
+		return usagef("--task = %q: want kw12 or words35", o.Task)
+	}
+	if st, err := os.Stat(data); err != nil || !st.IsDir() {
+		return usagef("--data = %s: not a folder", data)
+	}
+	if err := runs.CheckOutputs(force, nil, out); err != nil {
+		return err
+	}
+	o.CacheBytes = -1
+	d, err := speech.Load(data, o)
+	if err != nil {
+		return err
+	}
+	f := d.SplitFile()
+	b, err := json.MarshalIndent(f, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(out, append(b, '\n')); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: training %d + %d silence, validation %d + %d, testing %d + %d (seed %d, %s split)\n", out,
+		len(f.Training), f.Silence["training"], len(f.Validation), f.Silence["validation"], len(f.Testing), f.Silence["testing"],
+		o.Seed, map[bool]string{false: "hash", true: "list"}[o.ListSplit])
 	return ctx.Err()
 }

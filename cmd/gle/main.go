@@ -40,9 +40,9 @@ var commands map[string]command
 func init() {
 	commands = map[string]command{
 		"data": {
-			summary: "generate a dataset (mnist1d, bit-compatible with the canonical generator)",
-			usage:   "mnist1d [--seed 42] [--length 40] [--samples 5000] [--out FILE.npz]",
-			example: "gle data mnist1d --length 360 --out mnist1d_360.npz",
+			summary: "generate a dataset (mnist1d, bit-compatible with the canonical generator) or split one (speech-split: Speech Commands as the reference splits it)",
+			usage:   "mnist1d [--seed 42] [--length 40] [--samples 5000] [--out FILE.npz] | speech-split --data DIR --seed N --out split.json [--task kw12] [--list-split]",
+			example: "gle data mnist1d --length 360 --out mnist1d_360.npz; gle data speech-split --data speech_commands_v0.02 --seed 1 --out split.json",
 			run:     runData,
 		},
 		"demo": {
@@ -88,9 +88,9 @@ func init() {
 			run:     runGradcheck,
 		},
 		"mel": {
-			summary: "log-mel spectrogram of a WAV file, as the speech experiment's frontend (log2(mel + 1e-9))",
-			usage:   "IN.wav [--n-fft 1024] [--hop 400] [--n-mels 32] [--f-min 0] [--f-max 8000] --out OUT.npy",
-			example: "gle mel yes.wav --out yes_mel.npy",
+			summary: "log-mel spectrogram of a WAV file (log2(mel + 1e-9)); with --gsc the features the speech experiment trains on, augmentation fixed",
+			usage:   "IN.wav [--n-fft 1024] [--hop 400] [--n-mels 32] [--f-min 0] [--f-max 8000] --out OUT.npy | --gsc IN.wav --out OUT.npy [--samples N] [--noise NOISE.npy|NOISE.wav --noise-start N --snr-db D] [--shift S]",
+			example: "gle mel --gsc yes.wav --noise noise.wav --noise-start 3000 --snr-db 10 --shift 800 --out yes_features.npy",
 			run:     runMel,
 		},
 		"plot": {

@@ -3,9 +3,6 @@ package audio
 import (
 	"fmt"
 	"math"
-	"math/cmplx"
-
-	"gonum.org/v1/gonum/dsp/fourier"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/internal/errs"
@@ -100,11 +97,76 @@ func (p *MelParams) Filterbank() []float64 {
 // LogMel returns log2(mel + 1e-9) of the signal, NMels × frames
 // (row-major): periodic Hann window of NFFT, power 2, frames centred by
 // reflect-padding NFFT/2 on both sides, |rfft|² of each windowed frame,
-// then the mel filterbank.
+// then the mel filterbank. It builds a MelPlan for the call; reuse one
+// (NewMelPlan) to transform many signals.
 func (p *MelParams) LogMel(x []float64) ([]float64, error) {
+	q, err := NewMelPlan(*p)
+	if err != nil {
+		return nil, err
+	}
+	return q.LogMel(nil, x)
+}
+
+// MelPlan computes log-mel spectrograms of one parameter set with
+// everything that depends only on the parameters precomputed (the
+// window, the filterbank as each band's nonzero bins, the real FFT's
+// twiddles) and its buffers reused, so that a call allocates nothing but
+// a larger output or padding buffer than the last. The filterbank sums
+// skip only exact zeros, so the result equals the dense product's. A
+// plan is not safe for concurrent use: give each goroutine its own.
+type MelPlan struct {
+	p      MelParams
+	window []float64
+	// Band m sums weights[m] · power[lo[m] : lo[m]+len(weights[m])].
+	lo      []int
+	weights [][]float64
+	ps      *powerSpectrum
+	padded  []float64
+	seg     []float64
+	power   []float64
+}
+
+// NewMelPlan validates p and precomputes its plan.
+func NewMelPlan(p MelParams) (*MelPlan, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if err := gle.CheckMemory("mel.n_mels", p.NMels, 8*(float64(p.NFFT/2+1)*float64(p.NMels)+6*float64(p.NFFT))); err != nil {
+		return nil, err
+	}
+	q := &MelPlan{p: p, window: make([]float64, p.NFFT), seg: make([]float64, p.NFFT), power: make([]float64, p.NFFT/2+1),
+		lo: make([]int, p.NMels), weights: make([][]float64, p.NMels), ps: newPowerSpectrum(p.NFFT)}
+	for i := range q.window {
+		q.window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(p.NFFT))
+	}
+	fb, nBins := p.Filterbank(), p.NFFT/2+1
+	for m := range p.NMels {
+		lo, hi := nBins, 0
+		for b := range nBins {
+			if fb[b*p.NMels+m] != 0 {
+				lo, hi = min(lo, b), b+1
+			}
+		}
+		if hi <= lo {
+			lo, hi = 0, 0
+		}
+		q.lo[m] = lo
+		q.weights[m] = make([]float64, hi-lo)
+		for b := lo; b < hi; b++ {
+			q.weights[m][b-lo] = fb[b*p.NMels+m]
+		}
+	}
+	return q, nil
+}
+
+// Params returns the plan's parameters.
+func (q *MelPlan) Params() MelParams { return q.p }
+
+// LogMel writes log2(mel + 1e-9) of x to dst (reused when its capacity
+// suffices) and returns it, NMels × frames row-major (MelParams.LogMel
+// describes the computation).
+func (q *MelPlan) LogMel(dst, x []float64) ([]float64, error) {
+	p := &q.p
 	half := p.NFFT / 2
 	if len(x) <= half {
 		return nil, errs.Field(errs.ErrShape, "samples", len(x), "reflect padding needs more than n_fft/2 = %d", half)
@@ -114,39 +176,38 @@ func (p *MelParams) LogMel(x []float64) ([]float64, error) {
 			return nil, errs.Field(errs.ErrNonFinite, fmt.Sprintf("samples[%d]", i), v, "must be finite")
 		}
 	}
-	if err := gle.CheckMemory("mel.n_mels", p.NMels, p.Bytes(len(x))); err != nil {
-		return nil, err
+	frames := p.Frames(len(x))
+	// The memory check reads the system's free memory: only a call that
+	// needs larger buffers makes it.
+	if cap(q.padded) < len(x)+2*half || cap(dst) < p.NMels*frames {
+		if err := gle.CheckMemory("mel.n_mels", p.NMels, p.Bytes(len(x))); err != nil {
+			return nil, err
+		}
 	}
-	padded := make([]float64, len(x)+2*half)
+	if need := len(x) + 2*half; cap(q.padded) < need {
+		q.padded = make([]float64, need)
+	}
+	padded := q.padded[:len(x)+2*half]
 	copy(padded[half:], x)
 	for i := range half { // reflect: x[half−i] … x[1] | x | x[n−2] …
 		padded[half-1-i] = x[i+1]
 		padded[half+len(x)+i] = x[len(x)-2-i]
 	}
-	window := make([]float64, p.NFFT)
-	for i := range window {
-		window[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(p.NFFT))
+	if cap(dst) < p.NMels*frames {
+		dst = make([]float64, p.NMels*frames)
 	}
-	fb := p.Filterbank()
-	nBins, frames := half+1, p.Frames(len(x))
-	fft := fourier.NewFFT(p.NFFT)
-	seg := make([]float64, p.NFFT)
-	coef := make([]complex128, nBins)
-	power := make([]float64, nBins)
-	out := make([]float64, p.NMels*frames)
+	out := dst[:p.NMels*frames]
+	seg, power := q.seg, q.power
 	for f := range frames {
-		for i := range seg {
-			seg[i] = padded[f*p.Hop+i] * window[i]
+		frame := padded[f*p.Hop : f*p.Hop+p.NFFT]
+		for i, w := range q.window {
+			seg[i] = frame[i] * w
 		}
-		fft.Coefficients(coef, seg)
-		for b, c := range coef {
-			a := cmplx.Abs(c)
-			power[b] = a * a
-		}
-		for m := range p.NMels {
+		q.ps.compute(power, seg)
+		for m, w := range q.weights {
 			var s float64
-			for b := range nBins {
-				s += fb[b*p.NMels+m] * power[b]
+			for b, pw := range power[q.lo[m] : q.lo[m]+len(w)] {
+				s += w[b] * pw
 			}
 			out[m*frames+f] = math.Log2(s + 1e-9)
 		}

@@ -108,6 +108,12 @@ func DecodeWAV(data []byte) (*WAV, error) {
 	}
 	frames := len(pcm) / blockAlign
 	w.Samples = make([]float64, frames)
+	if format == formatPCM && w.Bits == 16 && w.Channels == 1 { // the common case, without the per-sample dispatch
+		for f := range w.Samples {
+			w.Samples[f] = float64(int16(binary.LittleEndian.Uint16(pcm[2*f:]))) / 32768
+		}
+		return &w, nil
+	}
 	for f := range frames {
 		var s float64
 		for c := range w.Channels {

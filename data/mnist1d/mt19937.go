@@ -1,13 +1,18 @@
 package mnist1d
 
-import "math"
+import (
+	"math"
+
+	"github.com/gle-go/gle/internal/mt19937"
+)
 
 // MT19937 is the Mersenne Twister as NumPy's legacy RandomState uses it,
 // with the legacy draws MNIST-1D needs. Every method reproduces NumPy's
-// stream exactly.
+// stream exactly. The generator core (state, seeding, tempered 32-bit
+// draws) is internal/mt19937's, shared with Python's random
+// (internal/pyrandom).
 type MT19937 struct {
-	key      [624]uint32
-	pos      int
+	mt19937.State
 	hasGauss bool
 	gauss    float64
 }
@@ -16,43 +21,8 @@ type MT19937 struct {
 // initialisation, init_genrand).
 func NewMT19937(seed uint32) *MT19937 {
 	m := &MT19937{}
-	s := seed
-	for i := range m.key {
-		m.key[i] = s
-		s = 1812433253*(s^(s>>30)) + uint32(i) + 1
-	}
-	m.pos = len(m.key)
+	m.InitGenrand(seed)
 	return m
-}
-
-// generate refills the state (the twist).
-func (m *MT19937) generate() {
-	const n, mid = 624, 397
-	const upper, lower, matrixA = 0x80000000, 0x7fffffff, 0x9908b0df
-	k := &m.key
-	for i := range n {
-		y := k[i]&upper | k[(i+1)%n]&lower
-		v := k[(i+mid)%n] ^ y>>1
-		if y&1 != 0 {
-			v ^= matrixA
-		}
-		k[i] = v
-	}
-	m.pos = 0
-}
-
-// Uint32 returns the next 32 random bits (genrand_int32, tempered).
-func (m *MT19937) Uint32() uint32 {
-	if m.pos == len(m.key) {
-		m.generate()
-	}
-	y := m.key[m.pos]
-	m.pos++
-	y ^= y >> 11
-	y ^= y << 7 & 0x9d2c5680
-	y ^= y << 15 & 0xefc60000
-	y ^= y >> 18
-	return y
 }
 
 // Float64 returns a uniform double in [0, 1) with 53 random bits, as

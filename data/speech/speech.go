@@ -1,8 +1,22 @@
-// Package speech loads Google Speech Commands from its standard on-disk
-// layout (a folder per word, validation_list.txt, testing_list.txt,
-// _background_noise_) for the 12-class keyword task (kw12: ten keywords,
-// unknown words, silence cut from the background noise) or the full
-// 35-word task, and turns each clip into log-mel features, cached on disk.
+// Package speech is the Google Speech Commands experiment's input
+// pipeline, the reference's protocol of SPEC §9 point by point:
+//
+//   - the dataset (Load, FromFiles): every word/…_nohash_….wav file of the
+//     standard layout, split by TF1's which_set hash (or, as an option,
+//     by validation_list.txt / testing_list.txt), the reference's
+//     unknown-word choice and shuffles with Python's random seeded by the
+//     run's seed (bit-exact, internal/pyrandom), then silence clips;
+//   - a clip's features (Dataset.Features, ClipFeatures, Frontend): the
+//     unpadded waveform, the training augmentation with its random choices
+//     explicit (Augmentation, DrawAugmentation: background noise mixed at
+//     an SNR, then a time shift), the log-mel of §10, per-clip
+//     normalisation and linear interpolation ×20 along time;
+//   - what a class-balanced sampler needs (Dataset.ClassCounts,
+//     Dataset.SampleWeights).
+//
+// Batching, sampling and training are the run driver's. The older
+// pipeline (Featurize: 40 frames of a clip padded to 1 s, global
+// normalisation, cached on disk) stays for expt.RunSpeech.
 package speech
 
 import (
@@ -13,22 +27,29 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/gle-go/gle/data/audio"
+	"github.com/gle-go/gle/internal/errs"
+	"github.com/gle-go/gle/internal/pyrandom"
 )
 
-// Keywords are the ten words of the kw12 task.
+// Keywords are the ten words of the kw12 task, in the reference's order.
 var Keywords = []string{"yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"}
 
-// The two extra kw12 labels.
+// The two extra labels: kw12's labels are UnknownLabel, SilenceLabel,
+// then the Keywords (the reference's order); words35's are the word
+// folders in sorted order, then SilenceLabel.
 const (
-	SilenceLabel = "_silence_"
 	UnknownLabel = "_unknown_"
+	SilenceLabel = "_silence_"
 )
+
+// BackgroundNoiseDir is the folder of noise recordings (not a word).
+const BackgroundNoiseDir = "_background_noise_"
 
 // Split names a part of the dataset.
 type Split int
@@ -40,55 +61,145 @@ const (
 	Test
 )
 
-func (s Split) String() string { return [...]string{"train", "validation", "test"}[s] }
-
-// Options configure Load.
-type Options struct {
-	// Task is "kw12" (default) or "words35" (every word folder a class).
-	Task string
-	// HashSplit assigns clips by the TF1 hash of their speaker
-	// (validation and test percentages below) instead of the lists.
-	HashSplit                      bool
-	ValidationPercent, TestPercent float64 // default 10, 10
-	// SilencePercent and UnknownPercent (kw12) add silence clips and keep
-	// unknown-word clips, each as a percentage of a split's keyword clips
-	// (TF1 defaults 10, 10).
-	SilencePercent, UnknownPercent float64
-	Seed                           uint64 // unknown-word choice, silence segments
+// String returns the reference's name of the split: training,
+// validation, testing.
+func (s Split) String() string {
+	if s < Train || s > Test {
+		return fmt.Sprintf("Split(%d)", int(s))
+	}
+	return [...]string{"training", "validation", "testing"}[s]
 }
 
-// Clip is one example: a WAV file, or (Path empty) a silence segment cut
-// from a background-noise file at Offset samples, scaled by Volume.
+// SplitOrder is the order in which the reference processes the splits
+// (every loop over the splits below follows it).
+var SplitOrder = [3]Split{Validation, Test, Train}
+
+// Options configure Load and FromFiles. DefaultOptions is the paper's
+// protocol; the zero value of a field is not its default.
+type Options struct {
+	// Task is "kw12" (the ten keywords, unknown words, silence) or
+	// "words35" (every word folder a class, and silence).
+	Task string
+	// Seed seeds Python's random for the unknown-word choice and the
+	// shuffles (random.seed(Seed)).
+	Seed uint64
+	// ListSplit assigns files by validation_list.txt and testing_list.txt
+	// (the rest to training) instead of TF1's hash split.
+	ListSplit bool
+	// ValidationList and TestingList are the list split's relative
+	// paths; nil makes Load read them from the two files.
+	ValidationList, TestingList []string
+	// ValidationPercent and TestPercent are which_set's percentages
+	// (hash split).
+	ValidationPercent, TestPercent float64
+	// UnknownPercent (kw12): each split keeps ceil(keywords · p / 100) of
+	// its unknown-word files.
+	UnknownPercent float64
+	// SilencePercent: floor(length · p / 100) silence clips are appended
+	// to each split.
+	SilencePercent float64
+	// SilenceFromNoise (an older behaviour) cuts each silence clip from a
+	// random place of a random background-noise file at a random volume
+	// (uniform in [0, 1)) instead of the reference's constant 1e-9 clip;
+	// it reads the noise files' lengths and draws from its own generator
+	// (PCG seeded Seed), so the split itself does not change.
+	SilenceFromNoise bool
+	// CacheBytes bounds the memory of the caches of deterministic data
+	// (noise recordings, the unaugmented features of clips); 0 means
+	// DefaultCacheBytes, a negative value no cache.
+	CacheBytes int64
+}
+
+// DefaultCacheBytes is the default bound of a Dataset's caches: enough
+// for the unaugmented features of the full dataset's validation and test
+// splits (≈ 20,000 clips × 32 × 41 values) and the noise recordings.
+const DefaultCacheBytes = 512 << 20
+
+// DefaultOptions returns the paper's protocol: kw12, TF1 hash split with
+// 10 % validation and 10 % test, 10 % unknown words, 10 % silence.
+func DefaultOptions() Options {
+	return Options{Task: "kw12", ValidationPercent: 10, TestPercent: 10, UnknownPercent: 10, SilencePercent: 10}
+}
+
+func (o *Options) validate() error {
+	bad := func(field string, v any, why string) error {
+		return errs.Field(errs.ErrInvalid, "speech."+field, v, "%s", why)
+	}
+	if o.Task != "kw12" && o.Task != "words35" {
+		return bad("task", fmt.Sprintf("%q", o.Task), "want kw12 or words35")
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"validation_percent", o.ValidationPercent}, {"test_percent", o.TestPercent}, {"unknown_percent", o.UnknownPercent}, {"silence_percent", o.SilencePercent}} {
+		if !(p.v >= 0 && p.v <= 100) {
+			return bad(p.name, p.v, "want a percentage in 0…100")
+		}
+	}
+	if o.ValidationPercent+o.TestPercent > 100 {
+		return bad("validation_percent+test_percent", o.ValidationPercent+o.TestPercent, "want at most 100")
+	}
+	return nil
+}
+
+// Clip is one example: a WAV file, or (Path empty) a silence clip.
 type Clip struct {
-	Path   string
-	Label  int
+	Path  string // the file (Root joined with Rel); "" for silence
+	Rel   string // the path relative to the dataset folder, word/name.wav, with slashes
+	Label int
+	// The older silence (Options.SilenceFromNoise): cut from the noise
+	// file Noise at Offset samples, scaled by Volume. Empty Noise: the
+	// reference's constant clip.
 	Noise  string
 	Offset int
 	Volume float64
 }
 
-// Dataset lists the clips of each split.
+// IsSilence reports whether c is a silence clip.
+func (c Clip) IsSilence() bool { return c.Path == "" }
+
+// Dataset lists the clips of each split in the reference's order, and
+// computes their features (Features), with caches of what is
+// deterministic. Its methods are safe for concurrent use.
 type Dataset struct {
 	Root   string
 	Labels []string
-	Splits [3][]Clip
+	// Splits holds each split's clips: the shuffled word files, then
+	// Silence[s] silence clips at the end.
+	Splits  [3][]Clip
+	Silence [3]int
+	// Noises are the background-noise recordings (sorted paths), the
+	// files Augmentation.Noise indexes.
+	Noises []string
+
+	cache *cache
 }
 
-// hashRE strips the per-utterance suffix, so one speaker's clips share a
-// split.
-var hashRE = regexp.MustCompile(`_nohash_.*$`)
-
-// maxWavsPerClass is TF1's constant for the hash split.
+// maxWavsPerClass is TF1's MAX_NUM_WAVS_PER_CLASS (2²⁷ − 1).
 const maxWavsPerClass = 1<<27 - 1
 
-// HashSplitOf is TF1's which_set: the SHA-1 of the file name without its
-// _nohash_ suffix, taken modulo 2²⁷, as a percentage.
+// hashName is the part of a file's base name which_set hashes: the name
+// without everything from the first "_nohash_" on (TF1's
+// re.sub(r'_nohash_.*$', ”, base_name)), so one speaker's clips share a
+// split.
+func hashName(file string) string {
+	name := path.Base(filepath.ToSlash(file))
+	if i := strings.Index(name, "_nohash_"); i >= 0 {
+		name = name[:i]
+	}
+	return name
+}
+
+// HashSplitOf is TF1's which_set: h = the SHA-1 of the base name without
+// its _nohash_ suffix, read as a big-endian integer; p = (h mod 2²⁷) ·
+// (100 / (2²⁷ − 1)); validation if p < valPercent, else testing if
+// p < valPercent + testPercent, else training.
 func HashSplitOf(file string, valPercent, testPercent float64) Split {
-	name := hashRE.ReplaceAllString(filepath.Base(file), "")
-	sum := sha1.Sum([]byte(name))
-	// int(hex digest, 16) mod 2²⁷ is the digest's last 27 bits.
-	v := binary.BigEndian.Uint32(sum[16:]) & (1<<27 - 1)
-	p := float64(v%(maxWavsPerClass+1)) * (100.0 / maxWavsPerClass)
+	sum := sha1.Sum([]byte(hashName(file)))
+	// h mod 2²⁷ is the digest's last 27 bits: the last four bytes, most
+	// significant first.
+	v := binary.BigEndian.Uint32(sum[16:]) & maxWavsPerClass
+	p := float64(v) * (100.0 / maxWavsPerClass)
 	switch {
 	case p < valPercent:
 		return Validation
@@ -98,166 +209,290 @@ func HashSplitOf(file string, valPercent, testPercent float64) Split {
 	return Train
 }
 
-func readList(path string) (map[string]bool, error) {
-	fh, err := os.Open(path)
+// readList reads a list file (one relative path a line).
+func readList(file string) ([]string, error) {
+	fh, err := os.Open(file)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	set := map[string]bool{}
+	var list []string
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {
 		if line := strings.TrimSpace(sc.Text()); line != "" {
-			set[filepath.ToSlash(line)] = true
+			list = append(list, filepath.ToSlash(line))
 		}
 	}
-	return set, sc.Err()
+	return list, sc.Err()
 }
 
-// Load scans root and assigns every clip to a split.
-func Load(root string, o Options) (*Dataset, error) {
-	if o.Task == "" {
-		o.Task = "kw12"
-	}
-	if o.Task != "kw12" && o.Task != "words35" {
-		return nil, fmt.Errorf("speech: task %q: want kw12 or words35", o.Task)
-	}
-	if o.ValidationPercent == 0 && o.TestPercent == 0 {
-		o.ValidationPercent, o.TestPercent = 10, 10
-	}
+// ListFiles returns the dataset's clip files as the reference globs them:
+// every word/name.wav with "_nohash_" in its name, in a folder other than
+// _background_noise_, as paths relative to root with slashes, sorted as
+// strings; and the background-noise recordings (_background_noise_/*.wav,
+// full paths, sorted). Hidden folders and files (a leading '.') are
+// skipped, as Python's glob skips them. Only names are read: no file is
+// opened.
+func ListFiles(root string) (files, noises []string, err error) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		return nil, fmt.Errorf("speech: %w", err)
+		return nil, nil, fmt.Errorf("speech: %w", err)
 	}
-	var words []string
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), "_") && !strings.HasPrefix(e.Name(), ".") {
-			words = append(words, e.Name())
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
 		}
-	}
-	if len(words) == 0 {
-		return nil, fmt.Errorf("speech: %s has no word folders: is it a Speech Commands folder?", root)
-	}
-	var val, test map[string]bool
-	if !o.HashSplit {
-		if val, err = readList(filepath.Join(root, "validation_list.txt")); err != nil {
-			return nil, fmt.Errorf("speech: %w (or use the hash split)", err)
+		if !e.IsDir() {
+			if e.Type()&os.ModeSymlink == 0 {
+				continue
+			}
+			if st, err := os.Stat(filepath.Join(root, name)); err != nil || !st.IsDir() {
+				continue
+			}
 		}
-		if test, err = readList(filepath.Join(root, "testing_list.txt")); err != nil {
-			return nil, fmt.Errorf("speech: %w (or use the hash split)", err)
-		}
-	}
-	d := &Dataset{Root: root}
-	index := map[string]int{}
-	if o.Task == "kw12" {
-		d.Labels = slices.Concat([]string{SilenceLabel, UnknownLabel}, Keywords)
-	} else {
-		d.Labels = words
-	}
-	for i, l := range d.Labels {
-		index[l] = i
-	}
-	var unknown [3][]Clip
-	for _, w := range words {
-		files, err := filepath.Glob(filepath.Join(root, w, "*.wav"))
+		dir, err := os.Open(filepath.Join(root, name))
 		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("speech: %w", err)
 		}
-		slices.Sort(files)
-		for _, f := range files {
-			rel := w + "/" + filepath.Base(f)
-			split := Train
-			switch {
-			case o.HashSplit:
-				split = HashSplitOf(rel, o.ValidationPercent, o.TestPercent)
-			case val[rel]:
-				split = Validation
-			case test[rel]:
-				split = Test
+		names, err := dir.Readdirnames(-1)
+		dir.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("speech: %w", err)
+		}
+		for _, f := range names {
+			if strings.HasPrefix(f, ".") || !strings.HasSuffix(f, ".wav") {
+				continue
 			}
-			if l, ok := index[w]; ok {
-				d.Splits[split] = append(d.Splits[split], Clip{Path: f, Label: l})
-			} else {
-				unknown[split] = append(unknown[split], Clip{Path: f, Label: index[UnknownLabel]})
+			if name == BackgroundNoiseDir {
+				noises = append(noises, filepath.Join(root, name, f))
+			} else if strings.Contains(f, "_nohash_") {
+				files = append(files, name+"/"+f)
 			}
 		}
 	}
-	if o.Task == "kw12" {
-		if err := d.addUnknownAndSilence(unknown, o); err != nil {
-			return nil, err
+	slices.Sort(files)
+	slices.Sort(noises)
+	return files, noises, nil
+}
+
+// Load lists root's files (ListFiles; names only, no WAV is decoded
+// unless Options.SilenceFromNoise) and splits them (FromFiles).
+func Load(root string, o Options) (*Dataset, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	files, noises, err := ListFiles(root)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("speech: %s has no word/*_nohash_*.wav files: is it a Speech Commands folder?", root)
+	}
+	if o.ListSplit && o.ValidationList == nil && o.TestingList == nil {
+		if o.ValidationList, err = readList(filepath.Join(root, "validation_list.txt")); err != nil {
+			return nil, fmt.Errorf("speech: %w (the list split needs it; the default hash split does not)", err)
+		}
+		if o.TestingList, err = readList(filepath.Join(root, "testing_list.txt")); err != nil {
+			return nil, fmt.Errorf("speech: %w (the list split needs it; the default hash split does not)", err)
 		}
 	}
-	for s, clips := range d.Splits {
-		if len(clips) == 0 {
-			return nil, fmt.Errorf("speech: the %v split of %s is empty", Split(s), root)
+	d, err := FromFiles(root, files, o)
+	if err != nil {
+		return nil, err
+	}
+	d.Noises = noises
+	if o.SilenceFromNoise {
+		if err := d.silenceFromNoise(o.Seed); err != nil {
+			return nil, err
 		}
 	}
 	return d, nil
 }
 
-// addUnknownAndSilence keeps UnknownPercent % (of the keyword clips) of the
-// unknown words of each split and adds SilencePercent % silence clips cut
-// from random places of the background-noise files at a random volume.
-func (d *Dataset) addUnknownAndSilence(unknown [3][]Clip, o Options) error {
-	rng := rand.New(rand.NewPCG(o.Seed, 0x5eec))
-	noises, _ := filepath.Glob(filepath.Join(d.Root, "_background_noise_", "*.wav"))
-	slices.Sort(noises)
-	noiseLen := make([]int, len(noises))
-	for i, f := range noises {
+// FromFiles builds the dataset from its clip files (paths relative to
+// root, word/name.wav, with slashes), as the reference does (SPEC §9,
+// Split):
+//
+//  0. the files are sorted as strings (a sorted copy: files is not
+//     changed);
+//  1. each file goes to a split by HashSplitOf (or by the lists); kw12
+//     files of the Keywords (the folder name lower-cased) are keyword
+//     files, the others unknown-word files;
+//  2. with r = Python's random seeded Seed, for each split in the order
+//     validation, testing, training: r.shuffle(that split's unknown
+//     files), then append the first ceil(keywords · UnknownPercent / 100)
+//     of them to the split;
+//  3. r.shuffle(each split's list), in the same order;
+//  4. append floor(length · SilencePercent / 100) silence clips to each
+//     split.
+//
+// Nothing is read from disk; Noises is empty (Load fills it).
+func FromFiles(root string, files []string, o Options) (*Dataset, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	d := &Dataset{Root: root}
+	files = slices.Clone(files)
+	slices.Sort(files)
+	var words []string
+	for _, f := range files {
+		w, _, ok := strings.Cut(f, "/")
+		if !ok || w == "" {
+			return nil, errs.Field(errs.ErrInvalid, "speech.files", fmt.Sprintf("%q", f), "want word/name.wav")
+		}
+		w = strings.ToLower(w)
+		if w == UnknownLabel || w == SilenceLabel {
+			return nil, errs.Field(errs.ErrInvalid, "speech.files", fmt.Sprintf("%q", f), "a word folder named %s would clash with that label", w)
+		}
+		words = append(words, w)
+	}
+	index := map[string]int{}
+	if o.Task == "kw12" {
+		d.Labels = slices.Concat([]string{UnknownLabel, SilenceLabel}, Keywords)
+	} else {
+		all := slices.Clone(words)
+		slices.Sort(all)
+		d.Labels = append(slices.Compact(all), SilenceLabel)
+	}
+	for i, l := range d.Labels {
+		index[l] = i
+	}
+	var listed map[string]Split
+	if o.ListSplit {
+		listed = map[string]Split{}
+		for _, f := range o.TestingList {
+			listed[f] = Test
+		}
+		for _, f := range o.ValidationList { // a file on both lists validates, as TF1's list reading does
+			listed[f] = Validation
+		}
+	}
+	var unknown [3][]Clip
+	for i, f := range files {
+		s := Train
+		if o.ListSplit {
+			if ls, ok := listed[f]; ok {
+				s = ls
+			}
+		} else {
+			s = HashSplitOf(f, o.ValidationPercent, o.TestPercent)
+		}
+		c := Clip{Path: filepath.Join(root, filepath.FromSlash(f)), Rel: f}
+		if l, ok := index[words[i]]; ok {
+			c.Label = l
+			d.Splits[s] = append(d.Splits[s], c)
+		} else {
+			c.Label = index[UnknownLabel]
+			unknown[s] = append(unknown[s], c)
+		}
+	}
+	r := pyrandom.New(o.Seed)
+	for _, s := range SplitOrder {
+		u := unknown[s]
+		r.Shuffle(len(u), func(i, j int) { u[i], u[j] = u[j], u[i] })
+		n := int(math.Ceil(float64(len(d.Splits[s])) * o.UnknownPercent / 100))
+		d.Splits[s] = append(d.Splits[s], u[:min(n, len(u))]...)
+	}
+	for _, s := range SplitOrder {
+		l := d.Splits[s]
+		r.Shuffle(len(l), func(i, j int) { l[i], l[j] = l[j], l[i] })
+	}
+	for _, s := range SplitOrder {
+		n := int(math.Floor(float64(len(d.Splits[s])) * o.SilencePercent / 100))
+		d.Silence[s] = n
+		for range n {
+			d.Splits[s] = append(d.Splits[s], Clip{Label: index[SilenceLabel]})
+		}
+	}
+	for _, s := range SplitOrder {
+		if len(d.Splits[s]) == 0 {
+			return nil, fmt.Errorf("speech: the %v split of %s is empty (%d files)", s, root, len(files))
+		}
+	}
+	bytes := o.CacheBytes
+	if bytes == 0 {
+		bytes = DefaultCacheBytes
+	}
+	d.cache = newCache(bytes)
+	return d, nil
+}
+
+// silenceFromNoise gives each silence clip a segment of a random noise
+// file at a random volume (Options.SilenceFromNoise).
+func (d *Dataset) silenceFromNoise(seed uint64) error {
+	if len(d.Noises) == 0 {
+		return fmt.Errorf("speech: silence from noise: %s has no %s/*.wav", d.Root, BackgroundNoiseDir)
+	}
+	lens := make([]int, len(d.Noises))
+	for i, f := range d.Noises {
 		w, err := audio.ReadWAVFile(f)
 		if err != nil {
 			return fmt.Errorf("speech: background noise: %w", err)
 		}
 		if len(w.Samples) < ClipSamples {
-			return fmt.Errorf("speech: background noise %s is shorter than 1 s", f)
+			return fmt.Errorf("speech: background noise %s has %d samples, fewer than a 1-s clip's %d", f, len(w.Samples), ClipSamples)
 		}
-		noiseLen[i] = len(w.Samples)
+		lens[i] = len(w.Samples)
 	}
-	for s := range d.Splits {
-		n := len(d.Splits[s])
-		u := unknown[s]
-		rng.Shuffle(len(u), func(i, j int) { u[i], u[j] = u[j], u[i] })
-		d.Splits[s] = append(d.Splits[s], u[:min(len(u), int(math.Ceil(float64(n)*o.UnknownPercent/100)))]...)
-		for range int(math.Ceil(float64(n) * o.SilencePercent / 100)) {
-			c := Clip{Label: 0, Volume: rng.Float64()}
-			if len(noises) > 0 {
-				k := rng.IntN(len(noises))
-				c.Noise, c.Offset = noises[k], rng.IntN(noiseLen[k]-ClipSamples+1)
+	rng := rand.New(rand.NewPCG(seed, 0x5eec))
+	for _, s := range SplitOrder {
+		for i := range d.Splits[s] {
+			c := &d.Splits[s][i]
+			if c.IsSilence() {
+				k := rng.IntN(len(d.Noises))
+				c.Noise, c.Offset, c.Volume = d.Noises[k], rng.IntN(lens[k]-ClipSamples+1), rng.Float64()
 			}
-			d.Splits[s] = append(d.Splits[s], c)
 		}
 	}
 	return nil
 }
 
-// ClipSamples is the length clips are padded or cropped to: 1 s at 16 kHz.
-const ClipSamples = 16000
+// ClassCounts returns the number of clips of each label in split s.
+func (d *Dataset) ClassCounts(s Split) []int {
+	counts := make([]int, len(d.Labels))
+	for _, c := range d.Splits[s] {
+		counts[c.Label]++
+	}
+	return counts
+}
 
-// Samples returns the clip's waveform, padded with zeros or cropped to
-// 1 s. The files must be 16 kHz.
-func (c Clip) Samples() ([]float64, error) {
-	path := c.Path
-	if path == "" {
-		if c.Noise == "" {
-			return make([]float64, ClipSamples), nil
+// SampleWeights returns the class-balanced sampling weight of each clip
+// of split s, in order: w_i = N / count(label_i), N the split's length
+// (the reference's weights for sampling with replacement; every class
+// then carries the same total weight N).
+func (d *Dataset) SampleWeights(s Split) []float64 {
+	counts := d.ClassCounts(s)
+	n := float64(len(d.Splits[s]))
+	w := make([]float64, len(d.Splits[s]))
+	for i, c := range d.Splits[s] {
+		w[i] = n / float64(counts[c.Label])
+	}
+	return w
+}
+
+// SplitFile is the split as `gle data speech-split` writes it: each
+// split's files (relative paths, the reference's order) and the number of
+// silence clips appended to each.
+type SplitFile struct {
+	Training   []string       `json:"training"`
+	Validation []string       `json:"validation"`
+	Testing    []string       `json:"testing"`
+	Silence    map[string]int `json:"silence"`
+}
+
+// SplitFile returns the split's files and silence counts.
+func (d *Dataset) SplitFile() SplitFile {
+	f := SplitFile{Silence: map[string]int{}}
+	dst := [3]*[]string{&f.Training, &f.Validation, &f.Testing}
+	for _, s := range SplitOrder {
+		*dst[s] = []string{}
+		for _, c := range d.Splits[s] {
+			if !c.IsSilence() {
+				*dst[s] = append(*dst[s], c.Rel)
+			}
 		}
-		path = c.Noise
+		f.Silence[s.String()] = d.Silence[s]
 	}
-	w, err := audio.ReadWAVFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if w.SampleRate != 16000 {
-		return nil, fmt.Errorf("speech: %s is %d Hz, want 16000 (resample it first)", path, w.SampleRate)
-	}
-	out := make([]float64, ClipSamples)
-	if c.Path == "" {
-		copy(out, w.Samples[c.Offset:])
-		for i := range out {
-			out[i] *= c.Volume
-		}
-		return out, nil
-	}
-	copy(out, w.Samples)
-	return out, nil
+	return f
 }
