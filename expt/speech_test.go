@@ -10,8 +10,11 @@ import (
 )
 
 // TestSpeechSmallLearns synthesises a 10-speaker corpus with the project's
-// script and trains the --small network briefly: validation accuracy must
-// be far above chance (1/12), and the saved model must predict a clip.
+// script and trains the --small network briefly with the paper's protocol
+// (augmented class-balanced draws, per-clip features, epoch 0, the test
+// split at the end): validation accuracy must be far above chance (1/12),
+// the test split must be evaluated once, after the last epoch, and the
+// saved model must predict a clip.
 func TestSpeechSmallLearns(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "corpus")
 	if out, err := exec.Command("../scripts/make-speech-corpus.sh", dir, "10").CombinedOutput(); err != nil {
@@ -19,19 +22,29 @@ func TestSpeechSmallLearns(t *testing.T) {
 	}
 	c := SmallSpeech()
 	c.Data, c.Epochs = dir, 15
+	c.ListSplit = true // ten speakers are too few for a hash split with every split populated
 	res, err := RunSpeech(context.Background(), c, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	best := 0.0
 	eps := res.Epochs()
+	var accs []float64
 	for _, e := range eps {
-		best = max(best, *e.ValAcc)
+		accs = append(accs, *e.ValAcc)
+		// Epoch 0 evaluates the training draws and the validation split.
+		if (e.TestLoss != nil) != (e.Epoch == c.Epochs) || e.TrainLoss == nil {
+			t.Errorf("epoch %d: train %v, test %v: want training metrics in every epoch (epoch 0's from an evaluation), the test only after the last", e.Epoch, e.TrainLoss != nil, e.TestLoss != nil)
+		}
 	}
-	last := *eps[len(eps)-1].ValAcc
-	t.Logf("validation accuracy: last %.3f, best %.3f (chance 0.083)", last, best)
-	if last < 0.3 {
-		t.Errorf("validation accuracy %.3f after %d epochs, want ≥ 0.3", last, c.Epochs)
+	// The validation split holds two speakers' 24 clips: its accuracy
+	// jumps from epoch to epoch; the mean of the last five is steadier.
+	var late float64
+	for _, a := range accs[len(accs)-5:] {
+		late += a / 5
+	}
+	t.Logf("validation accuracy per epoch %.2f (chance 0.083); test %.3f", accs, *eps[len(eps)-1].TestAcc)
+	if late < 0.25 {
+		t.Errorf("validation accuracy %.3f over the last five of %d epochs, want ≥ 0.25 (3× chance)", late, c.Epochs)
 	}
 	path := filepath.Join(t.TempDir(), "model.gob")
 	if err := SaveSpeechModel(path, res.Model); err != nil {

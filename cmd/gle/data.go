@@ -118,15 +118,20 @@ func runSpeechSplit(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	f := d.SplitFile()
-	b, err := json.MarshalIndent(f, "", " ")
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(out, append(b, '\n')); err != nil {
+	if err := writeJSON(out, f); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: training %d + %d silence, validation %d + %d, testing %d + %d (seed %d, %s split)\n", out,
 		len(f.Training), f.Silence["training"], len(f.Validation), f.Silence["validation"], len(f.Testing), f.Silence["testing"],
 		o.Seed, map[bool]string{false: "hash", true: "list"}[o.ListSplit])
 	return ctx.Err()
+}
+
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, append(b, '\n'))
 }

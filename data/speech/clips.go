@@ -21,6 +21,9 @@ func readWAV16k(path string) ([]float64, error) {
 	return w.Samples, nil
 }
 
+// ClipSamples is the length of a 1-s clip at 16 kHz (the silence clip's).
+const ClipSamples = 16000
+
 // silenceClip returns the reference's silence clip: ClipSamples samples
 // of SilenceValue.
 func silenceClip() []float64 {

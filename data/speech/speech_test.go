@@ -383,41 +383,6 @@ func TestDatasetFeatures(t *testing.T) {
 	}
 }
 
-// TestLegacyFeaturize keeps the older pipeline (expt.RunSpeech) working:
-// 40 frames per padded clip, cached on disk and read back identical.
-func TestLegacyFeaturize(t *testing.T) {
-	root := writeCorpus(t, []string{"yes", "no"}, 3)
-	o := DefaultOptions()
-	o.ListSplit, o.SilenceFromNoise, o.SilencePercent = true, true, 50
-	d, err := Load(root, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cache := t.TempDir()
-	f, err := Featurize(d.Splits[Train], audio.GSCMel(), 40, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.N != len(d.Splits[Train]) || f.Frames != 40 || f.Bands != 32 {
-		t.Fatalf("features %d×%d×%d", f.N, f.Frames, f.Bands)
-	}
-	again, err := Featurize(d.Splits[Train], audio.GSCMel(), 40, cache)
-	if err != nil || !slices.Equal(f.X, again.X) {
-		t.Fatalf("cached features differ (%v)", err)
-	}
-	if d.Silence[Train] != 1 {
-		t.Fatalf("%d training silence clips, want floor(2 · 50 %%) = 1", d.Silence[Train])
-	}
-	for _, c := range d.Splits[Train] {
-		if c.IsSilence() && (c.Noise == "" || c.Volume < 0 || c.Volume >= 1 || c.Offset < 0 || c.Offset > 40000-ClipSamples) {
-			t.Errorf("silence from noise: %+v", c)
-		}
-	}
-	os.Remove(filepath.Join(root, "testing_list.txt"))
-	if _, err := Load(root, o); err == nil || !strings.Contains(err.Error(), "testing_list.txt") {
-		t.Errorf("a missing testing_list.txt: %v", err)
-	}
-}
 
 // BenchmarkClipFeatures is the frontend's cost for one 1-s clip as
 // training draws it (noise mixed, shifted): augmentation, log-mel,
