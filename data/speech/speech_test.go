@@ -383,7 +383,6 @@ func TestDatasetFeatures(t *testing.T) {
 	}
 }
 
-
 // BenchmarkClipFeatures is the frontend's cost for one 1-s clip as
 // training draws it (noise mixed, shifted): augmentation, log-mel,
 // normalisation, interpolation to 32 × 820.
