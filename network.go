@@ -323,82 +323,89 @@ func (n *Network) Clone() *Network {
 }
 
 // Check verifies the sizes, the topology, finiteness and τ ≥ dt of a
-// network built or edited by hand (NewNetwork's networks pass).
+// network built or edited by hand (NewNetwork's networks pass). Errors
+// name what is wrong as the tensors are named (layers.1.weight[5],
+// populations.h.tau_m[2]; Network.Tensors).
 func (n *Network) Check() error {
 	if !(n.Dt > 0) || math.IsInf(n.Dt, 0) {
-		return fieldErr(ErrInvalid, "Dt", n.Dt, "must be positive and finite")
+		return fieldErr(ErrInvalid, "dt", n.Dt, "must be positive and finite")
 	}
 	if !(n.Beta >= 0) || math.IsInf(n.Beta, 0) {
-		return fieldErr(ErrInvalid, "Beta", n.Beta, "must be finite and ≥ 0")
+		return fieldErr(ErrInvalid, "beta", n.Beta, "must be finite and ≥ 0")
 	}
 	if n.Loss < 0 || int(n.Loss) >= len(lossNames) {
-		return fieldErr(ErrInvalid, "Loss", int(n.Loss), "not a loss")
+		return fieldErr(ErrInvalid, "loss", int(n.Loss), "not a loss")
 	}
 	if n.Inputs <= 0 || n.Inputs > maxNeurons {
-		return fieldErr(ErrInvalid, "Inputs", n.Inputs, "must be in 1…%d", maxNeurons)
+		return fieldErr(ErrInvalid, "inputs", n.Inputs, "must be in 1…%d", maxNeurons)
 	}
 	if len(n.Pops) == 0 || len(n.Projs) == 0 {
-		return fieldErr(ErrInvalid, "Pops/Projs", fmt.Sprintf("%d/%d", len(n.Pops), len(n.Projs)), "need at least one population and one projection")
+		return fieldErr(ErrInvalid, "populations", fmt.Sprintf("%d populations, %d projections", len(n.Pops), len(n.Projs)), "need at least one population and one projection")
 	}
 	if n.Output < 0 || n.Output >= len(n.Pops) {
-		return fieldErr(ErrInvalid, "Output", n.Output, "want a population index in 0…%d", len(n.Pops)-1)
+		return fieldErr(ErrInvalid, "output", n.Output, "want a population index in 0…%d", len(n.Pops)-1)
 	}
 	for q := range n.Pops {
 		p := &n.Pops[q]
-		name := fmt.Sprintf("Pops[%d]", q)
+		name := n.PopulationPrefix(q)
 		if p.N <= 0 || p.N > maxNeurons {
-			return fieldErr(ErrInvalid, name+".N", p.N, "must be in 1…%d", maxNeurons)
+			return fieldErr(ErrInvalid, name+"size", p.N, "must be in 1…%d", maxNeurons)
 		}
 		if !p.Phi.valid() {
-			return fieldErr(ErrInvalid, name+".Phi", int(p.Phi), "not an activation")
+			return fieldErr(ErrInvalid, name+"phi", int(p.Phi), "not an activation")
 		}
-		if len(p.TauM) != p.N || len(p.TauR) != p.N {
-			return fieldErr(ErrShape, name+".TauM/TauR", fmt.Sprintf("%d/%d", len(p.TauM), len(p.TauR)), "want N = %d", p.N)
-		}
-		for j := range p.N {
-			if !(p.TauM[j] >= n.Dt) || !(p.TauR[j] >= n.Dt) || math.IsInf(p.TauM[j], 0) || math.IsInf(p.TauR[j], 0) {
-				return fieldErr(ErrInvalid, fmt.Sprintf("%s.TauM/TauR[%d]", name, j), fmt.Sprintf("%g/%g", p.TauM[j], p.TauR[j]), "must be finite and ≥ dt = %g", n.Dt)
+		for _, tc := range []struct {
+			field string
+			taus  []float64
+		}{{"tau_m", p.TauM}, {"tau_r", p.TauR}} {
+			if len(tc.taus) != p.N {
+				return fieldErr(ErrShape, name+tc.field, fmt.Sprintf("%d values", len(tc.taus)), "want one per neuron (%d)", p.N)
+			}
+			for j, v := range tc.taus {
+				if !(v >= n.Dt) || math.IsInf(v, 0) {
+					return fieldErr(ErrInvalid, fmt.Sprintf("%s%s[%d]", name, tc.field, j), v, "must be finite and ≥ dt = %g", n.Dt)
+				}
 			}
 		}
 		if p.Bias != nil && len(p.Bias) != p.N {
-			return fieldErr(ErrShape, name+".Bias", len(p.Bias), "want N = %d", p.N)
+			return fieldErr(ErrShape, name+"bias", fmt.Sprintf("%d values", len(p.Bias)), "want one per neuron (%d)", p.N)
 		}
 		if j := firstNonFinite(p.Bias); j >= 0 {
-			return fieldErr(ErrNonFinite, fmt.Sprintf("%s.Bias[%d]", name, j), p.Bias[j], "must be finite")
+			return fieldErr(ErrNonFinite, fmt.Sprintf("%sbias[%d]", name, j), p.Bias[j], "must be finite")
 		}
 		if math.IsNaN(p.Gamma) || math.IsInf(p.Gamma, 0) {
-			return fieldErr(ErrNonFinite, name+".Gamma", p.Gamma, "must be finite")
+			return fieldErr(ErrNonFinite, name+"gamma", p.Gamma, "must be finite")
 		}
 	}
 	for k := range n.Projs {
 		p := &n.Projs[k]
-		name := fmt.Sprintf("Projs[%d]", k)
 		if p.From < Input || p.From >= len(n.Pops) || p.To < 0 || p.To >= len(n.Pops) {
-			return fieldErr(ErrInvalid, name+".From/To", fmt.Sprintf("%d/%d", p.From, p.To), "want Input (−1) or a population index, and a population index")
+			return fieldErr(ErrInvalid, fmt.Sprintf("projections[%d]", k), fmt.Sprintf("from %d to %d", p.From, p.To), "want the input (−1) or a population index, and a population index")
 		}
+		name := n.ProjectionPrefix(k)
 		size := n.FromSize(p) * n.Pops[p.To].N
 		if len(p.W) != size {
-			return fieldErr(ErrShape, name+".W", len(p.W), "want %d × %d = %d values", n.Pops[p.To].N, n.FromSize(p), size)
+			return fieldErr(ErrShape, name+"weight", fmt.Sprintf("%d values", len(p.W)), "want %d × %d = %d", n.Pops[p.To].N, n.FromSize(p), size)
 		}
 		if j := firstNonFinite(p.W); j >= 0 {
-			return fieldErr(ErrNonFinite, fmt.Sprintf("%s.W[%d]", name, j), p.W[j], "must be finite")
+			return fieldErr(ErrNonFinite, fmt.Sprintf("%sweight[%d]", name, j), p.W[j], "must be finite")
 		}
 		switch {
 		case p.Feedback < 0 || int(p.Feedback) >= len(feedbackNames):
-			return fieldErr(ErrInvalid, name+".Feedback", int(p.Feedback), "not a feedback kind")
+			return fieldErr(ErrInvalid, name+"feedback", int(p.Feedback), "not a feedback kind")
 		case p.Feedback == Symmetric && p.FeedbackWeight != nil:
-			return fieldErr(ErrInvalid, name+".FeedbackWeight", len(p.FeedbackWeight), "symmetric feedback has none")
+			return fieldErr(ErrInvalid, name+"feedback_weight", fmt.Sprintf("%d values", len(p.FeedbackWeight)), "symmetric feedback has none")
 		case p.Feedback != Symmetric && len(p.FeedbackWeight) != size:
-			return fieldErr(ErrShape, name+".FeedbackWeight", len(p.FeedbackWeight), "want %d values", size)
+			return fieldErr(ErrShape, name+"feedback_weight", fmt.Sprintf("%d values", len(p.FeedbackWeight)), "want %d", size)
 		}
 		if j := firstNonFinite(p.FeedbackWeight); j >= 0 {
-			return fieldErr(ErrNonFinite, fmt.Sprintf("%s.FeedbackWeight[%d]", name, j), p.FeedbackWeight[j], "must be finite")
+			return fieldErr(ErrNonFinite, fmt.Sprintf("%sfeedback_weight[%d]", name, j), p.FeedbackWeight[j], "must be finite")
 		}
 	}
 	if n.Layered {
 		for k, p := range n.Projs {
 			if len(n.Projs) != len(n.Pops) || p.To != k || p.From != k-1 {
-				return fieldErr(ErrInvalid, "Layered", true, "a layered network has projection l from population l−1 to l")
+				return fieldErr(ErrInvalid, "layers", true, "a layered network has projection l from population l−1 to l")
 			}
 		}
 	}

@@ -410,7 +410,9 @@ func DecodeSpec(data []byte) (*Spec, error) {
 	all := []error{err}
 	more, _ := fieldErrors(s.Validate())
 	for _, v := range more {
-		if !slices.ContainsFunc(bad, func(b *FieldError) bool { return relatedFields(b.Field, v.Field) }) {
+		// A check that involves a field that failed (layers[1].in against
+		// layers[0].out) says nothing new either.
+		if !slices.ContainsFunc(bad, func(b *FieldError) bool { return relatedFields(b.Field, v.Field) || mentions(v.Error(), b.Field) }) {
 			all = append(all, v)
 		}
 	}
@@ -445,6 +447,23 @@ func relatedFields(a, b string) bool {
 		return inner == outer || strings.HasPrefix(inner, outer+".") || strings.HasPrefix(inner, outer+"[")
 	}
 	return within(a, b) || within(b, a)
+}
+
+// mentions reports whether text names the field path (as a whole path:
+// layers[1] is not named by layers[10]).
+func mentions(text, field string) bool {
+	for i := strings.Index(text, field); i >= 0; {
+		end := i + len(field)
+		if end == len(text) || !strings.ContainsRune("0123456789_abcdefghijklmnopqrstuvwxyz", rune(text[end])) {
+			return true
+		}
+		j := strings.Index(text[end:], field)
+		if j < 0 {
+			return false
+		}
+		i = end + j
+	}
+	return false
 }
 
 // LoadSpec reads and validates a spec file (.json, .yaml or .yml) and

@@ -265,3 +265,50 @@ func TestStrictSpecErrors(t *testing.T) {
 		t.Errorf("layers[0].tau_r reported %d times: %v", n, err)
 	}
 }
+
+// TestDecodeReportsEachProblemOnce: a NaN in a YAML spec is reported
+// alone, the rest of the file decoded (not "dt = 0" and "layers = []"
+// after it), and a type error does not bring checks that depend on the
+// field that failed (layers[1].in against layers[0].out).
+func TestDecodeReportsEachProblemOnce(t *testing.T) {
+	for _, c := range []struct{ doc, want string }{
+		{"dt: 0.1\noptimizer: {kind: sgd, lr: .nan}\nlayers:\n  - {in: 1, out: 8, phi: tanh, tau_m: 1, tau_r: 0.2}\n  - {in: 8, out: 1, tau_m: 0.5, tau_r: 0.5}\n",
+			"optimizer.lr = NaN: must be finite"},
+		{"dt: 0.1\nlayers:\n  - {in: 1, out: 8, phi: tanh, tau_m: [1, .inf], tau_r: 0.2}\n  - {in: 8, out: 1, tau_m: 0.5, tau_r: 0.5}\n",
+			"layers[0].tau_m[1] = +Inf: must be finite"},
+		{"dt: 0.1\nlayers:\n  - {in: 1, out: \"8\", phi: tanh, tau_m: 1, tau_r: 0.2}\n  - {in: 8, out: 1, tau_m: 0.5, tau_r: 0.5}\n",
+			`layers[0].out = "8": want an integer`},
+	} {
+		_, err := DecodeSpec([]byte(c.doc))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%q: got %v, want exactly %q", c.doc, err, c.want)
+		}
+	}
+}
+
+// TestCheckNamesTensors: a network edited by hand is checked, and the
+// errors name its tensors as users see them (layers.0.weight[3]), not the
+// Go fields.
+func TestCheckNamesTensors(t *testing.T) {
+	s, err := DecodeSpec([]byte("dt: 0.1\nlayers:\n  - {in: 2, out: 3, phi: tanh, tau_m: 1, tau_r: 0.2}\n  - {in: 3, out: 1, tau_m: 0.5, tau_r: 0.5}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		edit func(n *Network)
+		want string
+	}{
+		{func(n *Network) { n.Projs[0].W[3] = math.NaN() }, "layers.0.weight[3] = NaN: must be finite"},
+		{func(n *Network) { n.Pops[1].TauR[0] = 0.01 }, "layers.1.tau_r[0] = 0.01: must be finite and ≥ dt = 0.1"},
+		{func(n *Network) { n.Pops[0].Bias[2] = math.Inf(1) }, "layers.0.bias[2] = +Inf: must be finite"},
+	} {
+		n, err := NewNetwork(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.edit(n)
+		if err := n.Check(); err == nil || err.Error() != c.want {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}

@@ -280,7 +280,7 @@ func reverseTopological(n *gle.Network) ([]int, error) {
 	visit = func(q int) error {
 		switch state[q] {
 		case 1:
-			return fmt.Errorf("%w: population %s lies on a loop; the λ trace needs a network without loops (use Adjoint)", gle.ErrInvalid, n.Pops[q].Name)
+			return fmt.Errorf("%w: population %s lies on a loop: λ traces are recorded for networks without loops only (the adjoint gradient itself, method adjoint, handles loops)", gle.ErrInvalid, n.Pops[q].Name)
 		case 2:
 			return nil
 		}

@@ -1,6 +1,7 @@
 package exact_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/gle-go/gle"
@@ -73,8 +74,9 @@ func FuzzGraphSpec(f *testing.F) {
 				}
 			}
 		}
-		if _, err := exact.Align(n, 1, xs, ts, 2); err != nil {
-			t.Fatalf("align: %v", err)
+		// Without targets there is nothing to align: refused, not zeros.
+		if _, err := exact.Align(n, 1, xs, ts, 2); !errors.Is(err, gle.ErrInvalid) {
+			t.Fatalf("align without targets: %v, want a refusal", err)
 		}
 	})
 }

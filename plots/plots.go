@@ -395,7 +395,10 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 		pl.X.Max = float64(ncols) + 0.35*float64(ncols)
 	}
 	ticks := func(n int, flip bool) plot.ConstantTicks {
-		step := max(1, n/10) // at most about ten labels
+		step := max(1, n/10) // at most about ten numbers
+		if p.MatrixLabels != nil {
+			step = max(1, n/40) // every name up to 40 classes
+		}
 		var t plot.ConstantTicks
 		for i := range n {
 			v := i
@@ -414,7 +417,20 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 		return t
 	}
 	pl.Y.Tick.Marker = ticks(rows, true)
-	if p.HideValues {
+	if p.MatrixLabels != nil && p.MatrixX == nil {
+		// Names along x stand upright, so that neighbours never overlap,
+		// smaller beyond a dozen classes.
+		pl.X.Tick.Label.Rotation = math.Pi / 2
+		pl.X.Tick.Label.XAlign, pl.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
+		if ncols > 12 {
+			size := vg.Points(max(5, 10-float64(ncols-12)/7))
+			pl.X.Tick.Label.Font.Size, pl.Y.Tick.Label.Font.Size = size, size
+		}
+	}
+	if p.MatrixX == nil {
+		pl.X.Tick.Marker = ticks(ncols, false)
+	}
+	if p.HideValues || (rows*ncols > 400 && p.MatrixLabels != nil) {
 		return pl, nil
 	}
 	for r := range rows {
@@ -432,9 +448,6 @@ func (p Panel) heatMap(pl *plot.Plot) (*plot.Plot, error) {
 		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = draw.XCenter, draw.YCenter
 	}
 	pl.Add(l)
-	if p.MatrixX == nil {
-		pl.X.Tick.Marker = ticks(ncols, false)
-	}
 	return pl, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/expt"
 	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/atomicfile"
@@ -64,7 +63,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 			if specPath == "" {
 				return usagef("--spec is required: the network to train")
 			}
-			spec, err := gle.LoadSpec(specPath)
+			spec, err := loadSpec(specPath)
 			if err != nil {
 				return err
 			}

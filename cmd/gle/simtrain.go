@@ -16,6 +16,7 @@ import (
 	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/internal/session"
+	"github.com/gle-go/gle/model"
 	"github.com/gle-go/gle/optim"
 )
 
@@ -26,7 +27,7 @@ type sessionFlags struct {
 }
 
 func (f *sessionFlags) define(fs *flag.FlagSet) {
-	fs.StringVar(&f.spec, "spec", "", "network spec (.json, .yaml or .yml): layers, or populations and projections (docs/spec.md); required")
+	fs.StringVar(&f.spec, "spec", "", "network spec (.json, .yaml or .yml: layers, or populations and projections, docs/spec.md), or a .safetensors network; required")
 	fs.StringVar(&f.data, "data", "", "inputs x and optional targets y (.npz, .npy or .json); required")
 	fs.BoolVar(&f.batchMajor, "batch-major", false, "arrays are [batch][steps][features] (2-D: [batch][steps]) instead of [steps][batch][features]")
 	defineCommon(fs, &f.force)
@@ -48,12 +49,26 @@ func defineCommon(fs *flag.FlagSet, force *bool) {
 	})
 }
 
+// loadSpec reads a spec file (.json, .yaml, .yml), or the network of a
+// .safetensors file (gle export, a learned network of gle train) as the
+// spec of its structure and parameters.
+func loadSpec(path string) (*gle.Spec, error) {
+	if !strings.EqualFold(filepath.Ext(path), ".safetensors") {
+		return gle.LoadSpec(path)
+	}
+	n, s, err := model.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return n.ToSpec(s), nil
+}
+
 // load reads the spec (either form) and the data, checking that they fit.
 func (f *sessionFlags) load() (*gle.Spec, *data.Sequence, error) {
 	if f.spec == "" || f.data == "" {
 		return nil, nil, usagef("--spec and --data are required")
 	}
-	spec, err := gle.LoadSpec(f.spec)
+	spec, err := loadSpec(f.spec)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -137,6 +137,10 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	if lerr != nil {
 		fmt.Fprintf(stdout, "no λ traces: %v\n", lerr)
 	}
-	fmt.Fprintf(stdout, "wrote trace.npz (u, r, ê, λ of every population) and trace.png/.svg to %s\n", dir)
+	what := "u, r, ê and λ"
+	if lambda == nil {
+		what = "u, r and ê"
+	}
+	fmt.Fprintf(stdout, "wrote trace.npz (%s of every population) and trace.png/.svg to %s\n", what, dir)
 	return ctx.Err()
 }

@@ -147,8 +147,9 @@ func ErrorText(ctx context.Context, err error) string {
 
 // GitRevision returns the commit the running binary was built from (with
 // "+dirty" for uncommitted changes), as go build recorded it; for a binary
-// without that record (go run, tests), the working directory's checkout;
-// or "unknown".
+// without that record (go run, -buildvcs=false, tests), the commit of the
+// checkout its sources were compiled from — never the working
+// directory's, which may be a user's own repository; or "unknown".
 func GitRevision() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		var rev, dirty string
@@ -166,12 +167,17 @@ func GitRevision() string {
 			return rev + dirty
 		}
 	}
-	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	_, file, _, ok := runtime.Caller(0)
+	src := filepath.Dir(file)
+	if st, err := os.Stat(src); !ok || err != nil || !st.IsDir() { // built with -trimpath, or elsewhere
+		return "unknown"
+	}
+	out, err := exec.Command("git", "-C", src, "rev-parse", "HEAD").Output()
 	if err != nil {
 		return "unknown"
 	}
 	rev := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+	if st, err := exec.Command("git", "-C", src, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
 		rev += "+dirty"
 	}
 	return rev

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -160,5 +161,30 @@ func TestKeepIdentity(t *testing.T) {
 	}
 	if err := KeepIdentity(t.TempDir(), id, true); err == nil {
 		t.Error("resuming a folder without identity.json passed")
+	}
+}
+
+// TestGitRevisionIsTheProjects: without a build stamp (tests have none)
+// the revision is the checkout the sources came from, not the working
+// directory's repository.
+func TestGitRevisionIsTheProjects(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	want, err := exec.Command("git", "rev-parse", "HEAD").Output() // the test runs in the package folder
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	other := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "--allow-empty", "-m", "a user's repository"}} {
+		if out, err := exec.Command("git", append([]string{"-C", other}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	theirs, _ := exec.Command("git", "-C", other, "rev-parse", "HEAD").Output()
+	t.Chdir(other)
+	got := GitRevision()
+	if strings.HasPrefix(got, strings.TrimSpace(string(theirs))) || !strings.HasPrefix(got, strings.TrimSpace(string(want))) {
+		t.Errorf("GitRevision() = %s from a user's repository at %s; want the project's %s", got, strings.TrimSpace(string(theirs)), strings.TrimSpace(string(want)))
 	}
 }

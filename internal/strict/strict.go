@@ -31,18 +31,19 @@ import (
 // Decode decodes data (JSON when its first non-blank character is '{',
 // YAML otherwise) into dst, a non-nil pointer.
 func Decode(data []byte, dst any) error {
-	tree, err := parse(data)
+	var problems []error
+	tree, err := parse(data, &problems)
 	if err != nil {
 		return err
 	}
-	var problems []error
 	decode("", tree, reflect.ValueOf(dst).Elem(), &problems)
 	return errors.Join(problems...)
 }
 
 // parse returns the document as a tree of map[string]any, []any,
-// json.Number, string, bool and nil.
-func parse(data []byte) (any, error) {
+// json.Number, string, bool and nil; values it cannot keep (NaN, ±Inf in
+// YAML) are left out and reported in problems, so that the rest decodes.
+func parse(data []byte, problems *[]error) (any, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return nil, fmt.Errorf("%w: empty document", errs.ErrInvalid)
@@ -63,21 +64,24 @@ func parse(data []byte) (any, error) {
 	if err := yaml.Unmarshal(data, &tree); err != nil {
 		return nil, fmt.Errorf("%w: YAML: %v", errs.ErrInvalid, err)
 	}
-	return fromYAML(tree, "")
+	return fromYAML(tree, "", problems)
 }
 
-// fromYAML turns a YAML tree into the JSON form of parse, rejecting
-// non-string keys and non-finite numbers with their path.
-func fromYAML(v any, path string) (any, error) {
+// dropped marks a value fromYAML left out (a problem was reported).
+type dropped struct{}
+
+// fromYAML turns a YAML tree into the JSON form of parse. Non-string keys
+// and non-finite numbers are reported with their path in problems and
+// left out (a key's entry, a list's element), so that the rest of the
+// document still decodes and is checked.
+func fromYAML(v any, path string, problems *[]error) (any, error) {
 	switch x := v.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(x))
 		for k, e := range x {
-			c, err := fromYAML(e, join(path, k))
-			if err != nil {
-				return nil, err
+			if c := fromYAMLKeep(e, join(path, k), problems); c != (dropped{}) {
+				m[k] = c
 			}
-			m[k] = c
 		}
 		return m, nil
 	case map[any]any:
@@ -85,28 +89,26 @@ func fromYAML(v any, path string) (any, error) {
 		for k, e := range x {
 			ks, ok := k.(string)
 			if !ok {
-				return nil, errs.Field(errs.ErrInvalid, orTop(path), k, "map keys must be strings")
+				*problems = append(*problems, errs.Field(errs.ErrInvalid, orTop(path), k, "map keys must be strings"))
+				continue
 			}
-			c, err := fromYAML(e, join(path, ks))
-			if err != nil {
-				return nil, err
+			if c := fromYAMLKeep(e, join(path, ks), problems); c != (dropped{}) {
+				m[ks] = c
 			}
-			m[ks] = c
 		}
 		return m, nil
 	case []any:
-		out := make([]any, len(x))
+		out := make([]any, 0, len(x))
 		for i, e := range x {
-			c, err := fromYAML(e, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
+			if c := fromYAMLKeep(e, fmt.Sprintf("%s[%d]", path, i), problems); c != (dropped{}) {
+				out = append(out, c)
 			}
-			out[i] = c
 		}
 		return out, nil
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, errs.Field(errs.ErrNonFinite, orTop(path), x, "must be finite")
+			*problems = append(*problems, errs.Field(errs.ErrNonFinite, orTop(path), x, "must be finite"))
+			return dropped{}, nil
 		}
 		return json.Number(strconv.FormatFloat(x, 'g', -1, 64)), nil
 	case int:
@@ -117,6 +119,13 @@ func fromYAML(v any, path string) (any, error) {
 		return json.Number(strconv.FormatUint(x, 10)), nil
 	}
 	return v, nil
+}
+
+// fromYAMLKeep is fromYAML for a value inside a map or list: dropped{}
+// when it was left out.
+func fromYAMLKeep(v any, path string, problems *[]error) any {
+	c, _ := fromYAML(v, path, problems)
+	return c
 }
 
 func join(path, key string) string {
