@@ -292,8 +292,9 @@ func (r *Result) LastEpoch() *Record {
 	return nil
 }
 
-// ErrNoTargets marks training data without targets.
-var ErrNoTargets = errors.New("no targets")
+// ErrNoTargets marks data without targets where they are needed; it
+// wraps gle.ErrInvalid.
+var ErrNoTargets = fmt.Errorf("%w: no targets", gle.ErrInvalid)
 
 // progress is what Run keeps in the checkpoint besides the learner.
 type progress struct {

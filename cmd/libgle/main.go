@@ -4,7 +4,7 @@
 //
 // Every function returns NULL on success or an error as a C string
 // "kind: message" (kinds: invalid, shape, unknown, nonfinite, diverged,
-// toolarge, notexist, mismatch, canceled, internal, other), which the
+// toolarge, notexist, exists, mismatch, canceled, internal, other), which the
 // caller frees with gle_free. Objects — networks, trainers and bundles of
 // named arrays — live in Go and are named by int64 handles, released
 // with gle_release. Arrays cross as pointers to C-contiguous memory the
@@ -127,7 +127,7 @@ func errText(err error) *C.char {
 		name   string
 	}{{context.Canceled, "canceled"}, {gle.ErrTooLarge, "toolarge"}, {gle.ErrDiverged, "diverged"}, {gle.ErrMismatch, "mismatch"},
 		{gle.ErrShape, "shape"}, {gle.ErrUnknownName, "unknown"}, {gle.ErrNonFinite, "nonfinite"}, {gle.ErrInvalid, "invalid"},
-		{fs.ErrNotExist, "notexist"}, {trajectory.ErrMalformed, "invalid"}, {model.ErrFormat, "invalid"}} {
+		{fs.ErrNotExist, "notexist"}, {fs.ErrExist, "exists"}, {trajectory.ErrMalformed, "invalid"}, {model.ErrFormat, "invalid"}} {
 		if errors.Is(err, k.target) {
 			kind = k.name
 			break

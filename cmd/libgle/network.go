@@ -7,12 +7,14 @@ import "C"
 
 import (
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/exact"
-	"github.com/gle-go/gle/internal/runs"
+	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/session"
 	"github.com/gle-go/gle/model"
 )
@@ -169,7 +171,10 @@ func gle_network_save(h C.int64_t, path *C.char, force C.int64_t) *C.char {
 		if err := session.LearnedFormat(p); err != nil {
 			return &gle.FieldError{Field: "path", Value: p, Why: err.Error(), Err: gle.ErrInvalid}
 		}
-		if err := runs.CheckOutputs(force != 0, nil, p); err != nil {
+		if _, err := os.Stat(p); err == nil && force == 0 {
+			return &gle.FieldError{Field: "path", Value: p, Why: "exists: save with force=True to overwrite it", Err: fs.ErrExist}
+		}
+		if err := atomicfile.CheckWritable(p); err != nil {
 			return err
 		}
 		return session.SaveLearned(p, nw.net, nw.spec)

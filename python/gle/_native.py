@@ -93,6 +93,7 @@ _KINDS = {
     "mismatch": MismatchError,
     "canceled": CancelledError,
     "notexist": FileNotFoundError,
+    "exists": FileExistsError,
 }
 
 
