@@ -1,13 +1,16 @@
 package fit
 
 import (
+	"bytes"
 	"context"
 	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"time"
 
@@ -1016,3 +1019,35 @@ func (m multi) BatchStart(l gle.Learner, split Split, epoch, batch int) {
 		}
 	}
 }
+
+// ReadRecords reads a metrics file written one Record per line (JSON
+// lines: gle train's metrics.jsonl, gle run's SEED.jsonl). A file whose
+// lines are not records (no "epoch" key) gives ErrNotRecords.
+func ReadRecords(path string) ([]Record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []Record
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var keys map[string]json.RawMessage
+		if err := json.Unmarshal(line, &keys); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		if _, ok := keys["epoch"]; !ok {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, ErrNotRecords)
+		}
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ErrNotRecords marks a JSON-lines file of something else than records.
+var ErrNotRecords = errors.New("not a file of run records")

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"errors"
+
 	"gopkg.in/yaml.v3"
 
-	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -22,35 +22,21 @@ import (
 	"github.com/gle-go/gle/plots"
 )
 
-// readEpochs reads the epoch records of one run's metrics (JSON lines
-// of fit.Record: gle train, gle run mnist1d*, speech); the running-loss
-// lines are left out. Other JSONL files (a LagLine run's) give nil.
+// readEpochs reads the epoch records of one run's metrics (fit.Record
+// lines: gle train, gle run mnist1d*, speech), leaving out the
+// running-loss lines; other JSON-lines files (a LagLine run's) give nil.
 func readEpochs(path string) ([]fit.Record, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	rs, err := fit.ReadRecords(path)
+	if errors.Is(err, fit.ErrNotRecords) {
+		return nil, nil
 	}
-	defer fh.Close()
 	var eps []fit.Record
-	sc := bufio.NewScanner(fh)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var raw map[string]any
-		if json.Unmarshal(sc.Bytes(), &raw) != nil {
-			return nil, fmt.Errorf("%s: not JSON lines", path)
-		}
-		if _, ok := raw["epoch"]; !ok {
-			return nil, nil
-		}
-		var e fit.Record
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if e.Step == 0 {
-			eps = append(eps, e)
+	for _, r := range rs {
+		if r.Step == 0 {
+			eps = append(eps, r)
 		}
 	}
-	return eps, sc.Err()
+	return eps, err
 }
 
 // evaluationOf returns the split a run's records were evaluated on: test
