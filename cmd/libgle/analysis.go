@@ -19,11 +19,7 @@ import (
 func gle_grad(h C.int64_t, method *C.char, x *C.double, steps, batch, inputs, ykind C.int64_t, yv *C.double, yc *C.int64_t,
 	out *C.int64_t, objective *C.double) *C.char {
 	return guard(func() error {
-		nw, err := lookup[*network](h)
-		if err != nil {
-			return err
-		}
-		xs, ts, err := sequence(nw.net, x, steps, batch, inputs, ykind, yv, yc)
+		nw, xs, ts, err := networkSequence(h, x, steps, batch, inputs, ykind, yv, yc)
 		if err != nil {
 			return err
 		}
@@ -45,11 +41,7 @@ func gle_grad(h C.int64_t, method *C.char, x *C.double, steps, batch, inputs, yk
 func gle_align(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_t, yv *C.double, yc *C.int64_t,
 	window C.int64_t, method, against *C.char, rows **C.char) *C.char {
 	return guard(func() error {
-		nw, err := lookup[*network](h)
-		if err != nil {
-			return err
-		}
-		xs, ts, err := sequence(nw.net, x, steps, batch, inputs, ykind, yv, yc)
+		nw, xs, ts, err := networkSequence(h, x, steps, batch, inputs, ykind, yv, yc)
 		if err != nil {
 			return err
 		}

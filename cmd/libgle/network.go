@@ -112,38 +112,37 @@ func (nw *network) tensor(name string) (gle.Tensor, error) {
 	return gle.Tensor{}, &gle.FieldError{Field: "parameter", Value: name, Why: "no such tensor (have " + strings.Join(names, ", ") + ")", Err: gle.ErrUnknownName}
 }
 
+// networkTensor looks up network h and its parameter name, checking
+// that the caller's buffer holds n values.
+func networkTensor(h C.int64_t, name *C.char, n C.int64_t) (*network, gle.Tensor, error) {
+	nw, err := lookup[*network](h)
+	if err != nil {
+		return nil, gle.Tensor{}, err
+	}
+	t, err := nw.tensor(C.GoString(name))
+	if err == nil && int(n) != len(t.Data) {
+		err = fmt.Errorf("%w: %s has %d values, the buffer %d", gle.ErrShape, t.Name, len(t.Data), n)
+	}
+	return nw, t, err
+}
+
 //export gle_param_get
 func gle_param_get(h C.int64_t, name *C.char, dst *C.double, n C.int64_t) *C.char {
 	return guard(func() error {
-		nw, err := lookup[*network](h)
-		if err != nil {
-			return err
+		_, t, err := networkTensor(h, name, n)
+		if err == nil {
+			copy(floats(dst, n), t.Data)
 		}
-		t, err := nw.tensor(C.GoString(name))
-		if err != nil {
-			return err
-		}
-		if int(n) != len(t.Data) {
-			return fmt.Errorf("%w: %s has %d values, the buffer %d", gle.ErrShape, t.Name, len(t.Data), n)
-		}
-		copy(floats(dst, n), t.Data)
-		return nil
+		return err
 	})
 }
 
 //export gle_param_set
 func gle_param_set(h C.int64_t, name *C.char, src *C.double, n C.int64_t) *C.char {
 	return guard(func() error {
-		nw, err := lookup[*network](h)
+		nw, t, err := networkTensor(h, name, n)
 		if err != nil {
 			return err
-		}
-		t, err := nw.tensor(C.GoString(name))
-		if err != nil {
-			return err
-		}
-		if int(n) != len(t.Data) {
-			return fmt.Errorf("%w: %s has %d values, %d given", gle.ErrShape, t.Name, len(t.Data), n)
 		}
 		old := append([]float64(nil), t.Data...)
 		copy(t.Data, floats(src, n))
@@ -225,15 +224,22 @@ func sequence(n *gle.Network, x *C.double, steps, batch, inputs, ykind C.int64_t
 	return xs, ts, nil
 }
 
+// networkSequence looks up network h and turns the caller's arrays into
+// its frames and targets (sequence).
+func networkSequence(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_t, yv *C.double, yc *C.int64_t) (*network, [][]float64, []gle.Target, error) {
+	nw, err := lookup[*network](h)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	xs, ts, err := sequence(nw.net, x, steps, batch, inputs, ykind, yv, yc)
+	return nw, xs, ts, err
+}
+
 //export gle_simulate
 func gle_simulate(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_t, yv *C.double, yc *C.int64_t,
 	out *C.double, record C.int64_t, traces *C.int64_t) *C.char {
 	return guard(func() error {
-		nw, err := lookup[*network](h)
-		if err != nil {
-			return err
-		}
-		xs, ts, err := sequence(nw.net, x, steps, batch, inputs, ykind, yv, yc)
+		nw, xs, ts, err := networkSequence(h, x, steps, batch, inputs, ykind, yv, yc)
 		if err != nil {
 			return err
 		}
