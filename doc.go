@@ -46,7 +46,7 @@
 // A Spec (JSON or YAML, docs/spec.md) declares a network; NewNetwork builds
 // it; NewEngine runs it; NewTrainerFromSpec builds network, optimizer and
 // Trainer from a spec and trains it online with GLE's local rule — or,
-// with a Rule from package exact, truncated or full BPTT, on the same
+// with a Rule from package gradient, truncated or full BPTT, on the same
 // optimizer. State is kept across calls to Step and across mini-batches,
 // as in the reference; Engine.Reset starts from rest and Engine.SetBatch
 // changes the batch size while keeping the state. Step allocates nothing.

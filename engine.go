@@ -27,7 +27,7 @@ type EngineOf[T Float] struct {
 	Net *Network
 	// ErrorsOff runs the dynamics without errors (ê = 0, γ ignored, no
 	// error sent back, no gradients): the forward pass that exact
-	// gradients differentiate (package exact).
+	// gradients differentiate (package gradient).
 	ErrorsOff bool
 
 	state, next *StateOf[T] // committed state; the one before the last Step

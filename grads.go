@@ -4,7 +4,7 @@ import "fmt"
 
 // Grads holds gradients of a loss with respect to a network's parameters,
 // in the layout of the parameters. GLE's local rule (Engine.SetGrads) and
-// every exact method (package exact) fill it, so optimizers and
+// every exact method (package gradient) fill it, so optimizers and
 // diagnostics treat them alike. A slice is nil where the parameter has no
 // gradient (it does not learn, or the network has no such parameter).
 type Grads struct {

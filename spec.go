@@ -112,7 +112,7 @@ type LayerSpec struct {
 	LearnWeight *bool `json:"learn_weight,omitempty"` // nil means true
 	LearnBias   *bool `json:"learn_bias,omitempty"`   // nil means true
 	LearnTauM   bool  `json:"learn_tau_m,omitempty"`
-	// LearnTauR learns τr too; only exact gradients (package exact) have
+	// LearnTauR learns τr too; only exact gradients (package gradient) have
 	// a τr update, so GLE's local rule rejects it.
 	LearnTauR bool `json:"learn_tau_r,omitempty"`
 }

@@ -17,7 +17,7 @@ type Trainer = TrainerOf[float64]
 type Trainer32 = TrainerOf[float32]
 
 // Rule is a learning rule other than GLE's local one, chosen per trainer:
-// truncated or full BPTT (package exact). It runs the trainer's engine
+// truncated or full BPTT (package gradient). It runs the trainer's engine
 // and says when the gradient it accumulated is ready for the optimizer.
 type Rule interface {
 	// Name identifies the rule in checkpoints ("tbptt:100", "bptt").

@@ -26,11 +26,11 @@ screen() {
   case " $stopped_early " in *" $n "*) return ;; esac
   step mnist1d "$@" --name "search-$n" --seeds 1-2 --epochs 60 --validation 500 --float32 --out "runs/mnist1d-search/$n"
 }
-for f in expt/specs/search/*.yaml; do
+for f in experiments/specs/search/*.yaml; do
   screen "$(basename "$f" .yaml)" --spec "$f"
 done
-screen i-42k-patience5 --spec expt/specs/search/a-42k.yaml --patience 5
-screen j-wide98-patience5 --spec expt/specs/search/c-wide98.yaml --patience 5
+screen i-42k-patience5 --spec experiments/specs/search/a-42k.yaml --patience 5
+screen j-wide98-patience5 --spec experiments/specs/search/c-wide98.yaml --patience 5
 step mnist1d-e2e-42k --seeds 1-10 --float32 --out runs/mnist1d-e2e-42k
 step mnist1d-e2e --seeds 1-10 --float32 --out runs/mnist1d-e2e
 # The search's choice under the paper's protocol.

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/exact"
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
+	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
@@ -26,7 +26,7 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	var f sessionFlags
 	window, steps := 100, 0
 	method, against := "gle", "bptt"
-	methods := strings.Join(exact.Methods, ", ")
+	methods := strings.Join(gradient.Methods, ", ")
 	if err := parseNoArgs("align", args, func(fs *flag.FlagSet) {
 		f.define(fs)
 		fs.StringVar(&f.out, "out", "", "output folder (default runs/align-<timestamp>)")
@@ -38,7 +38,7 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	for _, m := range [...]struct{ flag, v string }{{"--method", method}, {"--against", against}} {
-		if err := exact.CheckMethod(m.v); err != nil {
+		if err := gradient.CheckMethod(m.v); err != nil {
 			return usagef("%s %q: want %s", m.flag, m.v, methods)
 		}
 	}
@@ -65,7 +65,7 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	xs := seq.Frames(steps)
 	T := len(xs)
-	rows, err := exact.Compare(net, seq.Batch, xs, seq.Targets[:T], window, method, against)
+	rows, err := gradient.Compare(net, seq.Batch, xs, seq.Targets[:T], window, method, against)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func writeJSONL[T any](path string, rows []T) error {
 }
 
 func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
-	c := expt.DefaultLagNet()
+	c := experiments.DefaultLagNet()
 	out := ""
 	var force bool
 	if err := parseNoArgs("run lagnet", args, func(fs *flag.FlagSet) {
@@ -142,7 +142,7 @@ func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := expt.RunLagNet(ctx, c)
+	res, err := experiments.RunLagNet(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := writeJSONL(filepath.Join(dir, "lagnet.jsonl"), res.Neurons); err != nil {
 		return err
 	}
-	if err := expt.LagNetFigure(filepath.Join(dir, "lagnet"), res); err != nil {
+	if err := experiments.LagNetFigure(filepath.Join(dir, "lagnet"), res); err != nil {
 		return err
 	}
 	// The traces as arrays: time [T], ehat.L and lambda.L [T][neurons].

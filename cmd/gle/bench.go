@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/internal/kernel"
 )
 
@@ -41,8 +41,8 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if reps < 1 || minTime <= 0 {
 		return usagef("--reps = %d must be ≥ 1 and --min-time = %v positive", reps, minTime)
 	}
-	var ws []expt.Workload
-	for _, w := range expt.Workloads() {
+	var ws []experiments.Workload
+	for _, w := range experiments.Workloads() {
 		if names == "" || strings.Contains(","+names+",", ","+w.Name+",") {
 			ws = append(ws, w)
 		}
@@ -50,7 +50,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(ws) == 0 {
 		return usagef("no workload matches %q", names)
 	}
-	var results []expt.BenchResult
+	var results []experiments.BenchResult
 	if !asJSON {
 		fmt.Fprintf(stdout, "%-17s %12s %10s %14s %9s %8s   (-f32: float32 engine; %s, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", "allocs", cores, reps)
 	}
@@ -59,7 +59,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		own := resetPeakRSS()
-		r, err := expt.Bench(w, minTime, reps)
+		r, err := experiments.Bench(w, minTime, reps)
 		if err != nil {
 			return fmt.Errorf("%s: %w", w.Name, err)
 		}
@@ -78,7 +78,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(results)
 	}
-	peak64, peak32 := expt.GEMMPeak[float64](512, time.Second), expt.GEMMPeak[float32](512, time.Second)
+	peak64, peak32 := experiments.GEMMPeak[float64](512, time.Second), experiments.GEMMPeak[float32](512, time.Second)
 	fmt.Fprintf(stdout, "GEMM kernel on 512×512 matrices: %.2f GFLOP/s (float64), %.2f GFLOP/s (float32)\n", peak64, peak32)
 	for _, r := range results {
 		switch r.Workload {

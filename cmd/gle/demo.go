@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 )
 
 // runDemo trains the LagLine student chain (paper Fig. 5) for a shortened
 // time and prints its weights and time constants against the teacher's.
 func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
-	c := expt.DefaultLagLine()
+	c := experiments.DefaultLagLine()
 	c.TrainTime = 800
 	if err := parseNoArgs("demo", args, func(fs *flag.FlagSet) {
 		fs.Float64Var(&c.TrainTime, "time", c.TrainTime, "training time in time units (the paper trains 4000)")
@@ -29,10 +29,10 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		"with local, real-time prospective errors (LagLine, GLE paper Fig. 5).\n"+
 		"dt = %g, batch %d, %g time units of settling, then %g of learning.\n\n", c.Dt, c.Batch, c.SettleTime, c.TrainTime)
 	fmt.Fprintf(stdout, "%8s  %12s  %8s %8s  %8s %8s\n", "time", "loss", "w1", "w2", "τm1", "τm2")
-	show := func(r expt.LagLineRecord) {
+	show := func(r experiments.LagLineRecord) {
 		fmt.Fprintf(stdout, "%8.0f  %12.4g  %8.4f %8.4f  %8.4f %8.4f\n", r.Time, r.Loss, r.W[0], r.W[1], r.TauM[0], r.TauM[1])
 	}
-	res, err := expt.RunLagLine(ctx, c, show)
+	res, err := experiments.RunLagLine(ctx, c, show)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/internal/runs"
-	"github.com/gle-go/gle/model"
 	"github.com/gle-go/gle/npy"
+	"github.com/gle-go/gle/safetensors"
 )
 
 // runExport writes a network's parameters as safetensors or npz.
@@ -53,12 +53,12 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if params != "" {
-		if err := model.LoadInto(params, net); err != nil {
+		if err := safetensors.LoadInto(params, net); err != nil {
 			return err
 		}
 	}
 	if format == "safetensors" {
-		err = model.Save(out, net, spec)
+		err = safetensors.Save(out, net, spec)
 	} else {
 		var arrs []npy.Named
 		for _, t := range net.Tensors() {

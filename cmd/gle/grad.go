@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/exact"
+	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
 )
@@ -21,7 +21,7 @@ func runGrad(ctx context.Context, args []string, stdout io.Writer) error {
 	method, steps := "bptt", 0
 	if err := parseNoArgs("grad", args, func(fs *flag.FlagSet) {
 		f.define(fs)
-		fs.StringVar(&method, "method", method, "how: "+strings.Join(exact.Methods, ", ")+" (gle: the local rule's updates summed over the run)")
+		fs.StringVar(&method, "method", method, "how: "+strings.Join(gradient.Methods, ", ")+" (gle: the local rule's updates summed over the run)")
 		fs.IntVar(&steps, "steps", 0, "use only the first N steps (0: all)")
 		fs.StringVar(&f.out, "out", "", "the gradients, one array per parameter tensor (.npz); required")
 	}); err != nil {
@@ -33,8 +33,8 @@ func runGrad(ctx context.Context, args []string, stdout io.Writer) error {
 	if steps < 0 {
 		return usagef("--steps = %d must be ≥ 0 (0: all)", steps)
 	}
-	if err := exact.CheckMethod(method); err != nil {
-		return usagef("--method %q: want %s", method, strings.Join(exact.Methods, ", "))
+	if err := gradient.CheckMethod(method); err != nil {
+		return usagef("--method %q: want %s", method, strings.Join(gradient.Methods, ", "))
 	}
 	if err := runs.CheckOutputs(f.force, []string{f.spec, f.data}, f.out); err != nil {
 		return err
@@ -51,7 +51,7 @@ func runGrad(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	xs := seq.Frames(steps)
-	g, j, err := exact.Gradient(n, method, seq.Batch, xs, seq.Targets[:len(xs)])
+	g, j, err := gradient.Gradient(n, method, seq.Batch, xs, seq.Targets[:len(xs)])
 	if err != nil {
 		return err
 	}

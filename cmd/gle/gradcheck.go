@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/exact"
+	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/trajectory"
 )
 
@@ -63,7 +63,7 @@ func runGradcheck(ctx context.Context, args []string, stdout io.Writer) error {
 	if steps > 0 {
 		xs, ts = xs[:steps], ts[:steps]
 	}
-	res, err := exact.GradCheck(n, batch, xs, ts)
+	res, err := gradient.GradCheck(n, batch, xs, ts)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func runGradcheck(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintln(stdout)
 		kinks += r.Kinks
 	}
-	m := exact.MaxRelErr(res)
+	m := gradient.MaxRelErr(res)
 	fmt.Fprintf(stdout, "max relative error %.3g over %d steps", m, len(xs))
 	if kinks > 0 {
 		fmt.Fprintf(stdout, "; %d components left out: every perturbation tried moved a relu/hard_tanh/hard_sigmoid neuron across its kink, where the loss has no derivative", kinks)

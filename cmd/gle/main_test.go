@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/internal/testutil"
 	"github.com/gle-go/gle/npy"
 )
@@ -568,7 +568,7 @@ func TestBenchJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("bench: exit %d\n%s%s", code, stdout, stderr)
 	}
-	var rs []expt.BenchResult
+	var rs []experiments.BenchResult
 	if err := json.Unmarshal([]byte(stdout), &rs); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}

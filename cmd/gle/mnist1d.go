@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/runs"
@@ -22,7 +22,7 @@ import (
 // outputs.
 func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout io.Writer) error {
 	return func(ctx context.Context, args []string, stdout io.Writer) error {
-		c := expt.DefaultMNIST1D(variant)
+		c := experiments.DefaultMNIST1D(variant)
 		name := "mnist1d-" + variant
 		seeds, out, specPath := "", "", ""
 		jobs := 1
@@ -102,7 +102,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 		if err := runs.WriteConfig(dir, map[string]any{"experiment": c, "seeds": list}); err != nil {
 			return err
 		}
-		results := make([]*expt.MNIST1DResult, len(list))
+		results := make([]*experiments.MNIST1DResult, len(list))
 		var mu sync.Mutex
 		err = runs.FanOut(len(list), jobs, func(i int) error {
 			cs := c
@@ -110,10 +110,10 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 			name := fmt.Sprintf("seed%d", cs.Seed)
 			rec := newConsole(filepath.Join(dir, name+".jsonl"), stdout, &mu, fmt.Sprintf("seed %d ", cs.Seed), cs.Epochs, len(list) == 1)
 			defer rec.Close()
-			r, err := expt.RunMNIST1D(ctx, cs, expt.RunOptions{Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume, Recorder: rec})
+			r, err := experiments.RunMNIST1D(ctx, cs, experiments.RunOptions{Checkpoint: filepath.Join(dir, name+".ckpt"), Resume: resume, Recorder: rec})
 			results[i] = r
 			if r != nil && len(r.Epochs()) > 1 {
-				err = errors.Join(err, expt.MNIST1DFigure(filepath.Join(dir, name), r))
+				err = errors.Join(err, experiments.MNIST1DFigure(filepath.Join(dir, name), r))
 			}
 			return err
 		})
@@ -127,7 +127,7 @@ func runMNIST1D(variant string) func(ctx context.Context, args []string, stdout 
 
 // evalSplit names what a run evaluates on: the test set, or with
 // --validation the samples held out of the training set.
-func evalSplit(c expt.MNIST1DConfig) fit.Split {
+func evalSplit(c experiments.MNIST1DConfig) fit.Split {
 	if c.Validation > 0 {
 		return fit.Validation
 	}
@@ -139,7 +139,7 @@ func evalSplit(c expt.MNIST1DConfig) fit.Split {
 // std (the paper's ±), the sample std, min–max, and the paper's number.
 // The CSV columns and summary keys keep their names (test_acc, …) for
 // either split; summary.json's "evaluated_on" says which it was.
-func writeMNIST1DTable(dir, variant string, split fit.Split, results []*expt.MNIST1DResult, stdout io.Writer) error {
+func writeMNIST1DTable(dir, variant string, split fit.Split, results []*experiments.MNIST1DResult, stdout io.Writer) error {
 	var accs, losses []float64
 	var md, csv strings.Builder
 	fmt.Fprintf(&md, "| seed | epochs | %s accuracy (%%) | %s loss |\n|---|---|---|---|\n", split, split)
@@ -164,8 +164,8 @@ func writeMNIST1DTable(dir, variant string, split fit.Split, results []*expt.MNI
 	if len(accs) == 0 {
 		return nil
 	}
-	a, l := expt.Summarize(accs), expt.Summarize(losses)
-	paper := expt.MNIST1DVariants[variant].Paper
+	a, l := experiments.Summarize(accs), experiments.Summarize(losses)
+	paper := experiments.MNIST1DVariants[variant].Paper
 	if err := runs.WriteSummary(dir, map[string]any{"variant": variant, "seeds": len(accs), "evaluated_on": split,
 		"test_acc_mean": a.Mean, "test_acc_std": a.Std, "test_acc_sample_std": a.SampleStd, "test_acc_min": a.Min, "test_acc_max": a.Max,
 		"test_loss_mean": l.Mean, "test_loss_std": l.Std, "test_loss_min": l.Min, "test_loss_max": l.Max,

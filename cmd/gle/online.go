@@ -16,7 +16,7 @@ import (
 	"sync"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/runs"
 )
@@ -28,7 +28,7 @@ var onlineParts = []string{"cost", "recall", "sum"}
 // and the learning tables (every rule, every seed), resumable result by
 // result.
 func runOnlineRules(ctx context.Context, args []string, stdout io.Writer) error {
-	c := expt.DefaultOnlineRules()
+	c := experiments.DefaultOnlineRules()
 	out, parts, seeds := "", strings.Join(onlineParts, ","), "1-5"
 	variants := strings.Join(c.Recall.Variants, ",")
 	var force, resume bool
@@ -37,7 +37,7 @@ func runOnlineRules(ctx context.Context, args []string, stdout io.Writer) error 
 		defineCommon(fs, &force)
 		fs.StringVar(&parts, "part", parts, "comma-separated parts: "+strings.Join(onlineParts, ", "))
 		fs.StringVar(&seeds, "seeds", seeds, "seeds of the learning tables, e.g. 1-5")
-		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(expt.OnlineVariants, ", "))
+		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(experiments.OnlineVariants, ", "))
 		fs.Var(floatsFlag{&c.Recall.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "recall-gaps", "gaps of the recall task (time units)")
 		fs.Var(floatsFlag{&c.Sum.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "sum-gaps", "gaps of the sum task (time units)")
 		fs.IntVar(&trials, "trials", trials, "training trials (batches of 16) per run")
@@ -63,8 +63,8 @@ func runOnlineRules(ctx context.Context, args []string, stdout io.Writer) error 
 	}
 	vs := strings.Split(variants, ",")
 	for _, v := range vs {
-		if !slices.Contains(expt.OnlineVariants, v) {
-			return usagef("--variant %q: want %s", v, strings.Join(expt.OnlineVariants, ", "))
+		if !slices.Contains(experiments.OnlineVariants, v) {
+			return usagef("--variant %q: want %s", v, strings.Join(experiments.OnlineVariants, ", "))
 		}
 	}
 	if trials <= 0 || jobs <= 0 || c.Recall.AlignEvery < 0 {
@@ -112,14 +112,14 @@ func runOnlineRules(ctx context.Context, args []string, stdout io.Writer) error 
 
 // onlineCost runs (or completes) the cost sweep and writes its table and
 // figure.
-func onlineCost(ctx context.Context, c expt.OnlineCostConfig, dir string, stdout io.Writer) error {
+func onlineCost(ctx context.Context, c experiments.OnlineCostConfig, dir string, stdout io.Writer) error {
 	path := filepath.Join(dir, "cost.jsonl")
-	done, err := readJSONL[expt.CostRow](path)
+	done, err := readJSONL[experiments.CostRow](path)
 	if err != nil {
 		return err
 	}
-	key := func(r expt.CostRow) string { return fmt.Sprintf("%s/%d/%d", r.Method, r.N, r.Batch) }
-	have := map[string]expt.CostRow{}
+	key := func(r experiments.CostRow) string { return fmt.Sprintf("%s/%d/%d", r.Method, r.N, r.Batch) }
+	have := map[string]experiments.CostRow{}
 	for _, r := range done {
 		have[key(r)] = r
 	}
@@ -131,15 +131,15 @@ func onlineCost(ctx context.Context, c expt.OnlineCostConfig, dir string, stdout
 	// The memory limit before the sweep: the measurements hold memory.
 	limit := float64(gle.MemoryLimit())
 	fmt.Fprintf(stdout, "%-7s %5s %6s %12s %12s\n", "method", "n", "batch", "ms/step", "memory")
-	var rows []expt.CostRow
+	var rows []experiments.CostRow
 	for _, batch := range c.Batches {
 		for _, method := range c.Methods {
 			for _, n := range c.Sizes {
 				one := c
 				one.Sizes, one.Batches, one.Methods = []int{n}, []int{batch}, []string{method}
-				r, ok := have[key(expt.CostRow{Method: method, N: n, Batch: batch})]
+				r, ok := have[key(experiments.CostRow{Method: method, N: n, Batch: batch})]
 				if !ok {
-					got, _, err := expt.RunOnlineCost(ctx, one, nil)
+					got, _, err := experiments.RunOnlineCost(ctx, one, nil)
 					if err != nil {
 						return err
 					}
@@ -157,17 +157,17 @@ func onlineCost(ctx context.Context, c expt.OnlineCostConfig, dir string, stdout
 			}
 		}
 	}
-	fits := expt.FitCosts(rows, c)
+	fits := experiments.FitCosts(rows, c)
 	var largest []string
 	for _, batch := range c.Batches {
-		n, err := expt.LargestRTRL(batch, limit)
+		n, err := experiments.LargestRTRL(batch, limit)
 		if err != nil {
 			return err
 		}
 		largest = append(largest, fmt.Sprintf("n = %d at batch %d", n, batch))
 	}
 	table := fmt.Sprintf("## Cost per dt step (input 4 → h ⟲ n → out 2)\n\n%s\nLargest recurrent population whose RTRL sensitivities fit in %s (this machine's available memory): %s.\n",
-		expt.CostTable(rows, fits), gle.FormatBytes(limit), strings.Join(largest, ", "))
+		experiments.CostTable(rows, fits), gle.FormatBytes(limit), strings.Join(largest, ", "))
 	fmt.Fprint(stdout, "\n"+table+"\n")
 	if err := writeJSONL(filepath.Join(dir, "cost-fits.jsonl"), fits); err != nil {
 		return err
@@ -175,23 +175,23 @@ func onlineCost(ctx context.Context, c expt.OnlineCostConfig, dir string, stdout
 	if err := atomicfile.Write(filepath.Join(dir, "cost.md"), []byte(table)); err != nil {
 		return err
 	}
-	return expt.CostFigure(filepath.Join(dir, "cost"), rows, c.Methods)
+	return experiments.CostFigure(filepath.Join(dir, "cost"), rows, c.Methods)
 }
 
 // onlineLearning trains every variant at every gap and seed of the tasks
 // (the results already in learning.jsonl are kept) and writes the tables
 // and figures.
-func onlineLearning(ctx context.Context, c *expt.OnlineRulesConfig, tasks []string, jobs int, dir string, stdout io.Writer) error {
+func onlineLearning(ctx context.Context, c *experiments.OnlineRulesConfig, tasks []string, jobs int, dir string, stdout io.Writer) error {
 	path := filepath.Join(dir, "learning.jsonl")
-	done, err := readJSONL[expt.MemoryResult](path)
+	done, err := readJSONL[experiments.MemoryResult](path)
 	if err != nil {
 		return err
 	}
 	have := map[string]bool{}
 	for _, r := range done {
-		have[expt.ResultKey(r)] = true
+		have[experiments.ResultKey(r)] = true
 	}
-	var todo []expt.LearningItem
+	var todo []experiments.LearningItem
 	for _, it := range c.Items(tasks) {
 		if !have[it.Key()] {
 			todo = append(todo, it)
@@ -210,7 +210,7 @@ func onlineLearning(ctx context.Context, c *expt.OnlineRulesConfig, tasks []stri
 			return nil
 		}
 		it := todo[i]
-		r, err := expt.RunMemory(ctx, c.Item(it), nil)
+		r, err := experiments.RunMemory(ctx, c.Item(it), nil)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil // interrupted: the run is redone on --resume
@@ -229,14 +229,14 @@ func onlineLearning(ctx context.Context, c *expt.OnlineRulesConfig, tasks []stri
 	var md strings.Builder
 	for _, task := range tasks {
 		tc := c.Task(task)
-		fmt.Fprintf(&md, "## %s: accuracy, mean ± std over seeds %v (seeds with accuracy ≥ 0.95)\n\n%s\n", task, c.Seeds, expt.LearningTable(task, res, tc.Variants, tc.Gaps))
-		fmt.Fprintf(&md, "## %s: cosine of each rule's gradient with the exact one over training (probe batch, all parameters)\n\n%s\n", task, expt.AlignmentTable(task, res, tc.Variants, tc.Gaps))
+		fmt.Fprintf(&md, "## %s: accuracy, mean ± std over seeds %v (seeds with accuracy ≥ 0.95)\n\n%s\n", task, c.Seeds, experiments.LearningTable(task, res, tc.Variants, tc.Gaps))
+		fmt.Fprintf(&md, "## %s: cosine of each rule's gradient with the exact one over training (probe batch, all parameters)\n\n%s\n", task, experiments.AlignmentTable(task, res, tc.Variants, tc.Gaps))
 	}
 	fmt.Fprint(stdout, "\n"+md.String())
 	if err := atomicfile.Write(filepath.Join(dir, "online-rules.md"), []byte(md.String())); err != nil {
 		return err
 	}
-	return expt.LearningFigure(filepath.Join(dir, "learning"), res, tasks, c.Recall.Variants, 2)
+	return experiments.LearningFigure(filepath.Join(dir, "learning"), res, tasks, c.Recall.Variants, 2)
 }
 
 // readJSONL reads the records of a JSON-lines file (none if it does not

@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/plots"
 )
 
@@ -50,7 +50,7 @@ func plotDir(dir string) (int, error) {
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	sort.Strings(files)
-	var lag []*expt.LagLineResult
+	var lag []*experiments.LagLineResult
 	for _, f := range files {
 		base := strings.TrimSuffix(f, ".jsonl")
 		if strings.HasPrefix(filepath.Base(base), "lagline-") {
@@ -78,7 +78,7 @@ func plotDir(dir string) (int, error) {
 		drawn++
 	}
 	if len(lag) > 0 {
-		if err := expt.LagLineFigure(filepath.Join(dir, "lagline"), lag); err != nil {
+		if err := experiments.LagLineFigure(filepath.Join(dir, "lagline"), lag); err != nil {
 			return drawn, err
 		}
 		drawn++
@@ -87,18 +87,18 @@ func plotDir(dir string) (int, error) {
 }
 
 // readLagLine reads the records a LagLine run wrote as JSON lines.
-func readLagLine(path string) (*expt.LagLineResult, error) {
+func readLagLine(path string) (*experiments.LagLineResult, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	r := &expt.LagLineResult{Config: expt.DefaultLagLine()}
+	r := &experiments.LagLineResult{Config: experiments.DefaultLagLine()}
 	sc := bufio.NewScanner(fh)
 	for sc.Scan() {
 		var rec struct {
 			Variant string `json:"variant"`
-			expt.LagLineRecord
+			experiments.LagLineRecord
 		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)

@@ -16,7 +16,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/plots"
@@ -126,7 +126,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 		if len(curves) == 0 {
 			return fmt.Errorf("%s: no per-epoch metrics (*.jsonl of gle train or gle run)", dir)
 		}
-		f, b, l := expt.Summarize(finals), expt.Summarize(bests), expt.Summarize(losses)
+		f, b, l := experiments.Summarize(finals), experiments.Summarize(bests), experiments.Summarize(losses)
 		acc, sstd, rng, best := "—", "—", "—", "—"
 		if !math.IsNaN(f.Mean) {
 			acc, sstd, rng, best = fmt.Sprintf("%.2f ± %.2f", f.Mean, f.Std), fmt.Sprintf("%.2f", f.SampleStd), fmt.Sprintf("%.2f–%.2f", f.Min, f.Max), fmt.Sprintf("%.2f ± %.2f", b.Mean, b.Std)
@@ -147,7 +147,7 @@ func runReport(ctx context.Context, args []string, stdout io.Writer) error {
 			if len(vals) < len(curves) {
 				continue
 			}
-			s := expt.Summarize(vals)
+			s := experiments.Summarize(vals)
 			x, y, lo, hi = append(x, float64(e)), append(y, s.Mean), append(lo, s.Mean-s.Std), append(hi, s.Mean+s.Std)
 		}
 		if math.IsNaN(f.Mean) {

@@ -10,12 +10,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/internal/runs"
 )
 
-// experiments maps "gle run NAME" to its runner.
-var experiments = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
+// runners maps "gle run NAME" to its runner.
+var runners = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
 	"lagline":            runLagLine,
 	"lagnet":             runLagNet,
 	"mnist1d":            runMNIST1D(""),
@@ -37,7 +37,7 @@ func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		return usagef("name an experiment: %s", experimentNames())
 	}
-	run, ok := experiments[args[0]]
+	run, ok := runners[args[0]]
 	if !ok {
 		return usagef("unknown experiment %q (want one of %s)", args[0], experimentNames())
 	}
@@ -46,20 +46,20 @@ func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {
 
 func experimentNames() string {
 	var names []string
-	for n := range experiments {
+	for n := range runners {
 		names = append(names, n)
 	}
 	return strings.Join(names, ", ")
 }
 
 func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
-	c := expt.DefaultLagLine()
+	c := experiments.DefaultLagLine()
 	variants, out := "all", ""
 	jobs := 2
 	var force bool
 	if err := parseNoArgs("run lagline", args, func(fs *flag.FlagSet) {
 		defineCommon(fs, &force)
-		fs.StringVar(&variants, "variant", variants, "comma-separated variants: gle, bp, bptt-twN (N time units), or all = "+strings.Join(expt.LagLineVariants, ","))
+		fs.StringVar(&variants, "variant", variants, "comma-separated variants: gle, bp, bptt-twN (N time units), or all = "+strings.Join(experiments.LagLineVariants, ","))
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the student's initial parameters and the input phases")
 		fs.Float64Var(&c.TrainTime, "time", c.TrainTime, "training time in time units (after the settling time)")
 		fs.Float64Var(&c.LogEvery, "log-every", c.LogEvery, "time units between metric records")
@@ -68,11 +68,11 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	names := expt.LagLineVariants
+	names := experiments.LagLineVariants
 	if variants != "all" {
 		names = strings.Split(variants, ",")
 	}
-	configs := make([]expt.LagLineConfig, len(names))
+	configs := make([]experiments.LagLineConfig, len(names))
 	for i, v := range names {
 		configs[i] = c
 		configs[i].Variant = strings.TrimSpace(v)
@@ -90,14 +90,14 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := runs.WriteConfig(dir, configs); err != nil {
 		return err
 	}
-	results := make([]*expt.LagLineResult, len(configs))
+	results := make([]*experiments.LagLineResult, len(configs))
 	errs := make([]error, len(configs))
 	runs.FanOut(len(configs), jobs, func(i int) error {
-		results[i], errs[i] = expt.RunLagLine(ctx, configs[i], nil)
+		results[i], errs[i] = experiments.RunLagLine(ctx, configs[i], nil)
 		return errs[i]
 	})
 	fmt.Fprintf(stdout, "%-10s %9s %9s %9s %9s %12s %9s %8s\n", "variant", "w1", "w2", "τm1", "τm2", "final loss", "max err", "seconds")
-	var done []*expt.LagLineResult
+	var done []*experiments.LagLineResult
 	for i, res := range results {
 		if res == nil || len(res.Records) == 0 {
 			continue
@@ -112,7 +112,7 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%-10s %9.4f %9.4f %9.4f %9.4f\n", "teacher", c.TeacherW[0], c.TeacherW[1], c.TeacherTauM[0], c.TeacherTauM[1])
 	if len(done) > 0 {
-		if err := expt.LagLineFigure(filepath.Join(dir, "lagline"), done); err != nil {
+		if err := experiments.LagLineFigure(filepath.Join(dir, "lagline"), done); err != nil {
 			return err
 		}
 	}
@@ -127,7 +127,7 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	return errors.Join(errs...)
 }
 
-func writeLagLineFiles(dir string, res *expt.LagLineResult) error {
+func writeLagLineFiles(dir string, res *experiments.LagLineResult) error {
 	base := filepath.Join(dir, "lagline-"+res.Config.Variant)
 	for ext, write := range map[string]func(io.Writer) error{".jsonl": res.WriteJSONL, ".csv": res.WriteCSV} {
 		fh, err := os.Create(base + ext)

@@ -12,12 +12,12 @@ import (
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data"
-	"github.com/gle-go/gle/exact"
 	"github.com/gle-go/gle/fit"
+	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/internal/session"
-	"github.com/gle-go/gle/model"
 	"github.com/gle-go/gle/optim"
+	"github.com/gle-go/gle/safetensors"
 )
 
 // sessionFlags are the flags the commands that run a network on data share.
@@ -56,7 +56,7 @@ func loadSpec(path string) (*gle.Spec, error) {
 	if !strings.EqualFold(filepath.Ext(path), ".safetensors") {
 		return gle.LoadSpec(path)
 	}
-	n, s, err := model.Load(path)
+	n, s, err := safetensors.Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func runTrain(ctx context.Context, args []string, stdout io.Writer) error {
 	if seq.Targets[0].None() {
 		return fmt.Errorf("%s: no targets \"y\": nothing to train on (use gle simulate)", f.data)
 	}
-	rule, err := exact.ParseRule(f.rule, seq.Steps)
+	rule, err := gradient.ParseRule(f.rule, seq.Steps)
 	if err != nil {
 		return usagef("--%v", err)
 	}

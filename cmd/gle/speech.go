@@ -10,13 +10,13 @@ import (
 	"sort"
 
 	"github.com/gle-go/gle/data/audio"
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/runs"
 )
 
 func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
-	c := expt.DefaultSpeech()
+	c := experiments.DefaultSpeech()
 	small, resume := false, false
 	out := ""
 	var epochs, batch int
@@ -44,7 +44,7 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if small {
 		d := c
-		c = expt.SmallSpeech()
+		c = experiments.SmallSpeech()
 		c.Data, c.Task, c.ListSplit, c.SilenceFromNoise, c.Seed, c.Float32 = d.Data, d.Task, d.ListSplit, d.SilenceFromNoise, d.Seed, d.Float32
 	}
 	for _, o := range []struct {
@@ -73,7 +73,7 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rec := newConsole(filepath.Join(dir, "metrics.jsonl"), stdout, nil, "", c.Epochs, true)
 	defer rec.Close()
-	res, err := expt.RunSpeech(ctx, c, expt.RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: resume, Recorder: rec})
+	res, err := experiments.RunSpeech(ctx, c, experiments.RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: resume, Recorder: rec})
 	if res == nil {
 		return err
 	}
@@ -88,10 +88,10 @@ func runSpeech(ctx context.Context, args []string, stdout io.Writer) error {
 			summary["test_loss"], summary["test_acc"] = m.Loss, m.Acc
 		}
 		errs = append(errs, runs.WriteSummary(dir, summary))
-		errs = append(errs, expt.ClassifierFigure(filepath.Join(dir, "speech"), fmt.Sprintf("speech %s", c.Task), &res.ClassifyResult, 0, res.Model.Labels))
+		errs = append(errs, experiments.ClassifierFigure(filepath.Join(dir, "speech"), fmt.Sprintf("speech %s", c.Task), &res.ClassifyResult, 0, res.Model.Labels))
 	}
 	model := filepath.Join(dir, "model.gob")
-	if merr := expt.SaveSpeechModel(model, res.Model); merr != nil {
+	if merr := experiments.SaveSpeechModel(model, res.Model); merr != nil {
 		errs = append(errs, merr)
 	} else {
 		fmt.Fprintf(stdout, "labels %v\nwrote metrics.jsonl, split.json, speech.png/.svg, checkpoint.gob and model.gob (for gle predict) to %s\n", res.Model.Labels, dir)
@@ -110,7 +110,7 @@ func runPredict(ctx context.Context, args []string, stdout io.Writer) error {
 	if model == "" || len(files) == 0 {
 		return usagef("want --model and at least one WAV file")
 	}
-	m, err := expt.LoadSpeechModel(model)
+	m, err := experiments.LoadSpeechModel(model)
 	if err != nil {
 		return err
 	}

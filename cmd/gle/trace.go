@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/exact"
+	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
@@ -67,11 +67,11 @@ func runTrace(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rec, err := exact.Record(eng, seq.Frames(0), seq.Targets)
+	rec, err := gradient.Record(eng, seq.Frames(0), seq.Targets)
 	if err != nil {
 		return err
 	}
-	lambda, lerr := exact.LambdaTrace(net, rec) // nil on a network with loops
+	lambda, lerr := gradient.LambdaTrace(net, rec) // nil on a network with loops
 	T := seq.Steps
 	time := make([]float64, T)
 	for t := range time {

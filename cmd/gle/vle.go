@@ -9,14 +9,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gle-go/gle/expt"
+	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/internal/runs"
 )
 
 // runVLEAlign: `gle run vle-align` — alignment of the local rule with the
 // exact gradient on a chain and a recurrent graph, against τm.
 func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
-	c := expt.DefaultVLEAlign()
+	c := experiments.DefaultVLEAlign()
 	out, networks := "", strings.Join(c.Networks, ",")
 	var force bool
 	if err := parseNoArgs("run vle-align", args, func(fs *flag.FlagSet) {
@@ -36,7 +36,7 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rows, err := expt.RunVLEAlign(ctx, c)
+	rows, err := experiments.RunVLEAlign(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := writeJSONL(filepath.Join(dir, "vle-align.jsonl"), rows); err != nil {
 		return err
 	}
-	if err := expt.VLEAlignFigure(filepath.Join(dir, "vle-align"), rows); err != nil {
+	if err := experiments.VLEAlignFigure(filepath.Join(dir, "vle-align"), rows); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "local rule vs exact gradient (τr = %g, dt = %g, T = %g):\n", c.TauR, c.Dt, c.Time)
@@ -124,13 +124,13 @@ func (f floatsFlag) Set(list string) error {
 // runMemory: `gle run recurrent-memory` — delayed recall against the gap,
 // for local learning on a recurrent graph, layered GLE and BPTT.
 func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
-	c := expt.DefaultMemory()
+	c := experiments.DefaultMemory()
 	out, variants := "", strings.Join(c.Variants, ",")
 	var force bool
 	if err := parseNoArgs("run recurrent-memory", args, func(fs *flag.FlagSet) {
 		defineCommon(fs, &force)
 		fs.Var(floatsFlag{&c.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "gaps", "comma-separated gap lengths (time units)")
-		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(expt.OnlineVariants, ", "))
+		fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(experiments.OnlineVariants, ", "))
 		fs.Float64Var(&c.TauM, "tau-m", c.TauM, "τm (= τr) of every population")
 		fs.IntVar(&c.Hidden, "hidden", c.Hidden, "neurons per hidden population")
 		fs.IntVar(&c.Trials, "trials", c.Trials, "training trials (batches)")
@@ -155,7 +155,7 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%-12s %5s %9s %12s\n", "variant", "gap", "accuracy", "test loss")
-	res, err := expt.RunMemory(ctx, c, func(r expt.MemoryResult) {
+	res, err := experiments.RunMemory(ctx, c, func(r experiments.MemoryResult) {
 		fmt.Fprintf(stdout, "%-12s %5g %9.3f %12.4g\n", r.Variant, r.Gap, r.Accuracy, r.Loss)
 	})
 	if err != nil {
@@ -164,7 +164,7 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := writeJSONL(filepath.Join(dir, "recurrent-memory.jsonl"), res); err != nil {
 		return err
 	}
-	if err := expt.MemoryFigure(filepath.Join(dir, "recurrent-memory"), res, c.Variants); err != nil {
+	if err := experiments.MemoryFigure(filepath.Join(dir, "recurrent-memory"), res, c.Variants); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote recurrent-memory.jsonl and recurrent-memory.png/.svg to %s\n", dir)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/exact"
+	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/trajectory"
 )
 
@@ -23,7 +23,7 @@ func gle_grad(h C.int64_t, method *C.char, x *C.double, steps, batch, inputs, yk
 		if err != nil {
 			return err
 		}
-		g, j, err := exact.Gradient(nw.net, C.GoString(method), int(batch), xs, ts)
+		g, j, err := gradient.Gradient(nw.net, C.GoString(method), int(batch), xs, ts)
 		if err != nil {
 			return err
 		}
@@ -45,7 +45,7 @@ func gle_align(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_t, 
 		if err != nil {
 			return err
 		}
-		r, err := exact.Compare(nw.net, int(batch), xs, ts, int(window), C.GoString(method), C.GoString(against))
+		r, err := gradient.Compare(nw.net, int(batch), xs, ts, int(window), C.GoString(method), C.GoString(against))
 		if err != nil {
 			return err
 		}

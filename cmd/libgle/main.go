@@ -42,7 +42,7 @@ import (
 	"unsafe"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/model"
+	"github.com/gle-go/gle/safetensors"
 	"github.com/gle-go/gle/trajectory"
 )
 
@@ -127,7 +127,7 @@ func errText(err error) *C.char {
 		name   string
 	}{{context.Canceled, "canceled"}, {gle.ErrTooLarge, "toolarge"}, {gle.ErrDiverged, "diverged"}, {gle.ErrMismatch, "mismatch"},
 		{gle.ErrShape, "shape"}, {gle.ErrUnknownName, "unknown"}, {gle.ErrNonFinite, "nonfinite"}, {gle.ErrInvalid, "invalid"},
-		{fs.ErrNotExist, "notexist"}, {fs.ErrExist, "exists"}, {trajectory.ErrMalformed, "invalid"}, {model.ErrFormat, "invalid"}} {
+		{fs.ErrNotExist, "notexist"}, {fs.ErrExist, "exists"}, {trajectory.ErrMalformed, "invalid"}, {safetensors.ErrFormat, "invalid"}} {
 		if errors.Is(err, k.target) {
 			kind = k.name
 			break

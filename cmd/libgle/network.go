@@ -13,10 +13,10 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/exact"
+	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/session"
-	"github.com/gle-go/gle/model"
+	"github.com/gle-go/gle/safetensors"
 )
 
 // network is a network and the spec it came from.
@@ -41,7 +41,7 @@ func gle_network_from_file(path *C.char, out *C.int64_t) *C.char {
 	return guard(func() error {
 		p := C.GoString(path)
 		if strings.EqualFold(filepath.Ext(p), ".safetensors") {
-			n, s, err := model.Load(p)
+			n, s, err := safetensors.Load(p)
 			if err != nil {
 				return err
 			}
@@ -257,7 +257,7 @@ func gle_simulate(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_
 			}
 			return nil
 		}
-		rec, err := exact.Record(e, xs, ts)
+		rec, err := gradient.Record(e, xs, ts)
 		if err != nil {
 			return err
 		}
@@ -271,7 +271,7 @@ func gle_simulate(h C.int64_t, x *C.double, steps, batch, inputs, ykind C.int64_
 			b.addF(pre+"ehat", shape, rec.EHat[q])
 			b.addF(pre+"r_prime", shape, rec.RPrime[q])
 		}
-		if lambda, err := exact.LambdaTrace(nw.net, rec); err == nil {
+		if lambda, err := gradient.LambdaTrace(nw.net, rec); err == nil {
 			for q, p := range nw.net.Pops {
 				b.addF(nw.net.PopulationPrefix(q)+"lambda", []int{T, B, p.N}, lambda[q])
 			}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/data"
-	"github.com/gle-go/gle/exact"
 	"github.com/gle-go/gle/fit"
+	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/internal/session"
 	"github.com/gle-go/gle/optim"
 )
@@ -35,7 +35,7 @@ func gle_trainer_new(h C.int64_t, batch C.int64_t, rule *C.char, f32 C.int64_t, 
 		if err != nil {
 			return err
 		}
-		r, err := exact.ParseRule(C.GoString(rule), 0)
+		r, err := gradient.ParseRule(C.GoString(rule), 0)
 		if err != nil {
 			return err
 		}
@@ -176,7 +176,7 @@ func gle_trainer_save(th C.int64_t, path, history *C.char) *C.char {
 //export gle_trainer_load
 func gle_trainer_load(path, rule *C.char, f32 C.int64_t, outNet, outTr *C.int64_t, history **C.char) *C.char {
 	return guard(func() error {
-		r, err := exact.ParseRule(C.GoString(rule), 0)
+		r, err := gradient.ParseRule(C.GoString(rule), 0)
 		if err != nil {
 			return err
 		}

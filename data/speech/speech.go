@@ -16,7 +16,7 @@
 //
 // Batching, sampling and training are the run driver's. The older
 // pipeline (Featurize: 40 frames of a clip padded to 1 s, global
-// normalisation, cached on disk) stays for expt.RunSpeech.
+// normalisation, cached on disk) stays for experiments.RunSpeech.
 package speech
 
 import (

@@ -24,9 +24,9 @@ import (
 	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/runs"
-	"github.com/gle-go/gle/model"
 	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
+	"github.com/gle-go/gle/safetensors"
 )
 
 // Job is one training run.
@@ -353,7 +353,7 @@ func SaveOutputs(path string, l gle.Learner, outputs []float64, src data.Source)
 // spec too (.safetensors), by the extension of path.
 func SaveLearned(path string, n *gle.Network, base *gle.Spec) error {
 	if strings.EqualFold(filepath.Ext(path), ".safetensors") {
-		return model.Save(path, n, base)
+		return safetensors.Save(path, n, base)
 	}
 	return SaveSpec(path, n.ToSpec(base))
 }
