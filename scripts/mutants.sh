@@ -75,4 +75,9 @@ m atomic-rename-before-sync internal/atomicfile internal/atomicfile/atomicfile.g
 m atomic-no-dir-sync internal/atomicfile internal/atomicfile/atomicfile.go \
   'return syncDir(filepath.Dir(path))' 'return nil'
 
+# --- optimizer (optim)
+m plateau-eps-boundary optim optim/plateau.go 'if old-lr > p.Eps {' 'if old-lr >= p.Eps {'
+m plateau-no-min-lr optim optim/plateau.go 'lr := math.Max(old*p.Factor, p.MinLR)' 'lr := old * p.Factor'
+m adam-step-count optim optim/optim.go '	o.T++' '	o.T--'
+
 echo "$caught of $total mutations caught"
