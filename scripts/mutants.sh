@@ -75,6 +75,10 @@ m atomic-rename-before-sync internal/atomicfile internal/atomicfile/atomicfile.g
 m atomic-no-dir-sync internal/atomicfile internal/atomicfile/atomicfile.go \
   'return syncDir(filepath.Dir(path))' 'return nil'
 
+# --- losses (package gle)
+m ce-beta-dropped . loss.go 'eb[j] = beta * (oh - eb[j])' 'eb[j] = oh - eb[j]'
+m mse-beta-dropped . loss.go 'e[i] = beta * (y - r[i])' 'e[i] = y - r[i]'
+
 # --- optimizer (optim)
 m plateau-eps-boundary optim optim/plateau.go 'if old-lr > p.Eps {' 'if old-lr >= p.Eps {'
 m plateau-no-min-lr optim optim/plateau.go 'lr := math.Max(old*p.Factor, p.MinLR)' 'lr := old * p.Factor'
