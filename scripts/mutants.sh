@@ -79,6 +79,11 @@ m atomic-no-dir-sync internal/atomicfile internal/atomicfile/atomicfile.go \
 m ce-beta-dropped . loss.go 'eb[j] = beta * (oh - eb[j])' 'eb[j] = oh - eb[j]'
 m mse-beta-dropped . loss.go 'e[i] = beta * (y - r[i])' 'e[i] = y - r[i]'
 
+# --- mel frontend (data/audio; the CLI's TestMelCommand in cmd/gle)
+m mel-fmin-ignored data/audio data/audio/mel.go 'numpyx.Linspace(hzToMel(p.FMin), hzToMel(p.fmax())' 'numpyx.Linspace(hzToMel(0), hzToMel(p.fmax())'
+RUN=TestMelCommand m mel-fmin-ignored-cli cmd/gle data/audio/mel.go 'numpyx.Linspace(hzToMel(p.FMin), hzToMel(p.fmax())' 'numpyx.Linspace(hzToMel(0), hzToMel(p.fmax())'
+m mel-window-symmetric data/audio data/audio/mel.go 'math.Cos(2*math.Pi*float64(i)/float64(p.NFFT))' 'math.Cos(2*math.Pi*float64(i)/float64(p.NFFT-1))'
+
 # --- optimizer (optim)
 m plateau-eps-boundary optim optim/plateau.go 'if old-lr > p.Eps {' 'if old-lr >= p.Eps {'
 m plateau-no-min-lr optim optim/plateau.go 'lr := math.Max(old*p.Factor, p.MinLR)' 'lr := old * p.Factor'

@@ -28,11 +28,19 @@ type melCase struct {
 	LogMel [][]float64 `json:"log_mel"`
 }
 
-// TestLogMelMatchesReference compares both recorded cases to 1e-6
-// relative (max |a−b| / max(1, |b|)).
+// TestLogMelMatchesReference compares the recorded cases to 1e-6
+// relative (max |a−b| / max(1, |b|)): two full-band filterbanks
+// (melspec_yes.json) and two band-limited ones, f_min > 0 and
+// f_max < sr/2 (melspec_yes_band.json).
 func TestLogMelMatchesReference(t *testing.T) {
+	for _, file := range []string{"melspec_yes.json", "melspec_yes_band.json"} {
+		t.Run(file, func(t *testing.T) { testLogMelFile(t, file) })
+	}
+}
+
+func testLogMelFile(t *testing.T, name string) {
 	ref := testutil.ReferenceDir(t)
-	raw, err := os.ReadFile(filepath.Join(ref, "melspec_yes.json"))
+	raw, err := os.ReadFile(filepath.Join(ref, name))
 	if err != nil {
 		t.Fatal(err)
 	}
