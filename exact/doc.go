@@ -11,7 +11,8 @@
 //   - Align: cosine and norm ratio of the local updates against the exact
 //     gradient, per tensor and per window;
 //   - GradCheck: the exact gradient against finite differences, aware of
-//     the kinks of piecewise-linear activations;
+//     the kinks of piecewise-linear activations (CheckGrads and
+//     FiniteDifferences check any given gradient the same way);
 //   - Rule: truncated and full BPTT as learning rules of gle.Trainer.
 //
 // The discrete forward map of population q at step t (R and U are the

@@ -15,6 +15,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 filter=${1:-.}
+unset RUN # set per mutation only
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # The tree as it is in the working copy (tracked and new files), without
@@ -83,6 +84,10 @@ m mse-beta-dropped . loss.go 'e[i] = beta * (y - r[i])' 'e[i] = y - r[i]'
 m mel-fmin-ignored data/audio data/audio/mel.go 'numpyx.Linspace(hzToMel(p.FMin), hzToMel(p.fmax())' 'numpyx.Linspace(hzToMel(0), hzToMel(p.fmax())'
 RUN=TestMelCommand m mel-fmin-ignored-cli cmd/gle data/audio/mel.go 'numpyx.Linspace(hzToMel(p.FMin), hzToMel(p.fmax())' 'numpyx.Linspace(hzToMel(0), hzToMel(p.fmax())'
 m mel-window-symmetric data/audio data/audio/mel.go 'math.Cos(2*math.Pi*float64(i)/float64(p.NFFT))' 'math.Cos(2*math.Pi*float64(i)/float64(p.NFFT-1))'
+
+# --- gradient check (exact)
+m gradcheck-floor-100x exact exact/gradcheck.go 'const FloorFraction = 1e-4' 'const FloorFraction = 1e-2'
+m gradcheck-floor-own-value exact exact/gradcheck.go 'e := math.Abs(gt.Data[k]-v) / math.Max(math.Abs(v), floor)' 'e := math.Abs(gt.Data[k]-v) / math.Max(math.Abs(gt.Data[k]), floor)'
 
 # --- optimizer (optim)
 m plateau-eps-boundary optim optim/plateau.go 'if old-lr > p.Eps {' 'if old-lr >= p.Eps {'
