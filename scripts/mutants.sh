@@ -76,6 +76,12 @@ m atomic-rename-before-sync internal/atomicfile internal/atomicfile/atomicfile.g
 m atomic-no-dir-sync internal/atomicfile internal/atomicfile/atomicfile.go \
   'return syncDir(filepath.Dir(path))' 'return nil'
 
+# --- kernels (internal/kernel: Go paths and the AVX2 assembly, float64 and float32)
+m euler-go-leak-sign internal/kernel internal/kernel/euler.go 'T(gamma*ehat) - u) * invTauM[o]' 'T(gamma*ehat) + u) * invTauM[o]'
+m euler8f32-asm-ehat-dt internal/kernel internal/kernel/gemm32_amd64.s 'VMULPS  (DX)(BX*1), Y4, Y3    // τm v̇' 'VMULPS  Y14, Y4, Y3    // τm v̇'
+m adam-go-eps-inside-sqrt internal/kernel internal/kernel/adam.go 'mi / (math.Sqrt(vi)/c.SqrtBC2 + c.Eps)' 'mi / (math.Sqrt(vi+c.Eps)/c.SqrtBC2)'
+m adam4-asm-beta2-for-beta1 internal/kernel internal/kernel/adam_amd64.s 'VMULPD  (R8), Y10, Y2         // β₁ m' 'VMULPD  (R8), Y11, Y2         // β₁ m'
+
 # --- losses (package gle)
 m ce-beta-dropped . loss.go 'eb[j] = beta * (oh - eb[j])' 'eb[j] = oh - eb[j]'
 m mse-beta-dropped . loss.go 'e[i] = beta * (y - r[i])' 'e[i] = y - r[i]'
