@@ -82,6 +82,11 @@ m euler8f32-asm-ehat-dt internal/kernel internal/kernel/gemm32_amd64.s 'VMULPS  
 m adam-go-eps-inside-sqrt internal/kernel internal/kernel/adam.go 'mi / (math.Sqrt(vi)/c.SqrtBC2 + c.Eps)' 'mi / (math.Sqrt(vi+c.Eps)/c.SqrtBC2)'
 m adam4-asm-beta2-for-beta1 internal/kernel internal/kernel/adam_amd64.s 'VMULPD  (R8), Y10, Y2         // β₁ m' 'VMULPD  (R8), Y11, Y2         // β₁ m'
 
+# --- adjoint (exact: LambdaTrace and the adjoint gradient)
+m lambda-dtr-sign exact exact/adjoint.go 'at := a - tr/n.Dt*(a-prev)' 'at := a - tr/n.Dt*(a+prev)'
+m lambda-graph-no-sum exact exact/adjoint.go '							a[bi*pop.N+i] += s' '							a[bi*pop.N+i] = s'
+m adjoint-dtr-sign exact exact/adjoint.go 'd -= pop.TauR[o] * (alphaNext[q][i] - a) / dt' 'd += pop.TauR[o] * (alphaNext[q][i] - a) / dt'
+
 # --- losses (package gle)
 m ce-beta-dropped . loss.go 'eb[j] = beta * (oh - eb[j])' 'eb[j] = oh - eb[j]'
 m mse-beta-dropped . loss.go 'e[i] = beta * (y - r[i])' 'e[i] = y - r[i]'
