@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -45,6 +46,39 @@ func TestConformanceCommand(t *testing.T) {
 	code, out, _ = runCLI(t, "conformance", "--tol", "0", files[0])
 	if code != 1 || !strings.Contains(out, "FAIL") {
 		t.Errorf("zero tolerance: exit %d\n%s", code, out)
+	}
+
+	// Every variable is reported and checked against its own scale: lagline
+	// with its recorded layer 0 v (≈ 4e-4) off by 1e-6 relative fails
+	// there, although every number still matches to 1e-9 as max(1, |b|)
+	// measures it.
+	src, _ = os.ReadFile(filepath.Join(testutil.ReferenceDir(t), "trajectories", "lagline.json"))
+	var tree map[string]any
+	if err := json.Unmarshal(src, &tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range tree["expected"].(map[string]any)["final_state"].([]any)[0].(map[string]any)["v"].([]any) {
+		for i, v := range row.([]any) {
+			row.([]any)[i] = v.(float64) * (1 + 1e-6)
+		}
+	}
+	shifted := filepath.Join(t.TempDir(), "lagline_v.json")
+	b, _ := json.Marshal(tree)
+	os.WriteFile(shifted, b, 0o644)
+	code, out, _ = runCLI(t, "conformance", shifted)
+	if code != 1 || !strings.Contains(out, "FAIL "+shifted) || !regexp.MustCompile(`layers\.0\.v +scale .*FAIL`).MatchString(out) ||
+		strings.Count(out, "FAIL") != 2 {
+		t.Errorf("layer 0 v × (1 + 1e-6): exit %d, want a failure of layers.0.v alone\n%s", code, out)
+	}
+	for _, name := range []string{"output", "layers.1.weight", "layers.1.tau_m", "layers.0.u", "layers.1.r_prime", "layers.1.e_bottom"} {
+		if !strings.Contains(out, "    "+name+" ") {
+			t.Errorf("variable %s not reported:\n%s", name, out)
+		}
+	}
+	// The float32 replay passes its per-variable tolerances.
+	code, out, errs = runCLI(t, append([]string{"conformance", "--float32"}, files...)...)
+	if code != 0 || strings.Count(out, "ok   ") != len(files) {
+		t.Errorf("--float32: exit %d\n%s%s", code, out, errs)
 	}
 }
 
