@@ -325,23 +325,160 @@ func BenchmarkFixtureStep(b *testing.B) {
 	}
 }
 
-// FuzzDecode feeds arbitrary bytes to the trajectory reader: errors, never
-// panics.
+// FuzzDecode feeds arbitrary bytes to the trajectory reader and asserts
+// decodeProperties for every input it accepts; errors, never panics, for
+// the rest.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"format": "gle-reference-trajectory/1", "spec": {"dt": 0.1, "layers": [{"in": 1, "out": 1, "tau_m": 1, "tau_r": 1}]}, "inputs": [[[1]]], "targets": null}`))
+	f.Add([]byte(`{"format": "gle-reference-trajectory/1", "spec": {"dt": 0.1, "loss": "ce", "layers": [{"in": 1, "out": 2, "tau_m": 1, "tau_r": 0.5}]}, "inputs": [[[1]], [[0.5]]], "targets": [[1], [0]]}`))
+	f.Add([]byte(`{"format": "gle-reference-trajectory/1", "spec": {"dt": 0.1, "layers": [{"in": 2, "out": 1, "tau_m": 1, "tau_r": 1, "bias": false}]}, "inputs": [[[1, 2]]], "targets": [[[0.5]]], "expected": {"output": [[[0]]], "final_params": [{"weight": [[0.1, 0.2]], "bias": null, "tau_m": [1]}], "final_state": [{"u": [[0]], "v": [[0]], "r": [[0]], "r_prime": [[1]], "e_bottom": [[0, 0]]}]}}`))
 	f.Add([]byte(`{"format": "gle-reference-trajectory/1"}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		tf, err := trajectory.Decode(strings.NewReader(string(data)))
-		if err != nil || tf.Batch() > 64 || len(tf.Inputs) > 64 {
-			return
+	f.Fuzz(decodeProperties)
+}
+
+// TestDecodeProperties asserts decodeProperties on the shared fixtures.
+func TestDecodeProperties(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testutil.ReferenceDir(t), "trajectories", "*.json"))
+	if err != nil || len(files) < 4 {
+		t.Fatalf("%d fixtures (%v)", len(files), err)
+	}
+	for _, path := range files {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, l := range tf.Spec.Layers {
-			if l.In*l.Out > 1<<12 {
-				return
-			}
+		t.Run(filepath.Base(path), func(t *testing.T) { decodeProperties(t, b) })
+	}
+}
+
+// decodeProperties decodes data and, if Decode accepts it, asserts:
+//   - the invariants Decode promises: a valid layered spec, steps ≥ 1,
+//     every input row of In values, one target per step fitting the loss
+//     (class indices in range), expected arrays of the declared shapes;
+//   - a round trip: the file written back as JSON decodes to the same
+//     spec, inputs, targets and expected numbers (and network);
+//   - replay and Compare (for small files): one output per step of
+//     batch × out values, and a file whose expected numbers are the replay
+//     itself compares with error 0 in every variable.
+//
+// A refused input must give ErrMalformed.
+func decodeProperties(t *testing.T, data []byte) {
+	tf, err := trajectory.Decode(strings.NewReader(string(data)))
+	if err != nil {
+		if !errors.Is(err, trajectory.ErrMalformed) {
+			t.Fatalf("error %v is not ErrMalformed", err)
 		}
-		if res, err := tf.Replay(); err == nil && tf.Expected != nil {
-			tf.Compare(res)
+		return
+	}
+	checkDecoded(t, tf)
+	// Round trip.
+	var targets any
+	if tf.RawTargets != nil {
+		targets = tf.RawTargets
+	}
+	b, err := json.Marshal(map[string]any{"format": tf.Format, "name": tf.Name, "description": tf.Description,
+		"spec": &tf.Spec, "inputs": tf.Inputs, "targets": targets, "expected": tf.Expected})
+	if err != nil {
+		t.Fatalf("writing the decoded file back: %v", err)
+	}
+	back, err := trajectory.Decode(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatalf("the decoded file written back does not decode: %v\n%s", err, b)
+	}
+	s1, _ := json.Marshal(&tf.Spec)
+	s2, _ := json.Marshal(&back.Spec)
+	if string(s1) != string(s2) {
+		t.Fatalf("round trip changed the spec:\n%s\n%s", s1, s2)
+	}
+	if !reflect.DeepEqual(tf.Inputs, back.Inputs) || !reflect.DeepEqual(tf.Targets, back.Targets) || !reflect.DeepEqual(tf.Expected, back.Expected) {
+		t.Fatal("round trip changed the inputs, targets or expected numbers")
+	}
+	// Small files only from here: the same network from both specs, and
+	// the replay as its own expectation compares exactly.
+	params := 0
+	for _, l := range tf.Spec.Layers {
+		params += (l.In + 3) * l.Out
+	}
+	if params > 1<<12 || len(tf.Inputs)*tf.Batch()*params > 1<<22 {
+		return
+	}
+	n1, err1 := gle.NewNetwork(&tf.Spec)
+	n2, err2 := gle.NewNetwork(&back.Spec)
+	if err1 != nil || err2 != nil || !reflect.DeepEqual(n1, n2) {
+		t.Fatalf("round trip changed the network (%v, %v)", err1, err2)
+	}
+	res, err := tf.Replay()
+	if err != nil {
+		return // e.g. diverging numbers: reported, not a panic
+	}
+	nOut := tf.Spec.Layers[len(tf.Spec.Layers)-1].Out
+	if len(res.Output) != len(tf.Inputs) {
+		t.Fatalf("replay gave %d outputs for %d steps", len(res.Output), len(tf.Inputs))
+	}
+	for step, o := range res.Output {
+		if len(o) != tf.Batch() || len(o[0]) != nOut {
+			t.Fatalf("output %d is %d×%d, want %d×%d", step, len(o), len(o[0]), tf.Batch(), nOut)
 		}
-	})
+	}
+	self := *tf
+	self.Expected = expectedOf(res, tf.Batch())
+	rep, err := self.Compare(res)
+	if err != nil {
+		t.Fatalf("comparing a replay with itself: %v", err)
+	}
+	for _, v := range rep.Vars {
+		if v.Err != 0 && !math.IsInf(v.Err, 1) { // +Inf: a NaN in the replay
+			t.Fatalf("%s compared with itself: error %g", v.Name, v.Err)
+		}
+	}
+}
+
+// checkDecoded asserts the invariants of a decoded file.
+func checkDecoded(t *testing.T, tf *trajectory.File) {
+	t.Helper()
+	if err := tf.Spec.Validate(); err != nil || !tf.Spec.Layered() {
+		t.Fatalf("accepted a spec that does not validate as layered: %v", err)
+	}
+	steps, batch := len(tf.Inputs), tf.Batch()
+	in, out := tf.Spec.Layers[0].In, tf.Spec.Layers[len(tf.Spec.Layers)-1].Out
+	if steps < 1 || batch < 1 || len(tf.Targets) != steps {
+		t.Fatalf("accepted %d steps × %d samples with %d targets", steps, batch, len(tf.Targets))
+	}
+	for step, x := range tf.FlatInputs() {
+		if len(x) != batch*in {
+			t.Fatalf("inputs[%d] has %d values, want %d", step, len(x), batch*in)
+		}
+		if err := tf.Targets[step].Check(tf.Spec.Loss, batch, out); err != nil {
+			t.Fatalf("targets[%d] does not fit: %v", step, err)
+		}
+	}
+	if e := tf.Expected; e != nil {
+		if len(e.Output) != steps || len(e.FinalParams) != len(tf.Spec.Layers) || len(e.FinalState) != len(tf.Spec.Layers) {
+			t.Fatalf("expected: %d outputs, %d and %d layers", len(e.Output), len(e.FinalParams), len(e.FinalState))
+		}
+	}
+}
+
+// expectedOf writes a replay's result in the layout of Expected.
+func expectedOf(res *trajectory.Result, batch int) *trajectory.Expected {
+	rows := func(x []float64, width int) [][]float64 {
+		out := make([][]float64, 0, batch)
+		for b := range batch {
+			out = append(out, append([]float64(nil), x[b*width:(b+1)*width]...))
+		}
+		return out
+	}
+	e := &trajectory.Expected{Output: res.Output}
+	for i := range res.Net.Pops {
+		pop, proj, ps := &res.Net.Pops[i], &res.Net.Projs[i], &res.State.Pops[i]
+		in := res.Net.FromSize(proj)
+		var w [][]float64
+		for o := range pop.N {
+			w = append(w, proj.W[o*in:(o+1)*in])
+		}
+		e.FinalParams = append(e.FinalParams, trajectory.Params{Weight: w, Bias: pop.Bias, TauM: pop.TauM})
+		e.FinalState = append(e.FinalState, trajectory.State{U: rows(ps.U, pop.N), V: rows(ps.V, pop.N), R: rows(ps.R, pop.N),
+			RPrime: rows(ps.RPrime, pop.N), EBottom: rows(res.State.EBottom[i], in)})
+	}
+	return e
 }
