@@ -236,3 +236,34 @@ func record(t *testing.T, file func(*os.File) error, ren func(from, to string) e
 	syncFile, rename, syncDir = file, ren, folder
 	return func() { syncFile, rename, syncDir = f, r, d }
 }
+
+// TestFsyncDirMissing: the folder fsync opens the folder for real: a
+// folder that does not exist is an error (fs.ErrNotExist), not silently
+// skipped.
+func TestFsyncDirMissing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "gone")
+	if err := fsyncDir(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("fsync of a missing folder: %v, want ErrNotExist", err)
+	}
+}
+
+// TestRemoveStaleErrors: a stale name that cannot be removed (here a
+// non-empty folder) is reported, naming it; the others still go.
+func TestRemoveStaleErrors(t *testing.T) {
+	dir := t.TempDir()
+	stuck := filepath.Join(dir, ".ck.gob.tmp1")
+	if err := os.MkdirAll(filepath.Join(stuck, "inside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, ".ck.gob.tmp2")
+	if err := os.WriteFile(other, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := RemoveStale(filepath.Join(dir, "ck.gob"))
+	if err == nil || !strings.Contains(err.Error(), stuck) {
+		t.Errorf("RemoveStale with an unremovable entry: %v, want an error naming %s", err, stuck)
+	}
+	if _, err := os.Stat(other); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s was not removed (%v)", other, err)
+	}
+}
