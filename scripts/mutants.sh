@@ -68,6 +68,25 @@ m() {
   fi
 }
 
+# --- engine (package gle): the synchronous update reads this step's new rates
+m engine-async-update . engine.go '		return cur.Pops[f].R' '		return e.next.Pops[f].R'
+RUN=TestReferenceFixtures m engine-async-update-fixtures trajectory engine.go '		return cur.Pops[f].R' '		return e.next.Pops[f].R'
+
+# --- BPTT and RTRL (exact)
+m bptt-gu-sign exact exact/bptt.go 'gU[i] = gU[i] + gUb - gs[i]' 'gU[i] = gU[i] + gUb + gs[i]'
+m rtrl-ubreve-dt exact exact/rtrl.go 'nr[col] = ju[col] + tr*ud' 'nr[col] = ju[col] + n.Dt*ud'
+
+# --- checkpoint (package gle): a resumed run restarts its step count
+m checkpoint-steps-dropped . checkpoint.go 'rule, ck.Steps, ck.TauMMin' 'rule, 0, ck.TauMMin'
+m checkpoint-adam-fresh . checkpoint.go '		opt = ck.Adam' '		opt = optim.NewAdam(ck.Adam.Rate)'
+
+# --- MNIST-1D (data/mnist1d)
+m mnist1d-noise-sigma data/mnist1d data/mnist1d/mnist1d.go 'noise = gaussianFilter(noise, 2)' 'noise = gaussianFilter(noise, 3)'
+
+# --- speech split (data/speech; the TF1 hash split is point 1 of issue 27,
+# another branch's): the hash read little-endian
+m split-hash-little-endian data/speech data/speech/speech.go 'binary.BigEndian.Uint32(sum[16:])' 'binary.LittleEndian.Uint32(sum[16:])'
+
 # --- atomic writes (internal/atomicfile)
 # the rename moved before the file's fsync
 m atomic-rename-before-sync internal/atomicfile internal/atomicfile/atomicfile.go \
