@@ -344,3 +344,52 @@ func TestWriteAlignment(t *testing.T) {
 		}
 	}
 }
+
+// TestFiles: ReadFile and WriteFile name the path in their errors; a
+// header length of exactly 1 MiB is plausible (the file is then merely
+// truncated), one byte more is not; big-endian float64 and float32 data
+// decode.
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.npy")
+	if err := WriteFile(p, &Array{Shape: []int{3}, Float: []float64{1, 2}}); !errors.Is(err, ErrFormat) {
+		t.Errorf("shape 3 with 2 values: %v, want ErrFormat", err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused array left a file (%v)", err)
+	}
+	if err := WriteFile(p, &Array{Shape: []int{2}, Float: []float64{1, 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := ReadFile(p, 0); err != nil || !slices.Equal(a.Float, []float64{1, 2}) {
+		t.Errorf("ReadFile: %v, %v", a, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "none.npy"), 0); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	os.WriteFile(p, []byte("garbage"), 0o644)
+	if _, err := ReadFile(p, 0); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), p) {
+		t.Errorf("garbage: %v, want ErrFormat naming %s", err, p)
+	}
+	for _, c := range []struct {
+		hlen uint32
+		want string
+	}{{1 << 20, "header truncated"}, {1<<20 + 1, "implausible"}} {
+		b := binary.LittleEndian.AppendUint32([]byte(magic+"\x02\x00"), c.hlen)
+		if _, err := Read(bytes.NewReader(b), 0); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("header length %d: %v, want %q", c.hlen, err, c.want)
+		}
+	}
+	be := binary.BigEndian.AppendUint64(nil, math.Float64bits(-0.75))
+	be = binary.BigEndian.AppendUint32(be, math.Float32bits(3.5))
+	for _, c := range []struct {
+		descr string
+		data  []byte
+		want  float64
+	}{{">f8", be[:8], -0.75}, {">f4", be[8:], 3.5}} {
+		a, err := Read(bytes.NewReader(header(c.descr, false, "(1,)", c.data)), 0)
+		if err != nil || len(a.Float) != 1 || a.Float[0] != c.want {
+			t.Errorf("%s: %v, %v; want %g", c.descr, a, err, c.want)
+		}
+	}
+}
