@@ -79,69 +79,50 @@ func TestLossValueAndGradient(t *testing.T) {
 // linear in β: a CE network run with β = 0.3 has, step for step, 0.3
 // times the gradients and ê of the same run with β = 1 (on both engines).
 func TestBetaScalesErrors(t *testing.T) {
+	testBetaScalesErrors[float64](t, 1e-13)
+	testBetaScalesErrors[float32](t, 1e-6)
+}
+
+func testBetaScalesErrors[T gle.Float](t *testing.T, tol float64) {
 	x, y := classTask(12)
 	tgt := gle.Target{Classes: y}
-	for _, f32 := range []bool{false, true} {
-		var grads [2][]gle.Tensor
-		var ehat [2][]float64
-		for i, beta := range []float64{1, 0.3} {
-			s := mlpSpec(2, 0, beta)
-			n, err := gle.NewNetwork(s)
-			if err != nil {
+	var grads [2][]gle.Tensor
+	var ehat [2][]float64
+	for i, beta := range []float64{1, 0.3} {
+		n, err := gle.NewNetwork(mlpSpec(2, 0, beta))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := gle.NewEngineOf[T](n, 12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := gle.NewGrads(n)
+		if err := e.SetGrads(g); err != nil {
+			t.Fatal(err)
+		}
+		out := make([]float64, 12*3)
+		for range 30 {
+			if err := e.Step(out, x, tgt); err != nil {
 				t.Fatal(err)
 			}
-			g := gle.NewGrads(n)
-			out := make([]float64, 12*3)
-			step := func() error { return nil }
-			if f32 {
-				e, err := gle.NewEngine32(n, 12)
-				if err != nil {
-					t.Fatal(err)
-				}
-				e.SetGrads(g)
-				step = func() error {
-					err := e.Step(out, x, tgt)
-					ehat[i] = ehat[i][:0]
-					for _, v := range e.EHat(0) {
-						ehat[i] = append(ehat[i], float64(v))
-					}
-					return err
-				}
-			} else {
-				e, err := gle.NewEngine(n, 12)
-				if err != nil {
-					t.Fatal(err)
-				}
-				e.SetGrads(g)
-				step = func() error {
-					err := e.Step(out, x, tgt)
-					ehat[i] = append(ehat[i][:0], e.EHat(0)...)
-					return err
-				}
-			}
-			for range 30 {
-				if err := step(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			grads[i] = g.Tensors(n)
 		}
-		tol := 1e-13
-		if f32 {
-			tol = 1e-6
+		for _, v := range e.EHat(0) {
+			ehat[i] = append(ehat[i], float64(v))
 		}
-		check := func(what string, a, b []float64) {
-			var scale, d float64
-			for k := range a {
-				scale, d = max(scale, math.Abs(a[k])), max(d, math.Abs(0.3*a[k]-b[k]))
-			}
-			if scale == 0 || d > tol*scale {
-				t.Errorf("float32 %v: %s at β = 0.3 differs from 0.3 × its value at β = 1 by %.3g (scale %.3g)", f32, what, d, scale)
-			}
-		}
-		for k := range grads[0] {
-			check(grads[0][k].Name, grads[0][k].Data, grads[1][k].Data)
-		}
-		check("ê of layer 0", ehat[0], ehat[1])
+		grads[i] = g.Tensors(n)
 	}
+	check := func(what string, a, b []float64) {
+		var scale, d float64
+		for k := range a {
+			scale, d = max(scale, math.Abs(a[k])), max(d, math.Abs(0.3*a[k]-b[k]))
+		}
+		if scale == 0 || d > tol*scale {
+			t.Errorf("%T: %s at β = 0.3 differs from 0.3 × its value at β = 1 by %.3g (scale %.3g)", T(0), what, d, scale)
+		}
+	}
+	for k := range grads[0] {
+		check(grads[0][k].Name, grads[0][k].Data, grads[1][k].Data)
+	}
+	check("ê of layer 0", ehat[0], ehat[1])
 }

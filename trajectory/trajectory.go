@@ -407,17 +407,18 @@ func (r Report) Failures(tol func(kind string) float64) []VarError {
 }
 
 // Worst returns the variable with the largest error relative to its
-// tolerance (the zero VarError if there is none).
+// tolerance, Err / tol(Kind) (an error of 0 counts 0 even at tolerance 0);
+// the zero VarError if there is none.
 func (r Report) Worst(tol func(kind string) float64) VarError {
 	var w VarError
 	ratio := -1.0
 	for _, v := range r.Vars {
-		q := v.Err / tol(v.Kind)
-		if math.IsNaN(q) || q > ratio {
+		q := 0.0
+		if v.Err != 0 {
+			q = v.Err / tol(v.Kind)
+		}
+		if q > ratio {
 			w, ratio = v, q
-			if math.IsNaN(q) {
-				break
-			}
 		}
 	}
 	return w
