@@ -122,6 +122,15 @@ m mel-fmin-ignored data/audio data/audio/mel.go 'numpyx.Linspace(hzToMel(p.FMin)
 RUN=TestMelCommand m mel-fmin-ignored-cli cmd/gle data/audio/mel.go 'numpyx.Linspace(hzToMel(p.FMin), hzToMel(p.fmax())' 'numpyx.Linspace(hzToMel(0), hzToMel(p.fmax())'
 m mel-window-symmetric data/audio data/audio/mel.go 'math.Cos(2*math.Pi*float64(i)/float64(p.NFFT))' 'math.Cos(2*math.Pi*float64(i)/float64(p.NFFT-1))'
 
+# --- conformance measure (trajectory; gle conformance in cmd/gle): back to
+# max(1, |b|), absolute below 1
+m trajectory-scale-floor-1 trajectory trajectory/trajectory.go '	div := v.Scale
+	if div == 0 {' '	div := math.Max(1, v.Scale)
+	if div == 0 {'
+RUN=TestConformanceCommand m trajectory-scale-floor-1-cli cmd/gle trajectory/trajectory.go '	div := v.Scale
+	if div == 0 {' '	div := math.Max(1, v.Scale)
+	if div == 0 {'
+
 # --- gradient check (exact)
 m gradcheck-floor-100x exact exact/gradcheck.go 'const FloorFraction = 1e-4' 'const FloorFraction = 1e-2'
 m gradcheck-floor-own-value exact exact/gradcheck.go 'e := math.Abs(gt.Data[k]-v) / math.Max(math.Abs(v), floor)' 'e := math.Abs(gt.Data[k]-v) / math.Max(math.Abs(gt.Data[k]), floor)'

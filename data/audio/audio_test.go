@@ -371,6 +371,7 @@ func TestDecodeWAVChunks(t *testing.T) {
 		{"no data", riff(chunk("fmt ", fmtBody(1, 1, 16000, 16))), nil, "no data chunk"},
 		{"no channels", riff(chunk("fmt ", fmtBody(1, 0, 16000, 16)), chunk("data", pcm)), nil, "0 channels"},
 		{"no sample rate", riff(chunk("fmt ", fmtBody(1, 1, 0, 16)), chunk("data", pcm)), nil, "sample rate 0"},
+		{"1 Hz", riff(chunk("fmt ", fmtBody(1, 1, 1, 16)), chunk("data", pcm)), []float64{0.5, -0.5}, ""},
 		{"short extensible", riff(chunk("fmt ", fmtBody(0xfffe, 1, 16000, 16)), chunk("data", pcm)), nil, "extensible fmt chunk of 16 bytes"},
 		{"short fmt", riff(chunk("fmt ", fmtBody(1, 1, 16000, 16)[:14])), nil, "fmt chunk of 14 bytes"},
 		{"truncated data", riff(chunk("fmt ", fmtBody(1, 1, 16000, 16)), chunk("data", pcm))[:46], nil, "the data chunk declares 4 bytes, the file holds 2"},
