@@ -130,6 +130,7 @@ func TestArgsValidate(t *testing.T) {
 		{func(a *Args) { a.Padding = [2]int{-1, 60} }, "mnist1d.padding = [-1 60]"},
 		{func(a *Args) { a.Padding = [2]int{36, 35} }, "mnist1d.padding = [36 35]"},
 		{func(a *Args) { a.Padding = [2]int{36, 36} }, ""},
+		{func(a *Args) { a.Padding = [2]int{36, big} }, ""},
 		{func(a *Args) { a.Padding = [2]int{36, big + 1} }, "mnist1d.padding = [36 16777217]"},
 		{func(a *Args) { a.MaxTranslation = 0 }, "mnist1d.max_translation = 0"},
 		{func(a *Args) { a.MaxTranslation = 1 }, ""},
@@ -197,5 +198,35 @@ func TestIntervalDraws(t *testing.T) {
 	}
 	if a.Interval(0) != 0 || a.Uint32() != b.Uint32() {
 		t.Error("Interval(0) drew a number")
+	}
+}
+
+// TestPairwiseSum: NumPy's summation order, on values where the order
+// shows: 1 followed by ε = 2⁻⁵³ (half an ulp of 1, so 1 + ε rounds back to
+// 1, ties to even). Worked by hand from NumPy's pairwise_sum: below 8
+// values a plain loop (1); up to 128 eight accumulators r[k] = Σ a[k + 8j],
+// combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the
+// tail added in order (8 values: 1 + 3u, u = 2⁻⁵²; 16: 1 + 7u; 19: the
+// three tail values take 1 + 7u to 1 + 8u); above 128 the halves, split at
+// n/2 rounded down to a multiple of 8 (130: 1 + 28u from the first 64,
+// 33u from the other 66). A plain loop would give 1 throughout, the
+// correctly rounded sum 1 + 8u for 16 values.
+func TestPairwiseSum(t *testing.T) {
+	eps, u := math.Ldexp(1, -53), math.Ldexp(1, -52)
+	for _, c := range []struct {
+		n    int
+		want float64
+	}{{4, 1}, {8, 1 + 3*u}, {16, 1 + 7*u}, {19, 1 + 8*u}, {128, 1 + 56*u}, {130, 1 + 61*u}} {
+		a := make([]float64, c.n)
+		a[0] = 1
+		for i := 1; i < c.n; i++ {
+			a[i] = eps
+		}
+		if got := pairwiseSum(a); got != c.want {
+			t.Errorf("%d values: 1 + %g u, want 1 + %g u", c.n, (got-1)/u, (c.want-1)/u)
+		}
+	}
+	if sum(nil) != 0 {
+		t.Error("the sum of nothing is not 0")
 	}
 }
