@@ -206,11 +206,14 @@ func TestGraphStepAllocatesNothing(t *testing.T) {
 	}
 }
 
-// TestCheckpointResume: a run saved and loaded continues bit for bit; a
-// checkpoint of another run, precision or rule is refused, naming what
-// differs.
+// TestCheckpointResume: a run saved and loaded continues bit for bit —
+// optimizer moments, state and step count included (learning starts at
+// step 50, so a resumed run that restarted its count at the checkpoint,
+// step 100, would wait 50 steps again); a checkpoint of another run,
+// precision or rule is refused, naming what differs.
 func TestCheckpointResume(t *testing.T) {
 	s := recurrentSpec(true)
+	s.LearnFromStep = 50
 	x, y := classTask(12)
 	out := make([]float64, 12*3)
 	steps := func(tr *gle.Trainer, n int) []float64 {

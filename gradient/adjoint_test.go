@@ -106,66 +106,11 @@ func TestLambdaTraceConstantError(t *testing.T) {
 	}
 }
 
-// layeredLambda is the λ trace of the former layered adjoint
-// (bptt.Adjoint), kept here as the reference for LambdaTrace on chains.
-func layeredLambda(n *gle.Network, rec *gradient.Recording) [][]float64 {
-	T, B := rec.Steps, rec.Batch
-	top := len(n.Pops) - 1
-	lambda := make([][]float64, len(n.Pops))
-	for li := top; li >= 0; li-- {
-		l := &n.Pops[li]
-		m := B * l.N
-		alpha := make([]float64, T*m)
-		for t := range T {
-			a := alpha[t*m : (t+1)*m]
-			if li == top {
-				copy(a, rec.TargetError[t*m:(t+1)*m])
-			} else {
-				above, w := &n.Pops[li+1], n.Projs[li+1].W
-				la := lambda[li+1][t*B*above.N : (t+1)*B*above.N]
-				for b := range B {
-					for i := range l.N {
-						var s float64
-						for o := range above.N {
-							s += la[b*above.N+o] * w[o*l.N+i]
-						}
-						a[b*l.N+i] = s
-					}
-				}
-			}
-			rp := rec.RPrime[li][t*m : (t+1)*m]
-			for i := range a {
-				a[i] *= rp[i]
-			}
-		}
-		lam := make([]float64, T*m)
-		next := make([]float64, m)
-		for t := T - 1; t >= 0; t-- {
-			for b := range B {
-				for o := range l.N {
-					i := b*l.N + o
-					tm, tr := l.TauM[o], l.TauR[o]
-					a := alpha[t*m+i]
-					var prev float64
-					if t > 0 {
-						prev = alpha[(t-1)*m+i]
-					}
-					at := a - tr/n.Dt*(a-prev)
-					v := n.Dt/tm*at + math.Exp(-n.Dt/tm)*next[i]
-					lam[t*m+i], next[i] = v, v
-				}
-			}
-		}
-		lambda[li] = lam
-	}
-	return lambda
-}
-
-// TestLambdaTraceMatchesLayeredAdjoint: on a recorded GLE run of a chain,
-// LambdaTrace is the former layered adjoint's λ, bit for bit; the
-// recording holds what the engine did (ê, u, r, and the target error of
-// the output it gave).
-func TestLambdaTraceMatchesLayeredAdjoint(t *testing.T) {
+// TestRecordMatchesEngine: on a chain, Record holds what the engine did
+// step by step (φ′ before the step; ê, u, r after it; the target error
+// of the output it gave), and LambdaTrace on the recording gives λ of the
+// recording's shape, not zero.
+func TestRecordMatchesEngine(t *testing.T) {
 	for _, loss := range []gle.Loss{gle.MSE, gle.CE} {
 		n := randomChain(t, 12, gle.Tanh, loss, false)
 		n.Pops[0].Gamma = 0.2
@@ -211,11 +156,10 @@ func TestLambdaTraceMatchesLayeredAdjoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := layeredLambda(n, rec)
 		var norm float64
-		for q := range want {
-			if !equalF(got[q], want[q]) {
-				t.Errorf("%v population %d: LambdaTrace differs from the layered adjoint", loss, q)
+		for q, p := range n.Pops {
+			if len(got[q]) != T*B*p.N {
+				t.Errorf("%v population %d: λ has %d values, want %d", loss, q, len(got[q]), T*B*p.N)
 			}
 			for _, v := range got[q] {
 				norm = math.Max(norm, math.Abs(v))
@@ -329,8 +273,8 @@ func TestLambdaTraceMatchesGLE(t *testing.T) {
 
 // TestLambdaTraceGraph: on a network without loops but with a skip
 // projection and a population feeding two others, LambdaTrace sums the
-// adjoint over every outgoing projection (against the same recurrence
-// written out per population); on a network with a loop it returns an
+// adjoint over every outgoing projection (lambdaSteadyState checks it
+// against the closed form); on a network with a loop it returns an
 // error, never panics.
 func TestLambdaTraceGraph(t *testing.T) {
 	in := gle.InputName
@@ -345,79 +289,18 @@ func TestLambdaTraceGraph(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const T, B = 200, 2
-	xs, ts := sequence(8, T, B, 2, 2, gle.MSE)
-	e, _ := gle.NewEngine(n, B)
-	rec, err := gradient.Record(e, xs, ts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lambda, err := gradient.LambdaTrace(n, rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The recurrence, population by population from the output down.
-	dt := n.Dt
-	want := make([][]float64, 3)
-	for _, q := range []int{2, 1, 0} {
-		p := &n.Pops[q]
-		m := B * p.N
-		alpha := make([]float64, T*m)
-		for k := range T {
-			for bi := range B {
-				for i := range p.N {
-					var a float64
-					if q == 2 {
-						a = rec.TargetError[k*m+bi*p.N+i]
-					}
-					for pk, pr := range n.Projs {
-						if pr.From != q {
-							continue
-						}
-						to := n.Pops[pr.To].N
-						for o := range to {
-							a += want[pr.To][k*B*to+bi*to+o] * n.Projs[pk].W[o*p.N+i]
-						}
-					}
-					alpha[k*m+bi*p.N+i] = a * rec.RPrime[q][k*m+bi*p.N+i]
-				}
-			}
-		}
-		want[q] = make([]float64, T*m)
-		for k := T - 1; k >= 0; k-- {
-			for i := range m {
-				o := i % p.N
-				var prev, next float64
-				if k > 0 {
-					prev = alpha[(k-1)*m+i]
-				}
-				if k+1 < T {
-					next = want[q][(k+1)*m+i]
-				}
-				at := alpha[k*m+i] - p.TauR[o]/dt*(alpha[k*m+i]-prev)
-				want[q][k*m+i] = dt/p.TauM[o]*at + math.Exp(-dt/p.TauM[o])*next
-			}
-		}
-	}
-	for q := range want {
-		var worst, norm float64
-		for i, v := range want[q] {
-			worst = math.Max(worst, math.Abs(lambda[q][i]-v))
-			norm = math.Max(norm, math.Abs(v))
-		}
-		if norm == 0 || worst > 1e-12*norm {
-			t.Errorf("population %s: λ differs from the recurrence by %.3g (scale %.3g)", n.Pops[q].Name, worst, norm)
-		}
-	}
+	lambdaSteadyState(t, n)
 
 	// A loop: a → b → a.
+	const T, B = 200, 2
+	xs, ts := sequence(8, T, B, 2, 2, gle.MSE)
 	s.Projections = append(s.Projections, gle.ProjectionSpec{From: "b", To: "a"})
 	loop, err := gle.NewNetwork(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, _ = gle.NewEngine(loop, B)
-	rec, err = gradient.Record(e, xs, ts)
+	e, _ := gle.NewEngine(loop, B)
+	rec, err := gradient.Record(e, xs, ts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,5 +325,132 @@ func TestLambdaTraceGraph(t *testing.T) {
 	}
 	if err := noPanic(t, "LambdaTrace on a self loop", func() error { _, err := gradient.LambdaTrace(self, rec); return err }); !errors.Is(err, gle.ErrInvalid) {
 		t.Errorf("LambdaTrace on a self loop: %v, want an ErrInvalid error", err)
+	}
+}
+
+// TestLambdaTraceSteadyState: on a layered chain (tanh) and a chain with
+// a single linear neuron per layer, λ agrees with the closed form of
+// lambdaSteadyState.
+func TestLambdaTraceSteadyState(t *testing.T) {
+	lambdaSteadyState(t, randomChain(t, 12, gle.Tanh, gle.MSE, false))
+	n, err := gle.NewNetwork(&gle.Spec{Dt: 0.02, Loss: gle.MSE, Layers: []gle.LayerSpec{
+		{In: 1, Out: 1, TauM: gle.Taus{1}, TauR: gle.Taus{0.1}, Weight: [][]float64{{1}}},
+		{In: 1, Out: 1, TauM: gle.Taus{0.5}, TauR: gle.Taus{0.5}, Weight: [][]float64{{-2}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lambdaSteadyState(t, n)
+}
+
+// lambdaSteadyState checks LambdaTrace on n (without loops) against the
+// closed-form steady state of its recurrence (docs/model.md §7) for
+// sinusoidal target errors and constant φ′, a recording built by hand.
+// For α[t] = Re(A zᵗ), z = e^{iωdt}, α̃ = α − (τr/dt)(α − α[t−1]) has the
+// amplitude A (1 − τr/dt + (τr/dt) z⁻¹), and λ[t] = (dt/τm) α̃[t] +
+// e^{−dt/τm} λ[t+1] is solved by λ[t] = Re(Λ zᵗ) with
+//
+//	Λ = H A,   H = (dt/τm)(1 − τr/dt + (τr/dt) z⁻¹) / (1 − e^{−dt/τm} z)
+//
+// per neuron, where A = φ′ ⊙ (Σ_{p: q→g} W_pᵀ Λ_g + E·[q output]) — a
+// product of transfer functions over the paths to the output, computed
+// with complex numbers, never in time. It holds from step P on, P the
+// number of populations (α[−1] = 0 moves the output's λ[0], and each
+// projection carries that one step further down), until the terminal
+// condition λ = 0 after the last step reaches back; the check covers
+// t = P … T/2, where that transient is below e^{−50}.
+func lambdaSteadyState(t *testing.T, n *gle.Network) {
+	t.Helper()
+	const B = 2
+	dt := n.Dt
+	var tauMax float64
+	for _, p := range n.Pops {
+		for o := range p.N {
+			tauMax = math.Max(tauMax, p.TauM[o])
+		}
+	}
+	T := 2 * int(math.Ceil(50*tauMax/dt*1.5))
+	const omega = 1.3
+	z := cmplx.Exp(complex(0, omega*dt))
+	K := n.Outputs()
+	// Target error amplitudes E[b][k] and φ′ per population and neuron
+	// (constant in time, different per sample).
+	E := make([]complex128, B*K)
+	for i := range E {
+		E[i] = cmplx.Rect(0.5+0.25*float64(i), 0.7*float64(i))
+	}
+	rp := make([][]float64, len(n.Pops))
+	rec := &gradient.Recording{Steps: T, Batch: B, RPrime: make([][]float64, len(n.Pops)), TargetError: make([]float64, T*B*K)}
+	for q, p := range n.Pops {
+		rp[q] = make([]float64, B*p.N)
+		for i := range rp[q] {
+			rp[q][i] = 0.4 + 0.6*math.Abs(math.Sin(float64(3*q+i+1)))
+		}
+		rec.RPrime[q] = make([]float64, T*B*p.N)
+		for k := range T {
+			copy(rec.RPrime[q][k*B*p.N:], rp[q])
+		}
+	}
+	for k := range T {
+		for i, a := range E {
+			rec.TargetError[k*B*K+i] = real(a * cmplx.Pow(z, complex(float64(k), 0)))
+		}
+	}
+	lambda, err := gradient.LambdaTrace(n, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Amplitudes from the output down: a population's Λ needs those of
+	// the populations it projects to.
+	amp := make([][]complex128, len(n.Pops))
+	var solve func(q int) []complex128
+	solve = func(q int) []complex128 {
+		if amp[q] != nil {
+			return amp[q]
+		}
+		p := &n.Pops[q]
+		a := make([]complex128, B*p.N)
+		if q == n.Output {
+			copy(a, E)
+		}
+		for k := range n.Projs {
+			pr := &n.Projs[k]
+			if pr.From != q {
+				continue
+			}
+			above := solve(pr.To)
+			na := n.Pops[pr.To].N
+			for b := range B {
+				for i := range p.N {
+					for o := range na {
+						a[b*p.N+i] += above[b*na+o] * complex(pr.W[o*p.N+i], 0)
+					}
+				}
+			}
+		}
+		for i := range a {
+			tm, tr := p.TauM[i%p.N], p.TauR[i%p.N]
+			h := complex(dt/tm, 0) * (complex(1-tr/dt, 0) + complex(tr/dt, 0)/z) / (1 - complex(math.Exp(-dt/tm), 0)*z)
+			a[i] *= complex(rp[q][i], 0) * h
+		}
+		amp[q] = a
+		return a
+	}
+	for q, p := range n.Pops {
+		want := solve(q)
+		m := B * p.N
+		var worst, scale float64
+		for i := range want {
+			scale = math.Max(scale, cmplx.Abs(want[i]))
+		}
+		for k := len(n.Pops); k <= T/2; k++ {
+			zk := cmplx.Pow(z, complex(float64(k), 0))
+			for i := range want {
+				worst = math.Max(worst, math.Abs(lambda[q][k*m+i]-real(want[i]*zk)))
+			}
+		}
+		t.Logf("population %s: |Λ| up to %.3g, max |λ − Re(Λ zᵗ)| %.3g over %d steps", p.Name, scale, worst, T/2)
+		if scale == 0 || !(worst <= 1e-12*scale) {
+			t.Errorf("population %s: λ differs from the closed-form steady state by %.3g (amplitude %.3g)", p.Name, worst, scale)
+		}
 	}
 }

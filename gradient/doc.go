@@ -12,7 +12,8 @@
 //   - Align: cosine and norm ratio of the local updates against the exact
 //     gradient, per tensor and per window;
 //   - GradCheck: the exact gradient against finite differences, aware of
-//     the kinks of piecewise-linear activations;
+//     the kinks of piecewise-linear activations (CheckGrads and
+//     FiniteDifferences check any given gradient the same way);
 //   - RTRL (Forward, mode RTRL): exact real-time recurrent learning,
 //     forward in time, with the sensitivities ∂state/∂θ carried per step;
 //     its approximations SnAp-2 and SnAp-1 (sparse sensitivities) and

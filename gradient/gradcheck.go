@@ -3,18 +3,19 @@ package gradient
 import (
 	"hash/fnv"
 	"math"
+	"slices"
 
 	"github.com/gle-go/gle"
 )
 
-// CheckResult compares one parameter tensor's exact gradient with central
-// finite differences.
+// CheckResult compares one parameter tensor's gradient (Full's, or one
+// handed to CheckGrads) with central finite differences.
 type CheckResult struct {
 	Tensor         string  // e.g. "layers.1.tau_m"
-	N              int     // components compared
-	MaxRelErr      float64 // max |exact − numeric| / max(|numeric|, floor) over the compared components
+	N              int     // components in the tensor
+	MaxRelErr      float64 // max |exact − numeric| / max(|numeric|, FloorFraction·G) over the compared components
 	Worst          int     // index of the worst component (−1 if none was compared)
-	Exact, Numeric float64 // the worst component's values
+	Exact, Numeric float64 // the worst component's values (Exact: the gradient checked)
 	// Kinks counts the components left out because every perturbation
 	// tried moved a neuron of a piecewise-linear activation (relu,
 	// hard_tanh, hard_sigmoid) across a kink: there the loss has no
@@ -23,16 +24,17 @@ type CheckResult struct {
 	Kinks int
 }
 
-// GradCheck compares the full-sequence BPTT gradient of every parameter
-// (W, b, τm, τr of every population and projection) with fourth-order
-// central differences (8(J(θ+h) − J(θ−h)) − (J(θ+2h) − J(θ−2h))) / 12h.
-// The step starts at h = 1e-4·max(1, |θ|); where the four perturbed runs
-// do not all keep every piecewise-linear neuron on the side of its kink
-// it had in the unperturbed run, h shrinks tenfold (down to 1e-8); a
-// component that crosses a kink at every step is counted in Kinks instead
-// of compared. The relative error of a component is |exact − numeric| /
-// max(|numeric|, 1e-4·G), G being the largest numeric gradient component.
-// n's parameters are restored.
+// FloorFraction sets the floor of the relative error of a gradient
+// check: a component's error is |given − numeric| / max(|numeric|,
+// FloorFraction·G), G being the largest numeric gradient component, so
+// that components near zero are measured against the gradient's scale
+// rather than their own.
+const FloorFraction = 1e-4
+
+// GradCheck compares the full-sequence BPTT gradient (Full) of every
+// parameter (W, b, τm, τr of every population and projection) with
+// finite differences: CheckGrads on the gradient Full computes. n's
+// parameters are restored.
 func GradCheck(n *gle.Network, batch int, xs [][]float64, ts []gle.Target) ([]CheckResult, error) {
 	if n == nil {
 		return nil, &gle.FieldError{Field: "network", Why: "is nil", Err: gle.ErrInvalid}
@@ -41,62 +43,117 @@ func GradCheck(n *gle.Network, batch int, xs [][]float64, ts []gle.Target) ([]Ch
 	if _, err := Full(n, batch, xs, ts, g); err != nil {
 		return nil, err
 	}
+	return CheckGrads(n, batch, xs, ts, g)
+}
+
+// CheckGrads compares a given gradient g of J = Σ_t L_t over xs and ts
+// (from the zero state, errors off, as Full defines it) with finite
+// differences: FiniteDifferences, then Numeric.Check. Every tensor of g
+// is compared. n's parameters are restored.
+func CheckGrads(n *gle.Network, batch int, xs [][]float64, ts []gle.Target, g *gle.Grads) ([]CheckResult, error) {
+	num, err := FiniteDifferences(n, batch, xs, ts)
+	if err != nil {
+		return nil, err
+	}
+	return num.Check(n, g)
+}
+
+// Numeric holds finite-difference estimates of ∂J/∂θ for every parameter
+// that enters the forward pass (the tensors of gle.NewFullGrads), to
+// check any number of candidate gradients against.
+type Numeric struct {
+	Names []string    // tensor names, as Grads.Tensors gives them
+	Value [][]float64 // ∂J/∂θ per component
+	Kink  [][]bool    // components left out (see CheckResult.Kinks)
+	// Scale is G, the largest |Value| over the components that are not
+	// kinks.
+	Scale float64
+}
+
+// FiniteDifferences estimates the gradient of J = Σ_t L_t (Full's J)
+// with fourth-order central differences
+//
+//	∂J/∂θ ≈ (8(J(θ+h) − J(θ−h)) − (J(θ+2h) − J(θ−2h))) / 12h.
+//
+// The step starts at h = 1e-4·max(1, |θ|); where the four perturbed runs
+// do not all keep every piecewise-linear neuron on the side of its kink
+// it had in the unperturbed run, h shrinks tenfold (down to 1e-8); a
+// component that crosses a kink at every step is marked in Kink instead.
+// n's parameters are restored.
+func FiniteDifferences(n *gle.Network, batch int, xs [][]float64, ts []gle.Target) (*Numeric, error) {
+	if n == nil {
+		return nil, &gle.FieldError{Field: "network", Why: "is nil", Err: gle.ErrInvalid}
+	}
 	b, err := New(n, batch, len(xs))
 	if err != nil {
 		return nil, err
 	}
-	type group struct {
-		name        string
-		param, grad []float64
-		numeric     []float64
-		kink        []bool
-	}
-	var groups []*group
-	// Every parameter that has a gradient (feedback weights never enter
-	// the forward pass and have none), paired by name.
+	// Every parameter that enters the forward pass (feedback weights do
+	// not), in the order of NewFullGrads' tensors.
 	params := map[string][]float64{}
 	for _, pt := range n.Tensors() {
 		params[pt.Name] = pt.Data
-	}
-	for _, gt := range g.Tensors(n) {
-		p := params[gt.Name]
-		groups = append(groups, &group{gt.Name, p, gt.Data, make([]float64, len(p)), make([]bool, len(p))})
 	}
 	base, err := b.kinkPattern(xs, ts)
 	if err != nil {
 		return nil, err
 	}
-	var scale float64
-	for _, gr := range groups {
-		for k := range gr.param {
-			d, kink, err := b.derivative(gr.param, k, xs, ts, base)
+	num := &Numeric{}
+	for _, gt := range gle.NewFullGrads(n).Tensors(n) {
+		p := params[gt.Name]
+		value, kink := make([]float64, len(p)), make([]bool, len(p))
+		for k := range p {
+			d, kk, err := b.derivative(p, k, xs, ts, base)
 			if err != nil {
 				return nil, err
 			}
-			gr.numeric[k], gr.kink[k] = d, kink
-			if !kink {
-				scale = math.Max(scale, math.Abs(d))
+			value[k], kink[k] = d, kk
+			if !kk {
+				num.Scale = math.Max(num.Scale, math.Abs(d))
 			}
 		}
+		num.Names, num.Value, num.Kink = append(num.Names, gt.Name), append(num.Value, value), append(num.Kink, kink)
 	}
-	floor := 1e-4 * scale
+	return num, nil
+}
+
+// Check compares every tensor of g (a gradient for n) with the finite
+// differences, component by component: the relative error is
+//
+//	|g − numeric| / max(|numeric|, FloorFraction·G)
+//
+// (G = Scale); kinks are counted, not compared. A NaN error counts as
+// +Inf. It fails when g does not fit n or holds a tensor num has no
+// estimate for.
+func (num *Numeric) Check(n *gle.Network, g *gle.Grads) ([]CheckResult, error) {
+	if g == nil {
+		return nil, &gle.FieldError{Field: "gradient", Why: "is nil", Err: gle.ErrInvalid}
+	}
+	if err := g.Fits(n); err != nil {
+		return nil, err
+	}
+	floor := FloorFraction * num.Scale
 	if floor == 0 {
 		floor = 1e-300
 	}
-	out := make([]CheckResult, 0, len(groups))
-	for _, gr := range groups {
-		r := CheckResult{Tensor: gr.name, N: len(gr.param), Worst: -1}
-		for k, num := range gr.numeric {
-			if gr.kink[k] {
+	var out []CheckResult
+	for _, gt := range g.Tensors(n) {
+		i := slices.Index(num.Names, gt.Name)
+		if i < 0 || len(num.Value[i]) != len(gt.Data) {
+			return nil, &gle.FieldError{Field: "gradient", Value: gt.Name, Why: "has no finite-difference estimate", Err: gle.ErrShape}
+		}
+		r := CheckResult{Tensor: gt.Name, N: len(gt.Data), Worst: -1}
+		for k, v := range num.Value[i] {
+			if num.Kink[i][k] {
 				r.Kinks++
 				continue
 			}
-			e := math.Abs(gr.grad[k]-num) / math.Max(math.Abs(num), floor)
+			e := math.Abs(gt.Data[k]-v) / math.Max(math.Abs(v), floor)
 			if math.IsNaN(e) {
 				e = math.Inf(1)
 			}
 			if r.Worst < 0 || e > r.MaxRelErr {
-				r.MaxRelErr, r.Worst, r.Exact, r.Numeric = e, k, gr.grad[k], num
+				r.MaxRelErr, r.Worst, r.Exact, r.Numeric = e, k, gt.Data[k], v
 			}
 		}
 		out = append(out, r)

@@ -1,10 +1,12 @@
 package gradient_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -316,5 +318,130 @@ func TestGradCheckSmoothNoKinks(t *testing.T) {
 		if m := gradient.MaxRelErr(res); m > 1e-6 {
 			t.Errorf("%v: max rel err %.3g", phi, m)
 		}
+	}
+}
+
+// TestCheckGradsRejectsWrongGradients hands CheckGrads gradients that are
+// wrong in the ways a bug makes them, on a tanh chain whose second input
+// is always zero (so the first layer's weights from it have a gradient of
+// exactly zero, where the error floor FloorFraction·G decides): the true
+// gradient passes at 1e-6; scaled by 1 + 1e-4, one component's sign
+// flipped, one component ten times too large, the gradient of a window
+// one step short, and one zero component off by 1e-9·G (an error of
+// exactly 1e-5 of the floor) are each rejected, with the worst component
+// where the error was put.
+func TestCheckGradsRejectsWrongGradients(t *testing.T) {
+	n := randomChain(t, 31, gle.Tanh, gle.MSE, true)
+	const T, B = 40, 2
+	xs, ts := sequence(31, T, B, 2, 2, gle.MSE)
+	for _, x := range xs {
+		for b := range B {
+			x[2*b+1] = 0
+		}
+	}
+	num, err := gradient.FiniteDifferences(n, B, xs, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var G float64
+	for _, v := range num.Value {
+		for _, d := range v {
+			G = math.Max(G, math.Abs(d))
+		}
+	}
+	if num.Scale != G || G == 0 {
+		t.Fatalf("Scale %g, want the largest |numeric| %g > 0", num.Scale, G)
+	}
+	exactGrad := func(steps int) *gle.Grads {
+		g := gle.NewFullGrads(n)
+		if _, err := gradient.Full(n, B, xs[:steps], ts[:steps], g); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	check := func(g *gle.Grads) []gradient.CheckResult {
+		res, err := num.Check(n, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != len(num.Names) {
+			t.Fatalf("%d results for %d tensors", len(res), len(num.Names))
+		}
+		return res
+	}
+	// The first layer's weight from input 1 (row-major Out × In: odd
+	// indices) has no effect on J: its numeric gradient is exactly 0.
+	if v := num.Value[0]; num.Names[0] != "layers.0.weight" || v[1] != 0 || v[3] != 0 {
+		t.Fatalf("%s: numeric gradient %v, want 0 at the odd indices", num.Names[0], v)
+	}
+
+	good := check(exactGrad(T))
+	if m := gradient.MaxRelErr(good); m > 1e-6 {
+		t.Fatalf("the exact gradient: max rel err %.3g > 1e-6", m)
+	}
+	t.Logf("exact gradient: max rel err %.3g", gradient.MaxRelErr(good))
+
+	scaled := exactGrad(T)
+	scaled.Scale(1 + 1e-4)
+	if m := gradient.MaxRelErr(check(scaled)); !(m > 0.9e-4) {
+		t.Errorf("gradient × (1 + 1e-4): max rel err %.3g, want ≈ 1e-4", m)
+	}
+
+	// One sign flipped: layers.1.weight[5].
+	flipped := exactGrad(T)
+	w := flipped.Projs[1].W
+	w[5] = -w[5]
+	res := check(flipped)
+	if r := res[slices.IndexFunc(res, func(r gradient.CheckResult) bool { return r.Tensor == "layers.1.weight" })]; r.Worst != 5 || !(r.MaxRelErr > 1) {
+		t.Errorf("one sign flipped: %s worst at %d, rel err %.3g; want at 5, > 1", r.Tensor, r.Worst, r.MaxRelErr)
+	}
+	if m := gradient.MaxRelErr(res); !(m > 1e-6) {
+		t.Errorf("one sign flipped: max rel err %.3g passes", m)
+	}
+
+	// The error is relative to the finite difference, not to the gradient
+	// checked: ten times a component (above the floor) is off by 9.
+	tenfold := exactGrad(T)
+	w = tenfold.Projs[2].W
+	k := 0
+	for i := range w {
+		if math.Abs(w[i]) > math.Abs(w[k]) {
+			k = i
+		}
+	}
+	w[k] *= 10
+	if r := check(tenfold)[slices.Index(num.Names, "layers.2.weight")]; r.Worst != k || math.Abs(r.MaxRelErr-9) > 1e-5 {
+		t.Errorf("one component × 10: %s worst at %d, rel err %.6g; want at %d, 9", r.Tensor, r.Worst, r.MaxRelErr, k)
+	}
+
+	short := exactGrad(T - 1)
+	if m := gradient.MaxRelErr(check(short)); !(m > 1e-3) {
+		t.Errorf("the gradient of %d steps instead of %d: max rel err %.3g passes", T-1, T, m)
+	}
+
+	// An error of 1e-9·G at a zero component is 1e-5 of the floor 1e-4·G:
+	// rejected at 1e-6 (a floor 100 times looser would let it pass).
+	off := exactGrad(T)
+	off.Projs[0].W[3] += 1e-9 * G
+	res = check(off)
+	if r := res[0]; r.Worst != 3 || math.Abs(r.MaxRelErr-1e-5) > 1e-9 {
+		t.Errorf("zero component off by 1e-9·G: worst at %d, rel err %.6g; want at 3, 1e-5", r.Worst, r.MaxRelErr)
+	}
+	// Below the tolerance it passes.
+	off.Projs[0].W[3] -= 0.99e-9 * G
+	if m := gradient.MaxRelErr(check(off)); m > 1e-6 {
+		t.Errorf("zero component off by 1e-11·G: max rel err %.3g, want ≤ 1e-6", m)
+	}
+
+	// CheckGrads is FiniteDifferences + Check; a gradient that does not
+	// fit the network is refused.
+	res2, err := gradient.CheckGrads(n, B, xs, ts, scaled)
+	if err != nil || gradient.MaxRelErr(res2) != gradient.MaxRelErr(check(scaled)) {
+		t.Errorf("CheckGrads: %v, max rel err %.3g; want Check's", err, gradient.MaxRelErr(res2))
+	}
+	other := gle.NewFullGrads(randomChain(t, 1, gle.Tanh, gle.MSE, true))
+	other.Projs[0].W = other.Projs[0].W[:3]
+	if _, err := num.Check(n, other); !errors.Is(err, gle.ErrShape) {
+		t.Errorf("a gradient of the wrong shape: %v, want ErrShape", err)
 	}
 }

@@ -159,12 +159,11 @@ func Read(r io.Reader, limit int64) (*Array, error) {
 	}
 	for i := range n {
 		b := data[i*size : (i+1)*size]
-		switch {
-		case kind == "f" && size == 8:
+		if kind == "f" && size == 8 {
 			a.Float[i] = math.Float64frombits(order.Uint64(b))
-		case kind == "f":
+		} else if kind == "f" {
 			a.Float[i] = float64(math.Float32frombits(order.Uint32(b)))
-		default:
+		} else {
 			a.Int[i] = decodeInt(b, kind, order)
 		}
 	}

@@ -3,9 +3,11 @@ package npy
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"errors"
-	"github.com/gle-go/gle/internal/errs"
+	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gle-go/gle/internal/errs"
 	"github.com/gle-go/gle/internal/testutil"
 )
 
@@ -192,5 +195,201 @@ func TestCompressedBomb(t *testing.T) {
 	}
 	if a, err := ReadNPZ(path, 128<<20); err != nil || a["x"].Len() != 1<<22 {
 		t.Errorf("under a 128 MiB limit: %v", err)
+	}
+}
+
+// TestConversions: Float64s converts integers (and returns float data
+// as it is); Int64s converts floats only when every element is an integer
+// NumPy's int64 can hold exactly (|v| ≤ 2⁵³), naming the first that is
+// not; Bytes is 8 bytes per element.
+func TestConversions(t *testing.T) {
+	ints := &Array{Shape: []int{3}, Int: []int64{-2, 0, 1 << 40}}
+	if got := ints.Float64s(); !slices.Equal(got, []float64{-2, 0, 1 << 40}) {
+		t.Errorf("Float64s of ints: %v", got)
+	}
+	if got, err := ints.Int64s(); err != nil || !slices.Equal(got, ints.Int) {
+		t.Errorf("Int64s of ints: %v, %v", got, err)
+	}
+	floats := &Array{Shape: []int{4}, Float: []float64{3, -7, 0, 1 << 53}}
+	if got := floats.Float64s(); !slices.Equal(got, floats.Float) {
+		t.Errorf("Float64s of floats: %v", got)
+	}
+	if got, err := floats.Int64s(); err != nil || !slices.Equal(got, []int64{3, -7, 0, 1 << 53}) {
+		t.Errorf("Int64s of integral floats: %v, %v", got, err)
+	}
+	for _, c := range []struct {
+		x    []float64
+		want string
+	}{{[]float64{1, 2.5}, "element 1 = 2.5"}, {[]float64{-(1 << 54)}, "element 0 = -1.8014398509481984e+16"}, {[]float64{0, 0, math.NaN()}, "element 2 = NaN"}} {
+		if _, err := (&Array{Shape: []int{len(c.x)}, Float: c.x}).Int64s(); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Int64s(%v): %v, want ErrFormat naming %q", c.x, err, c.want)
+		}
+	}
+	if b := floats.Bytes(); b != 32 {
+		t.Errorf("Bytes of 4 elements: %d, want 32", b)
+	}
+}
+
+// TestReadVersions: format versions 2.0 and 3.0 carry a 4-byte header
+// length; a length beyond 1 MiB is refused.
+func TestReadVersions(t *testing.T) {
+	h := "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }\n"
+	data := make([]byte, 16)
+	binary.LittleEndian.PutUint64(data[8:], math.Float64bits(-1.5))
+	for _, v := range []byte{2, 3} {
+		b := []byte(magic + string([]byte{v, 0}))
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(h)))
+		b = append(append(b, h...), data...)
+		a, err := Read(bytes.NewReader(b), 0)
+		if err != nil || !slices.Equal(a.Float, []float64{0, -1.5}) {
+			t.Errorf("version %d.0: %v, %v", v, a, err)
+		}
+	}
+	b := binary.LittleEndian.AppendUint32([]byte(magic+"\x02\x00"), 1<<20+1)
+	if _, err := Read(bytes.NewReader(b), 0); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "implausible") {
+		t.Errorf("header length 2²⁰+1: %v", err)
+	}
+}
+
+// TestReadLimit: limit bounds the data as read plus as decoded (8 bytes
+// per element): 4 float64 need 32 + 32 = 64 bytes, 8 uint8 need 8 + 64 =
+// 72; one byte less is refused before the data is read.
+func TestReadLimit(t *testing.T) {
+	for _, c := range []struct {
+		descr string
+		n     int
+		size  int
+		need  int64
+	}{{"<f8", 4, 8, 64}, {"|u1", 8, 1, 72}} {
+		file := header(c.descr, false, fmt.Sprintf("(%d,)", c.n), make([]byte, c.n*c.size))
+		if _, err := Read(bytes.NewReader(file), c.need); err != nil {
+			t.Errorf("%s × %d under a limit of %d: %v", c.descr, c.n, c.need, err)
+		}
+		if _, err := Read(bytes.NewReader(file), c.need-1); !errors.Is(err, errs.ErrTooLarge) {
+			t.Errorf("%s × %d under a limit of %d: %v, want ErrTooLarge", c.descr, c.n, c.need-1, err)
+		}
+	}
+}
+
+// TestReadNPZLimit: the limit of ReadNPZ holds for all arrays together:
+// two arrays of 4 float64 need 64 bytes each to read, the first leaves
+// 32 bytes (its values) taken, so 96 bytes suffice and 95 do not.
+func TestReadNPZLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.npz")
+	a := &Array{Shape: []int{4}, Float: []float64{1, 2, 3, 4}}
+	if err := WriteNPZ(path, Named{"a", a}, Named{"b", a}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadNPZ(path, 96); err != nil || len(got) != 2 {
+		t.Errorf("limit 96: %v (%d arrays)", err, len(got))
+	}
+	if _, err := ReadNPZ(path, 95); !errors.Is(err, errs.ErrTooLarge) || !strings.Contains(err.Error(), path) {
+		t.Errorf("limit 95: %v, want ErrTooLarge naming %s", err, path)
+	}
+	if _, err := ReadNPZ(filepath.Join(t.TempDir(), "none.npz"), 0); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing archive: %v", err)
+	}
+	notZip := filepath.Join(t.TempDir(), "x.npz")
+	os.WriteFile(notZip, []byte("not a zip"), 0o644)
+	if _, err := ReadNPZ(notZip, 0); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), notZip) {
+		t.Errorf("not a zip: %v", err)
+	}
+}
+
+// TestShapes: empty dimensions are valid (NumPy writes them); a shape of
+// more than 2³¹ elements is refused from the header alone, one of exactly
+// 2³¹ only because the file does not hold its data.
+func TestShapes(t *testing.T) {
+	for _, shape := range []string{"(0,)", "(3, 0)", "(0, 5, 2)"} {
+		a, err := Read(bytes.NewReader(header("<f8", false, shape, nil)), 0)
+		if err != nil || a.Len() != 0 {
+			t.Errorf("shape %s: %v", shape, err)
+		}
+	}
+	for _, c := range []struct{ shape, want string }{
+		{"(2147483648,)", "the file holds"}, {"(65536, 32768)", "the file holds"},
+		{"(2147483649,)", "too many elements"}, {"(65536, 32769)", "too many elements"},
+	} {
+		if _, err := Read(bytes.NewReader(header("|u1", false, c.shape, []byte{1})), 0); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("shape %s: %v, want %q", c.shape, err, c.want)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, &Array{Shape: []int{2, 0}, Float: []float64{}}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := Read(&buf, 0); err != nil || !slices.Equal(a.Shape, []int{2, 0}) {
+		t.Errorf("empty array round trip: %v, %v", a, err)
+	}
+}
+
+// TestWriteAlignment: Write pads the header as NumPy does, so that the
+// data start at a multiple of 64 bytes, and ends it with a newline; the
+// header length field says so.
+func TestWriteAlignment(t *testing.T) {
+	for _, shape := range [][]int{{1}, {7}, {12345, 3}, {2, 3, 4, 5, 6, 7, 8}, {}} {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, &Array{Shape: shape, Float: make([]float64, n)}); err != nil {
+			t.Fatal(err)
+		}
+		b := buf.Bytes()
+		hlen := int(binary.LittleEndian.Uint16(b[8:10]))
+		start := len(magic) + 4 + hlen
+		if start%64 != 0 || b[start-1] != '\n' || len(b) != start+8*n {
+			t.Errorf("shape %v: data at %d (mod 64 = %d), header ends %q, %d bytes for %d values", shape, start, start%64, b[start-1], len(b)-start, n)
+		}
+	}
+}
+
+// TestFiles: ReadFile and WriteFile name the path in their errors; a
+// header length of exactly 1 MiB is plausible (the file is then merely
+// truncated), one byte more is not; big-endian float64 and float32 data
+// decode.
+func TestFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.npy")
+	if err := WriteFile(p, &Array{Shape: []int{3}, Float: []float64{1, 2}}); !errors.Is(err, ErrFormat) {
+		t.Errorf("shape 3 with 2 values: %v, want ErrFormat", err)
+	}
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused array left a file (%v)", err)
+	}
+	if err := WriteFile(p, &Array{Shape: []int{2}, Float: []float64{1, 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := ReadFile(p, 0); err != nil || !slices.Equal(a.Float, []float64{1, 2}) {
+		t.Errorf("ReadFile: %v, %v", a, err)
+	}
+	if _, err := ReadFile(filepath.Join(dir, "none.npy"), 0); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	os.WriteFile(p, []byte("garbage"), 0o644)
+	if _, err := ReadFile(p, 0); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), p) {
+		t.Errorf("garbage: %v, want ErrFormat naming %s", err, p)
+	}
+	for _, c := range []struct {
+		hlen uint32
+		want string
+	}{{1 << 20, "header truncated"}, {1<<20 + 1, "implausible"}} {
+		b := binary.LittleEndian.AppendUint32([]byte(magic+"\x02\x00"), c.hlen)
+		if _, err := Read(bytes.NewReader(b), 0); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("header length %d: %v, want %q", c.hlen, err, c.want)
+		}
+	}
+	be := binary.BigEndian.AppendUint64(nil, math.Float64bits(-0.75))
+	be = binary.BigEndian.AppendUint32(be, math.Float32bits(3.5))
+	for _, c := range []struct {
+		descr string
+		data  []byte
+		want  float64
+	}{{">f8", be[:8], -0.75}, {">f4", be[8:], 3.5}} {
+		a, err := Read(bytes.NewReader(header(c.descr, false, "(1,)", c.data)), 0)
+		if err != nil || len(a.Float) != 1 || a.Float[0] != c.want {
+			t.Errorf("%s: %v, %v; want %g", c.descr, a, err, c.want)
+		}
 	}
 }

@@ -10,12 +10,15 @@ import (
 )
 
 // runConformance replays each trajectory file through the public API and
-// prints one line per file with the largest relative errors.
+// checks every recorded variable against its own scale: per file a status
+// line, then one line per variable (its scale, its error, its tolerance).
 func runConformance(ctx context.Context, args []string, stdout io.Writer) error {
-	tol := 1e-9
+	tol := trajectory.Float64Tolerance
 	f32 := false
+	var flags *flag.FlagSet
 	files, err := parseFlags("conformance", args, func(fs *flag.FlagSet) {
-		fs.Float64Var(&tol, "tol", tol, "largest relative error max|a−b|/max(1,|b|) that passes (with --float32 the tolerances are 1e-5 for outputs and parameters, 1e-3 for the state)")
+		flags = fs
+		fs.Float64Var(&tol, "tol", tol, "largest error of a variable, max|a−b| over its values divided by its scale, the largest |b| in the file (every variable: the outputs, each layer's weight, bias, tau_m, u, v, r, r_prime, e_bottom); with --float32 the default is per kind: 2e-6 outputs, weights, biases, u, r, r_prime; 5e-6 tau_m; 1e-4 v, e_bottom")
 		fs.BoolVar(&f32, "float32", false, "replay on the float32 engine")
 	})
 	if err != nil {
@@ -23,6 +26,11 @@ func runConformance(ctx context.Context, args []string, stdout io.Writer) error 
 	}
 	if len(files) == 0 {
 		return usagef("no trajectory files given")
+	}
+	limit := func(string) float64 { return tol }
+	tolName := fmt.Sprintf("%g", tol)
+	if f32 && !flagSet(flags, "tol") {
+		limit, tolName = trajectory.Float32Tolerance, "the float32 tolerances"
 	}
 	failed := 0
 	for _, path := range files {
@@ -35,24 +43,34 @@ func runConformance(ctx context.Context, args []string, stdout io.Writer) error 
 			failed++
 			continue
 		}
+		bad := rep.Failures(limit)
 		status := "ok  "
-		if ok := rep.Max() <= tol; f32 {
-			ok = rep.Output <= 1e-5 && rep.Params <= 1e-5 && rep.State <= 1e-3
-			if !ok {
-				status = "FAIL"
-				failed++
-			}
-		} else if !ok {
+		if len(bad) > 0 {
 			status = "FAIL"
 			failed++
 		}
-		fmt.Fprintf(stdout, "%s %s: output %.3g, params %.3g, state %.3g (worst: %s)\n",
-			status, path, rep.Output, rep.Params, rep.State, worstAt(rep))
+		w := rep.Worst(limit)
+		fmt.Fprintf(stdout, "%s %s: %d variables, %d above tolerance; worst %s: %.3g of its scale %.3g (tolerance %g)\n",
+			status, path, len(rep.Vars), len(bad), w.Name, w.Err, w.Scale, limit(w.Kind))
+		for _, v := range rep.Vars {
+			mark := ""
+			if !(v.Err <= limit(v.Kind)) {
+				mark = "  FAIL"
+			}
+			fmt.Fprintf(stdout, "    %-20s scale %-9.3g error %-9.3g tolerance %g%s\n", v.Name, v.Scale, v.Err, limit(v.Kind), mark)
+		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d files failed (tolerance %g)", failed, len(files), tol)
+		return fmt.Errorf("%d of %d files failed (tolerance %s)", failed, len(files), tolName)
 	}
 	return nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	found := false
+	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
+	return found
 }
 
 func checkTrajectory(path string, f32 bool) (trajectory.Report, error) {
@@ -72,14 +90,4 @@ func checkTrajectory(path string, f32 bool) (trajectory.Report, error) {
 		return trajectory.Report{}, err
 	}
 	return f.Compare(res)
-}
-
-func worstAt(r trajectory.Report) string {
-	switch r.Max() {
-	case r.Output:
-		return r.OutputAt
-	case r.Params:
-		return r.ParamsAt
-	}
-	return r.StateAt
 }

@@ -64,8 +64,8 @@ func init() {
 			run:     runBench,
 		},
 		"conformance": {
-			summary: "replay reference trajectory files and check every number to 1e-9",
-			usage:   "[--tol 1e-9] FILE.json...",
+			summary: "replay reference trajectory files and check every recorded variable to 1e-9 of its own scale",
+			usage:   "[--float32] [--tol 1e-9] FILE.json...",
 			example: "gle conformance testdata/reference/trajectories/*.json",
 			run:     runConformance,
 		},

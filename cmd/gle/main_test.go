@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -45,6 +46,39 @@ func TestConformanceCommand(t *testing.T) {
 	code, out, _ = runCLI(t, "conformance", "--tol", "0", files[0])
 	if code != 1 || !strings.Contains(out, "FAIL") {
 		t.Errorf("zero tolerance: exit %d\n%s", code, out)
+	}
+
+	// Every variable is reported and checked against its own scale: lagline
+	// with its recorded layer 0 v (≈ 4e-4) off by 1e-6 relative fails
+	// there, although every number still matches to 1e-9 as max(1, |b|)
+	// measures it.
+	src, _ = os.ReadFile(filepath.Join(testutil.ReferenceDir(t), "trajectories", "lagline.json"))
+	var tree map[string]any
+	if err := json.Unmarshal(src, &tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range tree["expected"].(map[string]any)["final_state"].([]any)[0].(map[string]any)["v"].([]any) {
+		for i, v := range row.([]any) {
+			row.([]any)[i] = v.(float64) * (1 + 1e-6)
+		}
+	}
+	shifted := filepath.Join(t.TempDir(), "lagline_v.json")
+	b, _ := json.Marshal(tree)
+	os.WriteFile(shifted, b, 0o644)
+	code, out, _ = runCLI(t, "conformance", shifted)
+	if code != 1 || !strings.Contains(out, "FAIL "+shifted) || !regexp.MustCompile(`layers\.0\.v +scale .*FAIL`).MatchString(out) ||
+		strings.Count(out, "FAIL") != 2 {
+		t.Errorf("layer 0 v × (1 + 1e-6): exit %d, want a failure of layers.0.v alone\n%s", code, out)
+	}
+	for _, name := range []string{"output", "layers.1.weight", "layers.1.tau_m", "layers.0.u", "layers.1.r_prime", "layers.1.e_bottom"} {
+		if !strings.Contains(out, "    "+name+" ") {
+			t.Errorf("variable %s not reported:\n%s", name, out)
+		}
+	}
+	// The float32 replay passes its per-variable tolerances.
+	code, out, errs = runCLI(t, append([]string{"conformance", "--float32"}, files...)...)
+	if code != 0 || strings.Count(out, "ok   ") != len(files) {
+		t.Errorf("--float32: exit %d\n%s%s", code, out, errs)
 	}
 }
 
@@ -351,21 +385,68 @@ func TestDataMNIST1D(t *testing.T) {
 	}
 }
 
+// TestMelCommand runs `gle mel` with the parameters of every recorded
+// case (melspec_yes.json, and the band-limited melspec_yes_band.json
+// through --f-min/--f-max) and compares the .npy it writes with the
+// reference to 1e-6 relative (max |a−b| / max(1, |b|)).
 func TestMelCommand(t *testing.T) {
+	ref := testutil.ReferenceDir(t)
+	wav := filepath.Join(ref, "yes_16k.wav")
+	cases := 0
+	for _, name := range []string{"melspec_yes.json", "melspec_yes_band.json"} {
+		raw, err := os.ReadFile(filepath.Join(ref, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var file struct {
+			Cases map[string]struct {
+				Params struct {
+					NFFT  int     `json:"n_fft"`
+					Hop   int     `json:"hop_length"`
+					NMels int     `json:"n_mels"`
+					FMin  float64 `json:"f_min"`
+					FMax  float64 `json:"f_max"`
+				} `json:"params"`
+				LogMel [][]float64 `json:"log_mel"`
+			} `json:"cases"`
+		}
+		if err := json.Unmarshal(raw, &file); err != nil {
+			t.Fatal(err)
+		}
+		for cname, c := range file.Cases {
+			cases++
+			p := c.Params
+			out := filepath.Join(t.TempDir(), "m.npy")
+			code, stdout, stderr := runCLI(t, "mel", wav, "--n-fft", fmt.Sprint(p.NFFT), "--hop", fmt.Sprint(p.Hop), "--n-mels", fmt.Sprint(p.NMels),
+				"--f-min", fmt.Sprint(p.FMin), "--f-max", fmt.Sprint(p.FMax), "--out", out)
+			if code != 0 {
+				t.Fatalf("%s: exit %d\n%s%s", cname, code, stdout, stderr)
+			}
+			a, err := npy.ReadFile(out, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frames := len(c.LogMel[0])
+			if len(a.Shape) != 2 || a.Shape[0] != p.NMels || a.Shape[1] != frames {
+				t.Errorf("%s: shape %v, want [%d %d]", cname, a.Shape, p.NMels, frames)
+				continue
+			}
+			var worst float64
+			for m, row := range c.LogMel {
+				for f, want := range row {
+					worst = math.Max(worst, math.Abs(a.Float[m*frames+f]-want)/math.Max(1, math.Abs(want)))
+				}
+			}
+			if !(worst <= 1e-6) {
+				t.Errorf("%s: max relative error %.3g > 1e-6", cname, worst)
+			}
+		}
+	}
+	if cases < 4 {
+		t.Errorf("%d reference cases, want the 4 recorded", cases)
+	}
 	out := filepath.Join(t.TempDir(), "m.npy")
-	wav := filepath.Join(testutil.ReferenceDir(t), "yes_16k.wav")
-	code, stdout, stderr := runCLI(t, "mel", wav, "--n-mels", "40", "--hop", "512", "--out", out)
-	if code != 0 {
-		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
-	}
-	a, err := npy.ReadFile(out, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(a.Shape) != 2 || a.Shape[0] != 40 || a.Shape[1] != 32 {
-		t.Errorf("shape %v, want [40 32]", a.Shape)
-	}
-	if code, _, _ := runCLI(t, "mel", filepath.Join(testutil.ReferenceDir(t), "melspec_yes.json"), "--out", out); code != 1 {
+	if code, _, _ := runCLI(t, "mel", filepath.Join(ref, "melspec_yes.json"), "--out", out); code != 1 {
 		t.Errorf("non-WAV input: exit %d, want 1", code)
 	}
 }

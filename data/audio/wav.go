@@ -87,14 +87,16 @@ func DecodeWAV(data []byte) (*WAV, error) {
 		}
 		off += 8 + size + size%2 // chunks are padded to even sizes
 	}
-	switch {
-	case !haveFmt:
+	if !haveFmt {
 		return nil, fmt.Errorf("%w: no fmt chunk", ErrFormat)
-	case pcm == nil:
+	}
+	if pcm == nil {
 		return nil, fmt.Errorf("%w: no data chunk", ErrFormat)
-	case w.Channels < 1:
+	}
+	if w.Channels < 1 {
 		return nil, fmt.Errorf("%w: %d channels", ErrFormat, w.Channels)
-	case w.SampleRate < 1:
+	}
+	if w.SampleRate < 1 {
 		return nil, fmt.Errorf("%w: sample rate %d", ErrFormat, w.SampleRate)
 	}
 	bytesPer := w.Bits / 8

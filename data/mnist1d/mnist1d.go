@@ -40,18 +40,24 @@ func (a *Args) Validate() error {
 	bad := func(field string, v any, format string, args ...any) error {
 		return errs.Field(errs.ErrInvalid, "mnist1d."+field, v, format, args...)
 	}
-	switch {
-	case a.NumSamples < 10 || a.NumSamples > maxSize:
+	// One if per argument (not a switch): coverage tools see the
+	// conditions as covered code, so mutation testing exercises them.
+	if a.NumSamples < 10 || a.NumSamples > maxSize {
 		return bad("num_samples", a.NumSamples, "want 10…%d (one per class at least)", maxSize)
-	case !(a.TrainSplit > 0 && a.TrainSplit < 1):
+	}
+	if !(a.TrainSplit > 0 && a.TrainSplit < 1) {
 		return bad("train_split", a.TrainSplit, "want in (0, 1)")
-	case a.TemplateLen != 12:
+	}
+	if a.TemplateLen != 12 {
 		return bad("template_len", a.TemplateLen, "the templates have 12 points")
-	case a.Padding[0] < 0 || a.Padding[1] < a.Padding[0] || a.Padding[1] > maxSize:
+	}
+	if a.Padding[0] < 0 || a.Padding[1] < a.Padding[0] || a.Padding[1] > maxSize {
 		return bad("padding", a.Padding, "want 0 ≤ low ≤ high ≤ %d", maxSize)
-	case a.MaxTranslation < 1 || a.MaxTranslation > a.TemplateLen+a.Padding[1]:
+	}
+	if a.MaxTranslation < 1 || a.MaxTranslation > a.TemplateLen+a.Padding[1] {
 		return bad("max_translation", a.MaxTranslation, "want 1…%d", a.TemplateLen+a.Padding[1])
-	case a.FinalSeqLength < 2 || a.FinalSeqLength > maxSize:
+	}
+	if a.FinalSeqLength < 2 || a.FinalSeqLength > maxSize {
 		return bad("final_seq_length", a.FinalSeqLength, "want 2…%d", maxSize)
 	}
 	for _, v := range []struct {

@@ -1,5 +1,8 @@
 // Package atomicfile writes files so that readers never see a partial
-// one: write a temporary file in the same folder, sync it, rename it.
+// one, and a crash never leaves an empty or partial file under the final
+// name: write a temporary file in the same folder, fsync it, rename it
+// over the final name, fsync the folder (so that the rename itself is on
+// disk).
 package atomicfile
 
 import (
@@ -11,12 +14,18 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"syscall"
 )
 
 // Write writes data to path atomically with permissions 0644: readers
-// see the old file or the new one, never a part. Errors name path (not
-// the temporary file), and a failed write leaves the old file as it was.
+// see the old file or the new one, never a part, and once Write returns
+// nil the new file and its name are on disk (fsync of the file before the
+// rename, of the folder after it). Errors name path (not the temporary
+// file); a write that fails before the rename leaves the old file as it
+// was (a failed fsync of the folder is reported with the new file in
+// place).
 func Write(path string, data []byte) error {
 	return WriteFunc(path, func(w io.Writer) error {
 		_, err := w.Write(data)
@@ -52,6 +61,32 @@ func cause(err error) error {
 // temporary file.
 var wrap = func(f *os.File) io.Writer { return f }
 
+// The calls that make a write durable, variables so that tests can record
+// their order (TestDurableOrder) and make them fail.
+var (
+	syncFile = (*os.File).Sync
+	rename   = os.Rename
+	syncDir  = fsyncDir
+)
+
+// fsyncDir flushes a folder's entries (a rename in it) to disk. File
+// systems and systems that cannot fsync a folder (EINVAL; Windows cannot
+// open one) are let through: there the rename is as durable as they allow.
+func fsyncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
+		err = nil
+	}
+	return errors.Join(err, d.Close())
+}
+
 func write(path string, fill func(w io.Writer) error) error {
 	tmp, err := createPending(path)
 	if err != nil {
@@ -72,14 +107,21 @@ func write(path string, fill func(w io.Writer) error) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
+	// The data reach the disk before the new name does: a crash after
+	// the rename must not leave an empty or partial file under path.
+	if err := syncFile(tmp); err != nil {
 		tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	// The rename is an entry of the folder: it is durable once the
+	// folder is.
+	return syncDir(filepath.Dir(path))
 }
 
 // The temporary files being written, and whether RemovePending was

@@ -142,3 +142,128 @@ func TestRemoveStale(t *testing.T) {
 		t.Errorf("left %v, want %v", left, keep)
 	}
 }
+
+// TestDurableOrder records the calls that make a write durable: the
+// temporary file is fsynced holding all the data, then renamed over the
+// path, then the path's folder is fsynced — in this order, each once. A
+// rename before the fsync could leave an empty file under the final name
+// after a crash; without the folder's fsync the rename itself may be lost.
+func TestDurableOrder(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ck.bin")
+	if err := Write(p, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte(strings.Repeat("new data ", 20000)) // beyond the 64 KiB buffer
+	var calls []string
+	var tmpName string
+	restore := record(t, func(f *os.File) error {
+		tmpName = f.Name()
+		on, err := os.ReadFile(f.Name())
+		if err != nil || string(on) != string(data) {
+			t.Errorf("fsync of %s holding %d bytes (%v), want all %d", f.Name(), len(on), err, len(data))
+		}
+		calls = append(calls, "sync file")
+		return f.Sync()
+	}, func(from, to string) error {
+		if from != tmpName || to != p {
+			t.Errorf("rename %s → %s, want %s → %s", from, to, tmpName, p)
+		}
+		calls = append(calls, "rename")
+		return os.Rename(from, to)
+	}, func(d string) error {
+		if d != dir {
+			t.Errorf("fsync of folder %s, want %s", d, dir)
+		}
+		if b, err := os.ReadFile(p); err != nil || string(b) != string(data) {
+			t.Errorf("folder fsynced before the new file is in place (%v)", err)
+		}
+		calls = append(calls, "sync folder")
+		return fsyncDir(d)
+	})
+	defer restore()
+	if err := Write(p, data); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"sync file", "rename", "sync folder"}; !slices.Equal(calls, want) {
+		t.Errorf("calls %v, want %v", calls, want)
+	}
+	if b, _ := os.ReadFile(p); string(b) != string(data) {
+		t.Errorf("the file holds %d bytes, want %d", len(b), len(data))
+	}
+}
+
+// TestSyncFailures: a failed fsync of the temporary file stops the write
+// before the rename (the old file stays, no temporary is left); a failed
+// fsync of the folder is reported, naming the path.
+func TestSyncFailures(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "ck.bin")
+	if err := Write(p, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	renamed := false
+	restore := record(t, func(*os.File) error { return syscall.EIO },
+		func(from, to string) error { renamed = true; return os.Rename(from, to) }, fsyncDir)
+	err := Write(p, []byte("new"))
+	restore()
+	if !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), p) || renamed {
+		t.Errorf("failed fsync: %v (renamed %v); want EIO naming %s and no rename", err, renamed, p)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Errorf("after a failed fsync the file holds %q, want the old %q", b, "old")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the folder, want only the old file", len(entries))
+	}
+	restore = record(t, (*os.File).Sync, os.Rename, func(string) error { return syscall.EIO })
+	err = Write(p, []byte("new"))
+	restore()
+	if !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), p) {
+		t.Errorf("failed fsync of the folder: %v, want EIO naming %s", err, p)
+	}
+	// The real folder fsync succeeds on the test's folder.
+	if err := fsyncDir(dir); err != nil {
+		t.Errorf("fsync of %s: %v", dir, err)
+	}
+}
+
+// record replaces the durable calls and returns a function that restores
+// them.
+func record(t *testing.T, file func(*os.File) error, ren func(from, to string) error, folder func(string) error) func() {
+	t.Helper()
+	f, r, d := syncFile, rename, syncDir
+	syncFile, rename, syncDir = file, ren, folder
+	return func() { syncFile, rename, syncDir = f, r, d }
+}
+
+// TestFsyncDirMissing: the folder fsync opens the folder for real: a
+// folder that does not exist is an error (fs.ErrNotExist), not silently
+// skipped.
+func TestFsyncDirMissing(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "gone")
+	if err := fsyncDir(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("fsync of a missing folder: %v, want ErrNotExist", err)
+	}
+}
+
+// TestRemoveStaleErrors: a stale name that cannot be removed (here a
+// non-empty folder) is reported, naming it; the others still go.
+func TestRemoveStaleErrors(t *testing.T) {
+	dir := t.TempDir()
+	stuck := filepath.Join(dir, ".ck.gob.tmp1")
+	if err := os.MkdirAll(filepath.Join(stuck, "inside"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, ".ck.gob.tmp2")
+	if err := os.WriteFile(other, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := RemoveStale(filepath.Join(dir, "ck.gob"))
+	if err == nil || !strings.Contains(err.Error(), stuck) {
+		t.Errorf("RemoveStale with an unremovable entry: %v, want an error naming %s", err, stuck)
+	}
+	if _, err := os.Stat(other); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s was not removed (%v)", other, err)
+	}
+}

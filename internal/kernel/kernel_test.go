@@ -129,43 +129,91 @@ func TestTranspose(t *testing.T) {
 	}
 }
 
-// TestAdam checks the vector and scalar Adam paths bit for bit against
-// each other and against the textbook formula, for every length mod 4.
+// TestAdam checks Adam against closed forms of PyTorch's update (docs/model.md
+// §5), on both paths, which must also agree bit for bit, for every length
+// mod 4. Under a constant gradient g the moments after t steps are
+// m = g (1 − β1ᵗ) and v = g² (1 − β2ᵗ), so with the step's scalars
+// StepSize = lr/(1 − β1ᵗ) and SqrtBC2 = √(1 − β2ᵗ) every step moves p by
+// lr·g/(|g| + ε): by lr/2 when |g| = ε, not at all when g = 0. After the
+// gradients g, −g the moments are m = −(1 − β1)² g and v = (1 − β2²) g²,
+// and the second step moves p by +lr·(1 − β1)/(1 + β1)·g/(|g| + ε).
 func TestAdam(t *testing.T) {
 	defer func(v bool) { useAsm = v }(useAsm)
+	const lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
+	params := func(step int) AdamParams {
+		return AdamParams{Beta1: b1, Beta2: b2, StepSize: lr / (1 - math.Pow(b1, float64(step))),
+			SqrtBC2: math.Sqrt(1 - math.Pow(b2, float64(step))), Eps: eps}
+	}
 	rng := rand.New(rand.NewPCG(3, 4))
-	c := AdamParams{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3 / (1 - 0.9*0.9), SqrtBC2: math.Sqrt(1 - 0.999*0.999), Eps: 1e-8}
 	for _, n := range []int{1, 4, 7, 53, 1030} {
-		p0, g, m0, v0 := randSlice(rng, n), randSlice(rng, n), randSlice(rng, n), randSlice(rng, n)
-		for i := range v0 {
-			v0[i] *= v0[i]
+		g := randSlice(rng, n)
+		for i := range g {
+			g[i] *= math.Pow(10, float64(rng.IntN(12)-8)) // 1e-8 … 1e3
+		}
+		g[0] = eps
+		if n > 3 {
+			g[3] = 0
 		}
 		var got [2][3][]float64
 		for path, asm := range []bool{false, cpu.HasAVX2FMA} {
 			useAsm = asm
-			p, m, v := append([]float64(nil), p0...), append([]float64(nil), m0...), append([]float64(nil), v0...)
-			Adam(p, g, m, v, c)
-			got[path] = [3][]float64{p, m, v}
+			p, m, v := make([]float64, n), make([]float64, n), make([]float64, n)
+			for step := 1; step <= 20; step++ {
+				Adam(p, g, m, v, params(step))
+				for i, gi := range g {
+					want := [3]float64{-float64(step) * lr * gi / (math.Abs(gi) + eps), gi * (1 - math.Pow(b1, float64(step))), gi * gi * (1 - math.Pow(b2, float64(step)))}
+					for k, x := range [3]float64{p[i], m[i], v[i]} {
+						if !(math.Abs(x-want[k]) <= 1e-12*math.Abs(want[k])) {
+							t.Fatalf("asm %v n=%d step %d g=%g: %s = %.17g, want %.17g", asm, n, step, gi, [3]string{"p", "m", "v"}[k], x, want[k])
+						}
+					}
+				}
+			}
+			if math.Abs(p[0]+10*lr) > 1e-15 {
+				t.Fatalf("asm %v: |g| = ε: p = %g after 20 steps, want %g", asm, p[0], -10*lr)
+			}
+			// g then −g.
+			q, m2, v2 := make([]float64, n), make([]float64, n), make([]float64, n)
+			Adam(q, g, m2, v2, params(1))
+			neg := make([]float64, n)
+			for i := range g {
+				neg[i] = -g[i]
+			}
+			Adam(q, neg, m2, v2, params(2))
+			for i, gi := range g {
+				step := lr * gi / (math.Abs(gi) + eps)
+				want := [3]float64{-step + (1-b1)/(1+b1)*step, -(1 - b1) * (1 - b1) * gi, (1 - b2*b2) * gi * gi}
+				for k, x := range [3]float64{q[i], m2[i], v2[i]} {
+					if !(math.Abs(x-want[k]) <= 1e-12*math.Abs(want[k])) {
+						t.Fatalf("asm %v n=%d g, −g with g=%g: %s = %.17g, want %.17g", asm, n, gi, [3]string{"p", "m", "v"}[k], x, want[k])
+					}
+				}
+			}
+			got[path] = [3][]float64{append(p, q...), append(m, m2...), append(v, v2...)}
 		}
-		for i := range n {
-			mi := c.Beta1*m0[i] + (1-c.Beta1)*g[i]
-			vi := c.Beta2*v0[i] + (1-c.Beta2)*g[i]*g[i]
-			pi := p0[i] - c.StepSize*mi/(math.Sqrt(vi)/c.SqrtBC2+c.Eps)
-			for k, want := range []float64{pi, mi, vi} {
+		for k := range got[0] {
+			for i := range got[0][k] {
 				if got[0][k][i] != got[1][k][i] {
 					t.Fatalf("n=%d i=%d: Go and vector paths differ: %v vs %v", n, i, got[0][k][i], got[1][k][i])
-				}
-				if math.Abs(got[0][k][i]-want) > 1e-15*max(1, math.Abs(want)) {
-					t.Fatalf("n=%d i=%d var %d: %v, want %v", n, i, k, got[0][k][i], want)
 				}
 			}
 		}
 	}
 }
 
-// TestEuler checks the vector and scalar Euler paths bit for bit against
-// each other and against the equations, for several population sizes, in
-// both precisions.
+// TestEuler checks one Euler step (docs/model.md §3) against values worked
+// out by hand, exact in binary, on both paths (which must agree bit for
+// bit), for several population sizes, in both precisions. With dt = 0.5,
+// γ = 0.5, e = 3, r′ = 2, v = 1, s = 1, b = 0.5, u = 2:
+//
+//	τm, τr   prospective: v′, ê, u̇, u′, ŭ       instantaneous: v′ = ê, u̇, u′, ŭ
+//	2, 1     3.5, 11, 2.5, 3.25, 4.5          6, 1.25, 2.625, 3.25
+//	4, 0.5   6, 41, 5, 4.5, 4.5               6, 0.625, 2.3125, 2.3125
+//
+// Neurons alternate between the two pairs of time constants; neuron o
+// has e, v, s, b, u scaled by 2^(o mod 5 − 2), which scales every output
+// by the same power (the step is linear in them), and batch row k has e
+// scaled by 2^(k mod 3 − 1) and r′ by its inverse (the same e ⊙ r′).
 func TestEuler(t *testing.T) {
 	testEuler[float64](t)
 	testEuler[float32](t)
@@ -173,21 +221,33 @@ func TestEuler(t *testing.T) {
 
 func testEuler[T Float](t *testing.T) {
 	defer func(v bool) { useAsm = v }(useAsm)
-	rng := rand.New(rand.NewPCG(5, 6))
+	type row struct{ v, ehat, udot, u, ub float64 }
+	want := map[[2]bool]row{ // {second τ pair, prospective}
+		{false, true}: {3.5, 11, 2.5, 3.25, 4.5}, {false, false}: {6, 6, 1.25, 2.625, 3.25},
+		{true, true}: {6, 41, 5, 4.5, 4.5}, {true, false}: {6, 6, 0.625, 2.3125, 2.3125},
+	}
 	for _, N := range []int{1, 3, 4, 5, 8, 9, 17, 53} {
 		for _, prospective := range []bool{false, true} {
 			const batch = 7
 			n := batch * N
-			pos := func(k int) []T {
-				x := randOf[T](rng, k)
-				for i := range x {
-					x[i] = T(0.1 + math.Abs(float64(x[i])))
+			p := EulerParams[T]{Dt: 0.5, Gamma: 0.5, Prospective: prospective,
+				TauM: make([]T, N), TauR: make([]T, N), InvTauM: make([]T, N), InvTauR: make([]T, N), Bias: make([]T, N),
+				E: make([]T, n), RPrime: make([]T, n), S: make([]T, n), U: make([]T, n), V: make([]T, n)}
+			second := func(o int) bool { return (o+o/4)%2 == 1 }
+			scale := func(o int) float64 { return math.Ldexp(1, o%5-2) }
+			for o := range N {
+				p.TauM[o], p.TauR[o] = 2, 1
+				if second(o) {
+					p.TauM[o], p.TauR[o] = 4, 0.5
 				}
-				return x
+				p.Bias[o] = T(0.5 * scale(o))
 			}
-			p := EulerParams[T]{Dt: 0.1, Gamma: 0.7, Prospective: prospective,
-				TauM: pos(N), TauR: pos(N), InvTauM: make([]T, N), InvTauR: make([]T, N), Bias: randOf[T](rng, N),
-				E: randOf[T](rng, n), RPrime: randOf[T](rng, n), S: randOf[T](rng, n), U: randOf[T](rng, n), V: randOf[T](rng, n)}
+			for i := range n {
+				o, k := i%N, i/N
+				c, f := scale(o), math.Ldexp(1, k%3-1)
+				p.E[i], p.RPrime[i] = T(3*c*f), T(2/f)
+				p.V[i], p.S[i], p.U[i] = T(c), T(c), T(2*c)
+			}
 			var out [2][5][]T
 			for path, asm := range []bool{false, cpu.HasAVX2FMA} {
 				useAsm = asm
@@ -197,22 +257,14 @@ func testEuler[T Float](t *testing.T) {
 			}
 			for i := range n {
 				o := i % N
-				f := func(x T) float64 { return float64(x) }
-				inst := f(p.E[i]) * f(p.RPrime[i])
-				nv, ehat := inst, inst
-				if prospective {
-					vdot := (inst - f(p.V[i])) / f(p.TauR[o])
-					nv, ehat = f(p.V[i])+f(p.Dt)*vdot, f(p.V[i])+f(p.TauM[o])*vdot
-				}
-				udot := (f(p.S[i]) + f(p.Bias[o]) + f(p.Gamma)*ehat - f(p.U[i])) / f(p.TauM[o])
-				want := [5]float64{f(p.U[i]) + f(p.Dt)*udot, nv, ehat, udot, f(p.U[i]) + f(p.TauR[o])*udot}
-				// Terms up to |u̇|·τ and divisions by τ ≥ 0.1: a few ulps of 100.
-				for k := range want {
+				w, c := want[[2]bool{second(o), prospective}], scale(o)
+				for k, x := range [5]float64{w.u, w.v, w.ehat, w.udot, w.ub} {
+					name := [5]string{"u′", "v′", "ê", "u̇", "ŭ"}[k]
 					if out[0][k][i] != out[1][k][i] {
-						t.Fatalf("%T N=%d prospective=%v i=%d output %d: Go %v, vector %v", p.Dt, N, prospective, i, k, out[0][k][i], out[1][k][i])
+						t.Fatalf("%T N=%d prospective=%v i=%d %s: Go %v, vector %v", p.Dt, N, prospective, i, name, out[0][k][i], out[1][k][i])
 					}
-					if math.Abs(f(out[0][k][i])-want[k]) > 100*tol[T]()*max(1, math.Abs(want[k])) {
-						t.Fatalf("%T N=%d prospective=%v i=%d output %d: %v, want %v", p.Dt, N, prospective, i, k, out[0][k][i], want[k])
+					if got := float64(out[0][k][i]); got != x*c {
+						t.Fatalf("%T N=%d prospective=%v i=%d (τm %v) %s = %v, want %v", p.Dt, N, prospective, i, p.TauM[o], name, got, x*c)
 					}
 				}
 			}
