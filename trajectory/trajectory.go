@@ -511,3 +511,34 @@ func worst(m *float64, at *string, where string, got, want []float64) {
 		}
 	}
 }
+
+// Check reads a trajectory file, replays it on the float64 engine (or the
+// float32 one) and compares the result with its expected numbers: what
+// `gle conformance` and Python's gle.conformance report.
+func Check(path string, f32 bool) (Report, error) {
+	f, err := Read(path)
+	if err != nil {
+		return Report{}, err
+	}
+	if f.Expected == nil {
+		return Report{}, malformed("expected", "missing: nothing to check")
+	}
+	replay := f.Replay
+	if f32 {
+		replay = f.ReplayFloat32
+	}
+	res, err := replay()
+	if err != nil {
+		return Report{}, err
+	}
+	return f.Compare(res)
+}
+
+// Tolerance returns the default tolerance of a replay per kind of
+// variable: Float64Tolerance, or Float32Tolerance for the float32 engine.
+func Tolerance(f32 bool) func(kind string) float64 {
+	if f32 {
+		return Float32Tolerance
+	}
+	return func(string) float64 { return Float64Tolerance }
+}

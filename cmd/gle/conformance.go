@@ -37,7 +37,7 @@ func runConformance(ctx context.Context, args []string, stdout io.Writer) error 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rep, err := checkTrajectory(path, f32)
+		rep, err := trajectory.Check(path, f32)
 		if err != nil {
 			fmt.Fprintf(stdout, "FAIL %s: %v\n", path, err)
 			failed++
@@ -71,23 +71,4 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 	found := false
 	fs.Visit(func(f *flag.Flag) { found = found || f.Name == name })
 	return found
-}
-
-func checkTrajectory(path string, f32 bool) (trajectory.Report, error) {
-	f, err := trajectory.Read(path)
-	if err != nil {
-		return trajectory.Report{}, err
-	}
-	if f.Expected == nil {
-		return trajectory.Report{}, fmt.Errorf("no \"expected\" field: nothing to check")
-	}
-	replay := f.Replay
-	if f32 {
-		replay = f.ReplayFloat32
-	}
-	res, err := replay()
-	if err != nil {
-		return trajectory.Report{}, err
-	}
-	return f.Compare(res)
 }

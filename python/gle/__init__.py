@@ -635,8 +635,12 @@ def align(net: Network, x: Any, y: Any = None, *, window: int | None = None,
 
 def conformance(path: str | os.PathLike, *, float32: bool = False) -> dict[str, Any]:
     """Replays a reference trajectory file (format gle-reference-trajectory/1)
-    and returns the largest relative errors max|a−b|/max(1,|b|):
-    {"output": …, "params": …, "state": …} (and where they occurred)."""
+    and checks every recorded variable against its own scale (its largest
+    |value| in the file): {"ok": all within tolerance, "vars": {name:
+    {"error", "scale", "tolerance"}}, and the §6 measure per group
+    max|a−b|/max(1,|b|) "output", "params", "state" (and where)}. The
+    tolerance is 1e-9, or per kind for float32=True (as `gle conformance`)."""
+    _flag(float32, "float32")
     return call_json("gle_conformance", cstr(path), int(float32))
 
 

@@ -42,9 +42,11 @@ def test_fixture_replayed_through_python(reference, name):
 @pytest.mark.parametrize("name", FIXTURES)
 def test_conformance(reference, name):
     rep = gle.conformance(reference / "trajectories" / f"{name}.json")
+    assert rep["ok"] and max(v["error"] for v in rep["vars"].values()) <= 1e-9, rep
     assert max(rep["output"], rep["params"], rep["state"]) <= 1e-9, rep
+    assert {"output", "layers.0.u", "layers.0.v", "layers.0.e_bottom"} <= set(rep["vars"]), rep["vars"].keys()
     rep32 = gle.conformance(reference / "trajectories" / f"{name}.json", float32=True)
-    assert rep32["output"] <= 1e-5 and rep32["params"] <= 1e-5 and rep32["state"] <= 1e-3, rep32
+    assert rep32["ok"] and all(v["error"] <= v["tolerance"] for v in rep32["vars"].values()), rep32
 
 
 def test_mnist1d_is_canonical(reference):
