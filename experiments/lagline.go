@@ -4,14 +4,19 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/gradient"
+	"github.com/gle-go/gle/internal/atomicfile"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/optim"
 	"github.com/gle-go/gle/plots"
 )
@@ -385,4 +390,45 @@ func LagLineFigure(base string, results []*LagLineResult) error {
 		panels[k].XLabel = "time"
 	}
 	return plots.Save(base, 3, 2, 10, 10, panels...)
+}
+
+// RunLagLineVariants runs the configurations (one per variant), jobs at
+// a time, writes each one's records (lagline-VARIANT.jsonl and .csv), the
+// figure of them all (lagline.png) and summary.json into dir, and
+// returns the table of the learned parameters against the teacher's.
+func RunLagLineVariants(ctx context.Context, configs []LagLineConfig, jobs int, dir string) (string, error) {
+	results := make([]*LagLineResult, len(configs))
+	errs := make([]error, len(configs))
+	runs.FanOut(len(configs), jobs, func(i int) error {
+		results[i], errs[i] = RunLagLine(ctx, configs[i], nil)
+		return errs[i]
+	})
+	var table strings.Builder
+	fmt.Fprintf(&table, "%-10s %9s %9s %9s %9s %12s %9s %8s\n", "variant", "w1", "w2", "τm1", "τm2", "final loss", "max err", "seconds")
+	var done []*LagLineResult
+	summary := map[string]any{}
+	for i, res := range results {
+		if res == nil || len(res.Records) == 0 {
+			continue
+		}
+		done = append(done, res)
+		errs[i] = errors.Join(errs[i], res.writeFiles(filepath.Join(dir, "lagline-"+res.Config.Variant)))
+		f := res.Final()
+		fmt.Fprintf(&table, "%-10s %9.4f %9.4f %9.4f %9.4f %12.3g %9.3g %8.2f\n", res.Config.Variant, f.W[0], f.W[1], f.TauM[0], f.TauM[1],
+			f.Loss, res.Config.ParamError(f), res.Elapsed.Seconds())
+		summary[res.Config.Variant] = map[string]any{"w": f.W, "tau_m": f.TauM, "loss": f.Loss,
+			"max_rel_param_error": res.Config.ParamError(f), "seconds": res.Elapsed.Seconds()}
+	}
+	c := configs[0]
+	fmt.Fprintf(&table, "%-10s %9.4f %9.4f %9.4f %9.4f\n", "teacher", c.TeacherW[0], c.TeacherW[1], c.TeacherTauM[0], c.TeacherTauM[1])
+	if len(done) > 0 {
+		errs = append(errs, LagLineFigure(filepath.Join(dir, "lagline"), done))
+	}
+	errs = append(errs, runs.WriteSummary(dir, summary))
+	return table.String(), errors.Join(errs...)
+}
+
+// writeFiles writes the records as base.jsonl and base.csv, atomically.
+func (r *LagLineResult) writeFiles(base string) error {
+	return errors.Join(atomicfile.WriteFunc(base+".jsonl", r.WriteJSONL), atomicfile.WriteFunc(base+".csv", r.WriteCSV))
 }

@@ -1,12 +1,19 @@
 package experiments
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/internal/atomicfile"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/plots"
 )
 
@@ -281,4 +288,155 @@ func CostFigure(base string, rows []CostRow, methods []string) error {
 		}
 	}
 	return plots.Save(base, 1, 2, 12, 5, tp, mp)
+}
+
+// RunOnlineRulesIn runs the parts of the comparison (cost, recall, sum)
+// in dir, resumably: results already in its cost.jsonl and
+// learning.jsonl are kept, the rest computed (jobs learning runs at a
+// time), then the tables (cost.md, online-rules.md) and figures are
+// written; progress and tables go to stdout.
+func RunOnlineRulesIn(ctx context.Context, c OnlineRulesConfig, parts []string, jobs int, dir string, stdout io.Writer) error {
+	var errs []error
+	if slices.Contains(parts, "cost") {
+		errs = append(errs, onlineCost(ctx, c.Cost, dir, stdout))
+	}
+	var tasks []string
+	for _, t := range []string{"recall", "sum"} {
+		if slices.Contains(parts, t) {
+			tasks = append(tasks, t)
+		}
+	}
+	if len(tasks) > 0 && ctx.Err() == nil {
+		errs = append(errs, onlineLearning(ctx, &c, tasks, jobs, dir, stdout))
+	}
+	return errors.Join(errs...)
+}
+
+// onlineCost runs (or completes) the cost sweep and writes its table and
+// figure.
+func onlineCost(ctx context.Context, c OnlineCostConfig, dir string, stdout io.Writer) error {
+	path := filepath.Join(dir, "cost.jsonl")
+	done, err := runs.ReadJSONL[CostRow](path)
+	if err != nil {
+		return err
+	}
+	key := func(r CostRow) string { return fmt.Sprintf("%s/%d/%d", r.Method, r.N, r.Batch) }
+	have := map[string]CostRow{}
+	for _, r := range done {
+		have[key(r)] = r
+	}
+	m, err := runs.OpenMetrics(path, done)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	// The memory limit before the sweep: the measurements hold memory.
+	limit := float64(gle.MemoryLimit())
+	fmt.Fprintf(stdout, "%-7s %5s %6s %12s %12s\n", "method", "n", "batch", "ms/step", "memory")
+	var rows []CostRow
+	for _, batch := range c.Batches {
+		for _, method := range c.Methods {
+			for _, n := range c.Sizes {
+				one := c
+				one.Sizes, one.Batches, one.Methods = []int{n}, []int{batch}, []string{method}
+				r, ok := have[key(CostRow{Method: method, N: n, Batch: batch})]
+				if !ok {
+					got, _, err := RunOnlineCost(ctx, one, nil)
+					if err != nil {
+						return err
+					}
+					r = got[0]
+					if err := m.Write(r); err != nil {
+						return err
+					}
+				}
+				rows = append(rows, r)
+				if r.Skipped != "" {
+					fmt.Fprintf(stdout, "%-7s %5d %6d   skipped: %s\n", method, n, batch, r.Skipped)
+				} else {
+					fmt.Fprintf(stdout, "%-7s %5d %6d %12.4g %12s\n", method, n, batch, r.MSPerStep, gle.FormatBytes(r.Bytes))
+				}
+			}
+		}
+	}
+	fits := FitCosts(rows, c)
+	var largest []string
+	for _, batch := range c.Batches {
+		n, err := LargestRTRL(batch, limit)
+		if err != nil {
+			return err
+		}
+		largest = append(largest, fmt.Sprintf("n = %d at batch %d", n, batch))
+	}
+	table := fmt.Sprintf("## Cost per dt step (input 4 → h ⟲ n → out 2)\n\n%s\nLargest recurrent population whose RTRL sensitivities fit in %s (this machine's available memory): %s.\n",
+		CostTable(rows, fits), gle.FormatBytes(limit), strings.Join(largest, ", "))
+	fmt.Fprint(stdout, "\n"+table+"\n")
+	if err := runs.WriteJSONL(filepath.Join(dir, "cost-fits.jsonl"), fits); err != nil {
+		return err
+	}
+	if err := atomicfile.Write(filepath.Join(dir, "cost.md"), []byte(table)); err != nil {
+		return err
+	}
+	return CostFigure(filepath.Join(dir, "cost"), rows, c.Methods)
+}
+
+// onlineLearning trains every variant at every gap and seed of the tasks
+// (the results already in learning.jsonl are kept) and writes the tables
+// and figures.
+func onlineLearning(ctx context.Context, c *OnlineRulesConfig, tasks []string, jobs int, dir string, stdout io.Writer) error {
+	path := filepath.Join(dir, "learning.jsonl")
+	done, err := runs.ReadJSONL[MemoryResult](path)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for _, r := range done {
+		have[ResultKey(r)] = true
+	}
+	var todo []LearningItem
+	for _, it := range c.Items(tasks) {
+		if !have[it.Key()] {
+			todo = append(todo, it)
+		}
+	}
+	m, err := runs.OpenMetrics(path, done)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fmt.Fprintf(stdout, "%d learning runs, %d done before; %d to go\n", len(done)+len(todo), len(done), len(todo))
+	var mu sync.Mutex
+	res := done
+	err = runs.FanOut(len(todo), jobs, func(i int) error {
+		if ctx.Err() != nil {
+			return nil
+		}
+		it := todo[i]
+		r, err := RunMemory(ctx, c.Item(it), nil)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // interrupted: the run is redone on --resume
+			}
+			return fmt.Errorf("%s: %w", it.Key(), err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		res = append(res, r[0])
+		fmt.Fprintf(stdout, "%-7s seed %d %-12s gap %-4g accuracy %.3f  test loss %.4g\n", it.Task, it.Seed, it.Variant, it.Gap, r[0].Accuracy, r[0].Loss)
+		return m.Write(r[0])
+	})
+	if err != nil {
+		return err
+	}
+	var md strings.Builder
+	for _, task := range tasks {
+		tc := c.Task(task)
+		fmt.Fprintf(&md, "## %s: accuracy, mean ± std over seeds %v (seeds with accuracy ≥ 0.95)\n\n%s\n", task, c.Seeds, LearningTable(task, res, tc.Variants, tc.Gaps))
+		fmt.Fprintf(&md, "## %s: cosine of each rule's gradient with the exact one over training (probe batch, all parameters)\n\n%s\n", task, AlignmentTable(task, res, tc.Variants, tc.Gaps))
+	}
+	fmt.Fprint(stdout, "\n"+md.String())
+	if err := atomicfile.Write(filepath.Join(dir, "online-rules.md"), []byte(md.String())); err != nil {
+		return err
+	}
+	return LearningFigure(filepath.Join(dir, "learning"), res, tasks, c.Recall.Variants, 2)
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -13,7 +11,6 @@ import (
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/gradient"
-	"github.com/gle-go/gle/internal/atomicfile"
 	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
@@ -72,7 +69,7 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := runs.WriteConfig(dir, map[string]any{"spec": spec, "data": f.data, "window": window, "steps": T, "method": method, "against": against}); err != nil {
 		return err
 	}
-	if err := writeJSONL(filepath.Join(dir, "alignment.jsonl"), rows); err != nil {
+	if err := runs.WriteJSONL(filepath.Join(dir, "alignment.jsonl"), rows); err != nil {
 		return err
 	}
 	cos := plots.Panel{Title: fmt.Sprintf("cosine(%s, %s) per window", method, against), XLabel: fmt.Sprintf("window end (time, dt = %g)", net.Dt), YLabel: "cosine"}
@@ -111,18 +108,6 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	return ctx.Err()
 }
 
-// writeJSONL writes one JSON value per line, atomically.
-func writeJSONL[T any](path string, rows []T) error {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	for _, r := range rows {
-		if err := enc.Encode(r); err != nil {
-			return err
-		}
-	}
-	return atomicfile.Write(path, b.Bytes())
-}
-
 func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	c := experiments.DefaultLagNet()
 	out := ""
@@ -152,7 +137,7 @@ func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := runs.WriteSummary(dir, res.Neurons); err != nil {
 		return err
 	}
-	if err := writeJSONL(filepath.Join(dir, "lagnet.jsonl"), res.Neurons); err != nil {
+	if err := runs.WriteJSONL(filepath.Join(dir, "lagnet.jsonl"), res.Neurons); err != nil {
 		return err
 	}
 	if err := experiments.LagNetFigure(filepath.Join(dir, "lagnet"), res); err != nil {

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/gle-go/gle/experiments"
@@ -90,57 +87,8 @@ func runLagLine(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := runs.WriteConfig(dir, configs); err != nil {
 		return err
 	}
-	results := make([]*experiments.LagLineResult, len(configs))
-	errs := make([]error, len(configs))
-	runs.FanOut(len(configs), jobs, func(i int) error {
-		results[i], errs[i] = experiments.RunLagLine(ctx, configs[i], nil)
-		return errs[i]
-	})
-	fmt.Fprintf(stdout, "%-10s %9s %9s %9s %9s %12s %9s %8s\n", "variant", "w1", "w2", "τm1", "τm2", "final loss", "max err", "seconds")
-	var done []*experiments.LagLineResult
-	for i, res := range results {
-		if res == nil || len(res.Records) == 0 {
-			continue
-		}
-		done = append(done, res)
-		if err := writeLagLineFiles(dir, res); err != nil {
-			errs[i] = errors.Join(errs[i], err)
-		}
-		f := res.Final()
-		fmt.Fprintf(stdout, "%-10s %9.4f %9.4f %9.4f %9.4f %12.3g %9.3g %8.2f\n", res.Config.Variant, f.W[0], f.W[1], f.TauM[0], f.TauM[1],
-			f.Loss, res.Config.ParamError(f), res.Elapsed.Seconds())
-	}
-	fmt.Fprintf(stdout, "%-10s %9.4f %9.4f %9.4f %9.4f\n", "teacher", c.TeacherW[0], c.TeacherW[1], c.TeacherTauM[0], c.TeacherTauM[1])
-	if len(done) > 0 {
-		if err := experiments.LagLineFigure(filepath.Join(dir, "lagline"), done); err != nil {
-			return err
-		}
-	}
-	summary := map[string]any{}
-	for _, res := range done {
-		f := res.Final()
-		summary[res.Config.Variant] = map[string]any{"w": f.W, "tau_m": f.TauM, "loss": f.Loss,
-			"max_rel_param_error": res.Config.ParamError(f), "seconds": res.Elapsed.Seconds()}
-	}
-	errs = append(errs, runs.WriteSummary(dir, summary))
+	table, err := experiments.RunLagLineVariants(ctx, configs, jobs, dir)
+	fmt.Fprint(stdout, table)
 	fmt.Fprintf(stdout, "wrote config.yaml, metrics (JSONL, CSV), lagline.png/.svg and summary.json to %s\n", dir)
-	return errors.Join(errs...)
-}
-
-func writeLagLineFiles(dir string, res *experiments.LagLineResult) error {
-	base := filepath.Join(dir, "lagline-"+res.Config.Variant)
-	for ext, write := range map[string]func(io.Writer) error{".jsonl": res.WriteJSONL, ".csv": res.WriteCSV} {
-		fh, err := os.Create(base + ext)
-		if err != nil {
-			return err
-		}
-		err = write(fh)
-		if cerr := fh.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return err
 }

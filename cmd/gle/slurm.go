@@ -4,9 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/gle-go/gle/internal/runs"
 	"io"
 	"strings"
+
+	"github.com/gle-go/gle/internal/runs"
 )
 
 // runSlurm prints an sbatch script that runs one seed of an experiment per

@@ -43,7 +43,7 @@ func runVLEAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := runs.WriteConfig(dir, c); err != nil {
 		return err
 	}
-	if err := writeJSONL(filepath.Join(dir, "vle-align.jsonl"), rows); err != nil {
+	if err := runs.WriteJSONL(filepath.Join(dir, "vle-align.jsonl"), rows); err != nil {
 		return err
 	}
 	if err := experiments.VLEAlignFigure(filepath.Join(dir, "vle-align"), rows); err != nil {
@@ -161,7 +161,7 @@ func runMemory(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeJSONL(filepath.Join(dir, "recurrent-memory.jsonl"), res); err != nil {
+	if err := runs.WriteJSONL(filepath.Join(dir, "recurrent-memory.jsonl"), res); err != nil {
 		return err
 	}
 	if err := experiments.MemoryFigure(filepath.Join(dir, "recurrent-memory"), res, c.Variants); err != nil {

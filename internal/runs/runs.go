@@ -7,6 +7,7 @@
 package runs
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -432,4 +433,41 @@ func orNone(s string) string {
 		return "absent"
 	}
 	return s
+}
+
+// WriteJSONL writes rows as JSON lines, atomically.
+func WriteJSONL[T any](path string, rows []T) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	}
+	return atomicfile.Write(path, b.Bytes())
+}
+
+// ReadJSONL reads the records of a JSON-lines file (none if it does not
+// exist); a line that does not parse (a run killed mid-write tears at
+// most the last) is dropped, so that its result is computed again.
+func ReadJSONL[T any](path string) ([]T, error) {
+	fh, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	var out []T
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out, sc.Err()
 }
