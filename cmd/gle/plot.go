@@ -61,7 +61,7 @@ func plotDir(dir string) (int, error) {
 			lag = append(lag, r)
 			continue
 		}
-		eps, err := readEpochs(f)
+		eps, err := experiments.ReadEpochs(f)
 		if err != nil {
 			return drawn, err
 		}
@@ -72,7 +72,7 @@ func plotDir(dir string) (int, error) {
 		if title == "metrics" { // gle train's
 			base, title = filepath.Join(dir, "curves"), "training"
 		}
-		if err := plots.Records(base, title, eps, nil, evaluationOf(eps), 0, nil); err != nil {
+		if err := plots.Records(base, title, eps, nil, experiments.EvaluationOf(eps), 0, nil); err != nil {
 			return drawn, err
 		}
 		drawn++
