@@ -7,7 +7,16 @@
 # several espeak-ng voices at several speeds and pitches.
 #
 # usage: scripts/make-speech-corpus.sh OUT [SPEAKERS]   (default 12 speakers)
+#
+# With --full (or --held-out) it makes instead a corpus laid out like Speech
+# Commands v0.02 (the 35 words, hundreds of voices, six background-noise
+# files): see scripts/make-speech-corpus-full.sh.
+#   scripts/make-speech-corpus.sh --full OUT [SPEAKERS]      (default 250)
+#   scripts/make-speech-corpus.sh --held-out OUT [SPEAKERS]  (default 40)
 set -euo pipefail
+case ${1:-} in
+  --full | --held-out) exec "$(dirname "$0")/make-speech-corpus-full.sh" "$@" ;;
+esac
 out=${1:?usage: make-speech-corpus.sh OUT [SPEAKERS]}
 speakers=${2:-12}
 "$(dirname "$0")/install-deps.sh" speech
