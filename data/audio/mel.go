@@ -204,20 +204,36 @@ func (q *MelPlan) LogMel(dst, x []float64) ([]float64, error) {
 		dst = make([]float64, p.NMels*frames)
 	}
 	out := dst[:p.NMels*frames]
-	seg, power := q.seg, q.power
 	for f := range frames {
-		frame := padded[f*p.Hop : f*p.Hop+p.NFFT]
-		for i, w := range q.window {
-			seg[i] = frame[i] * w
-		}
-		q.ps.compute(power, seg)
-		for m, w := range q.weights {
-			var s float64
-			for b, pw := range power[q.lo[m] : q.lo[m]+len(w)] {
-				s += w[b] * pw
-			}
-			out[m*frames+f] = math.Log2(s + 1e-9)
-		}
+		q.frame(out[f:], frames, padded[f*p.Hop:f*p.Hop+p.NFFT])
 	}
 	return out, nil
+}
+
+// Frame writes the log-mel of one frame — NFFT samples, windowed here —
+// to dst (NMels values): a column of LogMel, for streams that arrive a
+// frame at a time.
+func (q *MelPlan) Frame(dst, samples []float64) error {
+	if len(samples) != q.p.NFFT || len(dst) != q.p.NMels {
+		return errs.Field(errs.ErrShape, "frame", fmt.Sprintf("%d samples, %d outputs", len(samples), len(dst)), "want n_fft = %d samples and n_mels = %d outputs", q.p.NFFT, q.p.NMels)
+	}
+	q.frame(dst, 1, samples)
+	return nil
+}
+
+// frame writes log2(mel + 1e-9) of the windowed samples to dst[m·stride]
+// for every band m.
+func (q *MelPlan) frame(dst []float64, stride int, samples []float64) {
+	seg, power := q.seg, q.power
+	for i, w := range q.window {
+		seg[i] = samples[i] * w
+	}
+	q.ps.compute(power, seg)
+	for m, w := range q.weights {
+		var s float64
+		for b, pw := range power[q.lo[m] : q.lo[m]+len(w)] {
+			s += w[b] * pw
+		}
+		dst[m*stride] = math.Log2(s + 1e-9)
+	}
 }
