@@ -155,8 +155,16 @@ func decode(data []byte) (map[string]Tensor, map[string]string, error) {
 // Save writes the network's parameters to path (safetensors), with the
 // structure of the spec they came from (Spec.Structure: the tensors hold
 // the parameters) in its metadata.
-func Save(path string, n *gle.Network, spec *gle.Spec) error {
-	meta := map[string]string{"format": "gle-model/1"}
+func Save(path string, n *gle.Network, spec *gle.Spec) error { return SaveMeta(path, n, spec, nil) }
+
+// SaveMeta is Save with more metadata entries (the keys format and spec
+// are Save's own).
+func SaveMeta(path string, n *gle.Network, spec *gle.Spec, extra map[string]string) error {
+	meta := map[string]string{}
+	for k, v := range extra {
+		meta[k] = v
+	}
+	meta["format"] = "gle-model/1"
 	if spec != nil {
 		// The structure only: the tensors hold the parameters (a spec with
 		// them would be as large as a JSON file of the weights).
@@ -176,29 +184,35 @@ func Save(path string, n *gle.Network, spec *gle.Spec) error {
 // Load rebuilds the network a file written by Save holds, from the spec
 // in its metadata and the tensors, and returns it with that spec.
 func Load(path string) (*gle.Network, *gle.Spec, error) {
+	n, spec, _, err := LoadMeta(path)
+	return n, spec, err
+}
+
+// LoadMeta is Load that returns the file's metadata too.
+func LoadMeta(path string) (*gle.Network, *gle.Spec, map[string]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ts, meta, err := decode(data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if meta["spec"] == "" {
-		return nil, nil, fmt.Errorf("%s: %w: no spec in the metadata (not written by gle); load it into a network with LoadInto", path, ErrFormat)
+		return nil, nil, nil, fmt.Errorf("%s: %w: no spec in the metadata (not written by gle); load it into a network with LoadInto", path, ErrFormat)
 	}
 	spec, err := gle.DecodeSpec([]byte(meta["spec"]))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: metadata spec: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: metadata spec: %w", path, err)
 	}
 	n, err := gle.NewNetwork(spec)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: metadata spec: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: metadata spec: %w", path, err)
 	}
 	if err := loadTensors(path, ts, n); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return n, spec, nil
+	return n, spec, meta, nil
 }
 
 // LoadInto reads a safetensors file into n's parameters, checking that
