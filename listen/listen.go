@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 
 	"github.com/gle-go/gle"
@@ -150,7 +151,17 @@ func (m *Model) Save(path string) error {
 
 // LoadModel reads a model written by Save.
 func LoadModel(path string) (*Model, error) {
-	n, spec, meta, err := safetensors.LoadMeta(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeModel(path, data)
+}
+
+// DecodeModel is LoadModel of a file's contents (name names it in
+// errors).
+func DecodeModel(path string, data []byte) (*Model, error) {
+	n, spec, meta, err := safetensors.DecodeNetwork(path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -251,4 +262,16 @@ func (m *Model) Keywords() []string {
 // String describes the model.
 func (m *Model) String() string {
 	return fmt.Sprintf("%d parameters, keywords %s, rule %+v", m.Net.NumParams(), strings.Join(m.Keywords(), " "), m.Rule)
+}
+
+// defaultModel is the shipped keyword model (listen/models), nil in a
+// build without one.
+var defaultModel []byte
+
+// Default returns the shipped keyword model.
+func Default() (*Model, error) {
+	if len(defaultModel) == 0 {
+		return nil, fmt.Errorf("%w: this build ships no keyword model: name one with --model (gle run listen-train makes one)", errs.ErrInvalid)
+	}
+	return DecodeModel("the shipped model", defaultModel)
 }

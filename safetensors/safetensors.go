@@ -194,22 +194,28 @@ func LoadMeta(path string) (*gle.Network, *gle.Spec, map[string]string, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	return DecodeNetwork(path, data)
+}
+
+// DecodeNetwork is LoadMeta of a file's contents (name names it in
+// errors).
+func DecodeNetwork(name string, data []byte) (*gle.Network, *gle.Spec, map[string]string, error) {
 	ts, meta, err := decode(data)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if meta["spec"] == "" {
-		return nil, nil, nil, fmt.Errorf("%s: %w: no spec in the metadata (not written by gle); load it into a network with LoadInto", path, ErrFormat)
+		return nil, nil, nil, fmt.Errorf("%s: %w: no spec in the metadata (not written by gle); load it into a network with LoadInto", name, ErrFormat)
 	}
 	spec, err := gle.DecodeSpec([]byte(meta["spec"]))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: metadata spec: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: metadata spec: %w", name, err)
 	}
 	n, err := gle.NewNetwork(spec)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s: metadata spec: %w", path, err)
+		return nil, nil, nil, fmt.Errorf("%s: metadata spec: %w", name, err)
 	}
-	if err := loadTensors(path, ts, n); err != nil {
+	if err := loadTensors(name, ts, n); err != nil {
 		return nil, nil, nil, err
 	}
 	return n, spec, meta, nil

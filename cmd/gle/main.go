@@ -87,6 +87,12 @@ func init() {
 			example: "gle gradcheck testdata/reference/trajectories/mlp_ce_gle.json",
 			run:     runGradcheck,
 		},
+		"listen": {
+			summary: "spot keywords in a live stream: a WAV of any length or raw 16-bit PCM on stdin, one engine step per dt, detections as they happen",
+			usage:   "[--model M.safetensors] [--json] STREAM.wav|- | --demo",
+			example: "arecord -f S16_LE -r 16000 -c 1 -t raw | gle listen -",
+			run:     runListen,
+		},
 		"mel": {
 			summary: "log-mel spectrogram of a WAV file (log2(mel + 1e-9)); with --gsc the features the speech experiment trains on, augmentation fixed",
 			usage:   "IN.wav [--n-fft 1024] [--hop 400] [--n-mels 32] [--f-min 0] [--f-max 8000] --out OUT.npy | --gsc IN.wav --out OUT.npy [--samples N] [--noise NOISE.npy|NOISE.wav --noise-start N --snr-db D] [--shift S]",

@@ -24,6 +24,8 @@ var runners = map[string]func(ctx context.Context, args []string, stdout io.Writ
 	"vle-align":          runVLEAlign,
 	"recurrent-memory":   runMemory,
 	"online-rules":       runOnlineRules,
+	"listen-train":       runListenTrain,
+	"listen-eval":        runListenEval,
 }
 
 func runExperiment(ctx context.Context, args []string, stdout io.Writer) error {

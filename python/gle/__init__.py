@@ -52,7 +52,7 @@ from .errors import (
 )
 
 __all__ = [
-    "Network", "Trainer", "grad", "align", "conformance", "data",
+    "Network", "Trainer", "grad", "align", "conformance", "listen", "data",
     "GleError", "SpecError", "ShapeError", "TooLargeError", "DivergedError", "MismatchError", "CancelledError",
 ]
 
@@ -631,6 +631,47 @@ def align(net: Network, x: Any, y: Any = None, *, window: int | None = None,
     with net._lock:
         return call_json("gle_align", net._h, ptr(xa), T, B, net.inputs, kind, ptr(yv), ptr(yc), int(window or T),
                          cstr(method), cstr(against))
+
+
+def listen(stream: Any, model: str | os.PathLike | None = None, *, chunk: float = 0.5):
+    """Spots keywords in a continuous stream with a GLE network and yields
+    each detection as it happens: {"word", "time" (seconds from the
+    stream's start), "confidence"}.
+
+    stream: the path of a WAV file (16-bit PCM mono, 16 kHz; read a chunk
+    at a time, any length) or an array of samples at 16 kHz (in [−1, 1)).
+    model: a keyword model written by `gle run listen-train`; the shipped
+    model by default. The state carries over the whole stream (docs/listen.md)."""
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, float)) or not chunk > 0:
+        raise SpecError(f"chunk = {chunk!r}: want a positive number of seconds")
+    h = ctypes.c_int64()
+    call("gle_listen_new", cstr(model) if model is not None else b"", ctypes.byref(h))
+    handle = Handle(h.value)
+    n = max(1, int(chunk * 16000))
+
+    def push(samples: np.ndarray):
+        a = np.ascontiguousarray(samples, dtype=np.float64)
+        if not np.all(np.isfinite(a)):
+            raise SpecError("stream: samples must be finite")
+        return call_json("gle_listen_push", handle._h, ptr(a), a.size)
+
+    if isinstance(stream, (str, os.PathLike)):
+        import wave
+        with wave.open(os.fspath(stream), "rb") as w:
+            if w.getnchannels() != 1 or w.getsampwidth() != 2 or w.getframerate() != 16000:
+                raise SpecError(f"{stream}: {w.getnchannels()} channel(s), {8 * w.getsampwidth()} bits, {w.getframerate()} Hz: "
+                                "a stream must be 16-bit PCM mono at 16 kHz")
+            while True:
+                raw = w.readframes(n)
+                if not raw:
+                    break
+                yield from push(np.frombuffer(raw, dtype="<i2") / 32768.0)
+        return
+    a = _numeric(stream, "stream")
+    if a.ndim != 1:
+        raise ShapeError(f"stream has shape {a.shape}: want a 1-D array of samples at 16 kHz")
+    for i in range(0, a.size, n):
+        yield from push(a[i:i + n])
 
 
 def conformance(path: str | os.PathLike, *, float32: bool = False) -> dict[str, Any]:

@@ -68,6 +68,8 @@ _SIGNATURES = {
     "gle_trainer_save": (_err, [_i64, _str, _str]),
     "gle_trainer_load": (_err, [_str, _str, _i64, _pi64, _pi64, _pstr]),
     "gle_dataset_new": (_err, [_i64, _i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _pi64]),
+    "gle_listen_new": (_err, [_str, _pi64]),
+    "gle_listen_push": (_err, [_i64, _pf64, _i64, _pstr]),
     "gle_fit": (_err, [_i64, _i64, _i64, _str, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int32), _pstr]),
     "gle_grad": (_err, [_i64, _str, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _pi64, _pf64]),
     "gle_align": (_err, [_i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _i64, ctypes.c_char_p, ctypes.c_char_p, _pstr]),
