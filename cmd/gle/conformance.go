@@ -18,7 +18,11 @@ func runConformance(ctx context.Context, args []string, stdout io.Writer) error 
 	var flags *flag.FlagSet
 	files, err := parseFlags("conformance", args, func(fs *flag.FlagSet) {
 		flags = fs
-		fs.Float64Var(&tol, "tol", tol, "largest error of a variable, max|a−b| over its values divided by its scale, the largest |b| in the file (every variable: the outputs, each layer's weight, bias, tau_m, u, v, r, r_prime, e_bottom); with --float32 the default is per kind: 2e-6 outputs, weights, biases, u, r, r_prime; 5e-6 tau_m; 1e-4 v, e_bottom")
+		f32tol := trajectory.Float32Tolerance
+		fs.Float64Var(&tol, "tol", tol, fmt.Sprintf("largest error of a variable, max|a−b| over its values divided by its scale, the largest |b| in the file "+
+			"(every variable: the outputs, each layer's weight, bias, tau_m, u, v, r, r_prime, e_bottom); "+
+			"with --float32 the default is per kind: %g outputs, u, r, r_prime; %g weight, bias; %g tau_m; %g v, e_bottom",
+			f32tol("output"), f32tol("weight"), f32tol("tau_m"), f32tol("v")))
 		fs.BoolVar(&f32, "float32", false, "replay on the float32 engine")
 	})
 	if err != nil {

@@ -15,14 +15,14 @@ import (
 // down to a multiple of 8) above.
 func pairwiseSum(a []float64) float64 {
 	n := len(a)
-	switch {
-	case n < 8:
+	if n < 8 {
 		var s float64
 		for _, v := range a {
 			s += v
 		}
 		return s
-	case n <= 128:
+	}
+	if n <= 128 {
 		var r [8]float64
 		copy(r[:], a[:8])
 		i := 8
