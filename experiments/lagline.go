@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -431,4 +432,45 @@ func RunLagLineVariants(ctx context.Context, configs []LagLineConfig, jobs int, 
 // writeFiles writes the records as base.jsonl and base.csv, atomically.
 func (r *LagLineResult) writeFiles(base string) error {
 	return errors.Join(atomicfile.WriteFunc(base+".jsonl", r.WriteJSONL), atomicfile.WriteFunc(base+".csv", r.WriteCSV))
+}
+
+func init() {
+	register(Command{Name: "lagline", Summary: "paper Fig. 5: a two-neuron chain recovers a teacher's w and τm (variants gle, bp, bptt-twN)",
+		Define: func(fs *flag.FlagSet, env *Env) func(context.Context) error {
+			c := DefaultLagLine()
+			variants, jobs := "all", 2
+			fs.StringVar(&variants, "variant", variants, "comma-separated variants: gle, bp, bptt-twN (N time units), or all = "+strings.Join(LagLineVariants, ","))
+			fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the student's initial parameters and the input phases")
+			fs.Float64Var(&c.TrainTime, "time", c.TrainTime, "training time in time units (after the settling time)")
+			fs.Float64Var(&c.LogEvery, "log-every", c.LogEvery, "time units between metric records")
+			fs.IntVar(&jobs, "jobs", jobs, "variants run in parallel")
+			return func(ctx context.Context) error {
+				names := LagLineVariants
+				if variants != "all" {
+					names = strings.Split(variants, ",")
+				}
+				configs := make([]LagLineConfig, len(names))
+				for i, v := range names {
+					configs[i] = c
+					configs[i].Variant = strings.TrimSpace(v)
+					if err := configs[i].Validate(); err != nil {
+						return usage(err)
+					}
+				}
+				if jobs < 1 {
+					return Usagef("--jobs = %d must be ≥ 1", jobs)
+				}
+				dir, err := env.Dir("lagline")
+				if err != nil {
+					return err
+				}
+				if err := runs.WriteConfig(dir, configs); err != nil {
+					return err
+				}
+				table, err := RunLagLineVariants(ctx, configs, jobs, dir)
+				fmt.Fprint(env.Stdout, table)
+				fmt.Fprintf(env.Stdout, "wrote config.yaml, metrics (JSONL, CSV), lagline.png/.svg and summary.json to %s\n", dir)
+				return err
+			}
+		}})
 }

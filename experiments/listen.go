@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -526,4 +528,65 @@ func loadListenModel(path string) (*listen.Model, error) {
 		return listen.Default()
 	}
 	return listen.LoadModel(path)
+}
+
+func init() {
+	register(Command{Name: "listen-train", Resumable: true,
+		Summary: "a keyword network trained on streams of a corpus's clips, for gle listen (docs/listen.md)",
+		Define: func(fs *flag.FlagSet, env *Env) func(context.Context) error {
+			c := DefaultListen()
+			fs.StringVar(&c.Data, "data", "", "Speech Commands layout folder (scripts/make-speech-corpus.sh --full makes one); required")
+			fs.BoolVar(&c.ListSplit, "list-split", false, "validation_list.txt / testing_list.txt instead of the hash split")
+			fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the weights and the streams")
+			fs.IntVar(&c.Hidden, "hidden", c.Hidden, "neurons per hidden layer")
+			fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs")
+			fs.IntVar(&c.Streams, "streams", c.Streams, "training streams per epoch (drawn afresh)")
+			fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
+			fs.BoolVar(&c.Float32, "float32", c.Float32, "train on the float32 engine")
+			return func(ctx context.Context) error {
+				if c.Data == "" {
+					return Usagef("--data is required")
+				}
+				dir, err := env.Dir("listen-train")
+				if err != nil {
+					return err
+				}
+				if err := runs.WriteConfig(dir, c); err != nil {
+					return err
+				}
+				rec := env.Console(filepath.Join(dir, "metrics.jsonl"), "", c.Epochs, true)
+				defer closeRecorder(rec)
+				res, err := RunListenTrain(ctx, c, RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: env.Resume, Recorder: rec})
+				if res == nil {
+					return err
+				}
+				path := filepath.Join(dir, "model.safetensors")
+				errs := []error{err, res.Model.Save(path), plots.Records(filepath.Join(dir, "curves"), "keyword spotting on streams", res.Records, nil, fit.Validation, 0, nil)}
+				fmt.Fprintf(env.Stdout, "model %s\nwrote %s (gle listen --model %s)\n", res.Model, path, path)
+				return errors.Join(errs...)
+			}
+		}})
+	register(Command{Name: "listen-eval",
+		Summary: "keyword models on streams of held-out voices: recall, false alarms per minute, latency, real-time factor, a figure",
+		Define: func(fs *flag.FlagSet, env *Env) func(context.Context) error {
+			models, dataDir := "", ""
+			streams, seconds, seed := 40, 30.0, uint64(1)
+			fs.StringVar(&models, "model", "", "comma-separated keyword models (default: the shipped model)")
+			fs.StringVar(&dataDir, "data", "", "Speech Commands layout folder of held-out voices (scripts/make-speech-corpus.sh --held-out); required")
+			fs.IntVar(&streams, "streams", streams, "evaluation streams")
+			fs.Float64Var(&seconds, "seconds", seconds, "seconds per stream")
+			fs.Uint64Var(&seed, "seed", seed, "seed of the streams")
+			return func(ctx context.Context) error {
+				if dataDir == "" || streams <= 0 || !(seconds >= 2) {
+					return Usagef("--data is required; --streams must be positive and --seconds ≥ 2")
+				}
+				dir, err := env.Dir("listen-eval")
+				if err != nil {
+					return err
+				}
+				table, err := RunListenEval(ctx, strings.Split(models, ","), dataDir, streams, seconds, seed, dir)
+				fmt.Fprint(env.Stdout, table)
+				return err
+			}
+		}})
 }

@@ -3,15 +3,19 @@ package experiments
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/gradient"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/optim"
 	"github.com/gle-go/gle/plots"
 )
@@ -437,4 +441,55 @@ func MemoryFigure(base string, res []MemoryResult, variants []string) error {
 		p.Series = append(p.Series, s)
 	}
 	return plots.Save(base, 1, 1, 7, 4.5, p)
+}
+
+func init() {
+	register(Command{Name: "recurrent-memory", Summary: "delayed recall (and sum, xor) against the gap: local rules on a recurrent graph against BPTT",
+		Define: func(fs *flag.FlagSet, env *Env) func(context.Context) error {
+			c := DefaultMemory()
+			variants := strings.Join(c.Variants, ",")
+			fs.Var(floatsFlag{&c.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "gaps", "comma-separated gap lengths (time units)")
+			fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(OnlineVariants, ", "))
+			fs.Float64Var(&c.TauM, "tau-m", c.TauM, "τm (= τr) of every population")
+			fs.IntVar(&c.Hidden, "hidden", c.Hidden, "neurons per hidden population")
+			fs.IntVar(&c.Trials, "trials", c.Trials, "training trials (batches)")
+			fs.IntVar(&c.Batch, "batch", c.Batch, "trials per batch")
+			fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate of the local rules (a step per dt step)")
+			fs.Float64Var(&c.BPTTLR, "bptt-lr", c.BPTTLR, "Adam learning rate of the BPTT variants (a step per trial or window)")
+			fs.Float64Var(&c.OnlineLR, "online-lr", c.OnlineLR, "Adam learning rate of the forward-mode variants rtrl, snap2, snap1, eprop (a step per dt step)")
+			fs.StringVar(&c.Task, "task", c.Task, "recall (one cue), sum (the number of A among two cues separated by the gap, less one) or xor (+1 when the two cues differ)")
+			fs.Float64Var(&c.MaxLoopGain, "max-loop-gain", c.MaxLoopGain, "keep ρ(W_hh)·τm/τr at most this after every trial (0: off)")
+			fs.Float64Var(&c.InitLoopGain, "init-loop-gain", c.InitLoopGain, "start the recurrent weights at this ρ(W_hh)·τm/τr (0: as drawn)")
+			fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for weights and cues")
+			return func(ctx context.Context) error {
+				c.Variants = strings.Split(variants, ",")
+				return runMemoryIn(ctx, c, env)
+			}
+		}})
+}
+
+// runMemoryIn runs every variant and gap and writes
+// recurrent-memory.jsonl, the figure and the table.
+func runMemoryIn(ctx context.Context, c MemoryConfig, env *Env) error {
+	dir, err := env.Dir("recurrent-memory")
+	if err != nil {
+		return err
+	}
+	if err := runs.WriteConfig(dir, c); err != nil {
+		return err
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "%-12s %5s %9s %12s\n", "variant", "gap", "accuracy", "test loss")
+	res, err := RunMemory(ctx, c, func(r MemoryResult) {
+		fmt.Fprintf(w, "%-12s %5g %9.3f %12.4g\n", r.Variant, r.Gap, r.Accuracy, r.Loss)
+	})
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(runs.WriteJSONL(filepath.Join(dir, "recurrent-memory.jsonl"), res),
+		MemoryFigure(filepath.Join(dir, "recurrent-memory"), res, c.Variants)); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote recurrent-memory.jsonl and recurrent-memory.png/.svg to %s\n", dir)
+	return nil
 }

@@ -3,10 +3,12 @@ package experiments
 import (
 	"context"
 	"embed"
+	"flag"
 	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/gle-go/gle/fit"
 	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/optim"
+	"github.com/gle-go/gle/safetensors"
 )
 
 // MNIST1DConfig sets up MNIST-1D classification with GLE (GLE paper
@@ -404,4 +407,89 @@ func classifierLearner[T gle.Float](net *gle.Network, spec *gle.Spec, batch int,
 // and saves base.png/.svg.
 func MNIST1DFigure(base string, r *MNIST1DResult) error {
 	return ClassifierFigure(base, fmt.Sprintf("MNIST-1D %s, seed %d", r.Config.Variant, r.Config.Seed), &r.ClassifyResult, MNIST1DVariants[r.Config.Variant].Paper[0], nil)
+}
+
+func init() {
+	register(mnist1dCommand(""))
+	for _, v := range MNIST1DVariantNames() {
+		register(mnist1dCommand(v))
+	}
+}
+
+// mnist1dCommand is `gle run mnist1d-VARIANT`, or with variant ""
+// `gle run mnist1d --spec FILE` (any network of 1 input and 10 outputs).
+func mnist1dCommand(variant string) Command {
+	name, summary := "mnist1d-"+variant, "paper Fig. 8: MNIST-1D, "+MNIST1DVariants[variant].Summary
+	if variant == "" {
+		name, summary = "mnist1d", "MNIST-1D with the paper's protocol for any network of 1 input and 10 outputs (--spec)"
+	}
+	return Command{Name: name, Summary: summary, Resumable: true, Define: func(fs *flag.FlagSet, env *Env) func(context.Context) error {
+		c := DefaultMNIST1D(variant)
+		seeds, specPath, jobs := "", "", 1
+		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the initial weights and the batch order")
+		fs.StringVar(&seeds, "seeds", "", "run several seeds, e.g. 1-10 or 1,4,7 (overrides --seed) and write a table")
+		fs.IntVar(&jobs, "jobs", jobs, "seeds run in parallel")
+		fs.IntVar(&c.Epochs, "epochs", c.Epochs, "training epochs")
+		if variant == "" {
+			fs.StringVar(&specPath, "spec", "", "the network to train: a spec file or .safetensors network (1 input, 10 outputs); its optimizer.lr is the rate unless --lr is given")
+			fs.StringVar(&c.Variant, "name", "custom", "the run's name in tables and checkpoints")
+			fs.Float64Var(&c.LR, "lr", 0, "Adam learning rate (default: the spec's optimizer.lr)")
+		} else {
+			fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
+		}
+		fs.IntVar(&c.PlateauPatience, "patience", c.PlateauPatience, "ReduceLROnPlateau: epochs without improvement before the rate drops")
+		fs.Float64Var(&c.PlateauFactor, "factor", c.PlateauFactor, "ReduceLROnPlateau: the factor the rate drops by")
+		fs.IntVar(&c.TrainSamples, "train-samples", 0, "use only the first N training samples (0: all 4000)")
+		fs.IntVar(&c.TestSamples, "test-samples", 0, "use only the first N test samples (0: all 1000)")
+		fs.IntVar(&c.Validation, "validation", 0, "hold out the last N training samples and evaluate on them instead of the test set (model selection)")
+		fs.BoolVar(&c.Float32, "float32", false, "train on the float32 engine (about 2× faster; float32 rounding)")
+		fs.BoolVar(&c.SkipEpochZero, "no-epoch-zero", false, "ablation: leave out the reference's test evaluation before training (it moves the carried state; it feeds no scheduler)")
+		return func(ctx context.Context) error {
+			if variant == "" {
+				if specPath == "" {
+					return Usagef("--spec is required: the network to train")
+				}
+				spec, err := safetensors.LoadSpec(specPath)
+				if err != nil {
+					return err
+				}
+				c.Net = spec
+				if c.LR == 0 {
+					c.LR = spec.Optimizer.LR
+				}
+				name = "mnist1d-" + c.Variant
+			}
+			list := []uint64{c.Seed}
+			if seeds != "" {
+				var err error
+				if list, err = runs.ParseSeeds(seeds); err != nil {
+					return Usagef("--seeds: %v", err)
+				}
+			}
+			switch err := c.Validate(); {
+			case err != nil:
+				return usage(err)
+			case jobs < 1:
+				return Usagef("--jobs = %d must be ≥ 1", jobs)
+			case c.TrainSamples < 0:
+				return Usagef("--train-samples = %d must be ≥ 0", c.TrainSamples)
+			case c.TestSamples < 0:
+				return Usagef("--test-samples = %d must be ≥ 0", c.TestSamples)
+			}
+			dir, err := env.Dir(name)
+			if err != nil {
+				return err
+			}
+			if err := runs.WriteConfig(dir, map[string]any{"experiment": c, "seeds": list}); err != nil {
+				return err
+			}
+			_, table, err := RunMNIST1DSeeds(ctx, c, list, SeedOptions{Dir: dir, Jobs: jobs, Resume: env.Resume,
+				Recorder: func(seed uint64) fit.Recorder {
+					return env.Console(filepath.Join(dir, fmt.Sprintf("seed%d.jsonl", seed)), fmt.Sprintf("seed %d ", seed), c.Epochs, len(list) == 1)
+				}})
+			fmt.Fprint(env.Stdout, table)
+			fmt.Fprintf(env.Stdout, "wrote metrics, checkpoints, figures and the table to %s\n", dir)
+			return err
+		}
+	}}
 }

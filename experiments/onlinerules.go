@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -439,4 +440,69 @@ func onlineLearning(ctx context.Context, c *OnlineRulesConfig, tasks []string, j
 		return err
 	}
 	return LearningFigure(filepath.Join(dir, "learning"), res, tasks, c.Recall.Variants, 2)
+}
+
+// onlineParts are the parts of `gle run online-rules`.
+var onlineParts = []string{"cost", "recall", "sum"}
+
+func init() {
+	register(Command{Name: "online-rules", Resumable: true,
+		Summary: "RTRL, SnAp-2, SnAp-1, e-prop, GLE and BPTT side by side: cost as n grows, learning on delayed recall and sum over seeds (docs/online.md)",
+		Define: func(fs *flag.FlagSet, env *Env) func(context.Context) error {
+			c := DefaultOnlineRules()
+			parts, seeds := strings.Join(onlineParts, ","), "1-5"
+			variants := strings.Join(c.Recall.Variants, ",")
+			jobs, trials := 1, c.Recall.Trials
+			fs.StringVar(&parts, "part", parts, "comma-separated parts: "+strings.Join(onlineParts, ", "))
+			fs.StringVar(&seeds, "seeds", seeds, "seeds of the learning tables, e.g. 1-5")
+			fs.StringVar(&variants, "variant", variants, "comma-separated variants: "+strings.Join(OnlineVariants, ", "))
+			fs.Var(floatsFlag{&c.Recall.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "recall-gaps", "gaps of the recall task (time units)")
+			fs.Var(floatsFlag{&c.Sum.Gaps, func(v float64) bool { return v >= 0 }, "a non-negative number"}, "sum-gaps", "gaps of the sum task (time units)")
+			fs.IntVar(&trials, "trials", trials, "training trials (batches of 16) per run")
+			fs.IntVar(&c.Recall.AlignEvery, "align-every", c.Recall.AlignEvery, "measure the gradient alignment every N trials (0: off)")
+			fs.Var(intsFlag{&c.Cost.Sizes}, "sizes", "recurrent population sizes of the cost sweep")
+			fs.Var(intsFlag{&c.Cost.Batches}, "batches", "batch sizes of the cost sweep")
+			fs.DurationVar(&c.Cost.MinTime, "min-time", c.Cost.MinTime, "least time per cost measurement")
+			fs.IntVar(&jobs, "jobs", jobs, "learning runs in parallel (the cost sweep always runs alone)")
+			return func(ctx context.Context) error {
+				var err error
+				if c.Seeds, err = runs.ParseSeeds(seeds); err != nil {
+					return Usagef("--seeds %q: %v", seeds, err)
+				}
+				want := strings.Split(parts, ",")
+				for _, p := range want {
+					if !slices.Contains(onlineParts, p) {
+						return Usagef("--part %q: want %s", p, strings.Join(onlineParts, ", "))
+					}
+				}
+				vs := strings.Split(variants, ",")
+				for _, v := range vs {
+					if !slices.Contains(OnlineVariants, v) {
+						return Usagef("--variant %q: want %s", v, strings.Join(OnlineVariants, ", "))
+					}
+				}
+				if trials <= 0 || jobs <= 0 || c.Recall.AlignEvery < 0 {
+					return Usagef("--trials = %d and --jobs = %d must be positive, --align-every = %d ≥ 0", trials, jobs, c.Recall.AlignEvery)
+				}
+				c.Recall.Variants, c.Sum.Variants = vs, vs
+				c.Recall.Trials, c.Sum.Trials = trials, trials
+				c.Sum.AlignEvery = c.Recall.AlignEvery
+				dir, err := env.Dir("online-rules")
+				if err != nil {
+					return err
+				}
+				id, err := runs.Identity(c)
+				if err != nil {
+					return err
+				}
+				if err := errors.Join(runs.KeepIdentity(dir, id, env.Resume), runs.WriteConfig(dir, c)); err != nil {
+					return err
+				}
+				if err := RunOnlineRulesIn(ctx, c, want, jobs, dir, env.Stdout); err != nil {
+					return err
+				}
+				fmt.Fprintf(env.Stdout, "wrote the tables (online-rules.md), results (*.jsonl) and figures to %s\n", dir)
+				return ctx.Err()
+			}
+		}})
 }

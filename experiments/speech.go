@@ -2,9 +2,13 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 
 	"github.com/gle-go/gle"
@@ -259,4 +263,89 @@ func (m *SpeechModel) PredictClip(samples []float64) (string, []float64, error) 
 		return "", nil, err
 	}
 	return m.Labels[k], sums, nil
+}
+
+func init() {
+	register(Command{Name: "speech", Resumable: true,
+		Summary: "paper Fig. 8: keyword spotting on Speech Commands with the reference's whole protocol (--small for a laptop)",
+		Define: func(fs *flag.FlagSet, env *Env) func(context.Context) error {
+			c := DefaultSpeech()
+			small := false
+			var epochs, batch int
+			var lr float64
+			fs.StringVar(&c.Data, "data", "", "Speech Commands folder (word folders, _background_noise_; validation_list.txt and testing_list.txt for --list-split); required")
+			fs.BoolVar(&small, "small", false, "laptop-sized network and schedule instead of the paper's")
+			fs.StringVar(&c.Task, "task", c.Task, "kw12 (10 keywords + unknown + silence) or words35")
+			fs.BoolVar(&c.ListSplit, "list-split", false, "validation_list.txt / testing_list.txt instead of the paper's TF1 hash split")
+			fs.BoolVar(&c.SilenceFromNoise, "silence-from-noise", false, "cut silence clips from the noise recordings instead of the reference's constant 1e-9 clip")
+			fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the weights, the split's unknown words and shuffles (Python's random), the draws and augmentation")
+			fs.IntVar(&epochs, "epochs", 0, "epochs (default 420, or 40 with --small)")
+			fs.IntVar(&batch, "batch", 0, "batch size (default 256, or 16 with --small)")
+			fs.Float64Var(&lr, "lr", 0, "Adam learning rate (default the paper's)")
+			fs.BoolVar(&c.Float32, "float32", false, "train on the float32 engine (about 2× faster; float32 rounding)")
+			return func(ctx context.Context) error {
+				if c.Data == "" {
+					return Usagef("--data is required (make a corpus with scripts/make-speech-corpus.sh DIR)")
+				}
+				if small {
+					d := c
+					c = SmallSpeech()
+					c.Data, c.Task, c.ListSplit, c.SilenceFromNoise, c.Seed, c.Float32 = d.Data, d.Task, d.ListSplit, d.SilenceFromNoise, d.Seed, d.Float32
+				}
+				for _, o := range []struct {
+					v   int
+					dst *int
+				}{{epochs, &c.Epochs}, {batch, &c.Batch}} {
+					if o.v > 0 {
+						*o.dst = o.v
+					}
+				}
+				if lr > 0 {
+					c.LR = lr
+				}
+				if err := c.Validate(); err != nil {
+					return usage(err)
+				}
+				return runSpeechIn(ctx, c, env)
+			}
+		}})
+}
+
+// runSpeechIn trains and evaluates in the run folder: metrics.jsonl, the
+// split, checkpoint.gob, the figure, summary.json and model.gob (for gle
+// predict).
+func runSpeechIn(ctx context.Context, c SpeechConfig, env *Env) error {
+	dir, err := env.Dir("speech")
+	if err != nil {
+		return err
+	}
+	if err := runs.WriteConfig(dir, c); err != nil {
+		return err
+	}
+	rec := env.Console(filepath.Join(dir, "metrics.jsonl"), "", c.Epochs, true)
+	defer closeRecorder(rec)
+	res, err := RunSpeech(ctx, c, RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: env.Resume, Recorder: rec})
+	if res == nil {
+		return err
+	}
+	split, jerr := json.MarshalIndent(res.Split, "", " ")
+	errs := []error{err, jerr, atomicfile.Write(filepath.Join(dir, "split.json"), append(split, '\n'))}
+	if eps := res.Epochs(); len(eps) > 0 {
+		last := eps[len(eps)-1]
+		summary := map[string]any{"last_epoch": last, "labels": res.Model.Labels, "params": res.Params}
+		if m, ok := last.Of(fit.Validation); ok {
+			summary["validation_loss"], summary["validation_acc"] = m.Loss, m.Acc
+		}
+		if m, ok := last.Of(fit.Test); ok {
+			summary["test_loss"], summary["test_acc"] = m.Loss, m.Acc
+		}
+		errs = append(errs, runs.WriteSummary(dir, summary),
+			ClassifierFigure(filepath.Join(dir, "speech"), fmt.Sprintf("speech %s", c.Task), &res.ClassifyResult, 0, res.Model.Labels))
+	}
+	if merr := SaveSpeechModel(filepath.Join(dir, "model.gob"), res.Model); merr != nil {
+		errs = append(errs, merr)
+	} else {
+		fmt.Fprintf(env.Stdout, "labels %v\nwrote metrics.jsonl, split.json, speech.png/.svg, checkpoint.gob and model.gob (for gle predict) to %s\n", res.Model.Labels, dir)
+	}
+	return errors.Join(errs...)
 }

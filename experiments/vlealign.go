@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/gradient"
+	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/plots"
 )
 
@@ -209,4 +212,51 @@ func tensorLabels(n *gle.Network) map[string]string {
 		out[n.PopulationPrefix(q)+"tau_m"] = "tau_m " + p.Name
 	}
 	return out
+}
+
+func init() {
+	register(Command{Name: "vle-align", Summary: "general graphs: the local rule against the exact gradient on a chain and recurrent graphs, against τm (loop stability)",
+		Define: func(fs *flag.FlagSet, env *Env) func(context.Context) error {
+			c := DefaultVLEAlign()
+			networks := strings.Join(c.Networks, ",")
+			fs.Var(floatsFlag{&c.TauM, func(v float64) bool { return v > 0 }, "a positive number"}, "tau-m", "comma-separated τm values (every population)")
+			fs.Float64Var(&c.TauR, "tau-r", c.TauR, "τr of every neuron")
+			fs.Float64Var(&c.Dt, "dt", c.Dt, "time step")
+			fs.Float64Var(&c.Time, "time", c.Time, "simulated time")
+			fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the weights")
+			fs.StringVar(&networks, "networks", networks, "comma-separated networks: chain, recurrent, recurrent-weak (recurrent weights ×0.1), recurrent-instant (instantaneous errors in the loop)")
+			return func(ctx context.Context) error {
+				c.Networks = strings.Split(networks, ",")
+				return runVLEAlignIn(ctx, c, env)
+			}
+		}})
+}
+
+// runVLEAlignIn runs the comparison and writes vle-align.jsonl, the
+// figure and the table.
+func runVLEAlignIn(ctx context.Context, c VLEAlignConfig, env *Env) error {
+	dir, err := env.Dir("vle-align")
+	if err != nil {
+		return err
+	}
+	rows, err := RunVLEAlign(ctx, c)
+	if err != nil {
+		return err
+	}
+	if err := errors.Join(runs.WriteConfig(dir, c), runs.WriteJSONL(filepath.Join(dir, "vle-align.jsonl"), rows),
+		VLEAlignFigure(filepath.Join(dir, "vle-align"), rows)); err != nil {
+		return err
+	}
+	w := env.Stdout
+	fmt.Fprintf(w, "local rule vs exact gradient (τr = %g, dt = %g, T = %g):\n", c.TauR, c.Dt, c.Time)
+	fmt.Fprintf(w, "%-15s %5s %9s %-18s %9s %10s\n", "network", "τm", "loop gain", "parameter", "cosine", "norm ratio")
+	for _, r := range rows {
+		if r.Diverged {
+			fmt.Fprintf(w, "%-15s %5g %9.3g %-18s %9s %10s\n", r.Network, r.TauM, r.LoopGain, "(all)", "diverged", "—")
+			continue
+		}
+		fmt.Fprintf(w, "%-15s %5g %9.3g %-18s %9.4f %10.3g\n", r.Network, r.TauM, r.LoopGain, r.Alignment.Param, r.Alignment.Cosine, r.Alignment.NormRatio)
+	}
+	fmt.Fprintf(w, "wrote vle-align.jsonl and vle-align.png/.svg to %s\n", dir)
+	return nil
 }

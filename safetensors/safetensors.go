@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/internal/atomicfile"
@@ -252,4 +254,18 @@ func loadTensors(path string, ts map[string]Tensor, n *gle.Network) error {
 		copy(want.Data, got.Data)
 	}
 	return n.Check()
+}
+
+// LoadSpec reads a network's spec from a spec file (.json, .yaml, .yml:
+// gle.LoadSpec) or from a .safetensors file written by Save (the spec of
+// its structure and parameters).
+func LoadSpec(path string) (*gle.Spec, error) {
+	if !strings.EqualFold(filepath.Ext(path), ".safetensors") {
+		return gle.LoadSpec(path)
+	}
+	n, s, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	return n.ToSpec(s), nil
 }

@@ -9,10 +9,8 @@ import (
 	"strings"
 
 	"github.com/gle-go/gle"
-	"github.com/gle-go/gle/experiments"
 	"github.com/gle-go/gle/gradient"
 	"github.com/gle-go/gle/internal/runs"
-	"github.com/gle-go/gle/npy"
 	"github.com/gle-go/gle/plots"
 )
 
@@ -106,59 +104,4 @@ func runAlign(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote alignment.jsonl and alignment.png/.svg to %s\n", dir)
 	return ctx.Err()
-}
-
-func runLagNet(ctx context.Context, args []string, stdout io.Writer) error {
-	c := experiments.DefaultLagNet()
-	out := ""
-	var force bool
-	if err := parseNoArgs("run lagnet", args, func(fs *flag.FlagSet) {
-		defineCommon(fs, &force)
-		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed for the weights")
-		fs.Float64Var(&c.Omega, "omega", c.Omega, "angular frequency of the input sine and target cosine")
-		fs.Float64Var(&c.Time, "time", c.Time, "simulated time")
-		fs.Float64Var(&c.TauM, "tau-m", c.TauM, "τm of every layer")
-		fs.Float64Var(&c.TauR, "tau-r", c.TauR, "τr of every layer")
-		fs.StringVar(&out, "out", "", "output folder (default runs/lagnet-<timestamp>)")
-	}); err != nil {
-		return err
-	}
-	dir, err := runs.Dir(out, "lagnet", force)
-	if err != nil {
-		return err
-	}
-	res, err := experiments.RunLagNet(ctx, c)
-	if err != nil {
-		return err
-	}
-	if err := runs.WriteConfig(dir, c); err != nil {
-		return err
-	}
-	if err := runs.WriteSummary(dir, res.Neurons); err != nil {
-		return err
-	}
-	if err := runs.WriteJSONL(filepath.Join(dir, "lagnet.jsonl"), res.Neurons); err != nil {
-		return err
-	}
-	if err := experiments.LagNetFigure(filepath.Join(dir, "lagnet"), res); err != nil {
-		return err
-	}
-	// The traces as arrays: time [T], ehat.L and lambda.L [T][neurons].
-	arrs := []npy.Named{{Name: "time", Array: &npy.Array{Shape: []int{len(res.Time)}, Float: res.Time}}}
-	for li := range res.EHat {
-		width := len(res.EHat[li]) / len(res.Time)
-		arrs = append(arrs,
-			npy.Named{Name: fmt.Sprintf("ehat.%d", li), Array: &npy.Array{Shape: []int{len(res.Time), width}, Float: res.EHat[li]}},
-			npy.Named{Name: fmt.Sprintf("lambda.%d", li), Array: &npy.Array{Shape: []int{len(res.Time), width}, Float: res.Lambda[li]}})
-	}
-	if err := npy.WriteNPZ(filepath.Join(dir, "lagnet.npz"), arrs...); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "GLE errors ê against the adjoint λ at ω = %g (τm = %g, τr = %g):\n", c.Omega, c.TauM, c.TauR)
-	fmt.Fprintf(stdout, "%5s %6s %14s %10s %14s\n", "layer", "neuron", "phase (rad)", "gain", "theory gain")
-	for _, n := range res.Neurons {
-		fmt.Fprintf(stdout, "%5d %6d %+14.4f %10.4g %14.4g\n", n.Layer, n.Neuron, n.Phase, n.Gain, n.PredictedGain)
-	}
-	fmt.Fprintf(stdout, "wrote lagnet.jsonl, lagnet.npz (traces of ê and λ) and lagnet.png/.svg to %s\n", dir)
-	return nil
 }

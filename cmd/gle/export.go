@@ -44,7 +44,7 @@ func runExport(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := runs.CheckOutputs(force, []string{specPath, params}, out); err != nil {
 		return err
 	}
-	spec, err := loadSpec(specPath)
+	spec, err := safetensors.LoadSpec(specPath)
 	if err != nil {
 		return err
 	}

@@ -14,11 +14,7 @@ import (
 	"time"
 
 	"github.com/gle-go/gle/data/audio"
-	"github.com/gle-go/gle/experiments"
-	"github.com/gle-go/gle/fit"
-	"github.com/gle-go/gle/internal/runs"
 	"github.com/gle-go/gle/listen"
-	"github.com/gle-go/gle/plots"
 )
 
 // runListen: `gle listen` — keyword spotting on a live stream (a WAV of
@@ -178,79 +174,4 @@ func demoStream(ctx context.Context, stdout io.Writer) (string, error) {
 	}
 	fmt.Fprintf(stdout, "demo stream: %s\n", strings.Join(words, ", "))
 	return stream, nil
-}
-
-// runListenTrain: `gle run listen-train` — a keyword network trained on
-// streams (experiments.RunListenTrain).
-func runListenTrain(ctx context.Context, args []string, stdout io.Writer) error {
-	c := experiments.DefaultListen()
-	out := ""
-	var force, resume bool
-	if err := parseNoArgs("run listen-train", args, func(fs *flag.FlagSet) {
-		defineCommon(fs, &force)
-		fs.StringVar(&c.Data, "data", "", "Speech Commands layout folder (scripts/make-speech-corpus.sh --full makes one); required")
-		fs.BoolVar(&c.ListSplit, "list-split", false, "validation_list.txt / testing_list.txt instead of the hash split")
-		fs.Uint64Var(&c.Seed, "seed", c.Seed, "seed of the weights and the streams")
-		fs.IntVar(&c.Hidden, "hidden", c.Hidden, "neurons per hidden layer")
-		fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs")
-		fs.IntVar(&c.Streams, "streams", c.Streams, "training streams per epoch (drawn afresh)")
-		fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
-		fs.BoolVar(&c.Float32, "float32", c.Float32, "train on the float32 engine")
-		fs.StringVar(&out, "out", "", "output folder (default runs/listen-train-<timestamp>)")
-		fs.BoolVar(&resume, "resume", false, "continue from the checkpoint in --out")
-	}); err != nil {
-		return err
-	}
-	if c.Data == "" {
-		return usagef("--data is required")
-	}
-	if resume && out == "" {
-		return usagef("--resume needs --out")
-	}
-	dir, err := runs.Dir(out, "listen-train", force || resume)
-	if err != nil {
-		return err
-	}
-	if err := runs.WriteConfig(dir, c); err != nil {
-		return err
-	}
-	rec := newConsole(filepath.Join(dir, "metrics.jsonl"), stdout, nil, "", c.Epochs, true)
-	defer rec.Close()
-	res, err := experiments.RunListenTrain(ctx, c, experiments.RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: resume, Recorder: rec})
-	if res == nil {
-		return err
-	}
-	path := filepath.Join(dir, "model.safetensors")
-	errs := []error{err, res.Model.Save(path), plots.Records(filepath.Join(dir, "curves"), "keyword spotting on streams", res.Records, nil, fit.Validation, 0, nil)}
-	fmt.Fprintf(stdout, "model %s\nwrote %s (gle listen --model %s)\n", res.Model, path, path)
-	return errors.Join(errs...)
-}
-
-// runListenEval: `gle run listen-eval` — models on streams of a corpus
-// (voices the training never heard), with known word times.
-func runListenEval(ctx context.Context, args []string, stdout io.Writer) error {
-	models, dataDir, out := "", "", ""
-	streams, seconds, seed := 40, 30.0, uint64(1)
-	var force bool
-	if err := parseNoArgs("run listen-eval", args, func(fs *flag.FlagSet) {
-		defineCommon(fs, &force)
-		fs.StringVar(&models, "model", "", "comma-separated keyword models (default: the shipped model)")
-		fs.StringVar(&dataDir, "data", "", "Speech Commands layout folder of held-out voices (scripts/make-speech-corpus.sh --held-out); required")
-		fs.IntVar(&streams, "streams", streams, "evaluation streams")
-		fs.Float64Var(&seconds, "seconds", seconds, "seconds per stream")
-		fs.Uint64Var(&seed, "seed", seed, "seed of the streams")
-		fs.StringVar(&out, "out", "", "output folder (default runs/listen-eval-<timestamp>)")
-	}); err != nil {
-		return err
-	}
-	if dataDir == "" || streams <= 0 || !(seconds >= 2) {
-		return usagef("--data is required; --streams must be positive and --seconds ≥ 2")
-	}
-	dir, err := runs.Dir(out, "listen-eval", force)
-	if err != nil {
-		return err
-	}
-	table, err := experiments.RunListenEval(ctx, strings.Split(models, ","), dataDir, streams, seconds, seed, dir)
-	fmt.Fprint(stdout, table)
-	return err
 }

@@ -118,7 +118,7 @@ func init() {
 			run:     runReport,
 		},
 		"run": {
-			summary: "run an experiment (lagline, lagnet, mnist1d-e2e, mnist1d-e2e-42k, mnist1d-lagnet, mnist1d-42k-lr1e-3, mnist1d --spec, speech, vle-align, recurrent-memory, online-rules)",
+			summary: "run an experiment (lagline, lagnet, mnist1d-e2e, mnist1d-e2e-42k, mnist1d-lagnet, mnist1d-42k-lr1e-3, mnist1d --spec, speech, vle-align, recurrent-memory, online-rules, listen-train, listen-eval)",
 			usage:   "EXPERIMENT [flags]   (gle run lagline -h for its flags)",
 			example: "gle run lagline --variant gle,bp,bptt-tw4 --out runs/lagline",
 			run:     runExperiment,

@@ -49,26 +49,12 @@ func defineCommon(fs *flag.FlagSet, force *bool) {
 	})
 }
 
-// loadSpec reads a spec file (.json, .yaml, .yml), or the network of a
-// .safetensors file (gle export, a learned network of gle train) as the
-// spec of its structure and parameters.
-func loadSpec(path string) (*gle.Spec, error) {
-	if !strings.EqualFold(filepath.Ext(path), ".safetensors") {
-		return gle.LoadSpec(path)
-	}
-	n, s, err := safetensors.Load(path)
-	if err != nil {
-		return nil, err
-	}
-	return n.ToSpec(s), nil
-}
-
 // load reads the spec (either form) and the data, checking that they fit.
 func (f *sessionFlags) load() (*gle.Spec, *data.Sequence, error) {
 	if f.spec == "" || f.data == "" {
 		return nil, nil, usagef("--spec and --data are required")
 	}
-	spec, err := loadSpec(f.spec)
+	spec, err := safetensors.LoadSpec(f.spec)
 	if err != nil {
 		return nil, nil, err
 	}
