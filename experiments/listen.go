@@ -216,6 +216,11 @@ type ListenConfig struct {
 	Window     float64 // the frontend's normalisation window (frames)
 	Stream     StreamConfig
 	Float32    bool
+	// OnClips trains on isolated clips instead, with the speech
+	// experiment's protocol (per-clip features, augmentation,
+	// class-balanced draws, a class label for every step of a clip): the
+	// clip-trained network that streams are compared against.
+	OnClips bool
 }
 
 // DefaultListen returns the default training of the shipped model.
@@ -269,8 +274,13 @@ func RunListenTrain(ctx context.Context, c ListenConfig, o RunOptions) (*ListenR
 		Train:      &streamSource{d: ds, clips: ds.Splits[speech.Train], c: c.Stream, n: c.Streams, window: c.Window, lead: c.Lead, tail: c.Tail},
 		Validation: &streamSource{d: ds, clips: ds.Splits[speech.Validation], c: c.Stream, n: c.ValStreams, seed: c.Seed + 1000, window: c.Window, lead: c.Lead, tail: c.Tail},
 	}
+	order := data.InOrder
+	if c.OnClips {
+		src = fit.Sources{Train: &speechSource{ds, ds.Splits[speech.Train]}, Validation: &speechSource{ds, ds.Splits[speech.Validation]}}
+		order = data.Balanced
+	}
 	plateau, _ := optim.NewPlateau("min", 0.5, 2)
-	res, err := fit.Run(ctx, l, src, fit.Settings{Epochs: c.Epochs, Batch: c.Batch, Order: data.InOrder, Seed: c.Seed,
+	res, err := fit.Run(ctx, l, src, fit.Settings{Epochs: c.Epochs, Batch: c.Batch, Order: order, Seed: c.Seed,
 		EachEpoch: []fit.Split{fit.Validation}, EvalBatch: c.Batch, Schedule: plateau, ScheduleOn: fit.Validation,
 		Checkpoint: o.Checkpoint, Resume: o.Resume, Spec: spec}, o.Recorder)
 	if res == nil {
@@ -543,6 +553,7 @@ func init() {
 			fs.IntVar(&c.Streams, "streams", c.Streams, "training streams per epoch (drawn afresh)")
 			fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
 			fs.BoolVar(&c.Float32, "float32", c.Float32, "train on the float32 engine")
+			fs.BoolVar(&c.OnClips, "on-clips", false, "train on isolated clips with the speech experiment's protocol instead of streams (the comparison)")
 			return func(ctx context.Context) error {
 				if c.Data == "" {
 					return Usagef("--data is required")
