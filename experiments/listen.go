@@ -147,14 +147,15 @@ func streamFeatures(x []float64, window float64) ([]float64, int, error) {
 }
 
 // streamTargets labels every step: a word's label from Lead seconds
-// after its start to Tail seconds after its end, silence elsewhere.
+// before its end (once most of it was heard; never before its start) to
+// Tail seconds after its end, silence elsewhere.
 func streamTargets(steps int, words []Word, silence int, lead, tail float64) []int {
 	labels := make([]int, steps)
 	for i := range labels {
 		labels[i] = silence
 	}
 	for _, w := range words {
-		a := int(math.Round((w.Start + lead) / listen.StepSeconds))
+		a := int(math.Round(max(w.Start, w.End-lead) / listen.StepSeconds))
 		b := int(math.Round((w.End + tail) / listen.StepSeconds))
 		for i := max(a, 0); i < min(b, steps); i++ {
 			labels[i] = w.Label
@@ -202,6 +203,8 @@ func (s *streamSource) Sample(dst *data.Sample, i int, rng *rand.Rand) error {
 // GLE's local rule on streams of the training split's clips, each step's
 // target the word being heard (from Lead after its start to Tail after
 // its end) or silence; validated on streams of the validation split.
+// The target asks for the word once it has (mostly) been heard: from
+// Lead before its end to Tail after it.
 type ListenConfig struct {
 	Data       string
 	ListSplit  bool // validation_list.txt / testing_list.txt instead of the hash split
@@ -226,7 +229,7 @@ type ListenConfig struct {
 // DefaultListen returns the default training of the shipped model.
 func DefaultListen() ListenConfig {
 	return ListenConfig{Seed: 1, Hidden: 128, Epochs: 30, Batch: 32, Streams: 1024, ValStreams: 128, LR: 3e-4,
-		Lead: 0.15, Tail: 0.3, Window: speech.DefaultStreamWindow, Stream: DefaultStreams(), Float32: true}
+		Lead: 0.1, Tail: 0.4, Window: speech.DefaultStreamWindow, Stream: DefaultStreams(), Float32: true}
 }
 
 // ListenSpec returns the network: 32 → Hidden → Hidden → classes, each
@@ -279,7 +282,7 @@ func RunListenTrain(ctx context.Context, c ListenConfig, o RunOptions) (*ListenR
 		src = fit.Sources{Train: &speechSource{ds, ds.Splits[speech.Train]}, Validation: &speechSource{ds, ds.Splits[speech.Validation]}}
 		order = data.Balanced
 	}
-	plateau, _ := optim.NewPlateau("min", 0.5, 2)
+	plateau, _ := optim.NewPlateau("min", 0.5, 4)
 	res, err := fit.Run(ctx, l, src, fit.Settings{Epochs: c.Epochs, Batch: c.Batch, Order: order, Seed: c.Seed,
 		EachEpoch: []fit.Split{fit.Validation}, EvalBatch: c.Batch, Schedule: plateau, ScheduleOn: fit.Validation,
 		Checkpoint: o.Checkpoint, Resume: o.Resume, Spec: spec}, o.Recorder)
