@@ -306,7 +306,7 @@ func TestEngine32Agrees(t *testing.T) {
 	if err := e32.SetState(gle.ConvertState[float32](tr64.Engine.State())); err != nil {
 		t.Fatal(err)
 	}
-	g64, g32 := gle.NewGrads(tr64.Engine.Net), gle.NewGrads(tr64.Engine.Net)
+	g64, g32 := gle.NewGrads(tr64.Engine.Net), gle.NewGradsOf[float32](tr64.Engine.Net)
 	if err := tr64.Engine.SetGrads(g64); err != nil {
 		t.Fatal(err)
 	}

@@ -73,3 +73,6 @@ func cvt32to64(dst *float64, src *float32, n int)
 
 //go:noescape
 func adam4(p, grad, m, v *float64, n int, c *AdamParams)
+
+//go:noescape
+func adam8f32(p *float64, grad, m, v *float32, n int, c *Adam32Params)

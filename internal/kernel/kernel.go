@@ -17,8 +17,6 @@
 package kernel
 
 import (
-	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/gle-go/gle/internal/cpu"
@@ -33,76 +31,61 @@ func lanes[T Float]() int {
 	return 32 / int(unsafe.Sizeof(z))
 }
 
-// threads is the number of goroutines a large product is split over.
-var threads atomic.Int32
-
-func init() { threads.Store(1) }
-
-// SetThreads sets how many goroutines GemmAcc splits a large product over
-// (by blocks of rows of C; 1, the default, keeps everything on the calling
-// goroutine). Every element of C is summed in the same order whatever the
-// split, so results do not depend on it.
-func SetThreads(n int) { threads.Store(int32(max(1, n))) }
-
-// Threads returns the current SetThreads value.
-func Threads() int { return int(threads.Load()) }
-
-// parallelMinFlops is the size 2mnk below which a product stays on one
-// goroutine (the hand-off costs a few microseconds).
-const parallelMinFlops = 1 << 22
-
 // GemmAcc adds A·B to C: C[i][j] += Σ_p A[i·aRow + p·aCol] · B[p·ldb + j]
 // for i < m, j < n, p < k. A is addressed through strides, so a
-// transposed operand costs nothing; rows of B and C are contiguous.
+// transposed operand costs nothing; rows of B and C are contiguous. It
+// runs on the calling goroutine; GemmRange computes a block of C, for
+// callers that split a product over cores.
 func GemmAcc[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
-	if m == 0 || n == 0 || k == 0 {
-		return
-	}
-	// Bounds: the last element each operand touches.
-	_ = a[(m-1)*aRow+(k-1)*aCol]
-	_ = b[(k-1)*ldb+n-1]
-	_ = c[(m-1)*ldc+n-1]
-	t := Threads()
-	if t == 1 || 2*m*n*k < parallelMinFlops || m < 8*t {
-		gemmSerial(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
-		return
-	}
-	// Row blocks of C, multiples of 4 rows, one per goroutine.
-	rows := (m/t + 3) &^ 3
-	var wg sync.WaitGroup
-	for i0 := 0; i0 < m; i0 += rows {
-		mi := min(rows, m-i0)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gemmSerial(mi, n, k, a[i0*aRow:], aRow, aCol, b, ldb, c[i0*ldc:], ldc)
-		}()
-	}
-	wg.Wait()
+	GemmRange(m, n, k, a, aRow, aCol, b, ldb, c, ldc, 0, m, 0, n)
 }
 
-// gemmSerial is GemmAcc on the calling goroutine.
-func gemmSerial[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
-	L := lanes[T]()
-	if !useAsm || (n < L && m*k < gemmSmall) {
-		gemmGo(m, n, k, a, aRow, aCol, b, ldb, c, ldc)
+// RowAlign and ColAlign are the cuts at which GemmRange may split C: the
+// register blocks of rows (8 rows in the masked kernels, 4 in the
+// others) and the cache panels of columns.
+const (
+	RowAlign = 8
+	ColAlign = gemmNC
+)
+
+// GemmRange is GemmAcc on the block of rows i0…i1−1 and columns j0…j1−1
+// of C only. When i0 and i1 are multiples of RowAlign (or m) and j0 and
+// j1 multiples of ColAlign (or n), each element of the block gets the
+// very operations GemmAcc gives it — every path is chosen from the whole
+// product's shape, and every element sums over p in order — so any split
+// of C into such blocks, computed on any goroutines, equals GemmAcc bit
+// for bit (TestGemmRangeBitIdentical).
+func GemmRange[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int, i0, i1, j0, j1 int) {
+	if m == 0 || n == 0 || k == 0 || i0 >= i1 || j0 >= j1 {
 		return
 	}
-	// Cache blocking: a kc×nc panel of B (≤ 256 KiB) stays in L2 while
+	// Bounds: the last element of each operand the block touches (only
+	// the block's: other goroutines may be writing the rest of A and C).
+	_ = a[(i1-1)*aRow+(k-1)*aCol]
+	_ = b[(k-1)*ldb+n-1]
+	_ = c[(i1-1)*ldc+j1-1]
+	mi := i1 - i0
+	ab, cb := a[i0*aRow:], c[i0*ldc:]
+	L := lanes[T]()
+	if !useAsm || (n < L && m*k < gemmSmall) {
+		gemmGo(mi, n, k, ab, aRow, aCol, b, ldb, cb, ldc, j0, j1)
+		return
+	}
+	// Cache blocking: a kc×nc panel of B (≤ 128 KiB) stays in L2 while
 	// every 4-row block of A streams past it.
 	nv := n &^ (L - 1) // columns the vector kernels cover
-	for jb := 0; jb < nv; jb += gemmNC {
+	for jb := j0; jb < min(j1, nv); jb += gemmNC {
 		je := min(jb+gemmNC, nv)
 		for pb := 0; pb < k; pb += gemmKC {
 			kc := min(gemmKC, k-pb)
-			gemmPanel(m, jb, je, kc, a[pb*aCol:], aRow, aCol, b[pb*ldb:], ldb, c, ldc)
+			gemmPanel(mi, jb, je, kc, ab[pb*aCol:], aRow, aCol, b[pb*ldb:], ldb, cb, ldc)
 		}
 	}
-	if nv < n {
+	if nv < n && j1 > nv {
 		if m*k < gemmSmall {
-			gemmTailGo(m, n, k, nv, a, aRow, aCol, b, ldb, c, ldc)
+			gemmTailGo(mi, n, k, nv, ab, aRow, aCol, b, ldb, cb, ldc)
 		} else {
-			gemmTail(m, n, k, nv, a, aRow, aCol, b, ldb, c, ldc)
+			gemmTail(mi, n, k, nv, ab, aRow, aCol, b, ldb, cb, ldc)
 		}
 	}
 }
@@ -111,9 +94,11 @@ func gemmSerial[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c [
 // are cheaper in plain Go loops than through the masked kernels' calls.
 const gemmSmall = 512
 
-// Panel sizes of GemmAcc's cache blocking (gemmNC a multiple of the
-// vector width of either type).
-const gemmNC, gemmKC = 128, 256
+// Panel sizes of GemmAcc's cache blocking: gemmNC a multiple of three
+// vectors of either type (24 float32, 12 float64), so that every panel
+// is covered by the widest kernels (a 128-wide panel left 8 float32
+// columns to the 4×8 kernel, which keeps only four FMA chains in flight).
+const gemmNC, gemmKC = 120, 256
 
 // gemmPanel adds A[:, 0:kc] · B[0:kc, jb:je] to C[:, jb:je] with the
 // register-blocked kernels (je − jb a multiple of the vector width L):
@@ -280,16 +265,16 @@ func gemmTailGo[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int,
 	}
 }
 
-// gemmGo is the portable GemmAcc.
-func gemmGo[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
+// gemmGo is the portable GemmAcc, on columns j0…j1−1 of C.
+func gemmGo[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int, j0, j1 int) {
 	if n == 1 { // a matrix-vector product: one dot per row
 		gemmTailGo(m, n, k, 0, a, aRow, aCol, b, ldb, c, ldc)
 		return
 	}
 	for i := range m {
-		ci := c[i*ldc : i*ldc+n]
+		ci := c[i*ldc+j0 : i*ldc+j1]
 		for p := range k {
-			Axpy(ci, a[i*aRow+p*aCol], b[p*ldb:p*ldb+n])
+			Axpy(ci, a[i*aRow+p*aCol], b[p*ldb+j0:p*ldb+j1])
 		}
 	}
 }
@@ -310,24 +295,50 @@ func MulABt[T Float](dst, a, b []T, m, k, n int, bt []T) {
 // values of dst, so both sides move in runs (3× faster than 32×32 tiles
 // on 53×53, 6× on 750×750).
 func Transpose[T Float](dst, src []T, rows, cols int) {
-	if rows*cols == 0 {
+	TransposeRows(dst, nil, src, rows, cols, 0, rows)
+}
+
+// TransposeRows is Transpose for rows r0…r1−1 of src only (r0 a multiple
+// of 4), converting to D; when cp is not nil it also receives those rows
+// of src converted (cp = D(src), in src's layout), in the same pass: the
+// float32 engine's weights and their transpose from the float64 network.
+func TransposeRows[D, S Float](dst, cp []D, src []S, rows, cols, r0, r1 int) {
+	if rows*cols == 0 || r0 >= r1 {
 		return
 	}
 	_ = dst[rows*cols-1]
-	i := 0
-	for ; i+4 <= rows; i += 4 {
-		r0 := src[i*cols : (i+1)*cols]
-		r1 := src[(i+1)*cols : (i+2)*cols][:len(r0)]
-		r2 := src[(i+2)*cols : (i+3)*cols][:len(r0)]
-		r3 := src[(i+3)*cols : (i+4)*cols][:len(r0)]
-		for j, v := range r0 {
+	_ = src[rows*cols-1]
+	i := r0
+	for ; i+4 <= r1; i += 4 {
+		s0 := src[i*cols : (i+1)*cols]
+		s1 := src[(i+1)*cols : (i+2)*cols][:len(s0)]
+		s2 := src[(i+2)*cols : (i+3)*cols][:len(s0)]
+		s3 := src[(i+3)*cols : (i+4)*cols][:len(s0)]
+		if cp == nil {
+			for j, v := range s0 {
+				d := dst[j*rows+i : j*rows+i+4]
+				d[0], d[1], d[2], d[3] = D(v), D(s1[j]), D(s2[j]), D(s3[j])
+			}
+			continue
+		}
+		c0 := cp[i*cols : (i+1)*cols][:len(s0)]
+		c1 := cp[(i+1)*cols : (i+2)*cols][:len(s0)]
+		c2 := cp[(i+2)*cols : (i+3)*cols][:len(s0)]
+		c3 := cp[(i+3)*cols : (i+4)*cols][:len(s0)]
+		for j, v := range s0 {
+			x0, x1, x2, x3 := D(v), D(s1[j]), D(s2[j]), D(s3[j])
+			c0[j], c1[j], c2[j], c3[j] = x0, x1, x2, x3
 			d := dst[j*rows+i : j*rows+i+4]
-			d[0], d[1], d[2], d[3] = v, r1[j], r2[j], r3[j]
+			d[0], d[1], d[2], d[3] = x0, x1, x2, x3
 		}
 	}
-	for ; i < rows; i++ {
+	for ; i < r1; i++ {
 		for j, v := range src[i*cols : (i+1)*cols] {
-			dst[j*rows+i] = v
+			x := D(v)
+			dst[j*rows+i] = x
+			if cp != nil {
+				cp[i*cols+j] = x
+			}
 		}
 	}
 }

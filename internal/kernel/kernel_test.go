@@ -220,28 +220,113 @@ func testEuler[T Float](t *testing.T) {
 	}
 }
 
-// TestThreadsBitIdentical: splitting a product over goroutines changes no
-// bit of the result (each element sums in the same order).
-func TestThreadsBitIdentical(t *testing.T) {
-	testThreadsBitIdentical[float64](t)
-	testThreadsBitIdentical[float32](t)
+// TestGemmRangeBitIdentical: any split of C into blocks cut at RowAlign
+// and ColAlign, computed in any order, equals GemmAcc bit for bit, on
+// both paths, in both precisions, for shapes that take every kernel
+// (panels, single rows, masked and Go tails, the Go path).
+func TestGemmRangeBitIdentical(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		testGemmRange[float64](t)
+		testGemmRange[float32](t)
+	}
 }
 
-func testThreadsBitIdentical[T Float](t *testing.T) {
-	defer SetThreads(Threads())
+func testGemmRange[T Float](t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, sz := range [][3]int{{256, 750, 750}, {101, 300, 203}, {750, 256, 750}} {
+	for _, sz := range [][3]int{{256, 750, 750}, {101, 300, 203}, {750, 256, 750}, {100, 53, 53}, {1, 100, 750},
+		{53, 100, 53}, {9, 5, 3}, {100, 1, 53}, {37, 17, 250}, {23, 3, 7}} {
 		m, k, n := sz[0], sz[1], sz[2]
 		a, b := randOf[T](rng, m*k), randOf[T](rng, k*n)
-		var got [3][]T
-		for i, th := range []int{1, 2, 3} {
-			SetThreads(th)
-			got[i] = randOf[T](rand.New(rand.NewPCG(9, 9)), m*n) // same C for each
-			GemmAcc(m, n, k, a, k, 1, b, n, got[i], n)
+		c0 := randOf[T](rng, m*n)
+		want := append([]T(nil), c0...)
+		GemmAcc(m, n, k, a, k, 1, b, n, want, n)
+		for _, parts := range [][2]int{{2, 1}, {3, 1}, {1, 2}, {5, 3}, {8, 8}} {
+			rows := splitAt(m, parts[0], RowAlign)
+			cols := splitAt(n, parts[1], ColAlign)
+			got := append([]T(nil), c0...)
+			// The blocks in reverse order: the order does not matter.
+			for ri := len(rows) - 2; ri >= 0; ri-- {
+				for ci := len(cols) - 2; ci >= 0; ci-- {
+					GemmRange(m, n, k, a, k, 1, b, n, got, n, rows[ri], rows[ri+1], cols[ci], cols[ci+1])
+				}
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%T asm=%v %v split %v×%v: element %d = %v, GemmAcc %v", got[0], useAsm, sz, rows, cols, i, got[i], want[i])
+				}
+			}
 		}
-		for i := range got[0] {
-			if got[0][i] != got[1][i] || got[0][i] != got[2][i] {
-				t.Fatalf("%v: element %d differs: %v, %v, %v", sz, i, got[0][i], got[1][i], got[2][i])
+	}
+}
+
+// splitAt cuts 0…n into parts ranges at multiples of align.
+func splitAt(n, parts, align int) []int {
+	cuts := []int{0}
+	for i := 1; i < parts; i++ {
+		if c := i * n / parts / align * align; c > cuts[len(cuts)-1] && c < n {
+			cuts = append(cuts, c)
+		}
+	}
+	return append(cuts, n)
+}
+
+// TestTransposeRows: strips of rows, with and without the converted
+// copy, give Transpose and Convert.
+func TestTransposeRows(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {3, 70}, {70, 3}, {33, 65}, {64, 64}} {
+		r, c := sz[0], sz[1]
+		src := randSlice(rand.New(rand.NewPCG(5, 5)), r*c)
+		dst, cp := make([]float32, r*c), make([]float32, r*c)
+		cuts := splitAt(r, 3, 4)
+		for i := len(cuts) - 2; i >= 0; i-- {
+			TransposeRows(dst, cp, src, r, c, cuts[i], cuts[i+1])
+		}
+		for i := range r {
+			for j := range c {
+				if w := float32(src[i*c+j]); dst[j*r+i] != w || cp[i*c+j] != w {
+					t.Fatalf("%dx%d: [%d][%d]: transposed %g, copy %g, want %g", r, c, i, j, dst[j*r+i], cp[i*c+j], w)
+				}
+			}
+		}
+	}
+}
+
+// TestAdam32 checks the vector and scalar Adam32 paths bit for bit
+// against each other and against the formula in float32 arithmetic, for
+// every length mod 8.
+func TestAdam32(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	rng := rand.New(rand.NewPCG(3, 5))
+	c := AdamParams{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3 / (1 - 0.9*0.9), SqrtBC2: math.Sqrt(1 - 0.999*0.999), Eps: 1e-8}.Float32()
+	for _, n := range []int{1, 8, 13, 53, 1031} {
+		p0, g, m0, v0 := randSlice(rng, n), randOf[float32](rng, n), randOf[float32](rng, n), randOf[float32](rng, n)
+		for i := range v0 {
+			v0[i] *= v0[i]
+		}
+		var gotP [2][]float64
+		var gotM, gotV [2][]float32
+		for path, asm := range []bool{false, cpu.HasAVX2FMA} {
+			useAsm = asm
+			p, m, v := append([]float64(nil), p0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
+			Adam32(p, g, m, v, c)
+			gotP[path], gotM[path], gotV[path] = p, m, v
+		}
+		for i := range n {
+			if gotP[0][i] != gotP[1][i] || gotM[0][i] != gotM[1][i] || gotV[0][i] != gotV[1][i] {
+				t.Fatalf("n=%d i=%d: Go and vector paths differ: p %v/%v m %v/%v v %v/%v", n, i, gotP[0][i], gotP[1][i], gotM[0][i], gotM[1][i], gotV[0][i], gotV[1][i])
+			}
+			if float64(float32(gotP[0][i])) != gotP[0][i] {
+				t.Fatalf("n=%d i=%d: p = %v is not a float32 value", n, i, gotP[0][i])
+			}
+			mi := float64(c.Beta1)*float64(m0[i]) + float64(c.OneMinusBeta1)*float64(g[i])
+			vi := float64(c.Beta2)*float64(v0[i]) + float64(c.OneMinusBeta2)*float64(g[i])*float64(g[i])
+			pi := float64(float32(p0[i])) + float64(c.NegStepSize)*mi/(math.Sqrt(vi)/float64(c.SqrtBC2)+float64(c.Eps))
+			for k, x := range [][2]float64{{gotP[0][i], pi}, {float64(gotM[0][i]), mi}, {float64(gotV[0][i]), vi}} {
+				if math.Abs(x[0]-x[1]) > 1e-6*max(1, math.Abs(x[1])) {
+					t.Fatalf("n=%d i=%d var %d: %v, want %v", n, i, k, x[0], x[1])
+				}
 			}
 		}
 	}
