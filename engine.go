@@ -523,10 +523,7 @@ func (e *EngineOf[T]) populationGrads(q, j0, j1 int) bool {
 	if gB := g.Bias; gB != nil { // −(1/B) Σ_b ê, as 1ᵀ ê
 		clear(gB[j0:j1])
 		kernel.GemmRange(1, N, B, e.ones, 1, 1, w.ehat, N, gB, N, 0, 1, j0, j1)
-		for o := j0; o < j1; o++ {
-			gB[o] *= -inv
-		}
-		ok = ok && finite(gB[j0:j1])
+		ok = kernel.ScaleFinite(gB[j0:j1], -inv)
 	}
 	if gTauM := g.TauM; gTauM != nil { // (1/B) Σ_b ê ⊙ u̇
 		clear(gTauM[j0:j1])
@@ -536,7 +533,7 @@ func (e *EngineOf[T]) populationGrads(q, j0, j1 int) bool {
 				gTauM[o] += inv * eh[o] * ud[o]
 			}
 		}
-		ok = ok && finite(gTauM[j0:j1])
+		ok = ok && kernel.Finite(gTauM[j0:j1])
 	}
 	return ok
 }
@@ -558,12 +555,9 @@ func (e *EngineOf[T]) projectionGrads(k, o0, o1 int) bool {
 	lo, hi := o0*from, o1*from
 	clear(dst[lo:hi])
 	kernel.GemmRange(N, from, B, e.pops[p.To].ehat, 1, N, e.source(k, e.cur.x, e.cur.state), from, dst, from, o0, o1, 0, from)
-	alpha := -1 / T(B)
-	for i := lo; i < hi; i++ {
-		dst[i] *= alpha
-	}
+	ok := kernel.ScaleFinite(dst[lo:hi], -1/T(B))
 	if p.Feedback != Learned {
-		return finite(dst[lo:hi])
+		return ok
 	}
 	decay, fb := T(n.FeedbackDecay), g.FeedbackWeight
 	if g.W != nil {
@@ -575,15 +569,5 @@ func (e *EngineOf[T]) projectionGrads(k, o0, o1 int) bool {
 	if fb != nil {
 		kernel.Axpy(fb[lo:hi], decay, w.fb[lo:hi])
 	}
-	return (g.W == nil || finite(g.W[lo:hi])) && (fb == nil || finite(fb[lo:hi]))
-}
-
-// finite reports whether every value of x is finite: Σ x·0 is 0 for
-// finite x and NaN for NaN and ±Inf, one multiply-add per value.
-func finite[T Float](x []T) bool {
-	var z T
-	for _, v := range x {
-		z += v * 0
-	}
-	return z == 0
+	return (g.W == nil || kernel.Finite(g.W[lo:hi])) && (fb == nil || kernel.Finite(fb[lo:hi]))
 }

@@ -96,8 +96,9 @@ func (e *EngineOf[T]) planPhases() {
 	}
 	pl.rows = par.Split(pl.rows, B, parts, kernel.RowAlign)
 
-	// Parameters: Wᵀ by strips of 4 rows, at most ≈ 1/(2·threads) of the
-	// weights per chunk (the whole projection on one thread).
+	// Parameters: Wᵀ by strips of 8 rows (the float32 kernel's), at most
+	// ≈ 1/(2·threads) of the weights per chunk (the whole projection on
+	// one thread).
 	pl.params = pl.params[:0]
 	var total float64
 	for k := range n.Projs {
@@ -110,9 +111,9 @@ func (e *EngineOf[T]) planPhases() {
 	for k := range n.Projs {
 		p := &n.Projs[k]
 		rows, from := n.Pops[p.To].N, n.FromSize(p)
-		pl.params = appendRows(pl.params, chunkProj, k, rows, from, 4, share)
+		pl.params = appendRows(pl.params, chunkProj, k, rows, from, 8, share)
 		if !is64[T]() && p.FeedbackWeight != nil {
-			pl.params = appendRows(pl.params, chunkFeedback, k, rows, from, 4, share)
+			pl.params = appendRows(pl.params, chunkFeedback, k, rows, from, 8, share)
 		}
 	}
 	for q := range n.Pops {

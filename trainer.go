@@ -401,7 +401,7 @@ func (tr *TrainerOf[T]) updateChunk(c int) {
 // checkChunk records whether one block of gradients is finite.
 func (tr *TrainerOf[T]) checkChunk(c int) {
 	ch := &tr.optChunks[c]
-	tr.optOK[c] = finite(tr.gsl[ch.idx][ch.lo:ch.hi])
+	tr.optOK[c] = kernel.Finite(tr.gsl[ch.idx][ch.lo:ch.hi])
 }
 
 // checkGrads reports whether the gradients (a rule's) are all finite,

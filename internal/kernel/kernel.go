@@ -308,7 +308,13 @@ func TransposeRows[D, S Float](dst, cp []D, src []S, rows, cols, r0, r1 int) {
 	}
 	_ = dst[rows*cols-1]
 	_ = src[rows*cols-1]
+	if cp != nil {
+		_ = cp[rows*cols-1]
+	}
 	i := r0
+	if useAsm {
+		i = transposeAsm(dst, cp, src, rows, cols, r0, r1)
+	}
 	for ; i+4 <= r1; i += 4 {
 		s0 := src[i*cols : (i+1)*cols]
 		s1 := src[(i+1)*cols : (i+2)*cols][:len(s0)]
@@ -341,6 +347,100 @@ func TransposeRows[D, S Float](dst, cp []D, src []S, rows, cols, r0, r1 int) {
 			}
 		}
 	}
+}
+
+// transposeAsm moves strips of rows r0… of src with the vector kernels
+// where they apply (float64 without a copy by 4×4 blocks, float64 to
+// float32 with the copy by 8×8), the strips' last columns in Go, and
+// returns the first row it left to the caller.
+func transposeAsm[D, S Float](dst, cp []D, src []S, rows, cols, r0, r1 int) int {
+	i := r0
+	if r1-r0 < 4 || cols < 8 {
+		return i
+	}
+	s, ok := any(&src[0]).(*float64)
+	if !ok {
+		return i
+	}
+	s64 := unsafe.Slice(s, len(src))
+	switch d := any(&dst[0]).(type) {
+	case *float64:
+		if cp != nil {
+			return i
+		}
+		d64 := unsafe.Slice(d, len(dst))
+		cv := cols &^ 3
+		for ; i+4 <= r1; i += 4 {
+			transpose4x4f64(&s64[i*cols], cols, &d64[i], rows, cv/4)
+			transposeTail(d64, nil, s64, rows, cols, i, i+4, cv)
+		}
+	case *float32:
+		if cp == nil || r1-r0 < 8 {
+			return i
+		}
+		d32 := unsafe.Slice(d, len(dst))
+		c32 := unsafe.Slice((*float32)(unsafe.Pointer(&cp[0])), len(cp))
+		cv := cols &^ 7
+		for ; i+8 <= r1; i += 8 {
+			transpose8x8f64to32(&s64[i*cols], cols, &d32[i], rows, &c32[i*cols], cols, cv/8)
+			transposeTail(d32, c32, s64, rows, cols, i, i+8, cv)
+		}
+	}
+	return i
+}
+
+// transposeTail moves columns j0…cols−1 of rows r0…r1−1 of src.
+func transposeTail[D, S Float](dst, cp []D, src []S, rows, cols, r0, r1, j0 int) {
+	for i := r0; i < r1; i++ {
+		for j := j0; j < cols; j++ {
+			x := D(src[i*cols+j])
+			dst[j*rows+i] = x
+			if cp != nil {
+				cp[i*cols+j] = x
+			}
+		}
+	}
+}
+
+// ScaleFinite sets x[i] *= alpha and reports whether every result is
+// finite (no NaN, no ±Inf), in one pass; with AVX2 a vector at a time,
+// with the same products.
+func ScaleFinite[T Float](x []T, alpha T) bool {
+	n := len(x)
+	i, ok := 0, true
+	if useAsm && n >= 16 {
+		switch v := any(&x[0]).(type) {
+		case *float64:
+			i = n &^ 7
+			ok = scaleFinite64(v, i, float64(alpha))
+		case *float32:
+			i = n &^ 15
+			ok = scaleFinite32(v, i, float32(alpha))
+		}
+	}
+	var z T
+	for ; i < n; i++ {
+		x[i] *= alpha
+		z += x[i] * 0
+	}
+	return ok && z == 0
+}
+
+// Finite reports whether every value of x is finite.
+func Finite[T Float](x []T) bool {
+	// Four independent sums, so that the adds do not wait on each other.
+	var z0, z1, z2, z3 T
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		z0 += x[i] * 0
+		z1 += x[i+1] * 0
+		z2 += x[i+2] * 0
+		z3 += x[i+3] * 0
+	}
+	for ; i < len(x); i++ {
+		z0 += x[i] * 0
+	}
+	return z0+z1+z2+z3 == 0
 }
 
 // MulAB sets dst (m×n) = a (m×k) · b (k×n).

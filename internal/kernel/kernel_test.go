@@ -273,20 +273,82 @@ func splitAt(n, parts, align int) []int {
 }
 
 // TestTransposeRows: strips of rows, with and without the converted
-// copy, give Transpose and Convert.
+// copy, on both paths, give Transpose and Convert.
 func TestTransposeRows(t *testing.T) {
-	for _, sz := range [][2]int{{1, 1}, {3, 70}, {70, 3}, {33, 65}, {64, 64}} {
-		r, c := sz[0], sz[1]
-		src := randSlice(rand.New(rand.NewPCG(5, 5)), r*c)
-		dst, cp := make([]float32, r*c), make([]float32, r*c)
-		cuts := splitAt(r, 3, 4)
-		for i := len(cuts) - 2; i >= 0; i-- {
-			TransposeRows(dst, cp, src, r, c, cuts[i], cuts[i+1])
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		for _, sz := range [][2]int{{1, 1}, {3, 70}, {70, 3}, {33, 65}, {64, 64}, {53, 53}, {750, 32}, {12, 750}, {9, 17}} {
+			r, c := sz[0], sz[1]
+			src := randSlice(rand.New(rand.NewPCG(5, 5)), r*c)
+			for _, parts := range []int{1, 3} {
+				dst, cp, d64 := make([]float32, r*c), make([]float32, r*c), make([]float64, r*c)
+				cuts := splitAt(r, parts, 8)
+				for i := len(cuts) - 2; i >= 0; i-- {
+					TransposeRows(dst, cp, src, r, c, cuts[i], cuts[i+1])
+					TransposeRows(d64, nil, src, r, c, cuts[i], cuts[i+1])
+				}
+				for i := range r {
+					for j := range c {
+						if w := float32(src[i*c+j]); dst[j*r+i] != w || cp[i*c+j] != w || d64[j*r+i] != src[i*c+j] {
+							t.Fatalf("asm=%v %dx%d: [%d][%d]: transposed %g, copy %g, float64 %g, want %g", asm, r, c, i, j, dst[j*r+i], cp[i*c+j], d64[j*r+i], w)
+						}
+					}
+				}
+			}
 		}
-		for i := range r {
-			for j := range c {
-				if w := float32(src[i*c+j]); dst[j*r+i] != w || cp[i*c+j] != w {
-					t.Fatalf("%dx%d: [%d][%d]: transposed %g, copy %g, want %g", r, c, i, j, dst[j*r+i], cp[i*c+j], w)
+	}
+}
+
+// TestScaleFinite: the products are Go's, and any NaN or ±Inf anywhere
+// is found, on both paths, in both precisions.
+func TestScaleFinite(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		testScaleFinite[float64](t)
+		testScaleFinite[float32](t)
+	}
+}
+
+func testScaleFinite[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, n := range []int{0, 1, 15, 16, 37, 64, 1001} {
+		x := randOf[T](rng, n)
+		want := make([]T, n)
+		for i, v := range x {
+			want[i] = v * T(-0.25)
+		}
+		y := append([]T(nil), x...)
+		if !ScaleFinite(y, -0.25) || !Finite(y) {
+			t.Fatalf("%T asm=%v n=%d: finite values reported non-finite", x, useAsm, n)
+		}
+		for i := range y {
+			if y[i] != want[i] {
+				t.Fatalf("%T asm=%v n=%d: [%d] = %v, want %v", x, useAsm, n, i, y[i], want[i])
+			}
+		}
+		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			for _, at := range []int{0, n / 2, n - 1} {
+				if n == 0 {
+					continue
+				}
+				y := append([]T(nil), x...)
+				y[at] = T(bad)
+				if Finite(y) {
+					t.Fatalf("%T n=%d: %v at %d not found by Finite", x, n, bad, at)
+				}
+				if ScaleFinite(y, 2) {
+					t.Fatalf("%T asm=%v n=%d: %v at %d not found", x, useAsm, n, bad, at)
+				}
+			}
+		}
+		if n > 0 {
+			y := append([]T(nil), x...)
+			y[n-1] = T(math.MaxFloat32)
+			if ScaleFinite(y, 4) { // overflows to +Inf in float32, not in float64
+				if _, is32 := any(y[0]).(float32); is32 {
+					t.Fatalf("asm=%v n=%d: an overflow to ±Inf not found", useAsm, n)
 				}
 			}
 		}
