@@ -17,6 +17,7 @@
 package kernel
 
 import (
+	"sync"
 	"unsafe"
 
 	"github.com/gle-go/gle/internal/cpu"
@@ -74,11 +75,17 @@ func GemmRange[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []
 	// Cache blocking: a kc×nc panel of B (≤ 128 KiB) stays in L2 while
 	// every 4-row block of A streams past it.
 	nv := n &^ (L - 1) // columns the vector kernels cover
+	var bp, ap []T
+	if (ldb >= packMinLdb && mi >= 16 || aCol >= packMinLdb && k >= 16) && j0 < nv {
+		var h *T
+		h, bp, ap = getPack[T]()
+		defer putPack(h)
+	}
 	for jb := j0; jb < min(j1, nv); jb += gemmNC {
 		je := min(jb+gemmNC, nv)
 		for pb := 0; pb < k; pb += gemmKC {
 			kc := min(gemmKC, k-pb)
-			gemmPanel(mi, jb, je, kc, ab[pb*aCol:], aRow, aCol, b[pb*ldb:], ldb, cb, ldc)
+			gemmPanel(mi, jb, je, kc, ab[pb*aCol:], aRow, aCol, b[pb*ldb:], ldb, cb, ldc, bp, ap)
 		}
 	}
 	if nv < n && j1 > nv {
@@ -104,20 +111,49 @@ const gemmNC, gemmKC = 120, 256
 // register-blocked kernels (je − jb a multiple of the vector width L):
 // blocks of 4 rows × 3, 2 or 1 vectors, then single rows of 2 or 1
 // vectors.
-func gemmPanel[T Float](m, jb, je, kc int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
+//
+// When the panel's rows of B lie far apart (ldb ≥ packMinLdb) and enough
+// row blocks share it, the panel is first copied into bp strip by strip
+// (each 3-, 2- or 1-vector strip's kc rows contiguous), so that the
+// kernels stream it from consecutive addresses instead of one new page
+// per row; an A read down its columns far apart (aCol ≥ packMinLdb: the
+// weight gradient's êᵀ) is copied per 4-row block into four interleaved
+// columns. The copies change no
+// value and no order of operations.
+func gemmPanel[T Float](m, jb, je, kc int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int, bp, ap []T) {
 	L := lanes[T]()
+	packB := bp != nil && ldb >= packMinLdb && m >= 16
+	packA := ap != nil && aCol >= packMinLdb && kc >= 16
+	if packB {
+		off := 0
+		for j, w := range strips(jb, je, L) {
+			for p := range kc {
+				copy(bp[off+p*w:off+p*w+w], b[p*ldb+j:p*ldb+j+w])
+			}
+			off += kc * w
+		}
+	}
 	i := 0
 	for ; i+4 <= m; i += 4 {
-		ai := &a[i*aRow]
-		j := jb
-		for ; j+3*L <= je; j += 3 * L {
-			micro4(3, kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		ai, aRowI, aColI := &a[i*aRow], aRow, aCol
+		if packA {
+			a0, a1, a2, a3 := a[i*aRow:], a[(i+1)*aRow:], a[(i+2)*aRow:], a[(i+3)*aRow:]
+			for p := range kc {
+				q := p * aCol
+				ap[4*p], ap[4*p+1], ap[4*p+2], ap[4*p+3] = a0[q], a1[q], a2[q], a3[q]
+			}
+			ai, aRowI, aColI = &ap[0], 1, 4
 		}
-		for ; j+2*L <= je; j += 2 * L {
-			micro4(2, kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		if packB {
+			off := 0
+			for j, w := range strips(jb, je, L) {
+				micro4(w/L, kc, ai, aRowI, aColI, &bp[off], w, &c[i*ldc+j], ldc)
+				off += kc * w
+			}
+			continue
 		}
-		if j+L <= je {
-			micro4(1, kc, ai, aRow, aCol, &b[j], ldb, &c[i*ldc+j], ldc)
+		for j, w := range strips(jb, je, L) {
+			micro4(w/L, kc, ai, aRowI, aColI, &b[j], ldb, &c[i*ldc+j], ldc)
 		}
 	}
 	for ; i < m; i++ {
@@ -129,6 +165,61 @@ func gemmPanel[T Float](m, jb, je, kc int, a []T, aRow, aCol int, b []T, ldb int
 			micro1(1, kc, &a[i*aRow], aCol, &b[j], ldb, &c[i*ldc+j])
 		}
 	}
+}
+
+// packMinLdb is the row stride of B (elements) from which gemmPanel
+// copies the panel: rows of ≥ 1 KiB each fall on another page every few
+// rows, and the panel's rows outnumber the TLB's first level.
+var packMinLdb = 256 // a variable: tests switch the copies off
+
+// strips yields the strips of columns jb…je−1 the 4-row kernels take, as
+// (first column, width): 3 vectors while they fit, then 2, then 1.
+func strips(jb, je, L int) func(yield func(int, int) bool) {
+	return func(yield func(int, int) bool) {
+		j := jb
+		for ; j+3*L <= je; j += 3 * L {
+			if !yield(j, 3*L) {
+				return
+			}
+		}
+		for ; j+2*L <= je; j += 2 * L {
+			if !yield(j, 2*L) {
+				return
+			}
+		}
+		if j+L <= je {
+			yield(j, L)
+		}
+	}
+}
+
+// packBuf is gemmPanel's copy of a panel of B and of a 4-row block of A.
+type packBuf[T Float] struct {
+	b [gemmKC * gemmNC]T
+	a [4 * gemmKC]T
+}
+
+var packPool32, packPool64 = sync.Pool{New: func() any { return new(packBuf[float32]) }}, sync.Pool{New: func() any { return new(packBuf[float64]) }}
+
+// getPack returns panel buffers for T from its pool (putPack returns
+// them).
+func getPack[T Float]() (h *T, b, a []T) {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		p := packPool32.Get().(*packBuf[float32])
+		return (*T)(unsafe.Pointer(p)), unsafe.Slice((*T)(unsafe.Pointer(&p.b[0])), len(p.b)), unsafe.Slice((*T)(unsafe.Pointer(&p.a[0])), len(p.a))
+	}
+	p := packPool64.Get().(*packBuf[float64])
+	return (*T)(unsafe.Pointer(p)), unsafe.Slice((*T)(unsafe.Pointer(&p.b[0])), len(p.b)), unsafe.Slice((*T)(unsafe.Pointer(&p.a[0])), len(p.a))
+}
+
+func putPack[T Float](h *T) {
+	var z T
+	if unsafe.Sizeof(z) == 4 {
+		packPool32.Put((*packBuf[float32])(unsafe.Pointer(h)))
+		return
+	}
+	packPool64.Put((*packBuf[float64])(unsafe.Pointer(h)))
 }
 
 // micro4 runs the assembly kernel for a block of 4 rows × vecs vectors of C.
@@ -192,6 +283,10 @@ var (
 func gemmTail[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
 	L := lanes[T]()
 	w := n - j0
+	if ldb >= packMinLdb && m >= 16 {
+		gemmTailPacked(m, n, k, j0, a, aRow, aCol, b, ldb, c, ldc)
+		return
+	}
 	kv := k
 	for kv > 0 && (kv-1)*ldb+j0+L > len(b) {
 		kv--
@@ -203,6 +298,25 @@ func gemmTail[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c
 			copy(bt[(p-kv)*L:(p-kv)*L+w], b[p*ldb+j0:p*ldb+n])
 		}
 		gemmTailRows(m, w, k-kv, a[kv*aCol:], aRow, aCol, bt[:], L, c[j0:], ldc)
+	}
+}
+
+// gemmTailPacked is gemmTail for a B whose rows lie far apart: the last
+// columns of gemmKC rows of B at a time are copied side by side (a
+// vector per row), so that the masked kernels read consecutive vectors
+// instead of a cache line of another page per row. Each element still
+// sums over p in order (C is stored and reloaded between the blocks of
+// rows, exactly).
+func gemmTailPacked[T Float](m, n, k, j0 int, a []T, aRow, aCol int, b []T, ldb int, c []T, ldc int) {
+	L := lanes[T]()
+	w := n - j0
+	var bt [gemmKC * 8]T // lanes beyond w stay as they are: the kernels do not store them
+	for pb := 0; pb < k; pb += gemmKC {
+		kc := min(gemmKC, k-pb)
+		for p := range kc {
+			copy(bt[p*L:p*L+w], b[(pb+p)*ldb+j0:(pb+p)*ldb+n])
+		}
+		gemmTailRows(m, w, kc, a[pb*aCol:], aRow, aCol, bt[:], L, c[j0:], ldc)
 	}
 }
 

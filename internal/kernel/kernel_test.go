@@ -261,6 +261,45 @@ func testGemmRange[T Float](t *testing.T) {
 	}
 }
 
+// TestPackedPanelsBitIdentical: the copied panels of B, the copied
+// blocks of a strided A and the copied tail columns change no bit, for
+// A read along rows and down columns, in both precisions.
+func TestPackedPanelsBitIdentical(t *testing.T) {
+	if !useAsm {
+		t.Skip("no vector kernels")
+	}
+	testPacked[float64](t)
+	testPacked[float32](t)
+}
+
+func testPacked[T Float](t *testing.T) {
+	defer func(v int) { packMinLdb = v }(packMinLdb)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, sz := range [][3]int{{256, 750, 750}, {750, 750, 256}, {61, 300, 517}, {300, 270, 40}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		b := randOf[T](rng, k*n)
+		for _, transA := range []bool{false, true} {
+			a := randOf[T](rng, m*k)
+			aRow, aCol := k, 1
+			if transA {
+				aRow, aCol = 1, m
+			}
+			c0 := randOf[T](rng, m*n)
+			var got [2][]T
+			for i, min := range []int{256, 1 << 30} {
+				packMinLdb = min
+				got[i] = append([]T(nil), c0...)
+				GemmAcc(m, n, k, a, aRow, aCol, b, n, got[i], n)
+			}
+			for i := range got[0] {
+				if got[0][i] != got[1][i] {
+					t.Fatalf("%T %v transA=%v: element %d packed %v, not packed %v", got[0][0], sz, transA, i, got[0][i], got[1][i])
+				}
+			}
+		}
+	}
+}
+
 // splitAt cuts 0…n into parts ranges at multiples of align.
 func splitAt(n, parts, align int) []int {
 	cuts := []int{0}
@@ -420,5 +459,31 @@ func TestConvert(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// BenchmarkStepProducts times the three products of a 750-wide GSC layer
+// step (batch 256) in float32 as the engine calls them: s = r Wᵀ, the
+// error sent back ê W, and the weight gradient êᵀ r (A transposed by
+// strides).
+func BenchmarkStepProducts(b *testing.B) {
+	const B, N = 256, 750
+	rng := rand.New(rand.NewPCG(1, 1))
+	r, wt, w, e := randOf[float32](rng, B*N), randOf[float32](rng, N*N), randOf[float32](rng, N*N), randOf[float32](rng, B*N)
+	c := make([]float32, max(B*N, N*N))
+	for _, p := range []struct {
+		name string
+		f    func()
+	}{
+		{"s=r·Wt", func() { GemmAcc(B, N, N, r, N, 1, wt, N, c, N) }},
+		{"eb=e·W", func() { GemmAcc(B, N, N, e, N, 1, w, N, c, N) }},
+		{"gW=eT·r", func() { GemmAcc(N, N, B, e, 1, N, r, N, c, N) }},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			for range b.N {
+				p.f()
+			}
+			b.ReportMetric(2*float64(B*N*N)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
 }
