@@ -39,7 +39,7 @@ func TestRunEachChunkOnce(t *testing.T) {
 func TestSplit(t *testing.T) {
 	for _, c := range []struct {
 		n, parts, align int
-		want          []int
+		want            []int
 	}{
 		{100, 2, 8, []int{0, 48, 100}},
 		{256, 4, 8, []int{0, 64, 128, 192, 256}},
