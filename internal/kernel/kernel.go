@@ -199,27 +199,49 @@ type packBuf[T Float] struct {
 	a [4 * gemmKC]T
 }
 
-var packPool32, packPool64 = sync.Pool{New: func() any { return new(packBuf[float32]) }}, sync.Pool{New: func() any { return new(packBuf[float64]) }}
+// The panel buffers in use at once are at most the goroutines running
+// products; free ones wait on a list (not a sync.Pool: a garbage
+// collection would drop them, and a 256 KiB allocation per product
+// would bring the next collection closer).
+var (
+	packMu         sync.Mutex
+	pack32, pack64 []unsafe.Pointer
+)
 
-// getPack returns panel buffers for T from its pool (putPack returns
-// them).
+// getPack returns panel buffers for T (putPack returns them).
 func getPack[T Float]() (h *T, b, a []T) {
 	var z T
-	if unsafe.Sizeof(z) == 4 {
-		p := packPool32.Get().(*packBuf[float32])
-		return (*T)(unsafe.Pointer(p)), unsafe.Slice((*T)(unsafe.Pointer(&p.b[0])), len(p.b)), unsafe.Slice((*T)(unsafe.Pointer(&p.a[0])), len(p.a))
+	is32 := unsafe.Sizeof(z) == 4
+	packMu.Lock()
+	list := &pack64
+	if is32 {
+		list = &pack32
 	}
-	p := packPool64.Get().(*packBuf[float64])
-	return (*T)(unsafe.Pointer(p)), unsafe.Slice((*T)(unsafe.Pointer(&p.b[0])), len(p.b)), unsafe.Slice((*T)(unsafe.Pointer(&p.a[0])), len(p.a))
+	var p unsafe.Pointer
+	if n := len(*list); n > 0 {
+		p, *list = (*list)[n-1], (*list)[:n-1]
+	}
+	packMu.Unlock()
+	if p == nil {
+		if is32 {
+			p = unsafe.Pointer(new(packBuf[float32]))
+		} else {
+			p = unsafe.Pointer(new(packBuf[float64]))
+		}
+	}
+	buf := (*packBuf[T])(p)
+	return (*T)(p), buf.b[:], buf.a[:]
 }
 
 func putPack[T Float](h *T) {
 	var z T
+	packMu.Lock()
 	if unsafe.Sizeof(z) == 4 {
-		packPool32.Put((*packBuf[float32])(unsafe.Pointer(h)))
-		return
+		pack32 = append(pack32, unsafe.Pointer(h))
+	} else {
+		pack64 = append(pack64, unsafe.Pointer(h))
 	}
-	packPool64.Put((*packBuf[float64])(unsafe.Pointer(h)))
+	packMu.Unlock()
 }
 
 // micro4 runs the assembly kernel for a block of 4 rows × vecs vectors of C.
