@@ -273,7 +273,7 @@ func TestPackedPanelsBitIdentical(t *testing.T) {
 }
 
 func testPacked[T Float](t *testing.T) {
-	defer func(v int) { packMinLdb = v }(packMinLdb)
+	defer func(v int) { packMinBytes = v }(packMinBytes)
 	rng := rand.New(rand.NewPCG(9, 10))
 	for _, sz := range [][3]int{{256, 750, 750}, {750, 750, 256}, {61, 300, 517}, {300, 270, 40}} {
 		m, n, k := sz[0], sz[1], sz[2]
@@ -286,8 +286,8 @@ func testPacked[T Float](t *testing.T) {
 			}
 			c0 := randOf[T](rng, m*n)
 			var got [2][]T
-			for i, min := range []int{256, 1 << 30} {
-				packMinLdb = min
+			for i, min := range []int{0, 1 << 30} {
+				packMinBytes = min
 				got[i] = append([]T(nil), c0...)
 				GemmAcc(m, n, k, a, aRow, aCol, b, n, got[i], n)
 			}
