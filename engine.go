@@ -83,6 +83,10 @@ type projWork[T Float] struct {
 	wt          []T // Wᵀ, scratch for W r as r Wᵀ
 	w, fb       []T // W and its feedback matrix in T
 	wBuf, fbBuf []T // their float32 copies
+	// ehatT is the target's êᵀ (N × Batch) for the weight gradient, when
+	// ê's rows lie far apart (kernel.FarApart): each gradient chunk
+	// transposes its rows, then reads them along rows.
+	ehatT []T
 }
 
 // NewEngine returns a float64 engine for n with a zero state for the
@@ -554,7 +558,12 @@ func (e *EngineOf[T]) projectionGrads(k, o0, o1 int) bool {
 	}
 	lo, hi := o0*from, o1*from
 	clear(dst[lo:hi])
-	kernel.GemmRange(N, from, B, e.pops[p.To].ehat, 1, N, e.source(k, e.cur.x, e.cur.state), from, dst, from, o0, o1, 0, from)
+	a, aRow, aCol := e.pops[p.To].ehat, 1, N // êᵀ through strides
+	if w.ehatT != nil {
+		kernel.TransposeBlock(w.ehatT, a, B, N, 0, B, o0, o1)
+		a, aRow, aCol = w.ehatT, B, 1
+	}
+	kernel.GemmRange(N, from, B, a, aRow, aCol, e.source(k, e.cur.x, e.cur.state), from, dst, from, o0, o1, 0, from)
 	ok := kernel.ScaleFinite(dst[lo:hi], -1/T(B))
 	if p.Feedback != Learned {
 		return ok

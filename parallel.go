@@ -141,9 +141,14 @@ func (e *EngineOf[T]) planPhases() {
 			share = max(total/float64(2*workers), 1<<16)
 		}
 		for k := range n.Projs {
+			w := &e.projs[k]
+			w.ehatT = nil
 			if g.Projs[k].W != nil || g.Projs[k].FeedbackWeight != nil {
 				p := &n.Projs[k]
 				pl.grads = appendRows(pl.grads, chunkProj, k, n.Pops[p.To].N, 2*B*n.FromSize(p), kernel.RowAlign, share)
+				if N := n.Pops[p.To].N; kernel.FarApart[T](N) {
+					w.ehatT = make([]T, B*N)
+				}
 			}
 		}
 		for q, p := range n.Pops {

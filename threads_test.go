@@ -36,6 +36,17 @@ func layeredThreadsSpec() *gle.Spec {
 		}}
 }
 
+// wideThreadsSpec has a layer wide enough (704 float32, 352 float64 rows
+// ≥ 2.5 KiB) that the products copy panels and the gradient reads êᵀ
+// transposed.
+func wideThreadsSpec() *gle.Spec {
+	return &gle.Spec{Dt: 0.05, Loss: gle.CE, Seed: 12, Optimizer: gle.OptimizerSpec{Kind: optim.KindAdam, LR: 1e-3},
+		Layers: []gle.LayerSpec{
+			{In: 5, Out: 704, Phi: gle.Tanh, TauM: taus(704, 0.3, 1), TauR: taus(704, 0.1, 0.3)},
+			{In: 704, Out: 10, TauM: gle.Taus{0.5}, TauR: gle.Taus{0.5}},
+		}}
+}
+
 // graphThreadsSpec is a graph with a recurrent population, a skip
 // projection, two projections into the output and learned
 // (Kolen–Pollack) feedback, MSE, SGD.
@@ -169,7 +180,7 @@ func TestThreadsBitIdentical(t *testing.T) {
 		name  string
 		spec  *gle.Spec
 		batch int
-	}{{"layered", layeredThreadsSpec(), 44}, {"graph", graphThreadsSpec(), 37}} {
+	}{{"layered", layeredThreadsSpec(), 44}, {"graph", graphThreadsSpec(), 37}, {"wide", wideThreadsSpec(), 24}} {
 		t.Run(c.name+"/float64", func(t *testing.T) { testThreads[float64](t, c.spec, c.batch) })
 		t.Run(c.name+"/float32", func(t *testing.T) { testThreads[float32](t, c.spec, c.batch) })
 	}

@@ -88,3 +88,6 @@ func scaleFinite64(x *float64, n int, alpha float64) (ok bool)
 
 //go:noescape
 func scaleFinite32(x *float32, n int, alpha float32) (ok bool)
+
+//go:noescape
+func transpose8x8f32(src *float32, lds int, dst *float32, ldd int, n int)

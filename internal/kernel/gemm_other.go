@@ -54,5 +54,6 @@ func transpose4x4f64(src *float64, lds int, dst *float64, ldd int, n int) { pani
 func transpose8x8f64to32(src *float64, lds int, dst *float32, ldd int, cp *float32, ldc int, n int) {
 	panic("unreachable")
 }
-func scaleFinite64(x *float64, n int, alpha float64) (ok bool) { panic("unreachable") }
-func scaleFinite32(x *float32, n int, alpha float32) (ok bool) { panic("unreachable") }
+func scaleFinite64(x *float64, n int, alpha float64) (ok bool)            { panic("unreachable") }
+func scaleFinite32(x *float32, n int, alpha float32) (ok bool)            { panic("unreachable") }
+func transpose8x8f32(src *float32, lds int, dst *float32, ldd int, n int) { panic("unreachable") }

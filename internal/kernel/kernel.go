@@ -166,6 +166,12 @@ func gemmPanel[T Float](m, jb, je, kc int, a []T, aRow, aCol int, b []T, ldb int
 // every row or two, and the panel's rows outnumber the TLB's first level.
 var packMinBytes = 2560 // a variable: tests switch the copies on and off
 
+// FarApart reports whether the rows of a matrix of T with the given
+// stride lie far enough apart that a product reads them faster from a
+// copy (the weight gradient's êᵀ, transposed once, then read along
+// rows).
+func FarApart[T Float](stride int) bool { return packs[T](stride) }
+
 // packs reports whether rows of a operand stride elements of T apart
 // are far enough apart to be worth copying side by side (measured:
 // float64 rows of 2 KiB lose 3–6 % by the copy, of 6 KiB gain 6–17 %;
@@ -526,6 +532,46 @@ func transposeAsm[D, S Float](dst, cp []D, src []S, rows, cols, r0, r1 int) int 
 		}
 	}
 	return i
+}
+
+// TransposeBlock sets dst[j·rows + i] = src[i·cols + j] (dst = srcᵀ,
+// src rows×cols) for the rows i of r0…r1−1 and the columns j of
+// c0…c1−1 only: a block of Wᵀ, or of êᵀ for the rows of a weight
+// gradient, on any goroutine. With AVX2, 8×8 (float32) or 4×4 (float64)
+// blocks go through vector kernels.
+func TransposeBlock[T Float](dst, src []T, rows, cols, r0, r1, c0, c1 int) {
+	if r0 >= r1 || c0 >= c1 {
+		return
+	}
+	_ = dst[(c1-1)*rows+r1-1]
+	_ = src[(r1-1)*cols+c1-1]
+	L := lanes[T]() // the block side: 8 float32, 4 float64
+	i := r0
+	if useAsm && c1-c0 >= L {
+		cv := c0 + (c1-c0)/L*L
+		for ; i+L <= r1; i += L {
+			switch d := any(&dst[0]).(type) {
+			case *float32:
+				s := unsafe.Slice((*float32)(unsafe.Pointer(&src[0])), len(src))
+				d32 := unsafe.Slice(d, len(dst))
+				transpose8x8f32(&s[i*cols+c0], cols, &d32[c0*rows+i], rows, (cv-c0)/8)
+			case *float64:
+				s := unsafe.Slice((*float64)(unsafe.Pointer(&src[0])), len(src))
+				d64 := unsafe.Slice(d, len(dst))
+				transpose4x4f64(&s[i*cols+c0], cols, &d64[c0*rows+i], rows, (cv-c0)/4)
+			}
+			for r := i; r < i+L; r++ {
+				for j := cv; j < c1; j++ {
+					dst[j*rows+r] = src[r*cols+j]
+				}
+			}
+		}
+	}
+	for ; i < r1; i++ {
+		for j := c0; j < c1; j++ {
+			dst[j*rows+i] = src[i*cols+j]
+		}
+	}
 }
 
 // transposeTail moves columns j0…cols−1 of rows r0…r1−1 of src.

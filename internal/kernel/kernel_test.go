@@ -296,6 +296,17 @@ func testPacked[T Float](t *testing.T) {
 					t.Fatalf("%T %v transA=%v: element %d packed %v, not packed %v", got[0][0], sz, transA, i, got[0][i], got[1][i])
 				}
 			}
+			if transA { // the transpose made explicit, read along rows
+				at := make([]T, m*k)
+				TransposeBlock(at, a, k, m, 0, k, 0, m)
+				c := append([]T(nil), c0...)
+				GemmAcc(m, n, k, at, k, 1, b, n, c, n)
+				for i := range c {
+					if c[i] != got[1][i] {
+						t.Fatalf("%T %v: element %d with Aᵀ copied %v, through strides %v", c[0], sz, i, c[i], got[1][i])
+					}
+				}
+			}
 		}
 	}
 }
@@ -332,6 +343,40 @@ func TestTransposeRows(t *testing.T) {
 						if w := float32(src[i*c+j]); dst[j*r+i] != w || cp[i*c+j] != w || d64[j*r+i] != src[i*c+j] {
 							t.Fatalf("asm=%v %dx%d: [%d][%d]: transposed %g, copy %g, float64 %g, want %g", asm, r, c, i, j, dst[j*r+i], cp[i*c+j], d64[j*r+i], w)
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTransposeBlock: blocks of any rows and columns, on both paths, in
+// both precisions, give the transpose.
+func TestTransposeBlock(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		testTransposeBlock[float32](t)
+		testTransposeBlock[float64](t)
+	}
+}
+
+func testTransposeBlock[T Float](t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {9, 17}, {256, 750}, {100, 53}, {37, 8}} {
+		r, c := sz[0], sz[1]
+		src := randOf[T](rand.New(rand.NewPCG(5, 6)), r*c)
+		for _, cut := range [][2]int{{1, 1}, {3, 2}, {2, 5}} {
+			dst := make([]T, r*c)
+			rows, cols := splitAt(r, cut[0], 1), splitAt(c, cut[1], 1)
+			for a := range len(rows) - 1 {
+				for b := range len(cols) - 1 {
+					TransposeBlock(dst, src, r, c, rows[a], rows[a+1], cols[b], cols[b+1])
+				}
+			}
+			for i := range r {
+				for j := range c {
+					if dst[j*r+i] != src[i*c+j] {
+						t.Fatalf("%T asm=%v %dx%d cut %v: [%d][%d] = %v, want %v", src[0], useAsm, r, c, cut, i, j, dst[j*r+i], src[i*c+j])
 					}
 				}
 			}
