@@ -324,10 +324,24 @@ func (e *EngineOf[T]) Step(out, x []float64, t Target) error {
 	// The parameters in T, Wᵀ and 1/τ; every population's next state and
 	// the errors it sends back, by blocks of samples; the gradients, by
 	// blocks of parameters. Each phase needs the one before complete.
-	e.pool.Run(len(e.plan.params), e.plan.fnP)
-	e.pool.Run(len(e.plan.rows)-1, e.plan.fnA)
-	if learn {
-		e.pool.Run(len(e.plan.grads), e.plan.fnC)
+	if e.pool == nil { // one thread: the chunks in order, called directly
+		for c := range e.plan.params {
+			e.paramsChunk(c)
+		}
+		for c := range len(e.plan.rows) - 1 {
+			e.rowsChunk(c)
+		}
+		for c := range e.plan.grads {
+			if learn {
+				e.gradsChunk(c)
+			}
+		}
+	} else {
+		e.pool.Run(len(e.plan.params), e.plan.fnP)
+		e.pool.Run(len(e.plan.rows)-1, e.plan.fnA)
+		if learn {
+			e.pool.Run(len(e.plan.grads), e.plan.fnC)
+		}
 	}
 	e.cur = stepArgs[T]{}
 	// Commit.
@@ -378,7 +392,7 @@ func (e *EngineOf[T]) paramsChunk(c int) {
 				kernel.Convert(w.bias, p.Bias)
 			}
 		}
-		kernel.EulerPrepare(&kernel.EulerParams[T]{TauM: w.tauM, TauR: w.tauR, InvTauM: w.invTauM, InvTauR: w.invTauR})
+		kernel.Reciprocals(w.invTauM, w.invTauR, w.tauM, w.tauR)
 	}
 }
 

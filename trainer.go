@@ -322,22 +322,27 @@ func (tr *TrainerOf[T]) Run(ctx context.Context, xs [][]float64, ts []Target, ou
 // threads, in float32 for a float32 trainer; any other steps on the
 // calling goroutine (a float32 trainer's on its gradients converted).
 func (tr *TrainerOf[T]) apply() {
-	tr.planOpt()
 	pool := tr.Engine.pool
 	if is64[T]() {
-		if ew, ok := tr.Opt.(optim.Elementwise); ok {
+		if ew, ok := tr.Opt.(optim.Elementwise); ok && pool != nil {
+			tr.planOpt()
 			ew.Begin(tr.params)
 			tr.ew = ew
 			pool.Run(len(tr.optChunks), tr.fnUpdate)
 			tr.ew = nil
-		} else {
+		} else { // one thread: the optimizer's own step (the same bits)
 			tr.Opt.Step(tr.params, as64s(tr.gsl))
 		}
 	} else if f32, ok := tr.Opt.(optim.Float32); ok {
-		f32.Begin32(tr.params)
-		tr.f32 = f32
-		pool.Run(len(tr.optChunks), tr.fnUpdate)
-		tr.f32 = nil
+		if pool == nil {
+			f32.Step32(tr.params, as32s(tr.gsl))
+		} else {
+			tr.planOpt()
+			f32.Begin32(tr.params)
+			tr.f32 = f32
+			pool.Run(len(tr.optChunks), tr.fnUpdate)
+			tr.f32 = nil
+		}
 	} else {
 		if tr.g64 == nil {
 			tr.g64 = make([][]float64, len(tr.gsl))
@@ -415,6 +420,11 @@ func (tr *TrainerOf[T]) checkGrads() bool {
 		}
 	}
 	return true
+}
+
+// as32s returns xs as [][]float32 (the same slices); T must be float32.
+func as32s[T Float](xs [][]T) [][]float32 {
+	return *(*[][]float32)(unsafe.Pointer(&xs))
 }
 
 // as64s returns xs as [][]float64 (the same slices); T must be float64.

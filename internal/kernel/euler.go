@@ -40,11 +40,15 @@ func Euler[T Float](p *EulerParams[T]) {
 // EulerPrepare fills the reciprocals 1/τm and 1/τr (τm may have changed
 // since the last step); EulerRows then steps any rows, in any order and
 // on any goroutines, with Euler's results.
-func EulerPrepare[T Float](p *EulerParams[T]) {
-	N := len(p.TauM)
-	_, _, _ = p.TauR[:N], p.InvTauM[:N], p.InvTauR[:N]
-	for o := range N {
-		p.InvTauM[o], p.InvTauR[o] = 1/p.TauM[o], 1/p.TauR[o]
+func EulerPrepare[T Float](p *EulerParams[T]) { Reciprocals(p.InvTauM, p.InvTauR, p.TauM, p.TauR) }
+
+// Reciprocals sets invM[o] = 1/tauM[o] and invR[o] = 1/tauR[o]: the
+// scratch EulerPrepare fills.
+func Reciprocals[T Float](invM, invR, tauM, tauR []T) {
+	N := len(tauM)
+	invM, invR, tauR = invM[:N], invR[:N], tauR[:N]
+	for o, t := range tauM {
+		invM[o], invR[o] = 1/t, 1/tauR[o]
 	}
 }
 

@@ -75,24 +75,30 @@ func GemmRange[T Float](m, n, k int, a []T, aRow, aCol int, b []T, ldb int, c []
 	// Cache blocking: a kc×nc panel of B (≤ 128 KiB) stays in L2 while
 	// every 4-row block of A streams past it.
 	nv := n &^ (L - 1) // columns the vector kernels cover
-	var bp, ap []T
 	if (packs[T](ldb) && mi >= 16 || packs[T](aCol) && k >= 16) && j0 < nv {
-		var h *T
-		h, bp, ap = getPack[T]()
-		defer putPack(h)
-	}
-	for jb := j0; jb < min(j1, nv); jb += gemmNC {
-		je := min(jb+gemmNC, nv)
-		for pb := 0; pb < k; pb += gemmKC {
-			kc := min(gemmKC, k-pb)
-			gemmPanel(mi, jb, je, kc, ab[pb*aCol:], aRow, aCol, b[pb*ldb:], ldb, cb, ldc, bp, ap)
-		}
+		h, bp, ap := getPack[T]()
+		gemmPanels(mi, n, k, nv, ab, aRow, aCol, b, ldb, cb, ldc, j0, j1, bp, ap)
+		putPack(h)
+	} else {
+		gemmPanels(mi, n, k, nv, ab, aRow, aCol, b, ldb, cb, ldc, j0, j1, nil, nil)
 	}
 	if nv < n && j1 > nv {
 		if m*k < gemmSmall {
 			gemmTailGo(mi, n, k, nv, ab, aRow, aCol, b, ldb, cb, ldc)
 		} else {
 			gemmTail(mi, n, k, nv, ab, aRow, aCol, b, ldb, cb, ldc)
+		}
+	}
+}
+
+// gemmPanels runs gemmPanel on every panel of columns j0…min(j1, nv)−1
+// and of the inner dimension (bp, ap: the copy buffers, or nil).
+func gemmPanels[T Float](mi, n, k, nv int, ab []T, aRow, aCol int, b []T, ldb int, cb []T, ldc int, j0, j1 int, bp, ap []T) {
+	for jb := j0; jb < min(j1, nv); jb += gemmNC {
+		je := min(jb+gemmNC, nv)
+		for pb := 0; pb < k; pb += gemmKC {
+			kc := min(gemmKC, k-pb)
+			gemmPanel(mi, jb, je, kc, ab[pb*aCol:], aRow, aCol, b[pb*ldb:], ldb, cb, ldc, bp, ap)
 		}
 	}
 }
@@ -140,14 +146,20 @@ func gemmPanel[T Float](m, jb, je, kc int, a []T, aRow, aCol int, b []T, ldb int
 			}
 			ai, aRowI, aColI = &ap[0], 1, 4
 		}
+		// The strips of 3, 2, then 1 vectors, from the copy or in place.
+		bj, ld := b[jb:], ldb
 		if packB {
-			for j, w := range strips(jb, je, L) {
-				micro4(w/L, kc, ai, aRowI, aColI, &bp[j-jb], pw, &c[i*ldc+j], ldc)
-			}
-			continue
+			bj, ld = bp, pw
 		}
-		for j, w := range strips(jb, je, L) {
-			micro4(w/L, kc, ai, aRowI, aColI, &b[j], ldb, &c[i*ldc+j], ldc)
+		j := jb
+		for ; j+3*L <= je; j += 3 * L {
+			micro4(3, kc, ai, aRowI, aColI, &bj[j-jb], ld, &c[i*ldc+j], ldc)
+		}
+		for ; j+2*L <= je; j += 2 * L {
+			micro4(2, kc, ai, aRowI, aColI, &bj[j-jb], ld, &c[i*ldc+j], ldc)
+		}
+		if j+L <= je {
+			micro4(1, kc, ai, aRowI, aColI, &bj[j-jb], ld, &c[i*ldc+j], ldc)
 		}
 	}
 	for ; i < m; i++ {
@@ -179,27 +191,6 @@ func FarApart[T Float](stride int) bool { return packs[T](stride) }
 func packs[T Float](stride int) bool {
 	var z T
 	return stride*int(unsafe.Sizeof(z)) >= packMinBytes
-}
-
-// strips yields the strips of columns jb…je−1 the 4-row kernels take, as
-// (first column, width): 3 vectors while they fit, then 2, then 1.
-func strips(jb, je, L int) func(yield func(int, int) bool) {
-	return func(yield func(int, int) bool) {
-		j := jb
-		for ; j+3*L <= je; j += 3 * L {
-			if !yield(j, 3*L) {
-				return
-			}
-		}
-		for ; j+2*L <= je; j += 2 * L {
-			if !yield(j, 2*L) {
-				return
-			}
-		}
-		if j+L <= je {
-			yield(j, L)
-		}
-	}
 }
 
 // packBuf is gemmPanel's copy of a panel of B and of a 4-row block of A.
@@ -457,7 +448,7 @@ func TransposeRows[D, S Float](dst, cp []D, src []S, rows, cols, r0, r1 int) {
 		_ = cp[rows*cols-1]
 	}
 	i := r0
-	if useAsm {
+	if useAsm && (r1-r0)*cols >= 256 {
 		i = transposeAsm(dst, cp, src, rows, cols, r0, r1)
 	}
 	for ; i+4 <= r1; i += 4 {
