@@ -55,6 +55,7 @@ type EngineOf[T Float] struct {
 	// workers claim (see parallel.go).
 	threads int // the threads the engine may use (SetThreads)
 	pool    *par.Pool
+	auto    autoThreads // the default setting: one thread or all, by timing
 	plan    stepPlan
 	cur     stepArgs[T] // this step's operands, for the phases
 }
@@ -109,6 +110,7 @@ func NewEngineOf[T Float](n *Network, batch int) (*EngineOf[T], error) {
 		return nil, err
 	}
 	e := &EngineOf[T]{Net: n, maxBatch: batch, threads: par.Threads()}
+	e.auto.on = par.Explicit() == 0
 	e.allocate(NewStateOf[T](n, batch))
 	return e, nil
 }
@@ -251,6 +253,7 @@ func (e *EngineOf[T]) UDot(q int) []T { return e.pops[q].udot }
 // process default, SetThreads of the package). Results do not depend on
 // it; a network too small to gain runs on one thread whatever it is.
 func (e *EngineOf[T]) SetThreads(n int) {
+	e.auto = autoThreads{on: n <= 0 && par.Explicit() == 0}
 	if n <= 0 {
 		n = par.Threads()
 	}
@@ -259,7 +262,10 @@ func (e *EngineOf[T]) SetThreads(n int) {
 }
 
 // Threads returns the threads a step of this engine runs on: the
-// setting, or 1 when the network is too small to gain from more.
+// setting, or 1 when the network is too small to gain from more. On the
+// default setting (no SetThreads, no GLE_THREADS) the engine times its
+// steps on one thread and on these every few thousand steps and keeps
+// the faster (autoThreads); the results are the same either way.
 func (e *EngineOf[T]) Threads() int { return e.plan.workers }
 
 // syncViews points the parameters in T at the Network's: the slices
@@ -324,7 +330,8 @@ func (e *EngineOf[T]) Step(out, x []float64, t Target) error {
 	// The parameters in T, Wᵀ and 1/τ; every population's next state and
 	// the errors it sends back, by blocks of samples; the gradients, by
 	// blocks of parameters. Each phase needs the one before complete.
-	if e.pool == nil { // one thread: the chunks in order, called directly
+	pool := e.auto.begin(e.pool)
+	if pool == nil { // one thread: the chunks in order, called directly
 		for c := range e.plan.params {
 			e.paramsChunk(c)
 		}
@@ -337,12 +344,13 @@ func (e *EngineOf[T]) Step(out, x []float64, t Target) error {
 			}
 		}
 	} else {
-		e.pool.Run(len(e.plan.params), e.plan.fnP)
-		e.pool.Run(len(e.plan.rows)-1, e.plan.fnA)
+		pool.Run(len(e.plan.params), e.plan.fnP)
+		pool.Run(len(e.plan.rows)-1, e.plan.fnA)
 		if learn {
-			e.pool.Run(len(e.plan.grads), e.plan.fnC)
+			pool.Run(len(e.plan.grads), e.plan.fnC)
 		}
 	}
+	e.auto.end()
 	e.cur = stepArgs[T]{}
 	// Commit.
 	e.state, e.next = next, cur

@@ -169,7 +169,7 @@ func (tr *TrainerOf[T]) Load(path string, identity map[string]string, meta any) 
 	if err != nil {
 		return nil, err
 	}
-	back.Engine.SetThreads(tr.Engine.threads)
+	back.Engine.threadsOf(tr.Engine)
 	return back, nil
 }
 
@@ -180,6 +180,6 @@ func (tr *TrainerOf[T]) Evaluator(batch int) (Learner, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev.Engine.SetThreads(tr.Engine.threads)
+	ev.Engine.threadsOf(tr.Engine)
 	return ev, nil
 }

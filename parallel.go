@@ -3,6 +3,7 @@ package gle
 import (
 	"runtime"
 	"slices"
+	"time"
 
 	"github.com/gle-go/gle/internal/kernel"
 	"github.com/gle-go/gle/internal/par"
@@ -208,3 +209,83 @@ func sortByCost(cs []chunk) {
 		return 0
 	})
 }
+
+// autoThreads chooses, for an engine on the default thread setting,
+// between one thread and all of them by timing its own steps: a step on
+// two threads is slower than on one when another busy process shares the
+// cores (measured here: a neighbour at nice 5 made the MNIST-1D step
+// 1.45× slower on two threads than on one) or when the cores share
+// their execution units. Every probeEvery steps it runs probeSteps steps
+// each way, alternating, and keeps the faster. The results are the same
+// either way (the chunks do not change), so the choice is only a speed.
+type autoThreads struct {
+	on     bool
+	serial bool // the current choice: one thread
+	step   int
+	mode   bool // this step runs on one thread
+	start  time.Time
+	sum    [2]time.Duration // probe steps: [0] one thread, [1] all
+}
+
+const probeEvery, probeSteps = 4096, 8
+
+// begin returns the pool this step runs on (nil: one thread).
+func (a *autoThreads) begin(p *par.Pool) *par.Pool {
+	if !a.on || p == nil {
+		a.mode = p == nil
+		return p
+	}
+	k := a.step % probeEvery
+	a.mode = a.serial
+	if k < 2*probeSteps {
+		a.mode = k&1 == 0
+		a.start = time.Now()
+	}
+	if a.mode {
+		return nil
+	}
+	return p
+}
+
+// end records a probe step's time and, after the last, decides.
+func (a *autoThreads) end() {
+	if !a.on {
+		return
+	}
+	k := a.step % probeEvery
+	a.step++
+	if k >= 2*probeSteps {
+		return
+	}
+	i := 1
+	if a.mode {
+		i = 0
+	}
+	a.sum[i] += time.Since(a.start)
+	if k == 2*probeSteps-1 {
+		a.serial = a.sum[0] < a.sum[1]
+		a.sum = [2]time.Duration{}
+	}
+}
+
+// stepPool returns the pool the current step runs on (nil: one thread),
+// for the trainer's phases after the engine's.
+func (e *EngineOf[T]) stepPool() *par.Pool {
+	if e.auto.mode {
+		return nil
+	}
+	return e.pool
+}
+
+// threadsOf gives e the thread setting of o (the default stays the
+// default, timed on its own).
+func (e *EngineOf[T]) threadsOf(o interface{ setting() (int, bool) }) {
+	n, auto := o.setting()
+	if auto {
+		n = 0
+	}
+	e.SetThreads(n)
+}
+
+// setting returns the engine's threads and whether they are the default.
+func (e *EngineOf[T]) setting() (int, bool) { return e.threads, e.auto.on }

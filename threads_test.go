@@ -173,8 +173,9 @@ func trainThreads[T gle.Float](t *testing.T, s *gle.Spec, batch, steps, threads 
 }
 
 // TestThreadsBitIdentical: layered and graph networks train to the same
-// bits on 1, 2, 3, 5 and 8 threads, in float64 and float32 — outputs,
-// losses, parameters, state and the optimizer's moments.
+// bits on 1, 2, 3, 5 and 8 threads and on the default (one thread or all,
+// switched by timing), in float64 and float32 — outputs, losses,
+// parameters, state and the optimizer's moments.
 func TestThreadsBitIdentical(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -192,7 +193,9 @@ func testThreads[T gle.Float](t *testing.T, s *gle.Spec, batch int) {
 	if want.losses[0] == want.losses[steps-1] {
 		t.Fatal("nothing learned")
 	}
-	for _, th := range threadCounts[1:] {
+	// 0: the default, which times its steps on one thread and on all and
+	// switches between them.
+	for _, th := range append(threadCounts[1:], 0) {
 		if d := trainThreads[T](t, s, batch, steps, th).equal(want); d != "" {
 			t.Errorf("%d threads: %s differ from 1 thread's", th, d)
 		}

@@ -322,7 +322,7 @@ func (tr *TrainerOf[T]) Run(ctx context.Context, xs [][]float64, ts []Target, ou
 // threads, in float32 for a float32 trainer; any other steps on the
 // calling goroutine (a float32 trainer's on its gradients converted).
 func (tr *TrainerOf[T]) apply() {
-	pool := tr.Engine.pool
+	pool := tr.Engine.stepPool()
 	if is64[T]() {
 		if ew, ok := tr.Opt.(optim.Elementwise); ok && pool != nil {
 			tr.planOpt()
@@ -413,7 +413,7 @@ func (tr *TrainerOf[T]) checkChunk(c int) {
 // checked by blocks on the engine's threads.
 func (tr *TrainerOf[T]) checkGrads() bool {
 	tr.planOpt()
-	tr.Engine.pool.Run(len(tr.optChunks), tr.fnCheck)
+	tr.Engine.stepPool().Run(len(tr.optChunks), tr.fnCheck)
 	for _, ok := range tr.optOK {
 		if !ok {
 			return false

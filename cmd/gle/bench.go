@@ -31,7 +31,7 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc, graph-recurrent, chain-same-size, and the float32 engine's mnist1d-e2e-f32, mnist1d-eval-f32, gsc-f32)")
 		fs.IntVar(&reps, "reps", reps, "repetitions; the median is reported")
 		fs.DurationVar(&minTime, "min-time", minTime, "minimum time of one repetition")
-		fs.Func("threads", "threads per step, or a comma-separated list timed side by side, e.g. 1,2 (default GLE_THREADS or every core)", func(v string) error {
+		fs.Func("threads", "threads per step, or a comma-separated list timed side by side, e.g. 1,2 (default GLE_THREADS, or every core: then each run times itself on one thread and on all and keeps the faster)", func(v string) error {
 			threads = threads[:0]
 			for _, f := range strings.Split(v, ",") {
 				n, err := strconv.Atoi(strings.TrimSpace(f))
@@ -45,7 +45,8 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	if len(threads) == 0 {
+	explicit := len(threads) > 0
+	if !explicit {
 		threads = []int{gle.Threads()}
 	}
 	defer par.SetThreads(par.Explicit())
@@ -72,7 +73,9 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			gle.SetThreads(th)
+			if explicit {
+				gle.SetThreads(th)
+			}
 			own := resetPeakRSS()
 			r, err := expt.Bench(w, minTime, reps)
 			if err != nil {
