@@ -58,8 +58,8 @@ func init() {
 		},
 		"bench": {
 			summary: "time the standard workloads and compare with the reference implementation",
-			usage:   "[--json] [--workload mnist1d-e2e,lagline] [--reps 5] [--min-time 500ms]",
-			example: "gle bench --json",
+			usage:   "[--json] [--workload mnist1d-e2e,lagline] [--reps 5] [--min-time 500ms] [--threads 1,2]",
+			example: "gle bench --threads 1,2 --workload gsc-f32,mnist1d-e2e-f32",
 			run:     runBench,
 		},
 		"conformance": {
@@ -118,7 +118,7 @@ func init() {
 		},
 		"slurm": {
 			summary: "print an sbatch script running one seed of an experiment per Slurm array task",
-			usage:   "[--seeds 1-10] [--out DIR] [--time 04:00:00] [--mem 2G] run EXPERIMENT [flags]",
+			usage:   "[--seeds 1-10] [--out DIR] [--time 04:00:00] [--mem 2G] [--cpus-per-task 1] run EXPERIMENT [flags]",
 			example: "gle slurm --seeds 1-10 --out runs/e2e run mnist1d-e2e > e2e.sbatch && sbatch e2e.sbatch",
 			run:     runSlurm,
 		},
