@@ -325,7 +325,7 @@ func TestEngine32Agrees(t *testing.T) {
 	if err := e32.SetState(gle.ConvertState[float32](st)); err != nil {
 		t.Fatal(err)
 	}
-	g64, g32 := gle.NewGrads(net), gle.NewGrads(net)
+	g64, g32 := gle.NewGrads(net), gle.NewGradsOf[float32](net)
 	if err := e64.SetGrads(g64); err != nil {
 		t.Fatal(err)
 	}

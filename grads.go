@@ -7,42 +7,56 @@ import "fmt"
 // every exact method (package gradient) fill it, so optimizers and
 // diagnostics treat them alike. A slice is nil where the parameter has no
 // gradient (it does not learn, or the network has no such parameter).
-type Grads struct {
-	Projs []ProjectionGrads
-	Pops  []PopulationGrads
-}
+type Grads = GradsOf[float64]
 
 // ProjectionGrads holds one projection's gradients, shaped like its W.
-type ProjectionGrads struct {
-	W, FeedbackWeight []float64
-}
+type ProjectionGrads = ProjectionGradsOf[float64]
 
 // PopulationGrads holds one population's gradients (N values each).
-type PopulationGrads struct {
-	Bias, TauM, TauR []float64
+type PopulationGrads = PopulationGradsOf[float64]
+
+// GradsOf is Grads in T: float64 (every rule, the float64 engine) or
+// float32 (the local gradients of a float32 engine, on which a float32
+// trainer's optimizer steps without converting them).
+type GradsOf[T Float] struct {
+	Projs []ProjectionGradsOf[T]
+	Pops  []PopulationGradsOf[T]
+}
+
+// ProjectionGradsOf is ProjectionGrads in T.
+type ProjectionGradsOf[T Float] struct {
+	W, FeedbackWeight []T
+}
+
+// PopulationGradsOf is PopulationGrads in T.
+type PopulationGradsOf[T Float] struct {
+	Bias, TauM, TauR []T
 }
 
 // NewGrads returns zero gradients for the learnable parameters of n
 // (learned feedback weights included).
-func NewGrads(n *Network) *Grads {
-	g := &Grads{Projs: make([]ProjectionGrads, len(n.Projs)), Pops: make([]PopulationGrads, len(n.Pops))}
+func NewGrads(n *Network) *Grads { return NewGradsOf[float64](n) }
+
+// NewGradsOf is NewGrads in T.
+func NewGradsOf[T Float](n *Network) *GradsOf[T] {
+	g := &GradsOf[T]{Projs: make([]ProjectionGradsOf[T], len(n.Projs)), Pops: make([]PopulationGradsOf[T], len(n.Pops))}
 	for k, p := range n.Projs {
 		if p.LearnWeight {
-			g.Projs[k].W = make([]float64, len(p.W))
+			g.Projs[k].W = make([]T, len(p.W))
 		}
 		if p.Feedback == Learned {
-			g.Projs[k].FeedbackWeight = make([]float64, len(p.W))
+			g.Projs[k].FeedbackWeight = make([]T, len(p.W))
 		}
 	}
 	for q, p := range n.Pops {
 		if p.LearnBias && p.Bias != nil {
-			g.Pops[q].Bias = make([]float64, p.N)
+			g.Pops[q].Bias = make([]T, p.N)
 		}
 		if p.LearnTauM {
-			g.Pops[q].TauM = make([]float64, p.N)
+			g.Pops[q].TauM = make([]T, p.N)
 		}
 		if p.LearnTauR {
-			g.Pops[q].TauR = make([]float64, p.N)
+			g.Pops[q].TauR = make([]T, p.N)
 		}
 	}
 	return g
@@ -68,8 +82,8 @@ func NewFullGrads(n *Network) *Grads {
 
 // each calls f with every slice of g and the matching one of other (nil
 // when other is nil), in a fixed order, without allocating.
-func (g *Grads) each(other *Grads, f func(a, b []float64)) {
-	pick := func(x []float64, ok bool) []float64 {
+func (g *GradsOf[T]) each(other *GradsOf[T], f func(a, b []T)) {
+	pick := func(x []T, ok bool) []T {
 		if ok {
 			return x
 		}
@@ -77,7 +91,7 @@ func (g *Grads) each(other *Grads, f func(a, b []float64)) {
 	}
 	for k := range g.Projs {
 		o := other != nil && k < len(other.Projs)
-		var ow, of []float64
+		var ow, of []T
 		if o {
 			ow, of = other.Projs[k].W, other.Projs[k].FeedbackWeight
 		}
@@ -87,7 +101,7 @@ func (g *Grads) each(other *Grads, f func(a, b []float64)) {
 	for q := range g.Pops {
 		p := &g.Pops[q]
 		o := other != nil && q < len(other.Pops)
-		var op PopulationGrads
+		var op PopulationGradsOf[T]
 		if o {
 			op = other.Pops[q]
 		}
@@ -98,12 +112,12 @@ func (g *Grads) each(other *Grads, f func(a, b []float64)) {
 }
 
 // Zero sets every gradient to zero.
-func (g *Grads) Zero() { g.each(nil, func(a, _ []float64) { clear(a) }) }
+func (g *GradsOf[T]) Zero() { g.each(nil, func(a, _ []T) { clear(a) }) }
 
 // Add adds src, gradients of the same network, to g (slices that are nil
 // in either are skipped).
-func (g *Grads) Add(src *Grads) {
-	g.each(src, func(a, b []float64) {
+func (g *GradsOf[T]) Add(src *GradsOf[T]) {
+	g.each(src, func(a, b []T) {
 		if a != nil && b != nil {
 			for j, v := range b[:len(a)] {
 				a[j] += v
@@ -113,24 +127,24 @@ func (g *Grads) Add(src *Grads) {
 }
 
 // Len returns the number of gradient entries (the parameters g covers).
-func (g *Grads) Len() int {
+func (g *GradsOf[T]) Len() int {
 	n := 0
-	g.each(nil, func(a, _ []float64) { n += len(a) })
+	g.each(nil, func(a, _ []T) { n += len(a) })
 	return n
 }
 
 // Scale multiplies every gradient by c.
-func (g *Grads) Scale(c float64) {
-	g.each(nil, func(a, _ []float64) {
+func (g *GradsOf[T]) Scale(c float64) {
+	g.each(nil, func(a, _ []T) {
 		for i := range a {
-			a[i] *= c
+			a[i] *= T(c)
 		}
 	})
 }
 
 // Fits checks that g holds gradients of n: one entry per projection and
 // population, and n's shapes where it has slices.
-func (g *Grads) Fits(n *Network) error {
+func (g *GradsOf[T]) Fits(n *Network) error {
 	if g == nil {
 		return fmt.Errorf("%w: no gradients (nil)", ErrShape)
 	}
@@ -139,14 +153,14 @@ func (g *Grads) Fits(n *Network) error {
 			ErrShape, len(g.Projs), len(g.Pops), len(n.Projs), len(n.Pops))
 	}
 	for k, p := range n.Projs {
-		for _, x := range [2][]float64{g.Projs[k].W, g.Projs[k].FeedbackWeight} {
+		for _, x := range [2][]T{g.Projs[k].W, g.Projs[k].FeedbackWeight} {
 			if x != nil && len(x) != len(p.W) {
 				return fmt.Errorf("%w: gradient of projection %d has %d values, want %d", ErrShape, k, len(x), len(p.W))
 			}
 		}
 	}
 	for q, p := range n.Pops {
-		for _, x := range [3][]float64{g.Pops[q].Bias, g.Pops[q].TauM, g.Pops[q].TauR} {
+		for _, x := range [3][]T{g.Pops[q].Bias, g.Pops[q].TauM, g.Pops[q].TauR} {
 			if x != nil && len(x) != p.N {
 				return fmt.Errorf("%w: gradient of population %s has %d values, want %d", ErrShape, p.Name, len(x), p.N)
 			}
@@ -160,8 +174,11 @@ func (g *Grads) Fits(n *Network) error {
 // weights; per population: bias, τm, τr), the form an optimizer steps on.
 // Only parameters whose gradient slice is non-nil are paired; the slices
 // alias n and g.
-func Pairs(n *Network, g *Grads) (params, grads [][]float64) {
-	add := func(p, gr []float64) {
+func Pairs(n *Network, g *Grads) (params, grads [][]float64) { return pairsOf(n, g) }
+
+// pairsOf is Pairs for gradients in T (the parameters stay float64).
+func pairsOf[T Float](n *Network, g *GradsOf[T]) (params [][]float64, grads [][]T) {
+	add := func(p []float64, gr []T) {
 		if gr != nil && p != nil {
 			params, grads = append(params, p), append(grads, gr)
 		}

@@ -52,6 +52,11 @@ type Learner interface {
 	// network, at rest, without optimizer: for evaluations that start
 	// from rest and must not touch this learner's state.
 	Evaluator(batch int) (Learner, error)
+	// SetThreads sets the threads a step runs on (n ≤ 0: the package's
+	// setting, SetThreads); results do not depend on it. Threads returns
+	// the threads a step runs on (1 for a network too small to gain).
+	SetThreads(n int)
+	Threads() int
 	// Save writes a checkpoint (TrainerOf.Save); Load reads one into a
 	// learner of this one's precision and rule (LoadTrainer).
 	Save(path string, identity map[string]string, meta any) error
@@ -158,12 +163,23 @@ func (tr *TrainerOf[T]) Snapshot() *State { return ConvertState[float64](tr.Engi
 // Restore implements Learner.
 func (tr *TrainerOf[T]) Restore(s *State) error { return tr.Engine.SetState(ConvertState[T](s)) }
 
-// Load implements Learner.
+// Load implements Learner: the learner read runs on this one's threads.
 func (tr *TrainerOf[T]) Load(path string, identity map[string]string, meta any) (Learner, error) {
-	return learner(LoadTrainer[T](path, identity, tr.Rule, meta))
+	back, err := LoadTrainer[T](path, identity, tr.Rule, meta)
+	if err != nil {
+		return nil, err
+	}
+	back.Engine.threadsOf(tr.Engine)
+	return back, nil
 }
 
-// Evaluator implements Learner.
+// Evaluator implements Learner: the evaluator runs on this learner's
+// threads.
 func (tr *TrainerOf[T]) Evaluator(batch int) (Learner, error) {
-	return learner(NewTrainerOf[T](tr.Engine.Net, batch, nil))
+	ev, err := NewTrainerOf[T](tr.Engine.Net, batch, nil)
+	if err != nil {
+		return nil, err
+	}
+	ev.Engine.threadsOf(tr.Engine)
+	return ev, nil
 }

@@ -97,7 +97,7 @@ func testBetaScalesErrors[T gle.Float](t *testing.T, tol float64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := gle.NewGrads(n)
+		g := gle.NewGradsOf[T](n)
 		if err := e.SetGrads(g); err != nil {
 			t.Fatal(err)
 		}

@@ -129,7 +129,8 @@ func SpecJSONBytes(n *Network) float64 { return 100 * NetworkBytes(n) / 8 }
 
 // EngineBytes estimates what an engine of n for the given batch allocates
 // besides the network's parameters, for elements of elem bytes: two
-// states, the per-population scratch and the per-projection scratch.
+// states, the per-population scratch and the per-projection scratch
+// (with a transposed ê for the gradient of each).
 func EngineBytes(n *Network, batch, elem int) float64 {
 	var v float64
 	b := float64(batch)
@@ -137,7 +138,8 @@ func EngineBytes(n *Network, batch, elem int) float64 {
 		v += 15 * b * float64(p.N)
 	}
 	for k := range n.Projs {
-		v += 2*b*float64(n.FromSize(&n.Projs[k])) + 3*float64(len(n.Projs[k].W))
+		p := &n.Projs[k]
+		v += 2*b*float64(n.FromSize(p)) + b*float64(n.Pops[p.To].N) + 3*float64(len(p.W))
 	}
 	return v * float64(elem)
 }

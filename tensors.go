@@ -1,6 +1,10 @@
 package gle
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gle-go/gle/internal/kernel"
+)
 
 // Tensor is a named array of a network: a parameter, a gradient or a
 // state variable, in the network's own memory.
@@ -47,12 +51,20 @@ func (n *Network) Tensors() []Tensor {
 }
 
 // Tensors names the non-nil slices of g like the parameters they belong
-// to (Network.Tensors).
-func (g *Grads) Tensors(n *Network) []Tensor {
+// to (Network.Tensors). Float64 gradients are shared, float32 ones
+// copied into float64.
+func (g *GradsOf[T]) Tensors(n *Network) []Tensor {
 	var out []Tensor
-	add := func(name string, shape []int, x []float64) {
+	add := func(name string, shape []int, x []T) {
 		if x != nil {
-			out = append(out, Tensor{Name: name, Shape: shape, Data: x})
+			var d []float64
+			if is64[T]() {
+				d = as64(x)
+			} else {
+				d = make([]float64, len(x))
+				kernel.Convert(d, x)
+			}
+			out = append(out, Tensor{Name: name, Shape: shape, Data: d})
 		}
 	}
 	for k := range n.Projs {

@@ -5,15 +5,17 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unsafe"
 
+	"github.com/gle-go/gle/internal/kernel"
 	"github.com/gle-go/gle/optim"
 )
 
 // Trainer trains a network online on the float64 Engine.
 type Trainer = TrainerOf[float64]
 
-// Trainer32 trains on the float32 Engine32; parameters, gradients and the
-// optimizer stay in float64 (see Float).
+// Trainer32 trains on the float32 Engine32: gradients, the optimizer's
+// state and its arithmetic are float32 too (see Float).
 type Trainer32 = TrainerOf[float32]
 
 // Rule is a learning rule other than GLE's local one, chosen per trainer:
@@ -77,9 +79,21 @@ type TrainerOf[T Float] struct {
 	// Steps counts the calls of Step so far.
 	Steps int
 
-	grads       *Grads
-	params, gsl [][]float64
-	learnsTauR  bool // a population learns τr (the local rule cannot)
+	grads      *GradsOf[T]
+	params     [][]float64 // the learned parameters (the network's)
+	gsl        [][]T       // and their gradients, aligned
+	g64        [][]float64 // float32 gradients in float64, for an optimizer without a float32 step
+	learnsTauR bool        // a population learns τr (the local rule cannot)
+
+	// The optimizer's phase: blocks of parameters (optChunks) updated on
+	// the engine's threads, planned for optWorkers threads.
+	optChunks  []chunk
+	optOK      []bool
+	optWorkers int
+	ew         optim.Elementwise
+	f32        optim.Float32
+	fnUpdate   func(int)
+	fnCheck    func(int)
 }
 
 // NewTrainer returns a float64 trainer for n with a zero state for the
@@ -98,12 +112,13 @@ func NewTrainerOf[T Float](n *Network, batch int, opt optim.Optimizer) (*Trainer
 	if err := CheckMemory("batch", batch, TrainerBytes(n, batch, 8)); err != nil {
 		return nil, err
 	}
-	g := NewGrads(n)
+	g := NewGradsOf[T](n)
 	tr := &TrainerOf[T]{Engine: e, Opt: opt, TauMMin: n.Dt, grads: g}
 	for _, p := range n.Pops {
 		tr.learnsTauR = tr.learnsTauR || p.LearnTauR
 	}
-	tr.params, tr.gsl = Pairs(n, g)
+	tr.params, tr.gsl = pairsOf(n, g)
+	tr.fnUpdate, tr.fnCheck = tr.updateChunk, tr.checkChunk
 	if err := e.SetGrads(g); err != nil {
 		return nil, err
 	}
@@ -138,7 +153,14 @@ func newTrainerFor[T Float](n *Network, s *Spec, batch int) (*TrainerOf[T], erro
 
 // Grads returns the gradients the trainer steps on (the rule's or the
 // engine's local ones).
-func (tr *TrainerOf[T]) Grads() *Grads { return tr.grads }
+func (tr *TrainerOf[T]) Grads() *GradsOf[T] { return tr.grads }
+
+// SetThreads sets the threads the trainer's steps run on (n ≤ 0: the
+// package's setting); see the package's SetThreads.
+func (tr *TrainerOf[T]) SetThreads(n int) { tr.Engine.SetThreads(n) }
+
+// Threads returns the threads the trainer's steps run on.
+func (tr *TrainerOf[T]) Threads() int { return tr.Engine.Threads() }
 
 // check refuses settings that cannot work: τr learned by the local rule,
 // a rule on a float32 engine.
@@ -177,45 +199,48 @@ func (tr *TrainerOf[T]) Step(out, x []float64, t Target) (float64, error) {
 	}
 	learn := tr.Opt != nil && tr.Steps >= tr.LearnFromStep
 	ready := learn
+	e := tr.Engine
+	var gradsOK bool
 	if tr.Rule != nil {
-		e, _ := any(tr.Engine).(*Engine)
+		e64, _ := any(e).(*Engine)
+		g64, _ := any(tr.grads).(*Grads)
 		var err error
-		if ready, err = tr.Rule.Step(e, out, x, t, tr.grads); err != nil {
+		if ready, err = tr.Rule.Step(e64, out, x, t, g64); err != nil {
 			return 0, err
 		}
 		ready = ready && learn
+		gradsOK = !ready || tr.checkGrads()
 	} else {
-		tr.Engine.skipGrads = !learn // no gradients nobody uses
-		err := tr.Engine.Step(out, x, t)
-		tr.Engine.skipGrads = false
+		e.skipGrads = !learn // no gradients nobody uses
+		err := e.Step(out, x, t)
+		e.skipGrads = false
 		if err != nil {
 			return 0, err
 		}
+		gradsOK = !ready || e.gradsFinite()
 	}
 	tr.Steps++
-	loss := tr.Engine.Net.Loss.Value(out, t, tr.Engine.Net.Outputs())
+	var loss float64
+	if tr.Rule == nil && e.lossReady {
+		// The cross-entropy of each sample, computed with the step:
+		// summed in sample order, as Loss.Value sums.
+		for _, l := range e.lossRows {
+			loss += l
+		}
+		loss /= float64(len(e.lossRows))
+	} else {
+		loss = e.Net.Loss.Value(out, t, e.Net.Outputs())
+	}
 	// Divergence is caught before anything is applied: the parameters
 	// (and the optimizer's moments) keep their last finite values, so
 	// that Reset and a smaller learning rate can continue from them.
-	if math.IsNaN(loss) || math.IsInf(loss, 0) || firstNonFinite(out) >= 0 || (ready && !finiteAll(tr.gsl)) {
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || firstNonFinite(out) >= 0 || !gradsOK {
 		return loss, tr.diverged(loss)
 	}
 	if ready {
 		tr.apply()
 	}
 	return loss, nil
-}
-
-// finiteAll reports whether every value of xs is finite: Σ x·0 is 0 for
-// finite x and NaN for NaN and ±Inf, one multiply-add per value.
-func finiteAll(xs [][]float64) bool {
-	var z float64
-	for _, x := range xs {
-		for _, v := range x {
-			z += v * 0
-		}
-	}
-	return z == 0
 }
 
 // Reset returns the network to rest (Engine.Reset) and makes the rule
@@ -235,7 +260,8 @@ func (tr *TrainerOf[T]) Reset() {
 func (tr *TrainerOf[T]) EndSequence() error {
 	if tr.Rule != nil {
 		e, _ := any(tr.Engine).(*Engine)
-		ready, err := tr.Rule.EndSequence(e, tr.grads)
+		g, _ := any(tr.grads).(*Grads)
+		ready, err := tr.Rule.EndSequence(e, g)
 		if err != nil {
 			return err
 		}
@@ -291,9 +317,44 @@ func (tr *TrainerOf[T]) Run(ctx context.Context, xs [][]float64, ts []Target, ou
 }
 
 // apply lets the optimizer step and clamps τm to [TauMMin, TauMMax] and
-// learned τr to dt (the Euler step needs τ ≥ dt).
+// learned τr to dt (the Euler step needs τ ≥ dt). An element-wise
+// optimizer (SGD, Adam) steps by blocks of parameters on the engine's
+// threads, in float32 for a float32 trainer; any other steps on the
+// calling goroutine (a float32 trainer's on its gradients converted).
 func (tr *TrainerOf[T]) apply() {
-	tr.Opt.Step(tr.params, tr.gsl)
+	pool := tr.Engine.stepPool()
+	if is64[T]() {
+		if ew, ok := tr.Opt.(optim.Elementwise); ok && pool != nil {
+			tr.planOpt()
+			ew.Begin(tr.params)
+			tr.ew = ew
+			pool.Run(len(tr.optChunks), tr.fnUpdate)
+			tr.ew = nil
+		} else { // one thread: the optimizer's own step (the same bits)
+			tr.Opt.Step(tr.params, as64s(tr.gsl))
+		}
+	} else if f32, ok := tr.Opt.(optim.Float32); ok {
+		if pool == nil {
+			f32.Step32(tr.params, as32s(tr.gsl))
+		} else {
+			tr.planOpt()
+			f32.Begin32(tr.params)
+			tr.f32 = f32
+			pool.Run(len(tr.optChunks), tr.fnUpdate)
+			tr.f32 = nil
+		}
+	} else {
+		if tr.g64 == nil {
+			tr.g64 = make([][]float64, len(tr.gsl))
+			for k, g := range tr.gsl {
+				tr.g64[k] = make([]float64, len(g))
+			}
+		}
+		for k, g := range tr.gsl {
+			kernel.Convert(tr.g64[k], g)
+		}
+		tr.Opt.Step(tr.params, tr.g64)
+	}
 	n := tr.Engine.Net
 	for q := range n.Pops {
 		if tr.TauMMin > 0 {
@@ -306,6 +367,69 @@ func (tr *TrainerOf[T]) apply() {
 			ClampTaus(n.Pops[q].TauR, n.Dt)
 		}
 	}
+}
+
+// planOpt splits the learned parameters into blocks for the engine's
+// threads: about 1/(2·threads) of them per block, at least 16k.
+func (tr *TrainerOf[T]) planOpt() {
+	workers := tr.Engine.plan.workers
+	if tr.optChunks != nil && tr.optWorkers == workers {
+		return
+	}
+	tr.optWorkers = workers
+	tr.optChunks = tr.optChunks[:0]
+	var total float64
+	for _, p := range tr.params {
+		total += float64(len(p))
+	}
+	share := total
+	if workers > 1 {
+		share = max(total/float64(2*workers), 1<<14)
+	}
+	for k, p := range tr.params {
+		tr.optChunks = appendRows(tr.optChunks, chunkProj, k, len(p), 1, 64, share)
+	}
+	sortByCost(tr.optChunks)
+	tr.optOK = make([]bool, len(tr.optChunks))
+}
+
+// updateChunk steps one block of parameters.
+func (tr *TrainerOf[T]) updateChunk(c int) {
+	ch := &tr.optChunks[c]
+	if tr.f32 != nil {
+		tr.f32.Update32(ch.idx, ch.lo, ch.hi, tr.params[ch.idx], as32(tr.gsl[ch.idx]))
+		return
+	}
+	tr.ew.Update(ch.idx, ch.lo, ch.hi, tr.params[ch.idx], as64(tr.gsl[ch.idx]))
+}
+
+// checkChunk records whether one block of gradients is finite.
+func (tr *TrainerOf[T]) checkChunk(c int) {
+	ch := &tr.optChunks[c]
+	tr.optOK[c] = kernel.Finite(tr.gsl[ch.idx][ch.lo:ch.hi])
+}
+
+// checkGrads reports whether the gradients (a rule's) are all finite,
+// checked by blocks on the engine's threads.
+func (tr *TrainerOf[T]) checkGrads() bool {
+	tr.planOpt()
+	tr.Engine.stepPool().Run(len(tr.optChunks), tr.fnCheck)
+	for _, ok := range tr.optOK {
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// as32s returns xs as [][]float32 (the same slices); T must be float32.
+func as32s[T Float](xs [][]T) [][]float32 {
+	return *(*[][]float32)(unsafe.Pointer(&xs))
+}
+
+// as64s returns xs as [][]float64 (the same slices); T must be float64.
+func as64s[T Float](xs [][]T) [][]float64 {
+	return *(*[][]float64)(unsafe.Pointer(&xs))
 }
 
 // diverged builds the divergence error: which step, population, variable

@@ -16,7 +16,8 @@ import (
 // BenchResult is one workload's timing (docs/performance.md).
 type BenchResult struct {
 	Workload    string  `json:"workload"`
-	MSPerStep   float64 `json:"ms_per_step"` // median over repetitions
+	Threads     int     `json:"threads,omitempty"` // threads per step (gle bench --threads)
+	MSPerStep   float64 `json:"ms_per_step"`       // median over repetitions
 	GFLOPS      float64 `json:"gflops"`
 	ReferenceMS float64 `json:"reference_ms_per_step"` // 0: no reference figure
 	Speedup     float64 `json:"speedup"`               // reference / ours; 0 without a reference
@@ -224,5 +225,5 @@ func (r BenchResult) String() string {
 	if r.ReferenceMS > 0 {
 		ref, sp = fmt.Sprintf("%.3f", r.ReferenceMS), fmt.Sprintf("%.2f×", r.Speedup)
 	}
-	return fmt.Sprintf("%-17s %12.4f %10.2f %14s %9s %8.2g", r.Workload, r.MSPerStep, r.GFLOPS, ref, sp, r.AllocsPerStep)
+	return fmt.Sprintf("%-17s %7d %12.4f %10.2f %14s %9s %8.2g", r.Workload, max(1, r.Threads), r.MSPerStep, r.GFLOPS, ref, sp, r.AllocsPerStep)
 }

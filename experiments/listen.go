@@ -34,12 +34,17 @@ type StreamConfig struct {
 	NoiseLevel [2]float64 // the background noise's RMS: log-uniform in this range (0: no noise)
 	// Level is the words' peak level: log-uniform in this range.
 	Level [2]float64
+	// Speed resamples each word by a factor log-uniform in this range
+	// (>1: faster and higher), an augmentation against voices the
+	// training never heard; {1, 1}: none.
+	Speed [2]float64
 }
 
 // DefaultStreams are the training streams: 4 s, gaps of 0.2–1.5 s, a
 // third of the words unknown, noise from inaudible to clearly audible.
 func DefaultStreams() StreamConfig {
-	return StreamConfig{Seconds: 4, Gap: [2]float64{0.2, 1.5}, Unknown: 0.33, NoiseLevel: [2]float64{0.001, 0.03}, Level: [2]float64{0.1, 0.9}}
+	return StreamConfig{Seconds: 4, Gap: [2]float64{0.2, 1.5}, Unknown: 0.33, NoiseLevel: [2]float64{0.001, 0.03}, Level: [2]float64{0.1, 0.9},
+		Speed: [2]float64{0.85, 1.15}}
 }
 
 // Word is a word placed in a stream: its label, and where the speech
@@ -94,6 +99,7 @@ func makeStream(rng *rand.Rand, d *speech.Dataset, clips []speech.Clip, c Stream
 		if err != nil {
 			return nil, nil, err
 		}
+		w = resample(w, logUniform(rng, c.Speed))
 		s0, s1 := wordSpan(w)
 		if pos+s1-s0 > n {
 			break
@@ -126,6 +132,25 @@ func makeStream(rng *rand.Rand, d *speech.Dataset, clips []speech.Clip, c Stream
 		}
 	}
 	return x, words, nil
+}
+
+// resample plays x faster by factor (linear interpolation): len(x)/factor
+// samples; factor 1 returns x.
+func resample(x []float64, factor float64) []float64 {
+	if factor == 1 || factor <= 0 {
+		return x
+	}
+	out := make([]float64, int(float64(len(x)-1)/factor)+1)
+	for i := range out {
+		p := float64(i) * factor
+		j := int(p)
+		f := p - float64(j)
+		out[i] = x[j]
+		if j+1 < len(x) {
+			out[i] += f * (x[j+1] - x[j])
+		}
+	}
+	return out
 }
 
 func logUniform(rng *rand.Rand, r [2]float64) float64 {
@@ -313,7 +338,7 @@ type EvalStream struct {
 func EvalStreams(d *speech.Dataset, clips []speech.Clip, seed uint64, n int, seconds float64) ([]EvalStream, error) {
 	c := DefaultStreams()
 	c.Seconds = seconds
-	c.Gap = [2]float64{0.4, 2}
+	c.Gap, c.Speed = [2]float64{0.4, 2}, [2]float64{1, 1}
 	rng := rand.New(rand.NewPCG(seed, 7))
 	out := make([]EvalStream, n)
 	for i := range out {

@@ -281,3 +281,62 @@ func TestKindString(t *testing.T) {
 		t.Errorf("names %q, %q", KindSGD, KindAdam)
 	}
 }
+
+// TestStep32: Adam and SGD in float32 follow the float64 step within
+// float32 rounding, leave float32 values in the parameters, split by
+// Begin32/Update32 into any ranges with Step32's bits, and take the
+// float64 moments of an older checkpoint rounded once.
+func TestStep32(t *testing.T) {
+	grad := func(step int) ([][]float64, [][]float32) {
+		g64 := [][]float64{make([]float64, 37)}
+		g32 := [][]float32{make([]float32, 37)}
+		for i := range g64[0] {
+			g32[0][i] = float32(math.Sin(float64(step*(i+1))) * 0.1)
+			g64[0][i] = float64(g32[0][i])
+		}
+		return g64, g32
+	}
+	for _, mk := range []func() (Optimizer, Float32, Float32){
+		func() (Optimizer, Float32, Float32) { return NewAdam(1e-2), NewAdam(1e-2), NewAdam(1e-2) },
+		func() (Optimizer, Float32, Float32) { return &SGD{Rate: 0.1}, &SGD{Rate: 0.1}, &SGD{Rate: 0.1} },
+	} {
+		o64, o32, split := mk()
+		p64 := [][]float64{make([]float64, 37)}
+		p32 := [][]float64{make([]float64, 37)}
+		ps := [][]float64{make([]float64, 37)}
+		for i := range p64[0] {
+			p64[0][i] = float64(float32(0.1 * float64(i)))
+			p32[0][i], ps[0][i] = p64[0][i], p64[0][i]
+		}
+		for step := 1; step <= 30; step++ {
+			g64, g32 := grad(step)
+			o64.Step(p64, g64)
+			o32.Step32(p32, g32)
+			split.Begin32(ps)
+			for _, r := range [][2]int{{20, 37}, {0, 7}, {7, 20}} {
+				split.Update32(0, r[0], r[1], ps[0], g32[0])
+			}
+		}
+		for i, v := range p32[0] {
+			if float64(float32(v)) != v {
+				t.Fatalf("%T: parameter %d = %v is not a float32 value", o32, i, v)
+			}
+			if v != ps[0][i] {
+				t.Fatalf("%T: parameter %d: Step32 %v, split %v", o32, i, v, ps[0][i])
+			}
+			if math.Abs(v-p64[0][i]) > 1e-5 {
+				t.Fatalf("%T: parameter %d: float32 %v, float64 %v", o32, i, v, p64[0][i])
+			}
+		}
+	}
+	// A float64 Adam (as an older float32 checkpoint holds it) continues
+	// in float32 from its moments rounded.
+	old := NewAdam(1e-2)
+	p := [][]float64{{0.5, -0.25}}
+	old.Step(p, [][]float64{{0.1, 0.2}})
+	m0 := float32(old.M[0][1])
+	old.Step32(p, [][]float32{{0.1, 0.2}})
+	if old.M != nil || old.M32 == nil || old.M32[0][1] != float32(old.Beta1)*m0+float32(1-old.Beta1)*0.2 || old.T != 2 {
+		t.Fatalf("float64 moments not carried over: M %v, M32 %v, T %d", old.M, old.M32, old.T)
+	}
+}

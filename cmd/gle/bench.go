@@ -13,31 +13,43 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/experiments"
-	"github.com/gle-go/gle/internal/kernel"
+	"github.com/gle-go/gle/internal/par"
 )
 
-// runBench times the standard workloads against the reference (docs/performance.md).
+// runBench times the standard workloads against the reference
+// (docs/performance.md), at one or several thread counts in one run.
 func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := false
 	names := ""
 	reps := 5
 	minTime := 500 * time.Millisecond
+	var threads []int
 	if err := parseNoArgs("bench", args, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print a JSON array instead of a table")
 		fs.StringVar(&names, "workload", "", "comma-separated workloads (default all: mnist1d-e2e, mnist1d-eval, lagline, gsc, graph-recurrent, chain-same-size, and the float32 engine's mnist1d-e2e-f32, mnist1d-eval-f32, gsc-f32)")
 		fs.IntVar(&reps, "reps", reps, "repetitions; the median is reported")
 		fs.DurationVar(&minTime, "min-time", minTime, "minimum time of one repetition")
-		fs.Func("threads", "goroutines for large products (default GLE_THREADS or 1)", func(v string) error {
-			return setupThreads(v)
+		fs.Func("threads", "threads per step, or a comma-separated list timed side by side, e.g. 1,2 (default GLE_THREADS, or every core: then each run times itself on one thread and on all and keeps the faster)", func(v string) error {
+			threads = threads[:0]
+			for _, f := range strings.Split(v, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil || n < 1 {
+					return fmt.Errorf("%q: want positive integers, e.g. 1,2", v)
+				}
+				threads = append(threads, n)
+			}
+			return nil
 		})
 	}); err != nil {
 		return err
 	}
-	cores := "one core"
-	if t := kernel.Threads(); t > 1 {
-		cores = fmt.Sprintf("%d threads", t)
+	explicit := len(threads) > 0
+	if !explicit {
+		threads = []int{gle.Threads()}
 	}
+	defer par.SetThreads(par.Explicit())
 	if reps < 1 || minTime <= 0 {
 		return usagef("--reps = %d must be ≥ 1 and --min-time = %v positive", reps, minTime)
 	}
@@ -52,25 +64,36 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var results []experiments.BenchResult
 	if !asJSON {
-		fmt.Fprintf(stdout, "%-17s %12s %10s %14s %9s %8s   (-f32: float32 engine; %s, median of %d)\n", "workload", "ms/step", "GFLOP/s", "reference ms", "speedup", "allocs", cores, reps)
+		fmt.Fprintf(stdout, "%-17s %7s %12s %10s %14s %9s %8s %8s   (-f32: float32 engine; %d cores; median of %d)\n",
+			"workload", "threads", "ms/step", "GFLOP/s", "reference ms", "speedup", "allocs", "scaling", gle.Cores(), reps)
 	}
 	for _, w := range ws {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		own := resetPeakRSS()
-		r, err := experiments.Bench(w, minTime, reps)
-		if err != nil {
-			return fmt.Errorf("%s: %w", w.Name, err)
-		}
-		r.PeakRSSKB = peakRSSKB()
-		results = append(results, r)
-		if !asJSON {
-			label := "peak RSS"
-			if !own {
-				label = "peak RSS of the process so far"
+		var first float64
+		for i, th := range threads {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			fmt.Fprintf(stdout, "%s   %s %d kB\n", r, label, r.PeakRSSKB)
+			if explicit {
+				gle.SetThreads(th)
+			}
+			own := resetPeakRSS()
+			r, err := experiments.Bench(w, minTime, reps)
+			if err != nil {
+				return fmt.Errorf("%s: %w", w.Name, err)
+			}
+			r.Threads = th
+			r.PeakRSSKB = peakRSSKB()
+			results = append(results, r)
+			if i == 0 {
+				first = r.MSPerStep
+			}
+			if !asJSON {
+				label := "peak RSS"
+				if !own {
+					label = "peak RSS of the process so far"
+				}
+				fmt.Fprintf(stdout, "%s %7.2f×   %s %d kB\n", r, first/r.MSPerStep, label, r.PeakRSSKB)
+			}
 		}
 	}
 	if asJSON {
@@ -79,13 +102,13 @@ func runBench(ctx context.Context, args []string, stdout io.Writer) error {
 		return enc.Encode(results)
 	}
 	peak64, peak32 := experiments.GEMMPeak[float64](512, time.Second), experiments.GEMMPeak[float32](512, time.Second)
-	fmt.Fprintf(stdout, "GEMM kernel on 512×512 matrices: %.2f GFLOP/s (float64), %.2f GFLOP/s (float32)\n", peak64, peak32)
+	fmt.Fprintf(stdout, "GEMM kernel on 512×512 matrices, one core: %.2f GFLOP/s (float64), %.2f GFLOP/s (float32)\n", peak64, peak32)
 	for _, r := range results {
 		switch r.Workload {
 		case "gsc":
-			fmt.Fprintf(stdout, "gsc reaches %.0f%% of the float64 GEMM rate\n", 100*r.GFLOPS/peak64)
+			fmt.Fprintf(stdout, "gsc on %d threads reaches %.0f%% of %d× the float64 GEMM rate\n", r.Threads, 100*r.GFLOPS/peak64/float64(r.Threads), r.Threads)
 		case "gsc-f32":
-			fmt.Fprintf(stdout, "gsc-f32 reaches %.0f%% of the float32 GEMM rate\n", 100*r.GFLOPS/peak32)
+			fmt.Fprintf(stdout, "gsc-f32 on %d threads reaches %.0f%% of %d× the float32 GEMM rate\n", r.Threads, 100*r.GFLOPS/peak32/float64(r.Threads), r.Threads)
 		}
 	}
 	return nil

@@ -25,7 +25,6 @@ import (
 
 	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/internal/atomicfile"
-	"github.com/gle-go/gle/internal/kernel"
 )
 
 type command struct {
@@ -59,8 +58,8 @@ func init() {
 		},
 		"bench": {
 			summary: "time the standard workloads and compare with the reference implementation",
-			usage:   "[--json] [--workload mnist1d-e2e,lagline] [--reps 5] [--min-time 500ms]",
-			example: "gle bench --json",
+			usage:   "[--json] [--workload mnist1d-e2e,lagline] [--reps 5] [--min-time 500ms] [--threads 1,2]",
+			example: "gle bench --threads 1,2 --workload gsc-f32,mnist1d-e2e-f32",
 			run:     runBench,
 		},
 		"conformance": {
@@ -125,7 +124,7 @@ func init() {
 		},
 		"slurm": {
 			summary: "print an sbatch script running one seed of an experiment per Slurm array task",
-			usage:   "[--seeds 1-10] [--out DIR] [--time 04:00:00] [--mem 2G] run EXPERIMENT [flags]",
+			usage:   "[--seeds 1-10] [--out DIR] [--time 04:00:00] [--mem 2G] [--cpus-per-task 1] run EXPERIMENT [flags]",
 			example: "gle slurm --seeds 1-10 --out runs/e2e run mnist1d-e2e > e2e.sbatch && sbatch e2e.sbatch",
 			run:     runSlurm,
 		},
@@ -177,8 +176,9 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// setupThreads applies GLE_THREADS: the number of goroutines large matrix
-// products are split over (default 1; results do not depend on it).
+// setupThreads applies GLE_THREADS: the number of threads a network step
+// is split over (default: every core the process may use, divided among
+// --jobs; results do not depend on it).
 func setupThreads(spec string) error {
 	if spec == "" {
 		return nil
@@ -187,7 +187,7 @@ func setupThreads(spec string) error {
 	if err != nil || n < 1 {
 		return fmt.Errorf("GLE_THREADS = %q: want a positive integer", spec)
 	}
-	kernel.SetThreads(n)
+	gle.SetThreads(n)
 	return nil
 }
 
@@ -328,7 +328,7 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "\nRun \"gle help COMMAND\" for a command's flags and an example.")
 	fmt.Fprintln(w, "Exit codes: 0 success, 1 failure, 2 wrong usage, 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (checkpoint written).")
 	fmt.Fprintln(w, "Logs (log/slog) go to stderr at the level GLE_LOG names: debug, info, warn (default), error; GLE_LOG=json:info for JSON lines.")
-	fmt.Fprintln(w, "GLE_THREADS=N splits large matrix products over N goroutines (default 1; results are identical).")
+	fmt.Fprintln(w, "GLE_THREADS=N runs each network step on N threads (default: every core the process may use, divided among --jobs; results are identical).")
 }
 
 func printCommandHelp(w io.Writer, name string, c command, flags string) {

@@ -33,23 +33,42 @@ type EulerParams[T Float] struct {
 // (no fused operations), so both paths agree bit for bit; the outputs must
 // not share memory with the inputs.
 func Euler[T Float](p *EulerParams[T]) {
+	EulerPrepare(p)
+	EulerRows(p, 0, len(p.U)/max(1, len(p.TauM)))
+}
+
+// EulerPrepare fills the reciprocals 1/τm and 1/τr (τm may have changed
+// since the last step); EulerRows then steps any rows, in any order and
+// on any goroutines, with Euler's results.
+func EulerPrepare[T Float](p *EulerParams[T]) { Reciprocals(p.InvTauM, p.InvTauR, p.TauM, p.TauR) }
+
+// Reciprocals sets invM[o] = 1/tauM[o] and invR[o] = 1/tauR[o]: the
+// scratch EulerPrepare fills.
+func Reciprocals[T Float](invM, invR, tauM, tauR []T) {
+	N := len(tauM)
+	invM, invR, tauR = invM[:N], invR[:N], tauR[:N]
+	for o, t := range tauM {
+		invM[o], invR[o] = 1/t, 1/tauR[o]
+	}
+}
+
+// EulerRows is Euler on the samples (rows) r0…r1−1 of the batch, after
+// EulerPrepare.
+func EulerRows[T Float](p *EulerParams[T], r0, r1 int) {
 	N := len(p.TauM)
 	n := len(p.U)
-	if n == 0 {
+	if n == 0 || r0 >= r1 {
 		return
 	}
-	// Reciprocals of the time constants (τm may have changed since the
-	// last step).
-	for o := range N {
-		p.InvTauM[o], p.InvTauR[o] = 1/p.TauM[o], 1/p.TauR[o]
-	}
-	// Bounds, once: every array the kernels touch.
+	// Bounds, once: every array the kernels touch, to the rows' end
+	// (other goroutines may be stepping the rows after them).
+	m := r1 * N
 	_, _, _, _ = p.TauR[N-1], p.InvTauM[N-1], p.InvTauR[N-1], p.Bias[N-1]
-	_, _, _, _, _ = p.E[n-1], p.RPrime[n-1], p.S[n-1], p.V[n-1], p.NextU[n-1]
-	_, _, _, _ = p.NextV[n-1], p.EHat[n-1], p.UDot[n-1], p.UBreve[n-1]
+	_, _, _, _, _ = p.E[m-1], p.RPrime[m-1], p.S[m-1], p.V[m-1], p.NextU[m-1]
+	_, _, _, _, _ = p.NextV[m-1], p.EHat[m-1], p.UDot[m-1], p.UBreve[m-1], p.U[m-1]
 	L := lanes[T]()
 	if !useAsm || N < L {
-		eulerGo(p, 0, n)
+		eulerGo(p, r0*N, r1*N)
 		return
 	}
 	nv := N &^ (L - 1)
@@ -62,19 +81,19 @@ func Euler[T Float](p *EulerParams[T]) {
 	// the last vector of each row once more: every element depends only on
 	// the inputs, which no output overwrites, so the neurons computed twice
 	// get the same values.
-	eulerRows(&a, p, 0, nv)
+	eulerRows(&a, p, r0, r1, 0, nv)
 	if nv < N {
-		eulerRows(&a, p, N-L, L)
+		eulerRows(&a, p, r0, r1, N-L, L)
 	}
 }
 
 // eulerRows runs the vector kernel on neurons first…first+count−1 of
-// every row.
-func eulerRows[T Float](a *eulerArgs[T], p *EulerParams[T], first, count int) {
-	N, n := len(p.TauM), len(p.U)
+// rows r0…r1−1.
+func eulerRows[T Float](a *eulerArgs[T], p *EulerParams[T], r0, r1, first, count int) {
+	N := len(p.TauM)
 	a.tauM, a.tauR, a.invTauM, a.invTauR, a.bias = &p.TauM[first], &p.TauR[first], &p.InvTauM[first], &p.InvTauR[first], &p.Bias[first]
 	a.n = count
-	for off := first; off < n; off += N {
+	for off := r0*N + first; off < r1*N; off += N {
 		a.e, a.rp, a.s = &p.E[off], &p.RPrime[off], &p.S[off]
 		a.u, a.v, a.nu, a.nv = &p.U[off], &p.V[off], &p.NextU[off], &p.NextV[off]
 		a.ehat, a.udot, a.ub = &p.EHat[off], &p.UDot[off], &p.UBreve[off]

@@ -73,3 +73,21 @@ func cvt32to64(dst *float64, src *float32, n int)
 
 //go:noescape
 func adam4(p, grad, m, v *float64, n int, c *AdamParams)
+
+//go:noescape
+func adam8f32(p *float64, grad, m, v *float32, n int, c *Adam32Params)
+
+//go:noescape
+func transpose4x4f64(src *float64, lds int, dst *float64, ldd int, n int)
+
+//go:noescape
+func transpose8x8f64to32(src *float64, lds int, dst *float32, ldd int, cp *float32, ldc int, n int)
+
+//go:noescape
+func scaleFinite64(x *float64, n int, alpha float64) (ok bool)
+
+//go:noescape
+func scaleFinite32(x *float32, n int, alpha float32) (ok bool)
+
+//go:noescape
+func transpose8x8f32(src *float32, lds int, dst *float32, ldd int, n int)

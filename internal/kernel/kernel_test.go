@@ -272,28 +272,259 @@ func testEuler[T Float](t *testing.T) {
 	}
 }
 
-// TestThreadsBitIdentical: splitting a product over goroutines changes no
-// bit of the result (each element sums in the same order).
-func TestThreadsBitIdentical(t *testing.T) {
-	testThreadsBitIdentical[float64](t)
-	testThreadsBitIdentical[float32](t)
+// TestGemmRangeBitIdentical: any split of C into blocks cut at RowAlign
+// and ColAlign, computed in any order, equals GemmAcc bit for bit, on
+// both paths, in both precisions, for shapes that take every kernel
+// (panels, single rows, masked and Go tails, the Go path).
+func TestGemmRangeBitIdentical(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		testGemmRange[float64](t)
+		testGemmRange[float32](t)
+	}
 }
 
-func testThreadsBitIdentical[T Float](t *testing.T) {
-	defer SetThreads(Threads())
+func testGemmRange[T Float](t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, sz := range [][3]int{{256, 750, 750}, {101, 300, 203}, {750, 256, 750}} {
+	for _, sz := range [][3]int{{256, 750, 750}, {101, 300, 203}, {750, 256, 750}, {100, 53, 53}, {1, 100, 750},
+		{53, 100, 53}, {9, 5, 3}, {100, 1, 53}, {37, 17, 250}, {23, 3, 7}} {
 		m, k, n := sz[0], sz[1], sz[2]
 		a, b := randOf[T](rng, m*k), randOf[T](rng, k*n)
-		var got [3][]T
-		for i, th := range []int{1, 2, 3} {
-			SetThreads(th)
-			got[i] = randOf[T](rand.New(rand.NewPCG(9, 9)), m*n) // same C for each
-			GemmAcc(m, n, k, a, k, 1, b, n, got[i], n)
+		c0 := randOf[T](rng, m*n)
+		want := append([]T(nil), c0...)
+		GemmAcc(m, n, k, a, k, 1, b, n, want, n)
+		for _, parts := range [][2]int{{2, 1}, {3, 1}, {1, 2}, {5, 3}, {8, 8}} {
+			rows := splitAt(m, parts[0], RowAlign)
+			cols := splitAt(n, parts[1], ColAlign)
+			got := append([]T(nil), c0...)
+			// The blocks in reverse order: the order does not matter.
+			for ri := len(rows) - 2; ri >= 0; ri-- {
+				for ci := len(cols) - 2; ci >= 0; ci-- {
+					GemmRange(m, n, k, a, k, 1, b, n, got, n, rows[ri], rows[ri+1], cols[ci], cols[ci+1])
+				}
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%T asm=%v %v split %v×%v: element %d = %v, GemmAcc %v", got[0], useAsm, sz, rows, cols, i, got[i], want[i])
+				}
+			}
 		}
-		for i := range got[0] {
-			if got[0][i] != got[1][i] || got[0][i] != got[2][i] {
-				t.Fatalf("%v: element %d differs: %v, %v, %v", sz, i, got[0][i], got[1][i], got[2][i])
+	}
+}
+
+// TestPackedPanelsBitIdentical: the copied panels of B, the copied
+// blocks of a strided A and the copied tail columns change no bit, for
+// A read along rows and down columns, in both precisions.
+func TestPackedPanelsBitIdentical(t *testing.T) {
+	if !useAsm {
+		t.Skip("no vector kernels")
+	}
+	testPacked[float64](t)
+	testPacked[float32](t)
+}
+
+func testPacked[T Float](t *testing.T) {
+	defer func(v int) { packMinBytes = v }(packMinBytes)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, sz := range [][3]int{{256, 750, 750}, {750, 750, 256}, {61, 300, 517}, {300, 270, 40}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		b := randOf[T](rng, k*n)
+		for _, transA := range []bool{false, true} {
+			a := randOf[T](rng, m*k)
+			aRow, aCol := k, 1
+			if transA {
+				aRow, aCol = 1, m
+			}
+			c0 := randOf[T](rng, m*n)
+			var got [2][]T
+			for i, min := range []int{0, 1 << 30} {
+				packMinBytes = min
+				got[i] = append([]T(nil), c0...)
+				GemmAcc(m, n, k, a, aRow, aCol, b, n, got[i], n)
+			}
+			for i := range got[0] {
+				if got[0][i] != got[1][i] {
+					t.Fatalf("%T %v transA=%v: element %d packed %v, not packed %v", got[0][0], sz, transA, i, got[0][i], got[1][i])
+				}
+			}
+			if transA { // the transpose made explicit, read along rows
+				at := make([]T, m*k)
+				TransposeBlock(at, a, k, m, 0, k, 0, m)
+				c := append([]T(nil), c0...)
+				GemmAcc(m, n, k, at, k, 1, b, n, c, n)
+				for i := range c {
+					if c[i] != got[1][i] {
+						t.Fatalf("%T %v: element %d with Aᵀ copied %v, through strides %v", c[0], sz, i, c[i], got[1][i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// splitAt cuts 0…n into parts ranges at multiples of align.
+func splitAt(n, parts, align int) []int {
+	cuts := []int{0}
+	for i := 1; i < parts; i++ {
+		if c := i * n / parts / align * align; c > cuts[len(cuts)-1] && c < n {
+			cuts = append(cuts, c)
+		}
+	}
+	return append(cuts, n)
+}
+
+// TestTransposeRows: strips of rows, with and without the converted
+// copy, on both paths, give Transpose and Convert.
+func TestTransposeRows(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		for _, sz := range [][2]int{{1, 1}, {3, 70}, {70, 3}, {33, 65}, {64, 64}, {53, 53}, {750, 32}, {12, 750}, {9, 17}} {
+			r, c := sz[0], sz[1]
+			src := randSlice(rand.New(rand.NewPCG(5, 5)), r*c)
+			for _, parts := range []int{1, 3} {
+				dst, cp, d64 := make([]float32, r*c), make([]float32, r*c), make([]float64, r*c)
+				cuts := splitAt(r, parts, 8)
+				for i := len(cuts) - 2; i >= 0; i-- {
+					TransposeRows(dst, cp, src, r, c, cuts[i], cuts[i+1])
+					TransposeRows(d64, nil, src, r, c, cuts[i], cuts[i+1])
+				}
+				for i := range r {
+					for j := range c {
+						if w := float32(src[i*c+j]); dst[j*r+i] != w || cp[i*c+j] != w || d64[j*r+i] != src[i*c+j] {
+							t.Fatalf("asm=%v %dx%d: [%d][%d]: transposed %g, copy %g, float64 %g, want %g", asm, r, c, i, j, dst[j*r+i], cp[i*c+j], d64[j*r+i], w)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTransposeBlock: blocks of any rows and columns, on both paths, in
+// both precisions, give the transpose.
+func TestTransposeBlock(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		testTransposeBlock[float32](t)
+		testTransposeBlock[float64](t)
+	}
+}
+
+func testTransposeBlock[T Float](t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {9, 17}, {256, 750}, {100, 53}, {37, 8}} {
+		r, c := sz[0], sz[1]
+		src := randOf[T](rand.New(rand.NewPCG(5, 6)), r*c)
+		for _, cut := range [][2]int{{1, 1}, {3, 2}, {2, 5}} {
+			dst := make([]T, r*c)
+			rows, cols := splitAt(r, cut[0], 1), splitAt(c, cut[1], 1)
+			for a := range len(rows) - 1 {
+				for b := range len(cols) - 1 {
+					TransposeBlock(dst, src, r, c, rows[a], rows[a+1], cols[b], cols[b+1])
+				}
+			}
+			for i := range r {
+				for j := range c {
+					if dst[j*r+i] != src[i*c+j] {
+						t.Fatalf("%T asm=%v %dx%d cut %v: [%d][%d] = %v, want %v", src[0], useAsm, r, c, cut, i, j, dst[j*r+i], src[i*c+j])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestScaleFinite: the products are Go's, and any NaN or ±Inf anywhere
+// is found, on both paths, in both precisions.
+func TestScaleFinite(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, asm := range []bool{false, cpu.HasAVX2FMA} {
+		useAsm = asm
+		testScaleFinite[float64](t)
+		testScaleFinite[float32](t)
+	}
+}
+
+func testScaleFinite[T Float](t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, n := range []int{0, 1, 15, 16, 37, 64, 1001} {
+		x := randOf[T](rng, n)
+		want := make([]T, n)
+		for i, v := range x {
+			want[i] = v * T(-0.25)
+		}
+		y := append([]T(nil), x...)
+		if !ScaleFinite(y, -0.25) || !Finite(y) {
+			t.Fatalf("%T asm=%v n=%d: finite values reported non-finite", x, useAsm, n)
+		}
+		for i := range y {
+			if y[i] != want[i] {
+				t.Fatalf("%T asm=%v n=%d: [%d] = %v, want %v", x, useAsm, n, i, y[i], want[i])
+			}
+		}
+		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+			for _, at := range []int{0, n / 2, n - 1} {
+				if n == 0 {
+					continue
+				}
+				y := append([]T(nil), x...)
+				y[at] = T(bad)
+				if Finite(y) {
+					t.Fatalf("%T n=%d: %v at %d not found by Finite", x, n, bad, at)
+				}
+				if ScaleFinite(y, 2) {
+					t.Fatalf("%T asm=%v n=%d: %v at %d not found", x, useAsm, n, bad, at)
+				}
+			}
+		}
+		if n > 0 {
+			y := append([]T(nil), x...)
+			y[n-1] = T(math.MaxFloat32)
+			if ScaleFinite(y, 4) { // overflows to +Inf in float32, not in float64
+				if _, is32 := any(y[0]).(float32); is32 {
+					t.Fatalf("asm=%v n=%d: an overflow to ±Inf not found", useAsm, n)
+				}
+			}
+		}
+	}
+}
+
+// TestAdam32 checks the vector and scalar Adam32 paths bit for bit
+// against each other and against the formula in float32 arithmetic, for
+// every length mod 8.
+func TestAdam32(t *testing.T) {
+	defer func(v bool) { useAsm = v }(useAsm)
+	rng := rand.New(rand.NewPCG(3, 5))
+	c := AdamParams{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3 / (1 - 0.9*0.9), SqrtBC2: math.Sqrt(1 - 0.999*0.999), Eps: 1e-8}.Float32()
+	for _, n := range []int{1, 8, 13, 53, 1031} {
+		p0, g, m0, v0 := randSlice(rng, n), randOf[float32](rng, n), randOf[float32](rng, n), randOf[float32](rng, n)
+		for i := range v0 {
+			v0[i] *= v0[i]
+		}
+		var gotP [2][]float64
+		var gotM, gotV [2][]float32
+		for path, asm := range []bool{false, cpu.HasAVX2FMA} {
+			useAsm = asm
+			p, m, v := append([]float64(nil), p0...), append([]float32(nil), m0...), append([]float32(nil), v0...)
+			Adam32(p, g, m, v, c)
+			gotP[path], gotM[path], gotV[path] = p, m, v
+		}
+		for i := range n {
+			if gotP[0][i] != gotP[1][i] || gotM[0][i] != gotM[1][i] || gotV[0][i] != gotV[1][i] {
+				t.Fatalf("n=%d i=%d: Go and vector paths differ: p %v/%v m %v/%v v %v/%v", n, i, gotP[0][i], gotP[1][i], gotM[0][i], gotM[1][i], gotV[0][i], gotV[1][i])
+			}
+			if float64(float32(gotP[0][i])) != gotP[0][i] {
+				t.Fatalf("n=%d i=%d: p = %v is not a float32 value", n, i, gotP[0][i])
+			}
+			mi := float64(c.Beta1)*float64(m0[i]) + float64(c.OneMinusBeta1)*float64(g[i])
+			vi := float64(c.Beta2)*float64(v0[i]) + float64(c.OneMinusBeta2)*float64(g[i])*float64(g[i])
+			pi := float64(float32(p0[i])) + float64(c.NegStepSize)*mi/(math.Sqrt(vi)/float64(c.SqrtBC2)+float64(c.Eps))
+			for k, x := range [][2]float64{{gotP[0][i], pi}, {float64(gotM[0][i]), mi}, {float64(gotV[0][i]), vi}} {
+				if math.Abs(x[0]-x[1]) > 1e-6*max(1, math.Abs(x[1])) {
+					t.Fatalf("n=%d i=%d var %d: %v, want %v", n, i, k, x[0], x[1])
+				}
 			}
 		}
 	}
@@ -326,4 +557,47 @@ func TestConvert(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkStepProducts times the three products of a 750-wide GSC layer
+// step (batch 256) in float32: s = r Wᵀ, the error sent back ê W, and the
+// weight gradient êᵀ r, with A transposed through strides and (as the
+// engine computes it) with êᵀ copied first, the copy included.
+func BenchmarkStepProducts(b *testing.B) {
+	const B, N = 256, 750
+	rng := rand.New(rand.NewPCG(1, 1))
+	r, wt, w, e := randOf[float32](rng, B*N), randOf[float32](rng, N*N), randOf[float32](rng, N*N), randOf[float32](rng, B*N)
+	c, et := make([]float32, max(B*N, N*N)), make([]float32, B*N)
+	for _, p := range []struct {
+		name string
+		f    func()
+	}{
+		{"s=r·Wt", func() { GemmAcc(B, N, N, r, N, 1, wt, N, c, N) }},
+		{"eb=e·W", func() { GemmAcc(B, N, N, e, N, 1, w, N, c, N) }},
+		{"gW=eT·r", func() { GemmAcc(N, N, B, e, 1, N, r, N, c, N) }},
+		{"gW=(eT copied)·r", func() { TransposeBlock(et, e, B, N, 0, B, 0, N); GemmAcc(N, N, B, et, B, 1, r, N, c, N) }},
+	} {
+		b.Run(p.name, func(b *testing.B) {
+			for range b.N {
+				p.f()
+			}
+			b.ReportMetric(2*float64(B*N*N)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkAdam32 times the float32 Adam update of the GSC network's
+// 1.16 M parameters (36 bytes a parameter: the streaming rate).
+func BenchmarkAdam32(b *testing.B) {
+	const n = 1160262
+	rng := rand.New(rand.NewPCG(2, 2))
+	p, g, m, v := randSlice(rng, n), randOf[float32](rng, n), randOf[float32](rng, n), randOf[float32](rng, n)
+	for i := range v {
+		v[i] *= v[i]
+	}
+	c := AdamParams{Beta1: 0.9, Beta2: 0.999, StepSize: 1e-3, SqrtBC2: 0.5, Eps: 1e-8}.Float32()
+	for range b.N {
+		Adam32(p, g, m, v, c)
+	}
+	b.ReportMetric(36*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }

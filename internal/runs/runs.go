@@ -23,6 +23,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gle-go/gle/internal/par"
 	"sync"
 	"time"
 
@@ -263,8 +265,13 @@ func ParseSeeds(s string) ([]uint64, error) {
 }
 
 // FanOut runs job(i) for i = 0…n−1 with at most jobs running at once and
-// returns their errors joined.
+// returns their errors joined. While it runs, the default threads of a
+// network step are the cores divided among the jobs running at once
+// (par.SetJobs), so that jobs × threads does not oversubscribe them.
 func FanOut(n, jobs int, job func(i int) error) error {
+	if k := min(jobs, n); k > 1 {
+		defer par.SetJobs(par.SetJobs(k))
+	}
 	errs := make([]error, n)
 	sem := make(chan struct{}, max(1, jobs))
 	var wg sync.WaitGroup
