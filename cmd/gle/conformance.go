@@ -24,6 +24,7 @@ func runConformance(ctx context.Context, args []string, stdout io.Writer) error 
 			"with --float32 the default is per kind: %g outputs, u, r, r_prime; %g weight, bias; %g tau_m; %g v, e_bottom",
 			f32tol("output"), f32tol("weight"), f32tol("tau_m"), f32tol("v")))
 		fs.BoolVar(&f32, "float32", false, "replay on the float32 engine")
+		defineThreads(fs)
 	})
 	if err != nil {
 		return err

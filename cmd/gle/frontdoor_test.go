@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gle-go/gle"
 	"github.com/gle-go/gle/npy"
 )
 
@@ -173,5 +174,34 @@ projections:
 	}
 	if strings.Contains(out, "Adjoint") || !strings.Contains(out, "wrote trace.npz (u, r and ê of every population)") {
 		t.Errorf("trace on a loop:\n%s", out)
+	}
+}
+
+// TestThreadsFlag: --threads splits every step over that many threads;
+// the run is bit-identical whatever the number, and a bad value is a
+// usage error naming the flag.
+func TestThreadsFlag(t *testing.T) {
+	t.Cleanup(func() { gle.SetThreads(0) }) // the setting is the process's
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "net.yaml")
+	os.WriteFile(spec, []byte(cliSpec), 0o644)
+	data := delayedSine(t, dir)
+	var outs [][]byte
+	for _, n := range []string{"1", "3"} {
+		run := filepath.Join(dir, "r"+n)
+		if code, out, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--epochs", "3", "--threads", n, "--run-dir", run, "--figures=false"); code != 0 {
+			t.Fatalf("--threads %s: exit %d\n%s%s", n, code, out, errs)
+		}
+		b, err := os.ReadFile(filepath.Join(run, "learned.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, b)
+	}
+	if string(outs[0]) != string(outs[1]) {
+		t.Error("the learned parameters differ between --threads 1 and 3")
+	}
+	if code, _, errs := runCLI(t, "train", "--spec", spec, "--data", data, "--threads", "0", "--run-dir", filepath.Join(dir, "bad")); code != 2 || !strings.Contains(errs, "threads") {
+		t.Errorf("--threads 0: exit %d, %s", code, errs)
 	}
 }

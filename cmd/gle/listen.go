@@ -26,6 +26,7 @@ func runListen(ctx context.Context, args []string, stdout io.Writer) error {
 		fs.StringVar(&modelPath, "model", "", "keyword model (.safetensors of gle run listen-train; default: the shipped model)")
 		fs.BoolVar(&asJSON, "json", false, "print each detection as a JSON object per line {word, time, confidence}")
 		fs.BoolVar(&demo, "demo", false, "synthesise a short stream with espeak-ng and listen to it")
+		defineThreads(fs)
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/gle-go/gle"
@@ -39,6 +40,7 @@ func (f *sessionFlags) define(fs *flag.FlagSet) {
 // available memory).
 func defineCommon(fs *flag.FlagSet, force *bool) {
 	fs.BoolVar(force, "force", false, "overwrite output files and folders that exist")
+	defineThreads(fs)
 	fs.Func("max-memory", "refuse networks, batches and BPTT tapes needing more memory than this, e.g. 8G (default: the memory available)", func(v string) error {
 		n, err := runs.ParseBytes(v)
 		if err == nil {
@@ -46,6 +48,20 @@ func defineCommon(fs *flag.FlagSet, force *bool) {
 			debug.SetMemoryLimit(n)
 		}
 		return err
+	})
+}
+
+// defineThreads adds --threads: the threads a network step is split over
+// (default GLE_THREADS, or every core the process may use divided among
+// --jobs); results are bit-identical for any number.
+func defineThreads(fs *flag.FlagSet) {
+	fs.Func("threads", "threads a network step is split over (default: GLE_THREADS, or every core divided among --jobs; results do not depend on it)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q: want a positive integer", v)
+		}
+		gle.SetThreads(n)
+		return nil
 	})
 }
 

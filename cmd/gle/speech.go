@@ -15,6 +15,7 @@ func runPredict(ctx context.Context, args []string, stdout io.Writer) error {
 	model := ""
 	files, err := parseFlags("predict", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&model, "model", "", "model.gob written by gle run speech; required")
+		defineThreads(fs)
 	})
 	if err != nil {
 		return err

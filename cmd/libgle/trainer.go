@@ -149,6 +149,25 @@ func gle_trainer_set_lr(th C.int64_t, lr C.double) *C.char {
 	})
 }
 
+// gle_trainer_set_threads sets the threads the trainer's steps are split
+// over (0: the default, every core the process may use); results do not
+// depend on it.
+//
+//export gle_trainer_set_threads
+func gle_trainer_set_threads(th C.int64_t, n C.int64_t) *C.char {
+	return guard(func() error {
+		t, err := lookup[*trainer](th)
+		if err != nil {
+			return err
+		}
+		if n < 0 || n > 1<<16 {
+			return &gle.FieldError{Field: "threads", Value: int64(n), Why: "want 1…65536, or 0 for every core", Err: gle.ErrInvalid}
+		}
+		t.l.SetThreads(int(n))
+		return nil
+	})
+}
+
 // gle_trainer_save writes a checkpoint in the run driver's format (the
 // trainer, its spec, the history given as JSON records).
 //

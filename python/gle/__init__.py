@@ -285,21 +285,28 @@ class Trainer(Handle):
     and tau_m_max, learning from learn_from_step on.
 
     The state carries over from call to call (reset() starts from rest);
-    float32=True runs the float32 engine (GLE's rule only). A divergence
+    float32=True runs the float32 engine (GLE's rule only); threads=N
+    splits every step over N threads (default: every core the process may
+    use; the results are the same for any number). A divergence
     (DivergedError) is caught before an update is applied: the parameters
     keep their last finite values and reset() continues from them.
     """
 
-    def __init__(self, net: Network, batch: int = 1, *, rule: str = "gle", float32: bool = False):
+    def __init__(self, net: Network, batch: int = 1, *, rule: str = "gle", float32: bool = False,
+                 threads: int | None = None):
         if not isinstance(net, Network):
             raise TypeError(f"net is a {type(net).__name__}: want a gle.Network")
         batch = _count(batch, "batch")
+        if threads is not None:
+            threads = _count(threads, "threads")
         _flag(float32, "float32")
         if not isinstance(rule, str):
             raise TypeError(f"rule = {rule!r}: want a string such as 'gle' or 'tbptt:100'")
         h = ctypes.c_int64()
         call("gle_trainer_new", net._h, batch, rule.encode(), int(float32), ctypes.byref(h))
         super().__init__(h.value)
+        if threads is not None:
+            call("gle_trainer_set_threads", self._h, threads)
         self.net, self.batch, self.rule, self.float32 = net, batch, rule, float32
         self.history: list[dict] = []
 

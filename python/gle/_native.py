@@ -65,6 +65,7 @@ _SIGNATURES = {
     "gle_trainer_info": (_err, [_i64, _pstr]),
     "gle_trainer_state": (_err, [_i64, _pi64]),
     "gle_trainer_set_lr": (_err, [_i64, _f64]),
+    "gle_trainer_set_threads": (_err, [_i64, _i64]),
     "gle_trainer_save": (_err, [_i64, _str, _str]),
     "gle_trainer_load": (_err, [_str, _str, _i64, _pi64, _pi64, _pstr]),
     "gle_dataset_new": (_err, [_i64, _i64, _pf64, _i64, _i64, _i64, _i64, _pf64, _pi64, _pi64]),

@@ -134,3 +134,16 @@ def test_resume_refusal_names_each_difference_once(tmp_path):
     with pytest.raises(gle.MismatchError) as e:
         gle.Trainer.resume(tmp_path / "ck.gob", rule="tbptt:5")
     assert str(e.value).count("rule: checkpoint gle, now tbptt:5") == 1
+
+
+def test_threads_give_the_same_results():
+    x = np.sin(0.1 * np.arange(200))[:, None, None]
+    nets = []
+    for threads in (1, 2, 3):
+        tr = gle.Trainer(gle.Network(small_spec()), threads=threads)
+        tr.fit(x, 0.5 * x, epochs=2, progress=False)
+        nets.append(tr.net)
+    for k in nets[0].tensors:
+        assert np.array_equal(nets[0][k], nets[1][k]) and np.array_equal(nets[0][k], nets[2][k]), k
+    with pytest.raises(gle.SpecError, match="threads = 0"):
+        gle.Trainer(gle.Network(small_spec()), threads=0)
