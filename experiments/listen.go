@@ -171,16 +171,16 @@ func streamFeatures(x []float64, window float64) ([]float64, int, error) {
 	return out, s.Steps(), err
 }
 
-// streamTargets labels every step: a word's label from Lead seconds
-// before its end (once most of it was heard; never before its start) to
-// Tail seconds after its end, silence elsewhere.
-func streamTargets(steps int, words []Word, silence int, lead, tail float64) []int {
+// streamTargets labels every step: a word's label from Onset seconds
+// after its start (or its end, for words shorter than that) to Tail
+// seconds after its end, silence elsewhere.
+func streamTargets(steps int, words []Word, silence int, onset, tail float64) []int {
 	labels := make([]int, steps)
 	for i := range labels {
 		labels[i] = silence
 	}
 	for _, w := range words {
-		a := int(math.Round(max(w.Start, w.End-lead) / listen.StepSeconds))
+		a := int(math.Round(min(w.Start+onset, w.End) / listen.StepSeconds))
 		b := int(math.Round((w.End + tail) / listen.StepSeconds))
 		for i := max(a, 0); i < min(b, steps); i++ {
 			labels[i] = w.Label
@@ -199,7 +199,7 @@ type streamSource struct {
 	n      int
 	seed   uint64
 	window float64
-	lead   float64
+	onset  float64
 	tail   float64
 }
 
@@ -218,7 +218,7 @@ func (s *streamSource) Sample(dst *data.Sample, i int, rng *rand.Rand) error {
 		return err
 	}
 	dst.Steps, dst.X = steps, append(dst.X[:0], f...)
-	dst.Labels = append(dst.Labels[:0], streamTargets(steps, words, slices.Index(s.d.Labels, speech.SilenceLabel), s.lead, s.tail)...)
+	dst.Labels = append(dst.Labels[:0], streamTargets(steps, words, slices.Index(s.d.Labels, speech.SilenceLabel), s.onset, s.tail)...)
 	return nil
 }
 
@@ -226,10 +226,10 @@ func (s *streamSource) Sample(dst *data.Sample, i int, rng *rand.Rand) error {
 // listen-train): the network (Hidden units in two layers of lagged and
 // LE neurons, as the paper's speech network but smaller), trained with
 // GLE's local rule on streams of the training split's clips, each step's
-// target the word being heard (from Lead after its start to Tail after
-// its end) or silence; validated on streams of the validation split.
-// The target asks for the word once it has (mostly) been heard: from
-// Lead before its end to Tail after it.
+// target the word being heard (from Onset after its start to Tail after
+// its end) or silence; validated on streams of the validation split
+// after every epoch, the learning rate halved when the validation loss
+// has not improved for Patience epochs.
 type ListenConfig struct {
 	Data       string
 	ListSplit  bool // validation_list.txt / testing_list.txt instead of the hash split
@@ -239,11 +239,15 @@ type ListenConfig struct {
 	Batch      int
 	Streams    int // training streams per epoch
 	ValStreams int
-	LR         float64
-	Lead, Tail float64
-	Window     float64 // the frontend's normalisation window (frames)
-	Stream     StreamConfig
-	Float32    bool
+	// RuleStreams is the number of 20-s validation streams the detection
+	// rule is chosen on (ChooseRule).
+	RuleStreams int
+	LR          float64
+	Onset, Tail float64
+	Patience    int
+	Window      float64 // the frontend's normalisation window (frames)
+	Stream      StreamConfig
+	Float32     bool
 	// OnClips trains on isolated clips instead, with the speech
 	// experiment's protocol (per-clip features, augmentation,
 	// class-balanced draws, a class label for every step of a clip): the
@@ -253,8 +257,42 @@ type ListenConfig struct {
 
 // DefaultListen returns the default training of the shipped model.
 func DefaultListen() ListenConfig {
-	return ListenConfig{Seed: 1, Hidden: 128, Epochs: 30, Batch: 32, Streams: 1024, ValStreams: 128, LR: 3e-4,
-		Lead: 0.1, Tail: 0.4, Window: speech.DefaultStreamWindow, Stream: DefaultStreams(), Float32: true}
+	return ListenConfig{Seed: 1, Hidden: 128, Epochs: 30, Batch: 32, Streams: 1024, ValStreams: 128, RuleStreams: 20, LR: 3e-4, Patience: 4,
+		Onset: 0.15, Tail: 0.3, Window: speech.DefaultStreamWindow, Stream: DefaultStreams(), Float32: true}
+}
+
+// Validate reports the first setting that cannot train, naming it.
+func (c *ListenConfig) Validate() error {
+	bad := func(field string, v any, why string) error {
+		return &gle.FieldError{Field: field, Value: v, Why: why, Err: gle.ErrInvalid}
+	}
+	switch {
+	case c.Data == "":
+		return bad("data", "", "name the corpus folder")
+	case c.Hidden < 4:
+		return bad("hidden", c.Hidden, "must be ≥ 4 (four groups of time constants)")
+	case c.Epochs <= 0:
+		return bad("epochs", c.Epochs, "must be positive")
+	case c.Batch <= 0:
+		return bad("batch", c.Batch, "must be positive")
+	case c.Streams < c.Batch:
+		return bad("streams", c.Streams, fmt.Sprintf("must be at least the batch (%d)", c.Batch))
+	case c.ValStreams <= 0:
+		return bad("val-streams", c.ValStreams, "must be positive")
+	case c.RuleStreams <= 0:
+		return bad("rule-streams", c.RuleStreams, "must be positive")
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return bad("lr", c.LR, "must be positive and finite")
+	case c.Patience < 0:
+		return bad("patience", c.Patience, "must be ≥ 0")
+	case !(c.Onset >= 0 && c.Onset < 2):
+		return bad("onset", c.Onset, "must be in [0, 2) seconds")
+	case !(c.Tail >= 0 && c.Tail < 2):
+		return bad("tail", c.Tail, "must be in [0, 2) seconds")
+	case !(c.Stream.Speed[0] > 0 && c.Stream.Speed[1] >= c.Stream.Speed[0] && c.Stream.Speed[1] < 4):
+		return bad("speed", fmt.Sprint(c.Stream.Speed[0], "–", c.Stream.Speed[1]), "must be a range within (0, 4)")
+	}
+	return nil
 }
 
 // ListenSpec returns the network: 32 → Hidden → Hidden → classes, each
@@ -287,6 +325,9 @@ type ListenResult struct {
 // validation streams after every epoch feeding a plateau schedule), then
 // chooses the detection rule on the validation streams (ChooseRule).
 func RunListenTrain(ctx context.Context, c ListenConfig, o RunOptions) (*ListenResult, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
 	o2 := speech.DefaultOptions()
 	o2.ListSplit = c.ListSplit
 	ds, err := speech.Load(c.Data, o2)
@@ -299,15 +340,18 @@ func RunListenTrain(ctx context.Context, c ListenConfig, o RunOptions) (*ListenR
 		return nil, err
 	}
 	src := fit.Sources{
-		Train:      &streamSource{d: ds, clips: ds.Splits[speech.Train], c: c.Stream, n: c.Streams, window: c.Window, lead: c.Lead, tail: c.Tail},
-		Validation: &streamSource{d: ds, clips: ds.Splits[speech.Validation], c: c.Stream, n: c.ValStreams, seed: c.Seed + 1000, window: c.Window, lead: c.Lead, tail: c.Tail},
+		Train:      &streamSource{d: ds, clips: ds.Splits[speech.Train], c: c.Stream, n: c.Streams, window: c.Window, onset: c.Onset, tail: c.Tail},
+		Validation: &streamSource{d: ds, clips: ds.Splits[speech.Validation], c: c.Stream, n: c.ValStreams, seed: c.Seed + 1000, window: c.Window, onset: c.Onset, tail: c.Tail},
 	}
 	order := data.InOrder
 	if c.OnClips {
 		src = fit.Sources{Train: &speechSource{ds, ds.Splits[speech.Train]}, Validation: &speechSource{ds, ds.Splits[speech.Validation]}}
 		order = data.Balanced
 	}
-	plateau, _ := optim.NewPlateau("min", 0.5, 4)
+	plateau, err := optim.NewPlateau("min", 0.5, c.Patience)
+	if err != nil {
+		return nil, err
+	}
 	res, err := fit.Run(ctx, l, src, fit.Settings{Epochs: c.Epochs, Batch: c.Batch, Order: order, Seed: c.Seed,
 		EachEpoch: []fit.Split{fit.Validation}, EvalBatch: c.Batch, Schedule: plateau, ScheduleOn: fit.Validation,
 		Checkpoint: o.Checkpoint, Resume: o.Resume, Spec: spec}, o.Recorder)
@@ -319,7 +363,7 @@ func RunListenTrain(ctx context.Context, c ListenConfig, o RunOptions) (*ListenR
 	if err != nil {
 		return out, err
 	}
-	val, err := EvalStreams(ds, ds.Splits[speech.Validation], c.Seed+2000, 20, 20)
+	val, err := EvalStreams(ds, ds.Splits[speech.Validation], c.Seed+2000, c.RuleStreams, 20)
 	if err != nil {
 		return out, err
 	}
@@ -364,6 +408,19 @@ type ListenMetrics struct {
 	AudioSeconds float64 `json:"audio_seconds"`
 }
 
+// summarise sets recall, false alarms per minute and the latency's
+// median and 90th percentile from the counts and the hits' latencies.
+func (mt *ListenMetrics) summarise(lat []float64) {
+	if mt.Keywords > 0 {
+		mt.Recall = float64(mt.Hits) / float64(mt.Keywords)
+	}
+	mt.FAPerMinute = float64(mt.FalseAlarms) / (mt.AudioSeconds / 60)
+	if len(lat) > 0 {
+		sort.Float64s(lat)
+		mt.LatencyMed, mt.LatencyP90 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*9/10)]
+	}
+}
+
 // EvalListen runs the model over the streams (a Listener per stream, from
 // rest) and scores the detections: a detection of word w within [start,
 // end + 1 s] of an undetected occurrence of w is a hit, any other a false
@@ -387,55 +444,88 @@ func EvalListen(ctx context.Context, m *listen.Model, streams []EvalStream) (Lis
 		}
 		compute += time.Since(start)
 		mt.AudioSeconds += float64(len(s.X)) / 16000
-		used := make([]bool, len(s.Words))
-		for _, w := range s.Words {
-			if slices.Contains(m.Keywords(), w.Word) {
-				mt.Keywords++
-			}
-		}
-		for _, d := range all[si] {
-			hit := false
-			for k, w := range s.Words {
-				if !used[k] && w.Word == d.Word && d.Time >= w.Start && d.Time <= w.End+1 {
-					used[k], hit = true, true
-					lat = append(lat, d.Time-w.End)
-					break
-				}
-			}
-			if hit {
-				mt.Hits++
-			} else {
-				mt.FalseAlarms++
-			}
-		}
+		k, hits, fa, ls := scoreDetections(s.Words, m.Keywords(), all[si])
+		mt.Keywords, mt.Hits, mt.FalseAlarms, lat = mt.Keywords+k, mt.Hits+hits, mt.FalseAlarms+fa, append(lat, ls...)
 	}
-	if mt.Keywords > 0 {
-		mt.Recall = float64(mt.Hits) / float64(mt.Keywords)
-	}
-	mt.FAPerMinute = float64(mt.FalseAlarms) / (mt.AudioSeconds / 60)
-	if len(lat) > 0 {
-		sort.Float64s(lat)
-		mt.LatencyMed, mt.LatencyP90 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*9/10)]
-	}
+	mt.summarise(lat)
 	mt.RealTime = mt.AudioSeconds / max(compute.Seconds(), 1e-9)
 	return mt, all, nil
+}
+
+// scoreDetections scores a stream's detections against its words: a
+// detection of word w within [start, end + 1 s] of an occurrence of w not
+// yet detected is a hit (its latency: detection time − end), any other
+// detection a false alarm. keywords counts the occurrences of the
+// keywords.
+func scoreDetections(words []Word, keywordList []string, dets []listen.Detection) (keywords, hits, falseAlarms int, latency []float64) {
+	used := make([]bool, len(words))
+	for _, w := range words {
+		if slices.Contains(keywordList, w.Word) {
+			keywords++
+		}
+	}
+	for _, d := range dets {
+		hit := false
+		for k, w := range words {
+			if !used[k] && w.Word == d.Word && d.Time >= w.Start && d.Time <= w.End+1 {
+				used[k], hit = true, true
+				latency = append(latency, d.Time-w.End)
+				break
+			}
+		}
+		if hit {
+			hits++
+		} else {
+			falseAlarms++
+		}
+	}
+	return keywords, hits, falseAlarms, latency
 }
 
 // ChooseRule picks the detection rule on validation streams: over a grid
 // of thresholds and smoothing times, the highest recall with at most 2
 // false alarms per minute (the fewest false alarms when no rule keeps to
-// that).
+// that). The network runs once per stream; each rule's detector runs
+// over the recorded outputs, as it would in a Listener.
 func ChooseRule(ctx context.Context, m *listen.Model, val []EvalStream) (listen.Rule, ListenMetrics, error) {
+	outs := make([][]float64, len(val))
+	var seconds float64
+	for i, s := range val {
+		if err := ctx.Err(); err != nil {
+			return listen.Rule{}, ListenMetrics{}, err
+		}
+		l, err := listen.NewListener(m)
+		if err != nil {
+			return listen.Rule{}, ListenMetrics{}, err
+		}
+		l.Outputs = func(_ float64, out, _ []float64) { outs[i] = append(outs[i], out...) }
+		if err := l.Push(s.X, nil); err != nil {
+			return listen.Rule{}, ListenMetrics{}, err
+		}
+		seconds += float64(len(s.X)) / 16000
+	}
 	best, bestM, found := listen.DefaultRule(), ListenMetrics{}, false
+	classes := len(m.Labels)
 	for _, smooth := range []float64{0.05, 0.1, 0.2} {
 		for _, on := range []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9} {
 			r := listen.Rule{Smooth: smooth, On: on, Off: on / 2, Refractory: 0.5}
-			mm := *m
-			mm.Rule = r
-			mt, _, err := EvalListen(ctx, &mm, val)
-			if err != nil {
-				return best, bestM, err
+			mt := ListenMetrics{AudioSeconds: seconds}
+			var lat []float64
+			for i, s := range val {
+				det, err := listen.NewDetector(r, m.Labels, listen.StepSeconds)
+				if err != nil {
+					return best, bestM, err
+				}
+				var dets []listen.Detection
+				for step := range len(outs[i]) / classes {
+					if d, ok := det.Step(outs[i][step*classes:(step+1)*classes], float64(step+1)*listen.StepSeconds); ok {
+						dets = append(dets, d)
+					}
+				}
+				k, hits, fa, ls := scoreDetections(s.Words, m.Keywords(), dets)
+				mt.Keywords, mt.Hits, mt.FalseAlarms, lat = mt.Keywords+k, mt.Hits+hits, mt.FalseAlarms+fa, append(lat, ls...)
 			}
+			mt.summarise(lat)
 			ok := mt.FAPerMinute <= 2
 			better := !found || (ok && (bestM.FAPerMinute > 2 || mt.Recall > bestM.Recall)) ||
 				(!ok && bestM.FAPerMinute > 2 && mt.FAPerMinute < bestM.FAPerMinute)
@@ -579,12 +669,20 @@ func init() {
 			fs.IntVar(&c.Hidden, "hidden", c.Hidden, "neurons per hidden layer")
 			fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs")
 			fs.IntVar(&c.Streams, "streams", c.Streams, "training streams per epoch (drawn afresh)")
+			fs.IntVar(&c.Batch, "batch", c.Batch, "streams per batch")
+			fs.IntVar(&c.ValStreams, "val-streams", c.ValStreams, "validation streams (fixed) evaluated after every epoch")
+			fs.IntVar(&c.RuleStreams, "rule-streams", c.RuleStreams, "20-s validation streams the detection rule is chosen on")
 			fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
+			fs.IntVar(&c.Patience, "patience", c.Patience, "epochs without a better validation loss before the rate is halved")
+			fs.Float64Var(&c.Onset, "onset", c.Onset, "seconds after a word's start from which its target is the word")
+			fs.Float64Var(&c.Tail, "tail", c.Tail, "seconds after a word's end until which its target is the word")
+			fs.Float64Var(&c.Stream.Speed[0], "speed-min", c.Stream.Speed[0], "slowest speed of the words' resampling augmentation")
+			fs.Float64Var(&c.Stream.Speed[1], "speed-max", c.Stream.Speed[1], "fastest speed of the words' resampling augmentation (1 and 1: none)")
 			fs.BoolVar(&c.Float32, "float32", c.Float32, "train on the float32 engine")
 			fs.BoolVar(&c.OnClips, "on-clips", false, "train on isolated clips with the speech experiment's protocol instead of streams (the comparison)")
 			return func(ctx context.Context) error {
-				if c.Data == "" {
-					return Usagef("--data is required")
+				if err := c.Validate(); err != nil {
+					return err
 				}
 				dir, err := env.Dir("listen-train")
 				if err != nil {

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -16,10 +15,7 @@ import (
 // the test split must be evaluated once, after the last epoch, and the
 // saved model must predict a clip.
 func TestSpeechSmallLearns(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "corpus")
-	if out, err := exec.Command("../scripts/make-speech-corpus.sh", dir, "10").CombinedOutput(); err != nil {
-		t.Fatalf("make-speech-corpus.sh: %v\n%s", err, out)
-	}
+	dir := speechCorpus(t)
 	c := SmallSpeech()
 	c.Data, c.Epochs = dir, 15
 	c.ListSplit = true // ten speakers are too few for a hash split with every split populated

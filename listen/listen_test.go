@@ -2,7 +2,14 @@ package listen
 
 import (
 	"math"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/gle-go/gle"
+	"github.com/gle-go/gle/data/speech"
+	"github.com/gle-go/gle/safetensors"
 )
 
 // TestDetectorRule: a keyword whose probability rises above On is
@@ -49,5 +56,136 @@ func TestDetectorRule(t *testing.T) {
 	}
 	if _, err := NewDetector(Rule{Smooth: 0.1, On: 0.5, Off: 0.7}, labels, 0.001); err == nil {
 		t.Error("off above on was accepted")
+	}
+}
+
+// testModel is a random keyword network (32 → 24 → 5) whose outputs
+// take turns on a changing sound, so that its rule fires.
+func testModel(t *testing.T) *Model {
+	t.Helper()
+	s := &gle.Spec{Dt: 0.05, Loss: gle.CE, Seed: 3, Layers: []gle.LayerSpec{
+		{In: 32, Out: 24, Phi: gle.Tanh, TauM: gle.Taus{2}, TauR: gle.Taus{0.05}},
+		{In: 24, Out: 5, TauM: gle.Taus{4}, TauR: gle.Taus{4}},
+	}}
+	n, err := gle.NewNetwork(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Large output weights make the softmax peaked: the classes take
+	// turns as the sound changes, and the rule fires.
+	for i := range n.Projs[len(n.Projs)-1].W {
+		n.Projs[len(n.Projs)-1].W[i] *= 8
+	}
+	return &Model{Net: n, Spec: s, Labels: []string{"_silence_", "_unknown_", "yes", "no", "go"},
+		Rule: Rule{Smooth: 0.02, On: 0.6, Off: 0.3, Refractory: 0.1}, Window: speech.DefaultStreamWindow}
+}
+
+// chirps is a test stream: tones gliding up and down at changing levels.
+func chirps(seconds float64) []float64 {
+	x := make([]float64, int(seconds*16000))
+	for i := range x {
+		tt := float64(i) / 16000
+		f := 300 + 1500*(1+math.Sin(2*math.Pi*0.7*tt))
+		x[i] = (0.05 + 0.4*math.Abs(math.Sin(2*math.Pi*0.3*tt))) * math.Sin(2*math.Pi*f*tt)
+	}
+	return x
+}
+
+// TestListenerPieces: the detections and every step's outputs do not
+// depend on how the stream is cut into pieces (one sample to the whole
+// stream), and the listener reports words (the test would be empty
+// otherwise).
+func TestListenerPieces(t *testing.T) {
+	m := testModel(t)
+	x := chirps(6)
+	run := func(piece int) ([]Detection, []float64) {
+		l, err := NewListener(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outs []float64
+		l.Outputs = func(_ float64, out, _ []float64) { outs = append(outs, out...) }
+		var dets []Detection
+		for i := 0; i < len(x); i += piece {
+			if err := l.Push(x[i:min(i+piece, len(x))], func(d Detection) { dets = append(dets, d) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := l.Seconds(), float64(len(outs)/5)*StepSeconds; got != want {
+			t.Errorf("Seconds %g after %d steps, want %g", got, len(outs)/5, want)
+		}
+		return dets, outs
+	}
+	wantD, wantO := run(len(x))
+	if len(wantD) == 0 {
+		t.Fatal("no detections on the test stream: the rule is too strict for this test")
+	}
+	for _, piece := range []int{1, 7, 400, 1600, 12345} {
+		d, o := run(piece)
+		if !slices.Equal(d, wantD) || !slices.Equal(o, wantO) {
+			t.Errorf("pieces of %d samples: %d detections, %d outputs; want the whole stream's %d and %d, equal", piece, len(d), len(o), len(wantD), len(wantO))
+		}
+	}
+}
+
+// TestListenerConstantMemory: once running, pushing more audio allocates
+// nothing — memory does not grow with the stream's length.
+func TestListenerConstantMemory(t *testing.T) {
+	l, err := NewListener(testModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := chirps(2)
+	found := func(Detection) {}
+	if err := l.Push(x, found); err != nil {
+		t.Fatal(err)
+	}
+	piece := x[:1600]
+	if a := testing.AllocsPerRun(20, func() {
+		if err := l.Push(piece, found); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("%g allocations per 0.1 s of audio, want 0", a)
+	}
+}
+
+// TestModelFile: a model saved and loaded is the same model (its
+// outputs on a stream identical); a network file without the keyword
+// metadata is refused, naming it.
+func TestModelFile(t *testing.T) {
+	m := testModel(t)
+	path := filepath.Join(t.TempDir(), "kw.safetensors")
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Rule != m.Rule || !slices.Equal(back.Labels, m.Labels) || back.Window != m.Window {
+		t.Errorf("loaded %v, saved %v", back, m)
+	}
+	outs := func(m *Model) []float64 {
+		l, err := NewListener(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o []float64
+		l.Outputs = func(_ float64, out, _ []float64) { o = append(o, out...) }
+		if err := l.Push(chirps(1), nil); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if !slices.Equal(outs(back), outs(m)) {
+		t.Error("the loaded model's outputs differ from the saved one's")
+	}
+	plain := filepath.Join(t.TempDir(), "net.safetensors")
+	if err := safetensors.Save(plain, m.Net, m.Spec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadModel(plain); err == nil || !strings.Contains(err.Error(), "not a keyword model") || !strings.Contains(err.Error(), plain) {
+		t.Errorf("a plain network file: error %v, want one naming the file and saying it is not a keyword model", err)
 	}
 }

@@ -165,7 +165,7 @@ noises() {
       gain "-$(( RANDOM % 14 ))" pad 0 "$(( g / 1000 )).$(printf %03d $(( g % 1000 )))"
     total=$(( total + seg + g )) i=$(( i + 1 ))
   done
-  sox -V1 "$t"/dishes/*.wav "$t/clinks.wav"
+  sox -R -V1 "$t"/dishes/*.wav "$t/clinks.wav"
   sox -R -V1 -m \
     -v 1 "|sox -R -V1 $t/clinks.wav -p trim 0 95" \
     -v 1 "|sox -R -V1 -n -r 16000 -c 1 -p synth 95 pinknoise highpass 300 lowpass 4000 tremolo 9 30 gain -26" \

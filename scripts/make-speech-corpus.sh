@@ -46,9 +46,9 @@ for s in $(seq 0 $((speakers - 1))); do
     espeak-ng -v "$voice" -s "$speed" -p "$pitch" -w "$tmp/raw.wav" "$word"
     # 16 kHz mono 16-bit, starting 0.1 s in, mixed with 1 s of faint noise
     # (so that no two clips are identical) and cut to exactly 1 s.
-    sox -V1 "$tmp/raw.wav" -r 16000 -c 1 -b 16 "$tmp/pad.wav" pad 0.1
+    sox -V1 -R "$tmp/raw.wav" -r 16000 -c 1 -b 16 "$tmp/pad.wav" pad 0.1
     sox -V1 -R -n -r 16000 -c 1 -b 16 "$tmp/noise.wav" synth 1 whitenoise vol 0.003
-    sox -V1 -m "$tmp/pad.wav" "$tmp/noise.wav" -b 16 "$out/$f" trim 0 1
+    sox -V1 -R -m "$tmp/pad.wav" "$tmp/noise.wav" -b 16 "$out/$f" trim 0 1
     # Every fifth speaker validates, every fifth (shifted) tests.
     case $((s % 5)) in
       3) echo "$f" >> "$out/validation_list.txt" ;;

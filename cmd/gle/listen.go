@@ -85,17 +85,38 @@ func runListen(ctx context.Context, args []string, stdout io.Writer) error {
 		l.Outputs = liveGuess(stdout, m)
 	}
 	start := time.Now()
-	buf := make([]float64, 1600) // 0.1 s
-	for ctx.Err() == nil {
-		n, rerr := in.Read(buf)
-		if err := l.Push(buf[:n], report); err != nil {
-			return err
+	// The stream is read on its own goroutine, so that a signal ends the
+	// run even while standard input waits for more sound.
+	type piece struct {
+		x   []float64
+		err error
+	}
+	pieces := make(chan piece, 4)
+	go func() {
+		for {
+			buf := make([]float64, 1600) // 0.1 s
+			n, err := in.Read(buf)
+			pieces <- piece{buf[:n], err}
+			if err != nil {
+				return
+			}
 		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return rerr
+	}()
+read:
+	for {
+		select {
+		case <-ctx.Done():
+			break read
+		case p := <-pieces:
+			if err := l.Push(p.x, report); err != nil {
+				return err
+			}
+			if p.err == io.EOF {
+				break read
+			}
+			if p.err != nil {
+				return p.err
+			}
 		}
 	}
 	if !asJSON {
