@@ -551,11 +551,11 @@ func ListenFigure(base string, m *listen.Model, s EvalStream) error {
 	}
 	every := 16 // steps per column: 20 ms
 	cols := steps / every
-	spec := make([][]float64, 32)
-	for mel := range spec {
-		spec[mel] = make([]float64, cols)
+	spec := make([][]float64, 32) // rows top to bottom: the highest band first
+	for row := range spec {
+		spec[row] = make([]float64, cols)
 		for c := range cols {
-			spec[31-mel][c] = feats[(c*every)*32+mel]
+			spec[row][c] = feats[(c*every)*32+31-row]
 		}
 	}
 	var ts []float64
@@ -578,26 +578,29 @@ func ListenFigure(base string, m *listen.Model, s EvalStream) error {
 	for c := range xs {
 		xs[c] = float64(c*every) * listen.StepSeconds
 	}
-	top := plots.Panel{Title: "stream features (log-mel, normalised; mel band ↑)", XLabel: "time (s)", YLabel: "mel band", Matrix: spec, MatrixX: xs, HideValues: true}
-	p := plots.Panel{Title: "smoothed keyword probabilities; words spoken (bars) and detections (marks)", XLabel: "time (s)", YLabel: "probability", YRange: [2]float64{0, 1.15}}
+	bands := make([]string, 32)
+	for row := range bands {
+		bands[row] = fmt.Sprint(31 - row)
+	}
+	top := plots.Panel{Title: "stream features (log-mel, normalised as gle listen does)", XLabel: "time (s)", YLabel: "mel band", Matrix: spec, MatrixX: xs, MatrixLabels: bands, HideValues: true}
+	p := plots.Panel{Title: "smoothed keyword probabilities; the words spoken (bars at the top) and the detections (dashed)", XLabel: "time (s)", YLabel: "probability", YRange: [2]float64{0, 1.15}}
+	// One colour per keyword, the same for its probability, its words and
+	// its detections.
+	keywords := m.Keywords()
 	for k, label := range m.Labels {
-		if !slices.Contains(m.Keywords(), label) {
-			continue
+		if c := slices.Index(keywords, label); c >= 0 {
+			p.Series = append(p.Series, plots.Series{Name: label, X: ts, Y: probs[k], Color: c})
 		}
-		p.Series = append(p.Series, plots.Series{Name: label, X: ts, Y: probs[k], Color: k})
 	}
 	for _, w := range s.Words {
-		k := slices.Index(m.Labels, w.Word)
-		if !slices.Contains(m.Keywords(), w.Word) {
-			continue
+		if c := slices.Index(keywords, w.Word); c >= 0 {
+			p.Series = append(p.Series, plots.Series{X: []float64{w.Start, w.End}, Y: []float64{1.05, 1.05}, Color: c})
 		}
-		p.Series = append(p.Series, plots.Series{X: []float64{w.Start, w.End}, Y: []float64{1.05, 1.05}, Color: k})
 	}
 	for _, d := range dets {
-		k := slices.Index(m.Labels, d.Word)
-		p.Series = append(p.Series, plots.Series{X: []float64{d.Time, d.Time}, Y: []float64{0, 1.1}, Color: k, Dashed: true})
+		c := slices.Index(keywords, d.Word)
+		p.Series = append(p.Series, plots.Series{X: []float64{d.Time, d.Time}, Y: []float64{0, 1.1}, Color: c, Dashed: true})
 	}
-	p.Legend = "none"
 	return plots.Save(base, 2, 1, 12, 7, top, p)
 }
 
@@ -607,7 +610,9 @@ func ListenFigure(base string, m *listen.Model, s EvalStream) error {
 // stream with the first model (listen.png), and returns the table.
 func RunListenEval(ctx context.Context, models []string, data string, n int, seconds float64, seed uint64, dir string) (string, error) {
 	o := speech.DefaultOptions()
-	o.ValidationPercent, o.TestPercent = 0, 0 // every clip: the voices are held out as a whole
+	// Every clip trains (the voices are held out as a whole), every unknown
+	// word too.
+	o.ValidationPercent, o.TestPercent, o.UnknownPercent = 0, 0, 100
 	ds, err := speech.Load(data, o)
 	if err != nil {
 		return "", err

@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -261,4 +263,53 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestRunListenEval: the evaluation on a corpus of its own voices writes
+// its table, its records and its figure; one model twice and the same
+// call again give the same counts (only the real-time factor, a
+// wall-clock measure, may differ); a missing model is refused by name.
+func TestRunListenEval(t *testing.T) {
+	c := DefaultListen()
+	c.Data, c.ListSplit = speechCorpus(t), true
+	c.Hidden, c.Epochs, c.Batch, c.Streams, c.ValStreams, c.RuleStreams, c.LR = 16, 1, 16, 16, 8, 2, 1e-3
+	res, err := RunListenTrain(context.Background(), c, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kw.safetensors")
+	if err := res.Model.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	counts := func(dir string) []ListenMetrics {
+		t.Helper()
+		if _, err := RunListenEval(context.Background(), []string{path, path}, c.Data, 2, 8, 3, dir); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"eval.md", "eval.jsonl", "listen.png", "listen.svg"} {
+			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+				t.Errorf("%s not written (%v)", f, err)
+			}
+		}
+		var rows []ListenMetrics
+		for _, line := range bytes.Split(bytes.TrimSpace(readFile(t, filepath.Join(dir, "eval.jsonl"))), []byte("\n")) {
+			var m ListenMetrics
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatal(err)
+			}
+			m.RealTime = 0
+			rows = append(rows, m)
+		}
+		return rows
+	}
+	a, b := counts(t.TempDir()), counts(t.TempDir())
+	if len(a) != 2 || a[0] != a[1] || !slices.Equal(a, b) {
+		t.Errorf("one model twice and the call again: %+v and %+v", a, b)
+	}
+	if a[0].Keywords == 0 || a[0].AudioSeconds != 16 {
+		t.Errorf("2 streams of 8 s: %+v, want keywords and 16 s of audio", a[0])
+	}
+	if _, err := RunListenEval(context.Background(), []string{filepath.Join(t.TempDir(), "none.safetensors")}, c.Data, 1, 8, 3, t.TempDir()); err == nil || !strings.Contains(err.Error(), "none.safetensors") {
+		t.Errorf("missing model: %v, want an error naming it", err)
+	}
 }

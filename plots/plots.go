@@ -181,11 +181,12 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	return ts
 }
 
-// Palette holds distinguishable line colours (Okabe–Ito).
+// Palette holds distinguishable line colours: Okabe–Ito's eight, then
+// grey and brown (ten keywords on one panel).
 var Palette = []color.Color{
 	color.RGBA{0, 114, 178, 255}, color.RGBA{213, 94, 0, 255}, color.RGBA{0, 158, 115, 255},
 	color.RGBA{204, 121, 167, 255}, color.RGBA{230, 159, 0, 255}, color.RGBA{86, 180, 233, 255},
-	color.RGBA{0, 0, 0, 255}, color.RGBA{240, 228, 66, 255},
+	color.RGBA{0, 0, 0, 255}, color.RGBA{240, 228, 66, 255}, color.RGBA{128, 128, 128, 255}, color.RGBA{140, 86, 75, 255},
 }
 
 func (p Panel) plot() (*plot.Plot, error) {

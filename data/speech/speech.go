@@ -406,7 +406,10 @@ func FromFiles(root string, files []string, o Options) (*Dataset, error) {
 		}
 	}
 	for _, s := range SplitOrder {
-		if len(d.Splits[s]) == 0 {
+		// A hash split asked for no validation or test share leaves that
+		// split empty on purpose (a corpus used whole, for evaluation).
+		unasked := !o.ListSplit && ((s == Validation && o.ValidationPercent == 0) || (s == Test && o.TestPercent == 0))
+		if len(d.Splits[s]) == 0 && !unasked {
 			return nil, fmt.Errorf("speech: the %v split of %s is empty (%d files)", s, root, len(files))
 		}
 	}

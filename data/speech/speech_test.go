@@ -93,7 +93,8 @@ func TestClassCountsAndWeights(t *testing.T) {
 
 // TestListSplitAndOptions: the list split as an option (validation wins
 // over testing for a file on both lists; the rest trains), words35's
-// labels, and bad options named with their values.
+// labels, a hash split used whole, and bad options named with their
+// values.
 func TestListSplitAndOptions(t *testing.T) {
 	files := []string{"bed/a_nohash_0.wav", "go/a_nohash_0.wav", "go/b_nohash_0.wav", "no/c_nohash_0.wav", "yes/a_nohash_0.wav", "yes/b_nohash_0.wav", "yes/c_nohash_0.wav"}
 	o := DefaultOptions()
@@ -123,6 +124,13 @@ func TestListSplitAndOptions(t *testing.T) {
 	}
 	if want := []string{"bed", "go", "no", "yes", SilenceLabel}; !slices.Equal(d.Labels, want) {
 		t.Errorf("words35 labels %v, want %v", d.Labels, want)
+	}
+	// A hash split asked for no validation and no test share: every file
+	// trains (a corpus used whole, for evaluation).
+	o = DefaultOptions()
+	o.Task, o.ValidationPercent, o.TestPercent, o.SilencePercent = "words35", 0, 0, 0
+	if d, err = FromFiles("r", files, o); err != nil || len(d.Splits[Train]) != len(files) || len(d.Splits[Validation])+len(d.Splits[Test]) != 0 {
+		t.Errorf("hash split 0 %% / 0 %%: %v, want every file training (%d), got %v", err, len(files), d)
 	}
 	for _, c := range []struct {
 		edit func(*Options)
