@@ -190,6 +190,7 @@ func TestListenTrainLearns(t *testing.T) {
 	c := DefaultListen()
 	c.Data, c.ListSplit = speechCorpus(t), true
 	c.Hidden, c.Epochs, c.Batch, c.Streams, c.ValStreams, c.RuleStreams, c.LR = 32, 8, 16, 64, 16, 2, 1e-3
+	c.Stream.Speed = DefaultStreams().Speed // words at several speeds: harder streams, more to learn
 	res, err := RunListenTrain(context.Background(), c, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
