@@ -15,6 +15,7 @@
 package listen
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -264,14 +265,13 @@ func (m *Model) String() string {
 	return fmt.Sprintf("%d parameters, keywords %s, rule %+v", m.Net.NumParams(), strings.Join(m.Keywords(), " "), m.Rule)
 }
 
-// defaultModel is the shipped keyword model (listen/models), nil in a
-// build without one.
+// defaultModel is the shipped keyword model: its training command, size
+// and metrics are in models/README.md.
+//
+//go:embed models/kw12.safetensors
 var defaultModel []byte
 
-// Default returns the shipped keyword model.
+// Default returns the shipped keyword model (models/README.md).
 func Default() (*Model, error) {
-	if len(defaultModel) == 0 {
-		return nil, fmt.Errorf("%w: this build ships no keyword model: name one with --model (gle run listen-train makes one)", errs.ErrInvalid)
-	}
 	return DecodeModel("the shipped model", defaultModel)
 }

@@ -181,12 +181,12 @@ func demoStream(ctx context.Context, stdout io.Writer) (string, error) {
 	}
 	words := []string{"yes", "house", "no", "stop", "tree", "go"}
 	stream := filepath.Join(dir, "demo.wav")
-	parts := []string{"-V1"}
+	parts := []string{"-R", "-V1"}
 	for i, w := range words {
 		raw, part := filepath.Join(dir, fmt.Sprintf("raw%d.wav", i)), filepath.Join(dir, fmt.Sprintf("part%d.wav", i))
 		// Each word at 16 kHz mono 16-bit, then 0.8 s of quiet.
 		if err := errors.Join(run("espeak-ng", "-v", "en-us", "-s", "150", "-w", raw, w),
-			run("sox", "-V1", raw, "-r", "16000", "-c", "1", "-b", "16", part, "pad", "0", "0.8")); err != nil {
+			run("sox", "-R", "-V1", raw, "-r", "16000", "-c", "1", "-b", "16", part, "pad", "0", "0.8")); err != nil {
 			return "", err
 		}
 		parts = append(parts, part)

@@ -151,8 +151,10 @@ func ErrorText(ctx context.Context, err error) string {
 // GitRevision returns the commit the running binary was built from (with
 // "+dirty" for uncommitted changes), as go build recorded it; for a binary
 // without that record (go run, -buildvcs=false, tests), the commit of the
-// checkout its sources were compiled from — never the working
-// directory's, which may be a user's own repository; or "unknown".
+// checkout its sources were compiled from as it is now, marked
+// "(unstamped build: …)" since the checkout may have moved on since the
+// build — never the working directory's, which may be a user's own
+// repository; or "unknown".
 func GitRevision() string {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		var rev, dirty string
@@ -183,7 +185,7 @@ func GitRevision() string {
 	if st, err := exec.Command("git", "-C", src, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
 		rev += "+dirty"
 	}
-	return rev
+	return rev + " (unstamped build: the source checkout's revision when the run started)"
 }
 
 // Metrics is a JSON-lines metrics file written one whole record at a
