@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 
 	"github.com/gle-go/gle/fit"
@@ -47,6 +48,24 @@ func (e *Env) Dir(name string) (string, error) {
 		return "", Usagef("--resume needs --out, the folder of the run to continue")
 	}
 	return runs.Dir(e.Out, name, e.Resume || e.Force)
+}
+
+// Folder creates the run folder (Dir) and writes its config.yaml
+// (runs.WriteConfig) with config.
+func (e *Env) Folder(name string, config any) (string, error) {
+	dir, err := e.Dir(name)
+	if err != nil {
+		return "", err
+	}
+	return dir, runs.WriteConfig(dir, config)
+}
+
+// Run returns the options of a training run in dir: checkpoint.gob,
+// resumed when --resume, and the console recorder of metrics.jsonl with a
+// progress bar (close it with closeRecorder).
+func (e *Env) Run(dir string, epochs int) RunOptions {
+	return RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: e.Resume,
+		Recorder: e.Console(filepath.Join(dir, "metrics.jsonl"), "", epochs, true)}
 }
 
 // UsageError marks flags whose values do not work together (the command

@@ -460,11 +460,8 @@ func init() {
 				if jobs < 1 {
 					return Usagef("--jobs = %d must be ≥ 1", jobs)
 				}
-				dir, err := env.Dir("lagline")
+				dir, err := env.Folder("lagline", configs)
 				if err != nil {
-					return err
-				}
-				if err := runs.WriteConfig(dir, configs); err != nil {
 					return err
 				}
 				table, err := RunLagLineVariants(ctx, configs, jobs, dir)

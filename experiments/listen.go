@@ -696,16 +696,13 @@ func init() {
 				if err := c.Validate(); err != nil {
 					return err
 				}
-				dir, err := env.Dir("listen-train")
+				dir, err := env.Folder("listen-train", c)
 				if err != nil {
 					return err
 				}
-				if err := runs.WriteConfig(dir, c); err != nil {
-					return err
-				}
-				rec := env.Console(filepath.Join(dir, "metrics.jsonl"), "", c.Epochs, true)
-				defer closeRecorder(rec)
-				res, err := RunListenTrain(ctx, c, RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: env.Resume, Recorder: rec})
+				o := env.Run(dir, c.Epochs)
+				defer closeRecorder(o.Recorder)
+				res, err := RunListenTrain(ctx, c, o)
 				if res == nil {
 					return err
 				}
@@ -729,12 +726,8 @@ func init() {
 				if dataDir == "" || streams <= 0 || !(seconds >= 2) {
 					return Usagef("--data is required; --streams must be positive and --seconds ≥ 2")
 				}
-				dir, err := env.Dir("listen-eval")
+				dir, err := env.Folder("listen-eval", map[string]any{"models": models, "data": dataDir, "streams": streams, "seconds": seconds, "seed": seed})
 				if err != nil {
-					return err
-				}
-				config := map[string]any{"models": models, "data": dataDir, "streams": streams, "seconds": seconds, "seed": seed}
-				if err := runs.WriteConfig(dir, config); err != nil {
 					return err
 				}
 				table, err := RunListenEval(ctx, strings.Split(models, ","), dataDir, streams, seconds, seed, dir)

@@ -471,11 +471,8 @@ func init() {
 // runMemoryIn runs every variant and gap and writes
 // recurrent-memory.jsonl, the figure and the table.
 func runMemoryIn(ctx context.Context, c MemoryConfig, env *Env) error {
-	dir, err := env.Dir("recurrent-memory")
+	dir, err := env.Folder("recurrent-memory", c)
 	if err != nil {
-		return err
-	}
-	if err := runs.WriteConfig(dir, c); err != nil {
 		return err
 	}
 	w := env.Stdout

@@ -476,11 +476,8 @@ func mnist1dCommand(variant string) Command {
 			case c.TestSamples < 0:
 				return Usagef("--test-samples = %d must be ≥ 0", c.TestSamples)
 			}
-			dir, err := env.Dir(name)
+			dir, err := env.Folder(name, map[string]any{"experiment": c, "seeds": list})
 			if err != nil {
-				return err
-			}
-			if err := runs.WriteConfig(dir, map[string]any{"experiment": c, "seeds": list}); err != nil {
 				return err
 			}
 			_, table, err := RunMNIST1DSeeds(ctx, c, list, SeedOptions{Dir: dir, Jobs: jobs, Resume: env.Resume,

@@ -315,16 +315,13 @@ func init() {
 // split, checkpoint.gob, the figure, summary.json and model.gob (for gle
 // predict).
 func runSpeechIn(ctx context.Context, c SpeechConfig, env *Env) error {
-	dir, err := env.Dir("speech")
+	dir, err := env.Folder("speech", c)
 	if err != nil {
 		return err
 	}
-	if err := runs.WriteConfig(dir, c); err != nil {
-		return err
-	}
-	rec := env.Console(filepath.Join(dir, "metrics.jsonl"), "", c.Epochs, true)
-	defer closeRecorder(rec)
-	res, err := RunSpeech(ctx, c, RunOptions{Checkpoint: filepath.Join(dir, "checkpoint.gob"), Resume: env.Resume, Recorder: rec})
+	o := env.Run(dir, c.Epochs)
+	defer closeRecorder(o.Recorder)
+	res, err := RunSpeech(ctx, c, o)
 	if res == nil {
 		return err
 	}
