@@ -2,6 +2,7 @@ package listen
 
 import (
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -187,5 +188,37 @@ func TestModelFile(t *testing.T) {
 	}
 	if _, err := LoadModel(plain); err == nil || !strings.Contains(err.Error(), "not a keyword model") || !strings.Contains(err.Error(), plain) {
 		t.Errorf("a plain network file: error %v, want one naming the file and saying it is not a keyword model", err)
+	}
+}
+
+// TestDefaultModel: the shipped model decodes, spots the kw12 keywords
+// with a rule that validates, and is silent on silence.
+func TestDefaultModel(t *testing.T) {
+	m, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(m.Keywords(), speech.Keywords) || len(m.Labels) != len(speech.Keywords)+2 {
+		t.Errorf("labels %v, want the kw12 keywords %v, silence and unknown", m.Labels, speech.Keywords)
+	}
+	if err := m.Rule.Validate(); err != nil {
+		t.Error(err)
+	}
+	l, err := NewListener(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 s of faint white noise (−60 dB): a quiet room.
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float64, 5*16000)
+	for i := range x {
+		x[i] = 1e-3 * rng.NormFloat64()
+	}
+	var dets []Detection
+	if err := l.Push(x, func(d Detection) { dets = append(dets, d) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(dets) > 0 {
+		t.Errorf("5 s of faint noise: detections %v", dets)
 	}
 }
