@@ -187,7 +187,7 @@ func gradsDiffer(n *gle.Network, a, b *gle.Grads, tol float64) string {
 		}
 		for k, v := range ta[i].Data {
 			w := tb[i].Data[k]
-			if math.Abs(v-w) > tol || (tol == 0 && v != w) {
+			if !(math.Abs(v-w) <= tol) || (tol == 0 && v != w) { // NaN fails too
 				return fmt.Sprintf("%s[%d]: %.17g vs %.17g", ta[i].Name, k, v, w)
 			}
 		}

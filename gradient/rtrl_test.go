@@ -26,7 +26,10 @@ func relDiff(n *gle.Network, a, b *gle.Grads) (float64, string) {
 		if scale == 0 {
 			scale = 1
 		}
-		if r := diff / scale; r > worst {
+		if r := diff / scale; r > worst || math.IsNaN(r) {
+			if math.IsNaN(r) {
+				r = math.Inf(1) // a NaN is the worst difference
+			}
 			worst, where = r, ta[i].Name
 		}
 	}
@@ -119,6 +122,9 @@ func tensorDiff(n *gle.Network, a, b *gle.Grads, prefix string) float64 {
 			diff = math.Max(diff, math.Abs(ta[i].Data[k]-v))
 		}
 		worst = math.Max(worst, diff/math.Max(scale, 1e-300))
+	}
+	if math.IsNaN(worst) {
+		return math.Inf(1) // a NaN is the worst difference
 	}
 	return worst
 }

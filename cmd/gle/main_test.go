@@ -703,7 +703,7 @@ func TestGradCommand(t *testing.T) {
 		for i, v := range a.Float {
 			scale, diff = max(scale, math.Abs(v)), max(diff, math.Abs(grads["rtrl"][name].Float[i]-v))
 		}
-		if diff > 1e-9*scale {
+		if !(diff <= 1e-9*scale) { // NaN fails too
 			t.Errorf("%s: rtrl differs from bptt by %.3g (scale %.3g)", name, diff, scale)
 		}
 	}

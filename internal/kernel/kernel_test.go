@@ -82,7 +82,7 @@ func check[T Float](t *testing.T, name string, got []T, want func(i, j int) (flo
 	for i := range rows {
 		for j := range cols {
 			w, mag := want(i, j)
-			if math.Abs(float64(got[i*cols+j])-w) > tol[T]()*max(1, mag) {
+			if !(math.Abs(float64(got[i*cols+j])-w) <= tol[T]()*max(1, mag)) { // NaN fails too
 				t.Fatalf("%T %s %dx%d: [%d,%d] = %g, want %g", got[0], name, rows, cols, i, j, got[i*cols+j], w)
 			}
 		}

@@ -63,7 +63,7 @@ func TestTanh(t *testing.T) {
 			t.Fatalf("tanh(%g) = %g: wrong sign", x, phi[i])
 		}
 	}
-	if worstPhi > 5e-16 || worstDphi > 5e-16 {
+	if !(worstPhi <= 5e-16 && worstDphi <= 5e-16) { // NaN fails too
 		t.Errorf("tanh: max relative error %.3g, derivative max abs error %.3g", worstPhi, worstDphi)
 	}
 	t.Logf("tanh: max relative error %.3g, derivative %.3g (absolute)", worstPhi, worstDphi)
@@ -83,7 +83,7 @@ func TestSigmoid(t *testing.T) {
 		// σ(1 − σ) cancels as σ → 1 (as the reference's does); absolute.
 		worstDphi = max(worstDphi, math.Abs(dphi[i]-want*(1-want)))
 	}
-	if worstPhi > 5e-16 || worstDphi > 3e-16 {
+	if !(worstPhi <= 5e-16 && worstDphi <= 3e-16) { // NaN fails too
 		t.Errorf("sigmoid: max relative error %.3g, derivative max abs error %.3g", worstPhi, worstDphi)
 	}
 	t.Logf("sigmoid: max relative error %.3g, derivative %.3g (absolute)", worstPhi, worstDphi)
@@ -105,7 +105,7 @@ func TestSoftplus(t *testing.T) {
 		worstPhi = max(worstPhi, relErr(phi[i], want))
 		worstDphi = max(worstDphi, relErr(dphi[i], wantD))
 	}
-	if worstPhi > 5e-16 || worstDphi > 5e-16 {
+	if !(worstPhi <= 5e-16 && worstDphi <= 5e-16) { // NaN fails too
 		t.Errorf("softplus: max relative error %.3g, derivative %.3g", worstPhi, worstDphi)
 	}
 	t.Logf("softplus: max relative error %.3g, derivative %.3g", worstPhi, worstDphi)
@@ -222,7 +222,7 @@ func TestTanhF32(t *testing.T) {
 		worstD = max(worstD, math.Abs(float64(dphi)-(1-want*want)))
 	}
 	t.Logf("tanh float32: max error %.2f ulp, derivative %.3g absolute, over %d values", worstULP, worstD, len(xs))
-	if worstULP > 4 || worstD > 5e-7 {
+	if !(worstULP <= 4 && worstD <= 5e-7) { // NaN fails too
 		t.Errorf("max error %.2f ulp (want ≤ 4), derivative %.3g (want ≤ 5e-7)", worstULP, worstD)
 	}
 }
@@ -344,7 +344,7 @@ func TestExpNeg(t *testing.T) {
 		}
 	}
 	t.Logf("e^y: max relative error %.3g", worst)
-	if worst > 4.5e-16 {
+	if !(worst <= 4.5e-16) { // NaN fails too
 		t.Errorf("max relative error %.3g > 4.5e-16 (2 ulps)", worst)
 	}
 }
