@@ -222,3 +222,113 @@ func TestDefaultModel(t *testing.T) {
 		t.Errorf("5 s of faint noise: detections %v", dets)
 	}
 }
+
+// TestRuleBounds: each setting at and beyond its bounds.
+func TestRuleBounds(t *testing.T) {
+	ok := Rule{Smooth: 0.1, On: 0.6, Off: 0.3, Refractory: 0.5}
+	for _, c := range []struct {
+		change func(*Rule)
+		valid  bool
+	}{
+		{func(r *Rule) {}, true},
+		{func(r *Rule) { r.Off = 0 }, true},
+		{func(r *Rule) { r.Off = r.On }, true},
+		{func(r *Rule) { r.Refractory = 0 }, true},
+		{func(r *Rule) { r.Smooth = 0 }, false},
+		{func(r *Rule) { r.Smooth = math.Inf(1) }, false},
+		{func(r *Rule) { r.On, r.Off = 0, 0 }, false},
+		{func(r *Rule) { r.On = 1 }, false},
+		{func(r *Rule) { r.Off = -0.1 }, false},
+		{func(r *Rule) { r.Off = 0.61 }, false},
+		{func(r *Rule) { r.Refractory = -1 }, false},
+		{func(r *Rule) { r.Refractory = math.Inf(1) }, false},
+		{func(r *Rule) { r.On = math.NaN() }, false},
+	} {
+		r := ok
+		c.change(&r)
+		if err := r.Validate(); (err == nil) != c.valid {
+			t.Errorf("%+v: %v, want valid %v", r, err, c.valid)
+		}
+	}
+}
+
+// TestDetectorValues: the smoothed probabilities are a probability
+// distribution that settles at the softmax (also for logits too large
+// for exp), a detection exactly one refractory time after the last is
+// reported, and the stream's clock runs in steps of 400/20 samples.
+func TestDetectorValues(t *testing.T) {
+	if StepSeconds != 400.0/20/16000 {
+		t.Errorf("StepSeconds = %g, want 1.25 ms (hop 400 samples at 16 kHz, 20 steps a frame)", StepSeconds)
+	}
+	labels := []string{"_silence_", "_unknown_", "yes", "no"}
+	d, err := NewDetector(Rule{Smooth: 0.01, On: 0.6, Off: 0.3, Refractory: 0.5}, labels, 0.001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dets []Detection
+	step := func(out []float64, tt float64) {
+		if det, ok := d.Step(out, tt); ok {
+			dets = append(dets, det)
+		}
+	}
+	for i := range 200 { // 0.2 s of "yes" by a logit of 400 (exp(400) overflows)
+		step([]float64{0, 0, 400, 0}, 0.001*float64(i+1))
+	}
+	var sum float64
+	for _, s := range d.Smoothed() {
+		sum += s
+	}
+	if !(math.Abs(sum-1) < 1e-6 && math.Abs(d.Smoothed()[2]-1) < 1e-6) { // from all zeros, 1 − 0.9²⁰⁰ ≈ 1 − 7e-10
+		t.Errorf("smoothed %v: want a distribution settled at yes", d.Smoothed())
+	}
+	if len(dets) != 1 || dets[0].Word != "yes" || !(dets[0].Confidence > 0.6 && dets[0].Confidence <= 1) {
+		t.Fatalf("detections %+v, want one yes with a confidence in (0.6, 1]", dets)
+	}
+	// The softmax of logits 5 and 0, 0, 0: the smoothed value settles there.
+	for i := range 300 {
+		step([]float64{0, 0, 0, 5}, 0.2+0.001*float64(i+1))
+	}
+	if want := math.Exp(5) / (math.Exp(5) + 3); math.Abs(d.Smoothed()[3]-want) > 1e-9 {
+		t.Errorf("smoothed no %.12g, want the softmax %.12g", d.Smoothed()[3], want)
+	}
+	// "no" came 0.2 s after "yes" (inside the refractory time): not reported.
+	// Silence re-arms it; then "no" exactly 0.5 s after the "yes" detection
+	// is reported (the refractory time has passed).
+	if len(dets) != 1 {
+		t.Fatalf("detections %+v: no was reported within the refractory time", dets)
+	}
+	d2, _ := NewDetector(Rule{Smooth: 0.001, On: 0.6, Off: 0.3, Refractory: 0.5}, labels, 0.001) // a = 1: no smoothing
+	var got []Detection
+	for _, s := range []struct {
+		out []float64
+		t   float64
+	}{{[]float64{0, 0, 9, 0}, 1.0}, {[]float64{9, 0, 0, 0}, 1.25}, {[]float64{0, 0, 0, 9}, 1.5}} {
+		if det, ok := d2.Step(s.out, s.t); ok {
+			got = append(got, det)
+		}
+	}
+	if len(got) != 2 || got[1].Word != "no" || got[1].Time != 1.5 {
+		t.Errorf("detections %+v: want yes at 1 s and no at 1.5 s, exactly the refractory time later", got)
+	}
+}
+
+// TestListenerClock: the outputs of the n-th step carry the time n·StepSeconds.
+func TestListenerClock(t *testing.T) {
+	l, err := NewListener(testModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var times []float64
+	l.Outputs = func(tt float64, _, _ []float64) { times = append(times, tt) }
+	if err := l.Push(chirps(1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(times) < 100 {
+		t.Fatalf("%d steps in 1 s", len(times))
+	}
+	for i, tt := range times {
+		if tt != float64(i+1)*StepSeconds {
+			t.Fatalf("step %d at %g s, want %g", i+1, tt, float64(i+1)*StepSeconds)
+		}
+	}
+}
