@@ -2,6 +2,8 @@ package par
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -89,6 +91,108 @@ func BenchmarkRun(b *testing.B) {
 					p.Run(n, fn)
 				}
 			})
+		}
+	}
+}
+
+// TestRunInParallel: on a pool of two, two chunks are in flight at once —
+// right away and after the helpers have gone to sleep — and one at a
+// time after Close.
+func TestRunInParallel(t *testing.T) {
+	p := NewPool(2)
+	if p.Workers() != 2 {
+		t.Errorf("NewPool(2).Workers() = %d", p.Workers())
+	}
+	both := func() bool {
+		var arrived atomic.Int32
+		ok := true
+		p.Run(2, func(int) {
+			arrived.Add(1)
+			deadline := time.Now().Add(5 * time.Second)
+			for arrived.Load() < 2 {
+				if time.Now().After(deadline) {
+					ok = false
+					return
+				}
+				time.Sleep(time.Microsecond)
+			}
+		})
+		return ok
+	}
+	if !both() {
+		t.Error("two chunks on a pool of two never ran at once")
+	}
+	time.Sleep(20 * time.Millisecond) // the helper sleeps
+	if !both() {
+		t.Error("after the helper slept, two chunks never ran at once")
+	}
+	p.Close()
+	var inFlight, most atomic.Int32
+	p.Run(4, func(int) {
+		most.Store(max(most.Load(), inFlight.Add(1)))
+		time.Sleep(time.Millisecond)
+		inFlight.Add(-1)
+	})
+	if most.Load() != 1 {
+		t.Errorf("after Close: %d chunks at once, want 1 (on the caller)", most.Load())
+	}
+}
+
+// TestNilPoolAndLimits: a nil pool runs on the caller; MaxChunks chunks
+// run, one more panics.
+func TestNilPoolAndLimits(t *testing.T) {
+	var p *Pool
+	ran := 0
+	p.Run(3, func(int) { ran++ })
+	p.Close()
+	if ran != 3 || p.Workers() != 1 {
+		t.Errorf("nil pool: %d chunks ran, %d workers; want 3 and 1", ran, p.Workers())
+	}
+	q := NewPool(2)
+	defer q.Close()
+	var count atomic.Int32
+	q.Run(MaxChunks, func(int) { count.Add(1) })
+	if count.Load() != MaxChunks {
+		t.Errorf("Run(MaxChunks): %d chunks ran, want %d", count.Load(), MaxChunks)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("Run(MaxChunks+1) did not panic")
+		}
+	}()
+	q.Run(MaxChunks+1, func(int) {})
+}
+
+// TestSplitRounding: cuts that round to the same multiple, or past the
+// last full one, are not repeated.
+func TestSplitRounding(t *testing.T) {
+	for _, c := range []struct {
+		n, parts, align int
+		want            []int
+	}{
+		{100, 2, 32, []int{0, 64, 100}},
+		{17, 3, 8, []int{0, 8, 17}},
+	} {
+		if got := Split(nil, c.n, c.parts, c.align); !slices.Equal(got, c.want) {
+			t.Errorf("Split(%d, %d, %d) = %v, want %v", c.n, c.parts, c.align, got, c.want)
+		}
+	}
+}
+
+// TestThreadsFromEnvironment: GLE_THREADS sets the threads when it is a
+// positive integer, and is ignored otherwise (a child process per value).
+func TestThreadsFromEnvironment(t *testing.T) {
+	if want := os.Getenv("PAR_TEST_WANT"); want != "" {
+		if got := fmt.Sprint(Explicit()); got != want {
+			t.Fatalf("GLE_THREADS=%q: Explicit() = %s, want %s", os.Getenv("GLE_THREADS"), got, want)
+		}
+		return
+	}
+	for env, want := range map[string]string{"3": "3", "0": "0", "x": "0", "-2": "0"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestThreadsFromEnvironment$")
+		cmd.Env = append(os.Environ(), "GLE_THREADS="+env, "PAR_TEST_WANT="+want)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("GLE_THREADS=%s: %v\n%s", env, err, out)
 		}
 	}
 }
