@@ -40,16 +40,19 @@ type Rule struct {
 // DefaultRule is a rule for models without one of their own.
 func DefaultRule() Rule { return Rule{Smooth: 0.1, On: 0.6, Off: 0.3, Refractory: 0.5} }
 
-// Validate checks the rule.
+// Validate checks the rule (an if-chain, so that coverage tools see each
+// condition).
 func (r Rule) Validate() error {
-	switch {
-	case !(r.Smooth > 0) || math.IsInf(r.Smooth, 0):
+	if !(r.Smooth > 0) || math.IsInf(r.Smooth, 0) {
 		return errs.Field(errs.ErrInvalid, "rule.smooth", r.Smooth, "want a positive number of seconds")
-	case !(r.On > 0 && r.On < 1):
+	}
+	if !(r.On > 0 && r.On < 1) {
 		return errs.Field(errs.ErrInvalid, "rule.on", r.On, "want a probability in (0, 1)")
-	case !(r.Off >= 0 && r.Off <= r.On):
+	}
+	if !(r.Off >= 0 && r.Off <= r.On) {
 		return errs.Field(errs.ErrInvalid, "rule.off", r.Off, "want a probability in [0, on]")
-	case !(r.Refractory >= 0) || math.IsInf(r.Refractory, 0):
+	}
+	if !(r.Refractory >= 0) || math.IsInf(r.Refractory, 0) {
 		return errs.Field(errs.ErrInvalid, "rule.refractory", r.Refractory, "want ≥ 0 seconds")
 	}
 	return nil

@@ -103,14 +103,18 @@ func ParseSchedule(s string, epochs int) (Schedule, error) {
 		return def
 	}
 	whole := func(v float64) bool { return v == math.Trunc(v) && math.Abs(v) < 1<<31 }
-	switch {
-	case (name == "" || name == "none") && len(nums) == 0:
+	// An if-chain rather than a switch, so that coverage tools see each
+	// condition.
+	if (name == "" || name == "none") && len(nums) == 0 {
 		return nil, nil
-	case name == "plateau" && len(nums) <= 2 && whole(arg(1, 2)):
+	}
+	if name == "plateau" && len(nums) <= 2 && whole(arg(1, 2)) {
 		return NewPlateau("min", arg(0, 0.5), int(arg(1, 2)))
-	case name == "step" && len(nums) >= 1 && len(nums) <= 2 && whole(nums[0]):
+	}
+	if name == "step" && len(nums) >= 1 && len(nums) <= 2 && whole(nums[0]) {
 		return NewStepDecay(int(nums[0]), arg(1, 0.1))
-	case name == "cosine" && len(nums) <= 1:
+	}
+	if name == "cosine" && len(nums) <= 1 {
 		return NewCosine(epochs, arg(0, 0))
 	}
 	return nil, errs.Field(errs.ErrUnknownName, "schedule", s, "want plateau[:FACTOR[:PATIENCE]], step:EVERY[:GAMMA], cosine[:MIN] or none")
