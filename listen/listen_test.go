@@ -332,3 +332,36 @@ func TestListenerClock(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectorEdges: without smoothing (Smooth ≤ the step) and with
+// probabilities that are exact binary fractions — a tie goes to the first
+// class, a probability equal to On does not fire, one equal to Off does
+// not re-arm.
+func TestDetectorEdges(t *testing.T) {
+	labels := []string{"_silence_", "_unknown_", "yes", "no"}
+	inf := math.Inf(-1)
+	run := func(r Rule, outs ...[]float64) []string {
+		d, err := NewDetector(r, labels, 0.001)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var words []string
+		for i, o := range outs {
+			if det, ok := d.Step(o, float64(i+1)); ok {
+				words = append(words, det.Word)
+			}
+		}
+		return words
+	}
+	half := []float64{inf, inf, 0, 0}  // yes and no at exactly 0.5
+	yes := []float64{inf, inf, 0, inf} // yes at exactly 1
+	if got := run(Rule{Smooth: 0.001, On: 0.4, Off: 0.2}, half); !slices.Equal(got, []string{"yes"}) {
+		t.Errorf("a tie: %v, want yes (the first class)", got)
+	}
+	if got := run(Rule{Smooth: 0.001, On: 0.5, Off: 0.2}, half); len(got) != 0 {
+		t.Errorf("a probability equal to on: %v, want nothing", got)
+	}
+	if got := run(Rule{Smooth: 0.001, On: 0.6, Off: 0.5}, yes, half, yes); !slices.Equal(got, []string{"yes"}) {
+		t.Errorf("yes, then at exactly off, then yes: %v, want one yes (not re-armed)", got)
+	}
+}
