@@ -40,12 +40,13 @@ import (
 func Dir(dir, name string, reuse bool) (string, error) {
 	if dir != "" {
 		entries, err := os.ReadDir(dir)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
+		if errors.Is(err, fs.ErrNotExist) {
 			return dir, os.MkdirAll(dir, 0o755)
-		case err != nil:
+		}
+		if err != nil {
 			return "", err
-		case len(entries) > 0 && !reuse:
+		}
+		if len(entries) > 0 && !reuse {
 			return "", fmt.Errorf("run folder %s exists and is not empty: continue it with --resume (where the command has it), overwrite with --force, or name another: %w", dir, fs.ErrExist)
 		}
 		return dir, nil
@@ -139,10 +140,10 @@ func WriteSummary(dir string, summary any) error {
 // ErrorText is how a summary records a run's error: "" for none, "stopped
 // by SIGTERM" for a run whose context a signal cancelled (its cause).
 func ErrorText(ctx context.Context, err error) string {
-	switch {
-	case err == nil:
+	if err == nil {
 		return ""
-	case errors.Is(err, context.Canceled) && context.Cause(ctx) != nil && context.Cause(ctx) != context.Canceled:
+	}
+	if errors.Is(err, context.Canceled) && context.Cause(ctx) != nil && context.Cause(ctx) != context.Canceled {
 		return "stopped by " + context.Cause(ctx).Error()
 	}
 	return err.Error()

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gle-go/gle/internal/par"
 )
 
 // TestParseSeedsAndBytes: the forms and their bounds.
@@ -132,5 +134,47 @@ func TestDirNames(t *testing.T) {
 			t.Errorf("folders %q, %q (%v, %v); want %q and %q", a, b, errA, errB, want, want+"-2")
 		}
 		return
+	}
+}
+
+// TestIdentityForms: lists of objects by index, empty lists kept, up to 16
+// numbers as JSON, more as a digest.
+func TestIdentityForms(t *testing.T) {
+	sixteen := make([]float64, 16)
+	seventeen := make([]float64, 17)
+	id, err := Identity(map[string]any{"layers": []map[string]int{{"out": 3}, {"out": 4}}, "gaps": []int{}, "w16": sixteen, "w17": seventeen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id["layers[1].out"] != "4" || id["gaps"] != "[]" || !strings.HasPrefix(id["w16"], "[0,0,") || !strings.HasPrefix(id["w17"], "17 values, sha256 ") {
+		t.Errorf("identity %v", id)
+	}
+}
+
+// TestFanOutShares: two jobs at once each see half the cores.
+func TestFanOutShares(t *testing.T) {
+	defer par.SetThreads(par.Explicit())
+	par.SetThreads(0) // the default: cores divided among the jobs
+	var seen [2]int
+	if err := FanOut(2, 2, func(i int) error { seen[i] = par.Threads(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := max(1, par.Cores()/2)
+	if seen[0] != want || seen[1] != want {
+		t.Errorf("threads seen by two jobs at once %v, want %d each", seen, want)
+	}
+}
+
+// TestOutputIsAnInputByLink: an output that is a symbolic link to an
+// input is refused as an input.
+func TestOutputIsAnInputByLink(t *testing.T) {
+	dir := t.TempDir()
+	in, link := filepath.Join(dir, "data.npz"), filepath.Join(dir, "out.npz")
+	os.WriteFile(in, []byte("x"), 0o644)
+	if err := os.Symlink(in, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckOutputs(true, []string{in}, link); err == nil || !strings.Contains(err.Error(), "is an input") {
+		t.Errorf("CheckOutputs of a link to the input: %v", err)
 	}
 }
