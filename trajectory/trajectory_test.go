@@ -216,6 +216,7 @@ func TestMalformedFiles(t *testing.T) {
 		{"input width", edit(func(m map[string]any) { m["inputs"].([]any)[7].([]any)[1] = []any{1.0} }), "inputs[7][1]"},
 		{"class index", edit(func(m map[string]any) { m["targets"].([]any)[3].([]any)[0] = 7 }), "targets[3][0]"},
 		{"fractional class", edit(func(m map[string]any) { m["targets"].([]any)[3].([]any)[0] = 0.5 }), "targets[3][0]"},
+		{"class index at the bound", edit(func(m map[string]any) { m["targets"].([]any)[3].([]any)[0] = 3 }), "targets[3][0]"}, // 3 classes: 0…2
 		{"missing output step", edit(func(m map[string]any) {
 			e := m["expected"].(map[string]any)
 			e["output"] = e["output"].([]any)[1:]
@@ -227,7 +228,11 @@ func TestMalformedFiles(t *testing.T) {
 		{"bias presence", edit(func(m map[string]any) {
 			e := m["expected"].(map[string]any)
 			e["final_params"].([]any)[2].(map[string]any)["bias"] = nil
-		}), "expected.final_params[2].bias"},
+		}), "expected.final_params[2].bias: present = false, but the spec's bias is present = true"},
+		{"bias length", edit(func(m map[string]any) {
+			e := m["expected"].(map[string]any)
+			e["final_params"].([]any)[2].(map[string]any)["bias"] = []any{0.1, 0.2}
+		}), "expected.final_params[2].bias: 2 values, want 3"},
 	} {
 		_, err := trajectory.Decode(strings.NewReader(tc.text))
 		if !errors.Is(err, trajectory.ErrMalformed) {
