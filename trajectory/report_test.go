@@ -78,6 +78,16 @@ func TestCheck(t *testing.T) {
 	if math.Abs(rep.Params-want) > 1e-9 || rep.ParamsAt != "layer 1 tau_m[0]" {
 		t.Errorf("params error %.12g at %q, want %.12g at layer 1 tau_m[0]", rep.Params, rep.ParamsAt, want)
 	}
+	// The replay's own outputs as expected: every error 0, and the place
+	// of the worst is the first value.
+	f.Expected.Output = res.Output
+	rep, err = f.Compare(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Output != 0 || rep.OutputAt != "output[0][0][0]" {
+		t.Errorf("outputs compared with themselves: error %g at %q, want 0 at output[0][0][0]", rep.Output, rep.OutputAt)
+	}
 	f.Expected = nil
 	if _, err := f.Compare(res); !errors.Is(err, trajectory.ErrMalformed) {
 		t.Errorf("no expected numbers: %v, want ErrMalformed", err)
