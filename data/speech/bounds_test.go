@@ -4,6 +4,9 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,5 +103,55 @@ func TestStreamFramesAndErrors(t *testing.T) {
 	err = s.Push([]float64{0, math.NaN()}, count)
 	if err == nil || !strings.Contains(err.Error(), "samples[913]") {
 		t.Errorf("NaN at sample 913: %v", err)
+	}
+}
+
+// TestSilenceFromNoise: with the older option every silence clip is a
+// 1-s segment of a noise recording scaled by its volume in [0, 1), the
+// same for the same seed; without noise files the option is refused.
+func TestSilenceFromNoise(t *testing.T) {
+	root := writeCorpus(t, []string{"yes", "no", "bed"}, 4)
+	o := DefaultOptions()
+	o.ListSplit, o.SilencePercent, o.SilenceFromNoise = true, 50, true
+	d, err := Load(root, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := Load(root, o)
+	silences := 0
+	for _, s := range SplitOrder {
+		for i, c := range d.Splits[s] {
+			if !c.IsSilence() {
+				continue
+			}
+			silences++
+			if c.Noise == "" || !(c.Volume >= 0 && c.Volume < 1) || c.Offset < 0 || c != again.Splits[s][i] {
+				t.Fatalf("silence %+v (again %+v)", c, again.Splits[s][i])
+			}
+			x, err := d.Waveform(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := slices.Index(d.Noises, c.Noise)
+			noise, err := d.Noise(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(x) != ClipSamples || c.Offset+ClipSamples > len(noise) {
+				t.Fatalf("silence of %d samples at %d of a %d-sample recording", len(x), c.Offset, len(noise))
+			}
+			for j, v := range x {
+				if v != noise[c.Offset+j]*c.Volume {
+					t.Fatalf("silence sample %d = %g, want the noise's %g × %g", j, v, noise[c.Offset+j], c.Volume)
+				}
+			}
+		}
+	}
+	if silences == 0 {
+		t.Fatal("no silence clips")
+	}
+	os.RemoveAll(filepath.Join(root, BackgroundNoiseDir))
+	if _, err := Load(root, o); err == nil || !strings.Contains(err.Error(), BackgroundNoiseDir) {
+		t.Errorf("no noise files: %v", err)
 	}
 }
