@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/gle-go/gle/internal/errs"
@@ -82,12 +83,12 @@ func TestPCMReader(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := readAll(t, r, n); r.SampleRate != 16000 || !equal(got, whole.Samples) {
+		if got := readAll(t, r, n); r.SampleRate != 16000 || !slices.Equal(got, whole.Samples) {
 			t.Fatalf("blocks of %d: %d samples at %d Hz, want the decoder's %d", n, len(got), r.SampleRate, len(whole.Samples))
 		}
 	}
 	data := file[44:] // the samples of the canonical 44-byte header
-	if got := readAll(t, NewPCMReader(bytes.NewReader(data), 8000), 64); !equal(got, whole.Samples) {
+	if got := readAll(t, NewPCMReader(bytes.NewReader(data), 8000), 64); !slices.Equal(got, whole.Samples) {
 		t.Errorf("raw PCM: %d samples, want %d", len(got), len(whole.Samples))
 	}
 	// A LIST chunk first, an extensible fmt and an unknown (0) data size:
@@ -101,7 +102,7 @@ func TestPCMReader(t *testing.T) {
 		if err != nil {
 			t.Fatalf("data size %#x: %v", size, err)
 		}
-		if got := readAll(t, r, 100); r.SampleRate != 22050 || !equal(got, whole.Samples) {
+		if got := readAll(t, r, 100); r.SampleRate != 22050 || !slices.Equal(got, whole.Samples) {
 			t.Errorf("data size %#x: %d samples at %d Hz, want %d at 22050", size, len(got), r.SampleRate, len(whole.Samples))
 		}
 	}
@@ -109,7 +110,7 @@ func TestPCMReader(t *testing.T) {
 	d := chunk("data", nil)
 	binary.LittleEndian.PutUint32(d[4:], 6)
 	r, _ := NewWAVReader(bytes.NewReader(riff(chunk("fmt ", fmtBody(1, 1, 16, 16000, 0)), append(d, data...))))
-	if got := readAll(t, r, 2); !equal(got, whole.Samples[:3]) {
+	if got := readAll(t, r, 2); !slices.Equal(got, whole.Samples[:3]) {
 		t.Errorf("a 6-byte data chunk: %v, want %v", got, whole.Samples[:3])
 	}
 	for name, stream := range map[string][]byte{
@@ -126,18 +127,6 @@ func TestPCMReader(t *testing.T) {
 			t.Errorf("%s: %v, want ErrFormat", name, err)
 		}
 	}
-}
-
-func equal(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestMelPlanFrame: one frame is the matching column of LogMel; wrong
