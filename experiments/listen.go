@@ -512,7 +512,7 @@ func ChooseRule(ctx context.Context, m *listen.Model, val []EvalStream) (listen.
 		seconds += float64(len(s.X)) / 16000
 	}
 	best, bestM, found := listen.DefaultRule(), ListenMetrics{}, false
-	classes := len(m.Labels)
+	classes, keywords := len(m.Labels), m.Keywords()
 	for _, smooth := range []float64{0.05, 0.1, 0.2} {
 		for _, on := range []float64{0.4, 0.5, 0.6, 0.7, 0.8, 0.9} {
 			r := listen.Rule{Smooth: smooth, On: on, Off: on / 2, Refractory: 0.5}
@@ -529,7 +529,7 @@ func ChooseRule(ctx context.Context, m *listen.Model, val []EvalStream) (listen.
 						dets = append(dets, d)
 					}
 				}
-				k, hits, fa, ls := scoreDetections(s.Words, m.Keywords(), dets)
+				k, hits, fa, ls := scoreDetections(s.Words, keywords, dets)
 				mt.Keywords, mt.Hits, mt.FalseAlarms, lat = mt.Keywords+k, mt.Hits+hits, mt.FalseAlarms+fa, append(lat, ls...)
 			}
 			mt.summarise(lat)

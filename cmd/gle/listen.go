@@ -86,7 +86,8 @@ func runListen(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	start := time.Now()
 	// The stream is read on its own goroutine, so that a signal ends the
-	// run even while standard input waits for more sound.
+	// run even while standard input waits for more sound; the reader stops
+	// with the run (a read already waiting ends with the process).
 	type piece struct {
 		x   []float64
 		err error
@@ -96,7 +97,11 @@ func runListen(ctx context.Context, args []string, stdout io.Writer) error {
 		for {
 			buf := make([]float64, 1600) // 0.1 s
 			n, err := in.Read(buf)
-			pieces <- piece{buf[:n], err}
+			select {
+			case pieces <- piece{buf[:n], err}:
+			case <-ctx.Done():
+				return
+			}
 			if err != nil {
 				return
 			}
